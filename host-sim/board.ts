@@ -1,0 +1,82 @@
+// Board files: boards/<moddable target>/board.json, checked against boards/board.schema.json.
+import { Ajv, type ErrorObject } from "ajv";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+
+export const BOARDS_DIR = fileURLToPath(new URL("../boards/", import.meta.url));
+export const DEFAULT_BOARD = "esp32/nodemcu";
+
+export interface Pins {
+  port: number;
+  transmit: number;
+  receive: number;
+  cts?: number;
+  rts?: number;
+  baud: number;
+}
+
+export interface Board {
+  id: string;
+  name: string;
+  chip: string;
+  network: { driver: "wifi/esp32" } | { driver: "ethernet/esp32"; phy: string; [pin: string]: unknown };
+  console: Pins;
+  can: { driver: "twai" | "mcp2515"; transmit: number; receive: number; bitrate: number };
+  limits: { sockets: number; links: number; xsHeapSlots: number };
+}
+
+let validate: ReturnType<Ajv["compile"]> | undefined;
+
+function describe(e: ErrorObject): string {
+  const field = e.instancePath ? e.instancePath.slice(1).replaceAll("/", ".") : "(top level)";
+  if (e.keyword === "additionalProperties") return `${field}: unknown field "${String(e.params.additionalProperty)}"`;
+  if (e.keyword === "required") return `${field}: missing field "${String(e.params.missingProperty)}"`;
+  if (e.keyword === "enum") return `${field}: ${e.message} (${(e.params.allowedValues as unknown[]).join(", ")})`;
+  return `${field}: ${e.message}`;
+}
+
+/** Checks a parsed board file; throws an error that names each bad field. */
+export function checkBoard(data: unknown, source: string): Board {
+  validate ??= new Ajv({ allErrors: true }).compile(JSON.parse(readFileSync(join(BOARDS_DIR, "board.schema.json"), "utf8")));
+  if (!validate(data)) {
+    // oneOf reports every branch; the most specific messages are the useful ones.
+    const errors = (validate.errors ?? []).filter((e) => e.keyword !== "oneOf" && e.keyword !== "const");
+    const lines = [...new Set((errors.length ? errors : (validate.errors ?? [])).map(describe))];
+    throw new Error(`bad board file ${source}:\n  ${lines.join("\n  ")}`);
+  }
+  return data as Board;
+}
+
+/** Lists the board ids there are files for. */
+export function boardIds(): string[] {
+  const ids: string[] = [];
+  for (const family of ["esp32"]) {
+    const dir = join(BOARDS_DIR, family);
+    for (const sub of existsSync(dir) ? readdirNames(dir) : []) {
+      if (existsSync(join(dir, sub, "board.json"))) ids.push(`${family}/${sub}`);
+    }
+  }
+  return ids.sort();
+}
+
+function readdirNames(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name);
+}
+
+/** Loads a board by id, or from a path to a board.json. */
+export function loadBoard(idOrPath: string = DEFAULT_BOARD): Board {
+  const path = idOrPath.endsWith(".json") ? idOrPath : join(BOARDS_DIR, idOrPath, "board.json");
+  if (!existsSync(path)) {
+    throw new Error(`unknown board "${idOrPath}": the boards are ${boardIds().join(", ")}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new Error(`bad board file ${path}: ${(e as Error).message}`);
+  }
+  return checkBoard(data, path);
+}

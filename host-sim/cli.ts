@@ -1,0 +1,67 @@
+// The `xsock` command.
+import { Command, InvalidArgumentError, Option } from "commander";
+import { DEFAULT_BOARD } from "./board.ts";
+import { parseAccessPoint, type AccessPoint } from "./devices/wifi.ts";
+import { Simulator } from "./simulator.ts";
+import { parseUartSpec, type UartSpec } from "./uart-line.ts";
+import { XSOCK_VERSION } from "../src/version.ts";
+
+function baudRate(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 300 || n > 5_000_000) throw new InvalidArgumentError("a baud rate from 300 to 5000000");
+  return n;
+}
+
+function uartSpec(value: string): UartSpec {
+  try {
+    return parseUartSpec(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+function accessPoint(value: string, previous: AccessPoint[] = []): AccessPoint[] {
+  try {
+    return [...previous, parseAccessPoint(value, previous.length)];
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+const program = new Command("xsock").version(XSOCK_VERSION).description("xsock: ESP32 socket firmware and its simulator");
+
+program
+  .command("sim")
+  .description("run the firmware on XS, with its UART on this terminal, a pty or a TCP port")
+  .argument("[APP_DIR]", "a folder with a manifest.json (default: the ESP-AT modem)")
+  .option("--board <id>", "board id, a Moddable target name", DEFAULT_BOARD)
+  .addOption(new Option("--uart <where>", "stdio, pty or tcp:PORT").default("stdio").argParser(uartSpec))
+  .option("--baud <n>", "pace the UART at this line rate, 8N1 (default: unpaced)", baudRate)
+  .option("--ap <ssid[:password]>", "a simulated access point; repeatable (default: one open AP named xsock-sim)", accessPoint)
+  .option("-v, --verbose", "log every XS delivery with its computrons and heap")
+  .action(async (app: string | undefined, opts: { board: string; uart: UartSpec; baud?: number; ap?: AccessPoint[]; verbose?: boolean }) => {
+    let sim: Simulator;
+    try {
+      sim = await Simulator.start({
+        app,
+        board: opts.board,
+        uart: opts.uart,
+        baud: opts.baud,
+        aps: opts.ap,
+        verbose: opts.verbose,
+        onUart: (path) => {
+          if (opts.uart === "pty") process.stdout.write(`uart connected to pseudotty: ${path}\n`);
+          else if (opts.uart !== "stdio") process.stdout.write(`uart listening on ${path}\n`);
+        },
+      });
+    } catch (e) {
+      process.stderr.write(`xsock sim: ${(e as Error).message}\n`);
+      process.exit(2);
+    }
+    const stop = () => void sim.stop(0);
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+    process.exit(await sim.stopped);
+  });
+
+await program.parseAsync();

@@ -1,0 +1,268 @@
+// TCP, UDP and listener sockets, and DNS, on the host's own sockets. The board's socket
+// limit (lwIP's) holds here too: one socket more gets EMFILE.
+import { createSocket, type Socket as UdpSocket } from "node:dgram";
+import { lookup } from "node:dns/promises";
+import { connect, createServer, type Server, type Socket } from "node:net";
+import { constants } from "node:os";
+import type { Host } from "../host.ts";
+import { PlatformError } from "../host.ts";
+
+/** lwIP's TCP send buffer on ESP32 (CONFIG_LWIP_TCP_SND_BUF_DEFAULT). */
+export const TCP_SEND_BUFFER = 5744;
+
+/** A Node error as the firmware sees it: message, Linux errno and its name. */
+export function platformError(e: NodeJS.ErrnoException): PlatformError {
+  const code = e.code ?? "EIO";
+  const errno = (constants.errno as Record<string, number>)[code];
+  return new PlatformError(e.message, errno, code);
+}
+
+interface Connection {
+  /** The firmware's id, once it has the socket. */
+  id?: number;
+  socket: Socket;
+  rx: Buffer[];
+  rxBytes: number;
+  readableSent: boolean;
+  /** Send space the firmware was last told of, less what it has written since. */
+  believed: number;
+  connected: boolean;
+  /** Callbacks are attached (false for an accepted socket not yet adopted). */
+  watched: boolean;
+  /** Why the connection ended, once it has. */
+  ended?: string;
+}
+
+interface Packet {
+  data: Buffer;
+  address: string;
+  port: number;
+}
+
+export interface NetworkDevice {
+  /** Sockets open now, of every kind. */
+  readonly open: number;
+  close(): void;
+}
+
+export function network(host: Host, ip: () => string | undefined): NetworkDevice {
+  const conns = new Map<number, Connection>();
+  const listeners = new Map<number, { server: Server; pending: Connection[] }>();
+  const udps = new Map<number, { socket: UdpSocket; packets: Packet[]; readableSent: boolean }>();
+  const count = () => conns.size + listeners.size + udps.size + [...listeners.values()].reduce((n, l) => n + l.pending.length, 0);
+  const reserve = () => {
+    if (count() >= host.board.limits.sockets)
+      throw new PlatformError(`no free socket: ${host.board.id} has ${host.board.limits.sockets}`, constants.errno.EMFILE, "EMFILE");
+  };
+
+  function track(socket: Socket, connected: boolean): Connection {
+    const conn: Connection = { socket, rx: [], rxBytes: 0, readableSent: false, believed: TCP_SEND_BUFFER, connected, watched: false };
+    socket.on("data", (chunk) => {
+      conn.rx.push(chunk);
+      conn.rxBytes += chunk.length;
+      notifyReadable(conn);
+    });
+    socket.on("end", () => finish(conn, "closed"));
+    socket.on("error", (e: NodeJS.ErrnoException) => finish(conn, e.code ?? "EIO"));
+    socket.on("close", () => finish(conn, "closed"));
+    return conn;
+  }
+
+  function notifyReadable(conn: Connection): void {
+    const id = conn.id;
+    if (id === undefined || !conn.watched || conn.readableSent || !conn.rxBytes) return;
+    conn.readableSent = true;
+    host.post("tcp", id, "readable", conn.rxBytes);
+  }
+
+  function notifyWritable(conn: Connection): void {
+    const id = conn.id;
+    const free = TCP_SEND_BUFFER - conn.socket.writableLength;
+    if (id === undefined || !conn.watched || !conn.connected || conn.ended) return;
+    if (conn.believed < TCP_SEND_BUFFER / 2 && free > conn.believed) {
+      conn.believed = free;
+      host.post("tcp", id, "writable", free);
+    }
+  }
+
+  function finish(conn: Connection, why: string): void {
+    if (conn.ended) return;
+    conn.ended = why;
+    const id = conn.id;
+    if (id !== undefined && conn.watched) host.post("tcp", id, "error", why);
+  }
+
+  const connOf = (id: number) => {
+    const conn = conns.get(id);
+    if (!conn) throw new PlatformError("socket is closed", constants.errno.EBADF, "EBADF");
+    return conn;
+  };
+
+  host.handle("tcp.connect", (id: number, to: { host: string; port: number; nodelay: boolean }) => {
+    reserve();
+    const socket = connect({ host: to.host, port: to.port, noDelay: to.nodelay });
+    const conn = track(socket, false);
+    conn.watched = true;
+    conn.id = id;
+    conns.set(id, conn);
+    socket.once("connect", () => {
+      conn.connected = true;
+      host.post("tcp", id, "writable", TCP_SEND_BUFFER);
+    });
+  });
+
+  host.handle("tcp.adopt", (id: number, options: { nodelay: boolean }) => {
+    const conn = connOf(id);
+    conn.watched = true;
+    conn.socket.setNoDelay(options.nodelay);
+    host.post("tcp", id, "writable", TCP_SEND_BUFFER - conn.socket.writableLength);
+    notifyReadable(conn);
+    if (conn.ended) host.post("tcp", id, "error", conn.ended);
+  });
+
+  host.handle("tcp.read", (id: number, max: number) => {
+    const conn = connOf(id);
+    conn.readableSent = false;
+    if (!conn.rxBytes) return null;
+    const all = Buffer.concat(conn.rx);
+    const n = Math.min(all.length, max);
+    conn.rx = n < all.length ? [all.subarray(n)] : [];
+    conn.rxBytes = all.length - n;
+    notifyReadable(conn);
+    return all.subarray(0, n);
+  });
+
+  host.handle("tcp.write", (id: number, bytes: Uint8Array) => {
+    const conn = connOf(id);
+    if (conn.ended) throw new PlatformError("connection closed", constants.errno.EPIPE, "EPIPE");
+    if (!conn.connected) throw new PlatformError("not connected", constants.errno.ENOTCONN, "ENOTCONN");
+    if (conn.socket.writableLength + bytes.length > TCP_SEND_BUFFER)
+      throw new PlatformError("write overflows the send buffer", constants.errno.EAGAIN, "EAGAIN");
+    conn.believed -= bytes.length;
+    conn.socket.write(bytes, () => notifyWritable(conn));
+  });
+
+  host.handle("tcp.info", (id: number) => {
+    const { socket } = connOf(id);
+    return { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, localAddress: socket.localAddress, localPort: socket.localPort };
+  });
+
+  host.handle("tcp.close", (id: number) => {
+    const conn = conns.get(id);
+    if (!conn) return;
+    conns.delete(id);
+    conn.ended ??= "closed";
+    conn.socket.end();
+    conn.socket.destroySoon();
+  });
+
+  host.handle("listener.open", async (id: number, options: { port: number; address?: string }) => {
+    reserve();
+    const pending: Connection[] = [];
+    const server = createServer({ noDelay: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", (e) => reject(platformError(e)));
+      server.listen(options.port, options.address ?? ip() ?? "127.0.0.1", () => resolve());
+    });
+    server.on("connection", (socket) => {
+      if (count() >= host.board.limits.sockets) {
+        host.debug(`listener ${id}: no free socket, connection refused`);
+        socket.destroy();
+        return;
+      }
+      pending.push(track(socket, true));
+      host.post("listener", id, pending.length);
+    });
+    listeners.set(id, { server, pending });
+    const address = server.address();
+    return typeof address === "object" && address ? address.port : options.port;
+  });
+
+  host.handle("listener.read", (id: number, newId: number) => {
+    const conn = listeners.get(id)?.pending.shift();
+    if (!conn) return false;
+    conn.id = newId;
+    conns.set(newId, conn);
+    return true;
+  });
+
+  host.handle("listener.close", (id: number) => {
+    const listener = listeners.get(id);
+    if (!listener) return;
+    listeners.delete(id);
+    for (const conn of listener.pending) conn.socket.destroy();
+    listener.server.close();
+  });
+
+  host.handle("udp.open", async (id: number, options: { port: number; address?: string; multicast?: string; timeToLive?: number }) => {
+    reserve();
+    const v6 = (options.address ?? options.multicast ?? "").includes(":");
+    const socket = createSocket({ type: v6 ? "udp6" : "udp4", reuseAddr: options.multicast !== undefined });
+    await new Promise<void>((resolve, reject) => {
+      socket.once("error", (e) => reject(platformError(e)));
+      socket.bind(options.port, options.multicast ? undefined : options.address, () => resolve());
+    });
+    if (options.multicast) {
+      socket.addMembership(options.multicast);
+      if (options.timeToLive !== undefined) socket.setMulticastTTL(options.timeToLive);
+    }
+    const state = { socket, packets: [] as Packet[], readableSent: false };
+    socket.on("message", (data, rinfo) => {
+      state.packets.push({ data, address: rinfo.address, port: rinfo.port });
+      if (!state.readableSent) {
+        state.readableSent = true;
+        host.post("udp", id, "readable", state.packets.length);
+      }
+    });
+    socket.on("error", () => host.post("udp", id, "error"));
+    udps.set(id, state);
+    return socket.address().port;
+  });
+
+  host.handle("udp.read", (id: number) => {
+    const state = udps.get(id);
+    if (!state) throw new PlatformError("socket is closed", constants.errno.EBADF, "EBADF");
+    state.readableSent = false;
+    const packet = state.packets.shift();
+    if (state.packets.length) {
+      state.readableSent = true;
+      host.post("udp", id, "readable", state.packets.length);
+    }
+    return packet ?? null;
+  });
+
+  host.handle("udp.write", (id: number, bytes: Uint8Array, address: string, port: number) => {
+    const state = udps.get(id);
+    if (!state) throw new PlatformError("socket is closed", constants.errno.EBADF, "EBADF");
+    state.socket.send(bytes, port, address);
+  });
+
+  host.handle("udp.close", (id: number) => {
+    udps.get(id)?.socket.close();
+    udps.delete(id);
+  });
+
+  host.handle("net.resolve", (id: number, name: string) => {
+    lookup(name, { family: 4 }).then(
+      (r) => host.post("resolve", id, r.address),
+      () => host.post("resolve", id, null),
+    );
+  });
+
+  return {
+    get open() {
+      return count();
+    },
+    close() {
+      for (const conn of conns.values()) conn.socket.destroy();
+      for (const { server, pending } of listeners.values()) {
+        for (const conn of pending) conn.socket.destroy();
+        server.close();
+      }
+      for (const { socket } of udps.values()) socket.close();
+      conns.clear();
+      listeners.clear();
+      udps.clear();
+    },
+  };
+}

@@ -1,0 +1,185 @@
+// The board's UARTs. The console UART is wired to the simulator's UART line; with a baud
+// rate set, bytes cross it no faster than they would at that rate, 8N1.
+import type { Host } from "../host.ts";
+import { PlatformError } from "../host.ts";
+import type { UartLine } from "../uart-line.ts";
+
+/** ESP-IDF's UART driver buffers, as Moddable's serial module sizes them. */
+export const RX_BUFFER = 1024;
+export const TX_BUFFER = 1024;
+
+/** Releases bytes at a line rate; with no rate, at once. */
+export class Pacer {
+  private queue: Buffer[] = [];
+  private timer?: NodeJS.Timeout;
+  private last = 0;
+  private credit = 0;
+
+  constructor(
+    private bytesPerSecond: number | undefined,
+    private readonly sink: (bytes: Buffer) => void,
+  ) {}
+
+  setBaud(baud: number | undefined): void {
+    this.bytesPerSecond = baud ? baud / 10 : undefined;
+  }
+
+  push(bytes: Buffer): void {
+    if (!bytes.length) return;
+    this.queue.push(bytes);
+    this.pump();
+  }
+
+  get pending(): number {
+    return this.queue.reduce((n, b) => n + b.length, 0);
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.queue = [];
+  }
+
+  private pump(): void {
+    if (this.timer) return;
+    const rate = this.bytesPerSecond;
+    if (!rate) {
+      const all = this.queue.length === 1 ? this.queue[0] : Buffer.concat(this.queue);
+      this.queue = [];
+      this.sink(all);
+      return;
+    }
+    const now = performance.now();
+    if (this.credit === 0 && this.last === 0) this.last = now;
+    this.credit = Math.min(this.credit + ((now - this.last) * rate) / 1000, Math.max(1, rate / 100));
+    this.last = now;
+    let n = Math.floor(this.credit);
+    const out: Buffer[] = [];
+    while (n > 0 && this.queue.length) {
+      const head = this.queue[0];
+      const take = Math.min(n, head.length);
+      out.push(head.subarray(0, take));
+      if (take === head.length) this.queue.shift();
+      else this.queue[0] = head.subarray(take);
+      n -= take;
+      this.credit -= take;
+    }
+    if (out.length) this.sink(Buffer.concat(out));
+    if (this.queue.length) {
+      const wait = Math.max(1, ((1 - this.credit) * 1000) / rate);
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.pump();
+      }, wait);
+    } else {
+      this.last = 0;
+      this.credit = 0;
+    }
+  }
+}
+
+interface OpenPort {
+  rx: Buffer[];
+  rxBytes: number;
+  /** A readable event is out and the firmware has not read since. */
+  readableSent: boolean;
+  /** Transmit space the firmware was last told of, less what it has written since. */
+  believed: number;
+}
+
+export interface SerialDevice {
+  /** Sets the console UART's line rate (AT+UART_CUR). */
+  setBaud(baud: number | undefined): void;
+  close(): void;
+}
+
+export function serial(host: Host, line: UartLine, baud: number | undefined): SerialDevice {
+  const ports = new Map<number, OpenPort>();
+  let consoleId: number | undefined;
+
+  const toFirmware = new Pacer(baud ? baud / 10 : undefined, (bytes) => {
+    const port = consoleId === undefined ? undefined : ports.get(consoleId);
+    if (!port) return; // nothing listens: the bytes fall off the wire
+    port.rx.push(bytes);
+    port.rxBytes += bytes.length;
+    if (!port.readableSent) {
+      port.readableSent = true;
+      host.post("serial", consoleId!, "readable", port.rxBytes);
+    }
+  });
+  const toLine = new Pacer(baud ? baud / 10 : undefined, (bytes) => {
+    line.write(bytes);
+    afterTransmit();
+  });
+
+  function afterTransmit(): void {
+    const port = consoleId === undefined ? undefined : ports.get(consoleId);
+    const free = TX_BUFFER - toLine.pending;
+    if (port && port.believed < TX_BUFFER / 2 && free > port.believed) {
+      port.believed = free;
+      host.post("serial", consoleId!, "writable", free);
+    }
+  }
+
+  const portOf = (id: number) => {
+    const port = ports.get(id);
+    if (!port) throw new PlatformError("serial port is closed", 9, "EBADF");
+    return port;
+  };
+
+  host.handle("serial.open", (id: number, options: { port: number; baud: number; transmit?: number; receive?: number }) => {
+    const pins = host.board.console;
+    if (options.port !== pins.port) throw new PlatformError(`UART ${options.port} is not wired in the simulator: the console is UART ${pins.port}`);
+    if (consoleId !== undefined) throw new PlatformError(`UART ${options.port} is already open`);
+    if ((options.transmit !== undefined && options.transmit !== pins.transmit) || (options.receive !== undefined && options.receive !== pins.receive)) {
+      throw new PlatformError(`UART ${options.port} is on pins TX ${pins.transmit} RX ${pins.receive} on ${host.board.id}`);
+    }
+    consoleId = id;
+    ports.set(id, { rx: [], rxBytes: 0, readableSent: false, believed: TX_BUFFER });
+    host.post("serial", id, "writable", TX_BUFFER);
+    line.onData((bytes) => toFirmware.push(Buffer.from(bytes)));
+  });
+
+  host.handle("serial.read", (id: number, max: number) => {
+    const port = portOf(id);
+    port.readableSent = false;
+    if (!port.rxBytes) return null;
+    const all = Buffer.concat(port.rx);
+    const n = Math.min(all.length, max);
+    port.rx = n < all.length ? [all.subarray(n)] : [];
+    port.rxBytes = all.length - n;
+    if (port.rxBytes) {
+      port.readableSent = true;
+      host.post("serial", id, "readable", port.rxBytes);
+    }
+    return all.subarray(0, n);
+  });
+
+  host.handle("serial.write", (id: number, bytes: Uint8Array) => {
+    const port = portOf(id);
+    if (toLine.pending + bytes.length > TX_BUFFER) throw new PlatformError("serial write overflows the transmit buffer", 11, "EAGAIN");
+    port.believed -= bytes.length;
+    toLine.push(Buffer.from(bytes));
+  });
+
+  host.handle("serial.flush", (id: number) => {
+    const port = portOf(id);
+    port.rx = [];
+    port.rxBytes = 0;
+  });
+
+  host.handle("serial.close", (id: number) => {
+    ports.delete(id);
+    if (consoleId === id) consoleId = undefined;
+  });
+
+  return {
+    setBaud(rate) {
+      toFirmware.setBaud(rate);
+      toLine.setBaud(rate);
+    },
+    close() {
+      toFirmware.close();
+      toLine.close();
+    },
+  };
+}

@@ -1,0 +1,162 @@
+// Builds a Moddable app into one script for XS: reads its manifest.json as mcconfig does,
+// maps Moddable's platform modules to the simulator's proxies, and bundles with esbuild.
+import { build, type Plugin } from "esbuild";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename, dirname, extname, join, posix, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Board } from "./board.ts";
+
+const XS_DIR = fileURLToPath(new URL("./xs/", import.meta.url));
+
+/** The Moddable module specifiers the simulator provides, and the proxy behind each. */
+export const PLATFORM_MODULES: Record<string, string> = {
+  timer: "timer.ts",
+  "embedded:io/serial": "serial.ts",
+  "embedded:io/socket/tcp": "tcp.ts",
+  "embedded:io/socket/udp": "udp.ts",
+  "embedded:io/socket/listener": "listener.ts",
+  wifi: "wifi.ts",
+  net: "net.ts",
+};
+
+export interface Manifest {
+  /** Module specifier to file (without extension), as mcconfig would name them. */
+  modules: Map<string, string>;
+  config: Record<string, unknown>;
+}
+
+const SOURCE_EXTENSIONS = [".ts", ".js"];
+
+function readJson(path: string): Record<string, unknown> {
+  // Moddable's manifests allow trailing commas.
+  const text = readFileSync(path, "utf8").replace(/,(\s*[}\]])/g, "$1");
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`bad manifest ${path}: ${(e as Error).message}`);
+  }
+}
+
+function stripExtension(path: string): string {
+  return SOURCE_EXTENSIONS.includes(extname(path)) ? path.slice(0, -extname(path).length) : path;
+}
+
+/** Adds one `modules` entry: `"name": "./path"`, `"dir/*": "./src/dir/*"` or `"*": [...]`. */
+function addModules(into: Map<string, string>, key: string, paths: string | string[], base: string): void {
+  for (const path of Array.isArray(paths) ? paths : [paths]) {
+    if (path.startsWith("$(")) continue; // the SDK's own modules: the simulator provides them
+    const full = resolve(base, path);
+    if (path.endsWith("/*")) {
+      const dir = full.slice(0, -2);
+      const prefix = key === "*" ? "" : key.slice(0, -1);
+      for (const file of readdirSync(dir)) {
+        if (SOURCE_EXTENSIONS.includes(extname(file)) && !file.endsWith(".d.ts"))
+          into.set(prefix + stripExtension(file), join(dir, stripExtension(file)));
+      }
+    } else {
+      into.set(key === "*" ? basename(full) : key, full);
+    }
+  }
+}
+
+/** Reads a manifest with its local includes and the platform sections that apply to the board. */
+export function readManifest(appDir: string, board: Board): Manifest {
+  const manifest: Manifest = { modules: new Map(), config: {} };
+  const platformKeys = ["esp32", "esp32/*", board.id];
+  const visit = (path: string, seen: Set<string>) => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    const json = readJson(path);
+    const base = dirname(path);
+    const apply = (section: Record<string, unknown>) => {
+      const includes = section.include as string | string[] | undefined;
+      for (const inc of [includes ?? []].flat()) if (!inc.startsWith("$(")) visit(resolve(base, inc), seen);
+      const modules = (section.modules ?? {}) as Record<string, string | string[]>;
+      for (const [key, paths] of Object.entries(modules)) addModules(manifest.modules, key, paths, base);
+      Object.assign(manifest.config, section.config ?? {});
+    };
+    apply(json);
+    const platforms = (json.platforms ?? {}) as Record<string, Record<string, unknown>>;
+    for (const key of platformKeys) if (platforms[key]) apply(platforms[key]);
+  };
+  const path = join(appDir, "manifest.json");
+  if (!existsSync(path)) throw new Error(`no manifest.json in ${appDir}`);
+  visit(resolve(path), new Set());
+  return manifest;
+}
+
+function fileOf(stem: string): string | undefined {
+  return SOURCE_EXTENSIONS.map((e) => stem + e).find((f) => existsSync(f));
+}
+
+/** The config the firmware reads from `mc/config`: the manifest's, plus the board's. */
+export function firmwareConfig(manifest: Manifest, board: Board): Record<string, unknown> {
+  return {
+    ...manifest.config,
+    board: { id: board.id, name: board.name, chip: board.chip },
+    console: board.console,
+    can: board.can,
+    limits: board.limits,
+  };
+}
+
+/**
+ * Resolves imports the way the app builds on the board: platform modules to the proxies,
+ * everything else through the manifest. An import mcconfig could not resolve fails here too.
+ */
+function moddableResolver(manifest: Manifest, config: Record<string, unknown>): Plugin {
+  const specifierOf = new Map([...manifest.modules].map(([spec, stem]) => [resolve(stem), spec]));
+  return {
+    name: "moddable",
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, (args) => {
+        if (args.kind === "entry-point" || args.path.startsWith(XS_DIR)) return undefined;
+        if (args.importer.startsWith(XS_DIR) || args.importer.includes("/node_modules/")) return undefined;
+        if (args.path === "mc/config") return { path: "mc/config", namespace: "moddable-config" };
+        const proxy = PLATFORM_MODULES[args.path];
+        if (proxy) return { path: join(XS_DIR, proxy) };
+        let specifier = args.path;
+        if (args.path.startsWith(".")) {
+          const importer = specifierOf.get(stripExtension(args.importer));
+          if (importer === undefined) return { errors: [{ text: `${args.importer} is not a module in the manifest` }] };
+          specifier = posix.join(posix.dirname(importer), args.path);
+        }
+        const stem = manifest.modules.get(specifier);
+        const file = stem && fileOf(stem);
+        if (!file) {
+          return {
+            errors: [{ text: `module "${specifier}" is neither in the app's manifest.json nor a platform module the simulator provides` }],
+          };
+        }
+        return { path: file };
+      });
+      b.onLoad({ filter: /.*/, namespace: "moddable-config" }, () => ({
+        contents: `export default ${JSON.stringify(config)};`,
+        loader: "js",
+      }));
+    },
+  };
+}
+
+/** Bundles the app into one script that XS runs at global scope. */
+export async function buildFirmware(appDir: string, board: Board): Promise<string> {
+  const manifest = readManifest(appDir, board);
+  if (!manifest.modules.has("main")) throw new Error(`the manifest in ${appDir} has no "main" module`);
+  const entry = [
+    `import { fatal } from ${JSON.stringify(join(XS_DIR, "bridge.ts"))};`,
+    `import("main").then((app) => { if (typeof app.default === "function") app.default(); })`,
+    `  .catch((e) => fatal("uncaught exception", e));`,
+  ].join("\n");
+  const result = await build({
+    stdin: { contents: entry, resolveDir: appDir, sourcefile: "xsock-boot.js", loader: "js" },
+    bundle: true,
+    write: false,
+    format: "iife",
+    platform: "neutral",
+    mainFields: ["module", "main"],
+    target: "es2020",
+    logLevel: "silent",
+    plugins: [moddableResolver(manifest, firmwareConfig(manifest, board))],
+  });
+  return result.outputFiles[0].text;
+}

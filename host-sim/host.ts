@@ -1,0 +1,27 @@
+// What every simulated peripheral sees of the simulator.
+import type { Board } from "./board.ts";
+
+export type OpHandler = (...args: never[]) => unknown;
+
+export interface Host {
+  readonly board: Board;
+  /** Delivers an event into the firmware: `kind` and `id` pick its handler there. */
+  post(kind: string, id: number, ...args: unknown[]): void;
+  /** Answers the firmware's synchronous calls to `op`. */
+  handle(op: string, fn: OpHandler): void;
+  /** A line for the simulator's log. */
+  log(line: string): void;
+  /** A line for the log with -v only. */
+  debug(line: string): void;
+}
+
+/** An error the firmware's platform call throws, with a Linux errno where one applies. */
+export class PlatformError extends Error {
+  constructor(
+    message: string,
+    readonly errno?: number,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}

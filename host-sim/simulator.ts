@@ -1,0 +1,211 @@
+// One simulated board: the firmware on XS, its UART, timers, network and Wi-Fi.
+import { decode, encode } from "@msgpack/msgpack";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadBoard, type Board } from "./board.ts";
+import { network, type NetworkDevice } from "./devices/network.ts";
+import { serial, type SerialDevice } from "./devices/serial.ts";
+import { timers } from "./devices/timers.ts";
+import { DEFAULT_APS, wifi, type AccessPoint, type WifiDevice } from "./devices/wifi.ts";
+import { buildFirmware } from "./firmware.ts";
+import { PlatformError, type Host, type OpHandler } from "./host.ts";
+import { openUartLine, type UartLine, type UartSpec } from "./uart-line.ts";
+import { XsnapWorker, type Meter } from "./xsnap.ts";
+
+export const ROOT_APP = fileURLToPath(new URL("..", import.meta.url));
+
+export interface SimOptions {
+  /** A folder with a manifest.json; the root app (the ESP-AT modem) by default. */
+  app?: string;
+  /** A board id (Moddable target name) or a path to a board.json. */
+  board?: string;
+  uart?: UartSpec;
+  /** Paces the UART at this line rate, 8N1. */
+  baud?: number;
+  aps?: AccessPoint[];
+  /** The board's address; 127.0.0.1 by default. */
+  ip?: string;
+  verbose?: boolean;
+  /** Where the simulator's log goes; stderr by default. */
+  log?: (line: string) => void;
+  /** Called once the UART line is open, before the firmware starts. */
+  onUart?: (path: string) => void;
+}
+
+/** XS's figures after the last delivery. */
+export interface HeapFigures {
+  /** Heap slots the firmware holds, beyond XS's built-ins. */
+  slots: number;
+  /** Heap slots in use, built-ins included. */
+  totalSlots: number;
+  /** Bytes XS has reserved. */
+  allocated: number;
+  /** Computrons of the last delivery. */
+  compute: number;
+}
+
+export class Simulator {
+  /** Resolves with the exit code once the simulator has stopped. */
+  readonly stopped: Promise<number>;
+  /** Every delivery's meter, for those who count XS's work. */
+  onDelivery?: (kind: string, meter: Meter) => void;
+  private finish!: (code: number) => void;
+  private readonly ops = new Map<string, OpHandler>();
+  private worker!: XsnapWorker;
+  private baselineSlots = 0;
+  private last: Meter = { compute: 0, currentHeapCount: 0, allocate: 0 };
+  private traceLine = "";
+  private closers: { close(): void }[] = [];
+  private net!: NetworkDevice;
+  private uartDevice!: SerialDevice;
+  private stopping = false;
+
+  private constructor(
+    readonly board: Board,
+    readonly uart: UartLine,
+    private readonly options: SimOptions,
+  ) {
+    this.stopped = new Promise((resolve) => (this.finish = resolve));
+  }
+
+  static async start(options: SimOptions = {}): Promise<Simulator> {
+    const board = loadBoard(options.board);
+    const code = await buildFirmware(resolve(options.app ?? ROOT_APP), board);
+    let sim: Simulator | undefined;
+    const uart = await openUartLine(options.uart ?? "stdio", () => void sim?.stop());
+    sim = new Simulator(board, uart, options);
+    options.onUart?.(uart.path);
+    await sim.boot(code);
+    return sim;
+  }
+
+  get ip(): string {
+    return this.options.ip ?? "127.0.0.1";
+  }
+
+  /** XS's heap and computron figures after the last delivery. */
+  heap(): HeapFigures {
+    return {
+      slots: this.last.currentHeapCount - this.baselineSlots,
+      totalSlots: this.last.currentHeapCount,
+      allocated: this.last.allocate,
+      compute: this.last.compute,
+    };
+  }
+
+  /** Sockets the firmware has open now. */
+  get openSockets(): number {
+    return this.net.open;
+  }
+
+  setBaud(baud: number | undefined): void {
+    this.uartDevice.setBaud(baud);
+  }
+
+  async stop(code = 0): Promise<number> {
+    if (!this.stopping) {
+      this.stopping = true;
+      for (const c of this.closers) c.close();
+      this.uart.close();
+      this.worker?.close();
+      await this.worker?.exited;
+      this.finish(code);
+    }
+    return this.stopped;
+  }
+
+  private log(line: string): void {
+    (this.options.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(line);
+  }
+
+  private async boot(code: string): Promise<void> {
+    const host: Host = {
+      board: this.board,
+      post: (kind, id, ...args) => this.post(kind, id, args),
+      handle: (op, fn) => void this.ops.set(op, fn),
+      log: (line) => this.log(line),
+      debug: (line) => this.options.verbose && this.log(line),
+    };
+    this.ops.set("trace", (text: string) => this.trace(text));
+    this.ops.set("fatal", (kind: string, message: string, stack: string) => this.fatal(kind, message, stack));
+    const wifiDevice: WifiDevice = wifi(host, this.options.aps ?? DEFAULT_APS, this.ip);
+    this.net = network(host, () => wifiDevice.ip);
+    this.uartDevice = serial(host, this.uart, this.options.baud);
+    this.closers = [timers(host), this.net, this.uartDevice, wifiDevice];
+
+    this.worker = new XsnapWorker("xsock-sim", (m) => this.answer(m));
+    const [out, err] = this.worker.output;
+    out.on("data", (d: Buffer) => this.log(d.toString().trimEnd()));
+    err.on("data", (d: Buffer) => this.log(`xs: ${d.toString().trimEnd()}`));
+    void this.worker.exited.then((exit) => {
+      if (!this.stopping) {
+        this.log(`firmware: the XS machine stopped (exit code ${exit})`);
+        void this.stop(1);
+      }
+    });
+
+    this.baselineSlots = (await this.worker.evaluate("0")).meter.currentHeapCount;
+    // The firmware runs from a file, so XS stacks name its lines.
+    const dir = mkdtempSync(join(tmpdir(), "xsock-"));
+    const file = join(dir, "firmware.js");
+    writeFileSync(file, code);
+    try {
+      this.account("boot", (await this.worker.execute(file)).meter);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  private post(kind: string, id: number, args: unknown[]): void {
+    if (this.stopping) return;
+    this.worker.deliver(encode([kind, id, ...args])).then(
+      (d) => this.account(kind, d.meter),
+      (e: Error) => {
+        if (!this.stopping) this.fatal("delivery failed", e.message, "");
+      },
+    );
+  }
+
+  private account(kind: string, meter: Meter): void {
+    this.last = meter;
+    this.onDelivery?.(kind, meter);
+    if (this.options.verbose) this.log(`xs: ${kind}: ${meter.compute} computrons, ${meter.currentHeapCount - this.baselineSlots} slots`);
+    const slots = meter.currentHeapCount - this.baselineSlots;
+    if (slots > this.board.limits.xsHeapSlots && !this.stopping) {
+      this.fatal("memory full", `the firmware holds ${slots} XS slots; ${this.board.id} has room for ${this.board.limits.xsHeapSlots}`, "");
+    }
+  }
+
+  private answer(message: Uint8Array): Uint8Array | Promise<Uint8Array> {
+    const reply = (ok: boolean, value: unknown) => encode([ok, value ?? null]);
+    const failure = (e: unknown) => {
+      const err = e as PlatformError;
+      return reply(false, { message: err.message ?? String(e), errno: err.errno, code: err.code });
+    };
+    try {
+      const [op, ...args] = decode(message) as [string, ...never[]];
+      const fn = this.ops.get(op);
+      if (!fn) throw new PlatformError(`the simulator has no "${op}"`);
+      const value = fn(...args);
+      return value instanceof Promise ? value.then((v) => reply(true, v), failure) : reply(true, value);
+    } catch (e) {
+      return failure(e);
+    }
+  }
+
+  /** Moddable's trace() writes no newline of its own: log whole lines. */
+  private trace(text: string): void {
+    this.traceLine += text;
+    const lines = this.traceLine.split("\n");
+    this.traceLine = lines.pop() ?? "";
+    for (const line of lines) this.log(line.replace(/\r$/, ""));
+  }
+
+  private fatal(kind: string, message: string, stack: string): void {
+    this.log(`firmware: ${kind}: ${message}`);
+    for (const line of stack.split("\n").slice(1)) if (line.trim()) this.log(`  ${line.trim()}`);
+    void this.stop(1);
+  }
+}

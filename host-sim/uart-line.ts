@@ -1,0 +1,152 @@
+// Where the simulated UART's wire ends: the terminal (stdio), a pseudo-terminal, or a TCP port.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer, type Server, type Socket } from "node:net";
+import { fileURLToPath } from "node:url";
+
+export type UartSpec = "stdio" | "pty" | `tcp:${number}`;
+
+export interface UartLine {
+  /** Where a client attaches: the pty path, `tcp:PORT`, or `stdio`. */
+  readonly path: string;
+  write(bytes: Uint8Array): void;
+  /** Takes the line's input; what came before is handed over first. */
+  onData(handler: (bytes: Uint8Array) => void): void;
+  close(): void;
+}
+
+/** Holds input until a handler takes it: typed-ahead bytes wait for the firmware to open its UART. */
+function inbox(): { push(bytes: Uint8Array): void; onData(handler: (bytes: Uint8Array) => void): void } {
+  let early: Uint8Array[] | undefined = [];
+  let handler: ((bytes: Uint8Array) => void) | undefined;
+  return {
+    push(bytes) {
+      if (handler) handler(bytes);
+      else if (early!.reduce((n, b) => n + b.length, 0) + bytes.length <= HOLD_LIMIT) early!.push(bytes);
+    },
+    onData(h) {
+      handler = h;
+      for (const bytes of early ?? []) h(bytes);
+      early = undefined;
+    },
+  };
+}
+
+/** Bytes for a client that is not there yet are held, up to this many. */
+const HOLD_LIMIT = 64 * 1024;
+
+export function parseUartSpec(spec: string): UartSpec {
+  if (spec === "stdio" || spec === "pty") return spec;
+  const m = /^tcp:(\d{1,5})$/.exec(spec);
+  if (m && Number(m[1]) < 65536) return spec as UartSpec;
+  throw new Error(`bad --uart "${spec}": use stdio, pty or tcp:PORT`);
+}
+
+export async function openUartLine(spec: UartSpec, onInterrupt: () => void): Promise<UartLine> {
+  if (spec === "stdio") return stdioLine(onInterrupt);
+  if (spec === "pty") return ptyLine();
+  return tcpLine(Number(spec.slice(4)));
+}
+
+function stdioLine(onInterrupt: () => void): UartLine {
+  const stdin = process.stdin;
+  if (stdin.isTTY) stdin.setRawMode(true);
+  const input = inbox();
+  const onStdin = (chunk: Buffer) => {
+    // In raw mode the terminal sends Ctrl-C as a byte: it stops the simulator.
+    if (stdin.isTTY && chunk.includes(0x03)) return onInterrupt();
+    input.push(chunk);
+  };
+  stdin.on("data", onStdin);
+  return {
+    path: "stdio",
+    write: (bytes) => void process.stdout.write(bytes),
+    onData: input.onData,
+    close() {
+      stdin.off("data", onStdin);
+      if (stdin.isTTY) stdin.setRawMode(false);
+      stdin.pause();
+    },
+  };
+}
+
+const RELAY = fileURLToPath(new URL("./pty-relay.py", import.meta.url));
+
+function ptyLine(): Promise<UartLine> {
+  return new Promise((resolve, reject) => {
+    let relay: ChildProcess;
+    try {
+      relay = spawn("python3", [RELAY], { stdio: ["pipe", "pipe", "pipe"] });
+    } catch (e) {
+      reject(e as Error);
+      return;
+    }
+    relay.on("error", (e) => reject(new Error(`cannot open a pty (python3 runs the relay): ${e.message}`)));
+    relay.stdin!.on("error", () => {});
+    let stderr = "";
+    const onStderr = (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const nl = stderr.indexOf("\n");
+      if (nl < 0) return;
+      relay.stderr!.off("data", onStderr);
+      const path = stderr.slice(0, nl).trim();
+      const input = inbox();
+      relay.stdout!.on("data", (chunk: Buffer) => input.push(chunk));
+      resolve({
+        path,
+        write: (bytes) => void relay.stdin!.write(bytes),
+        onData: input.onData,
+        close: () => {
+          relay.stdin!.end();
+          relay.kill();
+        },
+      });
+    };
+    relay.stderr!.on("data", onStderr);
+    relay.on("exit", (code) => reject(new Error(`the pty relay exited (${code}): ${stderr}`)));
+  });
+}
+
+function tcpLine(port: number): Promise<UartLine> {
+  return new Promise((resolve, reject) => {
+    let client: Socket | undefined;
+    let held: Buffer[] = [];
+    let heldBytes = 0;
+    const input = inbox();
+    const server: Server = createServer((socket) => {
+      if (client) {
+        socket.end("uart busy: one client at a time\r\n");
+        return;
+      }
+      client = socket;
+      socket.setNoDelay(true);
+      socket.on("data", (chunk) => input.push(chunk));
+      socket.on("error", () => {});
+      socket.on("close", () => {
+        if (client === socket) client = undefined;
+      });
+      for (const chunk of held) socket.write(chunk);
+      held = [];
+      heldBytes = 0;
+    });
+    server.on("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      const address = server.address();
+      const bound = typeof address === "object" && address ? address.port : port;
+      resolve({
+        path: `tcp:${bound}`,
+        write(bytes) {
+          if (client) client.write(bytes);
+          else if (heldBytes + bytes.length <= HOLD_LIMIT) {
+            held.push(Buffer.from(bytes));
+            heldBytes += bytes.length;
+          }
+        },
+        onData: input.onData,
+        close() {
+          client?.destroy();
+          server.close();
+        },
+      });
+    });
+  });
+}

@@ -1,0 +1,89 @@
+// Runs inside XS. The one path between the firmware's platform modules and the simulator:
+// calls go out with xsnap's synchronous issueCommand, events come in through handleCommand.
+import { decode, encode } from "@msgpack/msgpack";
+
+type Global = typeof globalThis & Record<string, unknown>;
+const global = globalThis as Global;
+const issueCommand = global.issueCommand as (message: ArrayBuffer) => ArrayBuffer;
+
+// The firmware sees Moddable's globals only: xsnap's own helpers are removed.
+for (const name of ["issueCommand", "print", "setImmediate", "gc", "currentMeterLimit", "resetMeter", "performance"])
+  delete global[name];
+
+function bytes(value: unknown): ArrayBuffer {
+  const u8 = encode(value);
+  return u8.buffer.slice(u8.byteOffset, u8.byteOffset + u8.byteLength) as ArrayBuffer;
+}
+
+/** An error raised by the simulator on the firmware's behalf, as the board's platform raises it. */
+export class HostError extends Error {
+  constructor(message: string, readonly errno?: number, readonly code?: string) {
+    super(message);
+  }
+}
+
+/** Calls the simulator; returns its answer or throws its error. */
+export function host<T = unknown>(op: string, ...args: unknown[]): T {
+  const [ok, value] = decode(new Uint8Array(issueCommand(bytes([op, ...args])))) as [boolean, unknown];
+  if (ok) return value as T;
+  const e = value as { message: string; errno?: number; code?: string };
+  throw new HostError(e.message, e.errno, e.code);
+}
+
+/** Copies bytes into a fresh ArrayBuffer, the form Moddable's read() returns. */
+export function toArrayBuffer(u8: Uint8Array): ArrayBuffer {
+  return (u8.buffer as ArrayBuffer).slice(u8.byteOffset, u8.byteOffset + u8.byteLength) as ArrayBuffer;
+}
+
+/** Views any ECMA-419 Buffer (or a single byte) as bytes. */
+export function toBytes(value: number | ArrayBufferLike | ArrayBufferView): Uint8Array {
+  if (typeof value === "number") return Uint8Array.of(value);
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  return new Uint8Array(value);
+}
+
+type EventHandler = (...args: unknown[]) => void;
+const handlers = new Map<string, EventHandler>();
+let lastId = 0;
+
+/** A fresh id for a host object (timer, socket, ...). */
+export function newId(): number {
+  return ++lastId;
+}
+
+export function on(kind: string, id: number, handler: EventHandler): void {
+  handlers.set(`${kind}:${id}`, handler);
+}
+
+export function off(kind: string, id: number): void {
+  handlers.delete(`${kind}:${id}`);
+}
+
+/** Reports an exception nobody caught; the simulator logs it with its stack and stops. */
+export function fatal(kind: string, e: unknown): void {
+  const err = e as { message?: unknown; stack?: unknown };
+  const message = e instanceof Error ? `${e.name}: ${String(err.message)}` : String(e);
+  host("fatal", kind, message, typeof err?.stack === "string" ? err.stack : "");
+}
+
+global.handleCommand = (message: ArrayBuffer): undefined => {
+  const [kind, id, ...args] = decode(new Uint8Array(message)) as [string, number, ...unknown[]];
+  try {
+    handlers.get(`${kind}:${id}`)?.(...args);
+  } catch (e) {
+    fatal("uncaught exception", e);
+  }
+  return undefined;
+};
+
+// XS reports an unhandled rejection through console.error.
+global.console = {
+  error: (_what: unknown, reason: unknown) => fatal("unhandled rejection", reason),
+};
+
+function traceText(parts: unknown[]): string {
+  return parts.map((p) => (typeof p === "string" ? p : String(p))).join("");
+}
+const trace = (...parts: unknown[]) => void host("trace", traceText(parts));
+trace.left = trace.center = trace.right = (log: unknown) => void host("trace", traceText([log]));
+global.trace = trace;

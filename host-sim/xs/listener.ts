@@ -1,0 +1,42 @@
+// ECMA-419 `embedded:io/socket/listener`, on a host TCP server.
+import { host, newId, on } from "./bridge";
+import TCP from "./tcp";
+
+interface Options {
+  port?: number;
+  address?: string;
+  onReadable?: (this: Listener, requests: number) => void;
+  format?: "socket/tcp";
+  target?: unknown;
+}
+
+class Listener {
+  readonly target: unknown;
+  readonly port: number;
+  readonly #id = newId();
+
+  constructor(options: Options) {
+    this.target = options.target;
+    const { onReadable } = options;
+    on("listener", this.#id, (count) => onReadable?.call(this, count as number));
+    this.port = host<number>("listener.open", this.#id, { port: options.port ?? 0, address: options.address });
+  }
+
+  get format(): "socket/tcp" {
+    return "socket/tcp";
+  }
+  set format(value: "socket/tcp") {
+    if (value !== "socket/tcp") throw new RangeError("invalid format");
+  }
+
+  read(): TCP | undefined {
+    const id = newId();
+    return host<boolean>("listener.read", this.#id, id) ? TCP.accepted(id) : undefined;
+  }
+
+  close(): void {
+    host("listener.close", this.#id);
+  }
+}
+
+export default Listener;

@@ -1,0 +1,18 @@
+// Moddable's `net` module: interface facts and DNS resolve.
+import { host, newId, off, on } from "./bridge";
+
+const Net = {
+  get(what: string, _interface?: string): string | number | string[] | undefined {
+    return host<string | number | string[] | undefined>("net.get", what) ?? undefined;
+  },
+  resolve(name: string, callback: (name: string, address?: string) => void): void {
+    const id = newId();
+    on("resolve", id, (address) => {
+      off("resolve", id);
+      callback(name, (address as string | null) ?? undefined);
+    });
+    host("net.resolve", id, name);
+  },
+};
+
+export default Net;

@@ -1,0 +1,73 @@
+// ECMA-419 `embedded:io/serial`, on the simulator's UART (a pty, stdio or TCP).
+import { host, newId, on, toArrayBuffer, toBytes } from "./bridge";
+
+type Format = "number" | "buffer";
+type Callback = (this: Serial, bytes: number) => void;
+
+interface Options {
+  port: number;
+  baud: number;
+  receive?: number;
+  transmit?: number;
+  onReadable?: Callback;
+  onWritable?: Callback;
+  format?: Format;
+  target?: unknown;
+}
+
+class Serial {
+  readonly resolution = 8;
+  readonly target: unknown;
+  #format: Format;
+  readonly #id = newId();
+
+  constructor(options: Options) {
+    this.#format = options.format ?? "buffer";
+    this.target = options.target;
+    const { onReadable, onWritable } = options;
+    on("serial", this.#id, (what, count) => {
+      if (what === "readable") onReadable?.call(this, count as number);
+      else onWritable?.call(this, count as number);
+    });
+    host("serial.open", this.#id, { port: options.port, baud: options.baud, receive: options.receive, transmit: options.transmit });
+  }
+
+  get format(): Format {
+    return this.#format;
+  }
+  set format(value: Format) {
+    if (value !== "number" && value !== "buffer") throw new RangeError("invalid format");
+    this.#format = value;
+  }
+
+  read(byteLength?: number | ArrayBufferLike | ArrayBufferView): number | ArrayBuffer | undefined {
+    if (typeof byteLength === "object") {
+      const into = toBytes(byteLength);
+      const got = host<Uint8Array | null>("serial.read", this.#id, into.length);
+      if (got) into.set(got);
+      return got ? got.length : 0;
+    }
+    if (this.#format === "number") {
+      const got = host<Uint8Array | null>("serial.read", this.#id, 1);
+      return got ? got[0] : undefined;
+    }
+    const got = host<Uint8Array | null>("serial.read", this.#id, byteLength ?? Infinity);
+    return got ? toArrayBuffer(got) : undefined;
+  }
+
+  write(value: number | ArrayBufferLike | ArrayBufferView): void {
+    host("serial.write", this.#id, toBytes(value));
+  }
+
+  flush(): void {
+    host("serial.flush", this.#id);
+  }
+
+  set(_options: { dataTerminalReady?: boolean; requestToSend?: boolean; break?: boolean }): void {}
+
+  close(): void {
+    host("serial.close", this.#id);
+  }
+}
+
+export default Serial;

@@ -1,0 +1,96 @@
+// ECMA-419 `embedded:io/socket/tcp`, on a host TCP socket.
+import { host, newId, off, on, toArrayBuffer, toBytes } from "./bridge";
+
+type Format = "number" | "buffer";
+type Options = ({ address: string; port: number } | { host: string; port: number } | { from: TCP }) & {
+  nodelay?: boolean;
+  onReadable?: (this: TCP, bytes: number) => void;
+  onWritable?: (this: TCP, bytes: number) => void;
+  onError?: (this: TCP, message?: string) => void;
+  format?: Format;
+  target?: unknown;
+};
+
+const adopted = Symbol("adopted");
+
+class TCP {
+  readonly target: unknown;
+  #format: Format;
+  #id: number;
+
+  constructor(options: Options | { [adopted]: number }) {
+    if (adopted in options) {
+      this.#id = options[adopted];
+      this.#format = "buffer";
+      return;
+    }
+    this.#format = options.format ?? "buffer";
+    this.target = options.target;
+    const { onReadable, onWritable, onError } = options;
+    const listen = (id: number) =>
+      on("tcp", id, (what, arg) => {
+        if (what === "readable") onReadable?.call(this, arg as number);
+        else if (what === "writable") onWritable?.call(this, arg as number);
+        else {
+          off("tcp", id);
+          onError?.call(this, arg as string);
+        }
+      });
+    if ("from" in options) {
+      this.#id = options.from.#id;
+      options.from.#id = 0;
+      listen(this.#id);
+      host("tcp.adopt", this.#id, { nodelay: options.nodelay ?? false });
+    } else {
+      this.#id = newId();
+      listen(this.#id);
+      const to = "address" in options ? options.address : options.host;
+      host("tcp.connect", this.#id, { host: to, port: options.port, nodelay: options.nodelay ?? false });
+    }
+  }
+
+  /** For Listener: wraps an accepted connection that no callbacks watch yet. */
+  static accepted(id: number): TCP {
+    return new TCP({ [adopted]: id });
+  }
+
+  get remoteAddress(): string | undefined {
+    return host<{ remoteAddress?: string }>("tcp.info", this.#id).remoteAddress;
+  }
+  get remotePort(): number | undefined {
+    return host<{ remotePort?: number }>("tcp.info", this.#id).remotePort;
+  }
+
+  get format(): Format {
+    return this.#format;
+  }
+  set format(value: Format) {
+    if (value !== "number" && value !== "buffer") throw new RangeError("invalid format");
+    this.#format = value;
+  }
+
+  read(byteLength?: number | ArrayBufferLike | ArrayBufferView): number | ArrayBuffer | undefined {
+    if (typeof byteLength === "object") {
+      const into = toBytes(byteLength);
+      const got = host<Uint8Array | null>("tcp.read", this.#id, into.length);
+      if (got) into.set(got);
+      return got ? got.length : 0;
+    }
+    const got = host<Uint8Array | null>("tcp.read", this.#id, this.#format === "number" ? 1 : (byteLength ?? Infinity));
+    if (!got) return undefined;
+    return this.#format === "number" ? got[0] : toArrayBuffer(got);
+  }
+
+  write(value: number | ArrayBufferLike | ArrayBufferView): void {
+    host("tcp.write", this.#id, toBytes(value));
+  }
+
+  close(): void {
+    if (!this.#id) return;
+    off("tcp", this.#id);
+    host("tcp.close", this.#id);
+    this.#id = 0;
+  }
+}
+
+export default TCP;

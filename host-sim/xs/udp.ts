@@ -1,0 +1,62 @@
+// ECMA-419 `embedded:io/socket/udp`, on a host datagram socket.
+import { host, newId, on, toArrayBuffer, toBytes } from "./bridge";
+
+interface Options {
+  port?: number;
+  address?: string;
+  multicast?: string;
+  timeToLive?: number;
+  onReadable?: (this: UDP, packets: number) => void;
+  onError?: (this: UDP) => void;
+  format?: "buffer";
+  target?: unknown;
+}
+
+type Packet = ArrayBuffer & { address: string; port: number };
+
+class UDP {
+  readonly target: unknown;
+  readonly port: number;
+  readonly #id = newId();
+
+  constructor(options: Options) {
+    this.target = options.target;
+    const { onReadable, onError } = options;
+    on("udp", this.#id, (what, count) => {
+      if (what === "readable") onReadable?.call(this, count as number);
+      else onError?.call(this);
+    });
+    this.port = host<number>("udp.open", this.#id, {
+      port: options.port ?? 0,
+      address: options.address,
+      multicast: options.multicast,
+      timeToLive: options.timeToLive,
+    });
+  }
+
+  get format(): "buffer" {
+    return "buffer";
+  }
+  set format(value: "buffer") {
+    if (value !== "buffer") throw new RangeError("invalid format");
+  }
+
+  write(buffer: ArrayBufferLike | ArrayBufferView, address: string, port: number): void {
+    host("udp.write", this.#id, toBytes(buffer), address, port);
+  }
+
+  read(): Packet | undefined {
+    const got = host<{ data: Uint8Array; address: string; port: number } | null>("udp.read", this.#id);
+    if (!got) return undefined;
+    const packet = toArrayBuffer(got.data) as Packet;
+    packet.address = got.address;
+    packet.port = got.port;
+    return packet;
+  }
+
+  close(): void {
+    host("udp.close", this.#id);
+  }
+}
+
+export default UDP;

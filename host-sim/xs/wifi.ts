@@ -1,0 +1,70 @@
+// Moddable's `wifi` module, on the simulator's access points.
+import { host, newId, off, on } from "./bridge";
+
+type Message = "connect" | "gotIP" | "lostIP" | "disconnect" | "station_connect" | "station_disconnect";
+interface Options {
+  ssid: string;
+  password?: string;
+  bssid?: ArrayBuffer;
+}
+interface ScanItem {
+  ssid: string;
+  authentication: string;
+  rssi: number;
+  bssid: ArrayBuffer;
+  channel: number;
+}
+
+class WiFi {
+  static readonly gotIP = "gotIP";
+  static readonly lostIP = "lostIP";
+  static readonly connected = "connect";
+  static readonly disconnected = "disconnect";
+  static readonly station_connected = "station_connect";
+  static readonly station_disconnected = "station_disconnect";
+  static readonly Mode = { off: -5, none: 0, station: 1, accessPoint: 2 } as const;
+
+  readonly #id = newId();
+
+  constructor(options?: Options, callback?: (message: Message) => void) {
+    on("wifi", this.#id, (message) => callback?.(message as Message));
+    host("wifi.monitor", this.#id);
+    if (options) WiFi.connect(options);
+  }
+
+  close(): void {
+    off("wifi", this.#id);
+    host("wifi.unmonitor", this.#id);
+  }
+
+  static get mode(): number {
+    return host<number>("wifi.mode");
+  }
+  static set mode(value: number) {
+    host("wifi.mode", value);
+  }
+
+  static connect(options?: Options): void {
+    host("wifi.connect", options ? { ssid: options.ssid, password: options.password } : null);
+  }
+
+  static disconnect(): void {
+    host("wifi.disconnect");
+  }
+
+  static scan(options: { hidden?: boolean; channel?: number }, callback: (item: ScanItem | null) => void): void {
+    const id = newId();
+    on("scan", id, (item) => {
+      const found = item as (Omit<ScanItem, "bssid"> & { bssid: Uint8Array }) | null;
+      if (!found) off("scan", id);
+      callback(found ? { ...found, bssid: found.bssid.slice().buffer } : null);
+    });
+    host("wifi.scan", id, options ?? {});
+  }
+
+  static accessPoint(options: { ssid: string; password?: string; channel?: number; hidden?: boolean; max?: number }): void {
+    host("wifi.accessPoint", options);
+  }
+}
+
+export default WiFi;

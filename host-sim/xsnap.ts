@@ -1,0 +1,164 @@
+// Drives an xsnap-worker (Moddable XS, built by @agoric/xsnap) over its netstring pipes:
+// fd 3 carries commands to XS, fd 4 carries replies and issueCommand queries from XS.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import type { Readable, Writable } from "node:stream";
+
+/** What XS reports after each delivery. */
+export interface Meter {
+  /** Computrons spent on the delivery. */
+  compute: number;
+  /** Heap slots in use afterwards. */
+  currentHeapCount: number;
+  /** Bytes XS has reserved for chunks and slots. */
+  allocate: number;
+}
+
+export interface Delivery {
+  reply: Uint8Array;
+  meter: Meter;
+}
+
+/**
+ * Answers an `issueCommand` from the firmware. XS waits for the answer, so an
+ * asynchronous one (a listen, a bind) still looks synchronous to the firmware.
+ */
+export type QueryHandler = (message: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+
+export function xsnapWorkerPath(): string {
+  const pkg = createRequire(import.meta.url).resolve("@agoric/xsnap/package.json");
+  const bin = join(dirname(pkg), "xsnap-native/xsnap/build/bin/lin/release/xsnap-worker");
+  if (!existsSync(bin)) {
+    throw new Error(
+      "the XS engine is not built: run `npm rebuild @agoric/xsnap` " +
+        "(it needs make and a C compiler, and npm must allow its install script)",
+    );
+  }
+  return bin;
+}
+
+/** Splits a byte stream into netstrings (`<len>:<bytes>,`). */
+export class NetstringReader {
+  private pending: Buffer = Buffer.alloc(0);
+  constructor(private readonly onMessage: (message: Buffer) => void) {}
+
+  push(chunk: Buffer): void {
+    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    for (;;) {
+      const colon = this.pending.indexOf(0x3a);
+      if (colon < 0) return;
+      const length = Number(this.pending.subarray(0, colon).toString("latin1"));
+      if (!Number.isSafeInteger(length) || length < 0) throw new Error("xsnap: bad netstring length");
+      const end = colon + 1 + length;
+      if (this.pending.length <= end) return;
+      if (this.pending[end] !== 0x2c) throw new Error("xsnap: netstring without its comma");
+      const message = this.pending.subarray(colon + 1, end);
+      this.pending = this.pending.subarray(end + 1);
+      this.onMessage(message);
+    }
+  }
+}
+
+export function netstring(...parts: Uint8Array[]): Buffer {
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  return Buffer.concat([Buffer.from(`${length}:`), ...parts, Buffer.from(",")]);
+}
+
+interface Pending {
+  resolve(d: Delivery): void;
+  reject(e: Error): void;
+}
+
+/**
+ * One XS machine in a child process. Deliveries are serialized: XS runs one at a
+ * time, and each runs until its promise jobs are done.
+ */
+export class XsnapWorker {
+  readonly process: ChildProcess;
+  readonly exited: Promise<number | null>;
+  private readonly toXs: Writable;
+  private readonly waiting: Pending[] = [];
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(name: string, private readonly onQuery: QueryHandler) {
+    // -l 0: no per-delivery computron limit; firmware runs as long as it needs.
+    this.process = spawn(xsnapWorkerPath(), [name, "-l", "0"], {
+      stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
+    });
+    const stdio = this.process.stdio as unknown as [null, Readable, Readable, Writable, Readable];
+    this.toXs = stdio[3];
+    this.toXs.on("error", () => {});
+    const reader = new NetstringReader((m) => this.onMessage(m));
+    stdio[4].on("data", (chunk: Buffer) => reader.push(chunk));
+    this.exited = new Promise((resolve) => {
+      this.process.once("exit", (code, signal) => {
+        const why = new Error(`XS worker exited (${signal ?? `code ${code}`})`);
+        for (const p of this.waiting.splice(0)) p.reject(why);
+        resolve(code);
+      });
+    });
+  }
+
+  /** stdout and stderr of the worker (XS `print` and its own reports). */
+  get output(): [Readable, Readable] {
+    const stdio = this.process.stdio as unknown as [null, Readable, Readable];
+    return [stdio[1], stdio[2]];
+  }
+
+  /** Evaluates a script at global scope. */
+  evaluate(code: string): Promise<Delivery> {
+    return this.send(Buffer.from(`e${code}`));
+  }
+
+  /** Runs a script file at global scope; XS stacks then name its lines. */
+  execute(path: string): Promise<Delivery> {
+    return this.send(Buffer.from(`s${path}`));
+  }
+
+  /** Calls the firmware's global `handleCommand` with the message. */
+  deliver(message: Uint8Array): Promise<Delivery> {
+    return this.send(Buffer.concat([Buffer.from("?"), message]));
+  }
+
+  close(): void {
+    this.toXs.end();
+    setTimeout(() => this.process.kill("SIGKILL"), 1000).unref();
+  }
+
+  private send(command: Buffer): Promise<Delivery> {
+    const run = this.chain.then(
+      () =>
+        new Promise<Delivery>((resolve, reject) => {
+          if (this.process.exitCode !== null || this.process.signalCode !== null) {
+            reject(new Error("XS worker is not running"));
+            return;
+          }
+          this.waiting.push({ resolve, reject });
+          this.toXs.write(netstring(command));
+        }),
+    );
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  private onMessage(message: Buffer): void {
+    const kind = message[0];
+    if (kind === 0x3f /* ? */) {
+      const reply = this.onQuery(message.subarray(1));
+      if (reply instanceof Promise) void reply.then((r) => this.toXs.write(netstring(Buffer.from("/"), r)));
+      else this.toXs.write(netstring(Buffer.from("/"), reply));
+      return;
+    }
+    const pending = this.waiting.shift();
+    if (!pending) return;
+    if (kind === 0x2e /* . */) {
+      const sep = message.indexOf(1);
+      const meter = sep > 0 ? (JSON.parse(message.subarray(1, sep).toString()) as Meter) : { compute: 0, currentHeapCount: 0, allocate: 0 };
+      pending.resolve({ reply: message.subarray(sep > 0 ? sep + 1 : 1), meter });
+    } else {
+      pending.reject(new Error(message.subarray(1).toString() || "XS reported an error"));
+    }
+  }
+}

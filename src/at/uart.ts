@@ -1,0 +1,49 @@
+// Moves bytes between an ECMA-419 Serial port and the console, keeping to the
+// space the port says it has, so no write ever overflows its FIFO.
+import Serial from "embedded:io/serial";
+
+export interface UartConfig {
+  port: number;
+  transmit: number;
+  receive: number;
+  baud: number;
+}
+
+export class Uart {
+  private readonly serial: Serial;
+  private writable = 0;
+  private queue: Uint8Array[] = [];
+
+  constructor(config: UartConfig, onData: (bytes: Uint8Array) => void) {
+    const self = this;
+    this.serial = new Serial({
+      ...config,
+      format: "buffer",
+      onReadable() {
+        const data = this.read() as ArrayBuffer | undefined;
+        if (data) onData(new Uint8Array(data));
+      },
+      onWritable(bytes: number) {
+        self.writable = bytes;
+        self.drain();
+      },
+    });
+  }
+
+  write(bytes: Uint8Array): void {
+    if (!bytes.length) return;
+    this.queue.push(bytes.slice());
+    this.drain();
+  }
+
+  private drain(): void {
+    while (this.queue.length && this.writable > 0) {
+      const head = this.queue[0];
+      const n = Math.min(head.length, this.writable);
+      this.serial.write(n === head.length ? head : head.subarray(0, n));
+      this.writable -= n;
+      if (n === head.length) this.queue.shift();
+      else this.queue[0] = head.subarray(n);
+    }
+  }
+}
