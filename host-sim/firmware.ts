@@ -2,7 +2,8 @@
 // maps Moddable's platform modules to the simulator's proxies, and bundles with esbuild.
 import { build, type Plugin } from "esbuild";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { basename, dirname, extname, join, posix, resolve } from "node:path";
+import { SourceMap, type SourceMapPayload } from "node:module";
+import { basename, dirname, extname, join, posix, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Board } from "./board.ts";
 
@@ -138,9 +139,17 @@ function moddableResolver(manifest: Manifest, config: Record<string, unknown>): 
   };
 }
 
-/** Bundles the app into one script that XS runs at global scope. */
-export async function buildFirmware(appDir: string, board: Board): Promise<string> {
+export interface Firmware {
+  /** One script for XS to run at global scope. */
+  code: string;
+  /** Maps a line of `code` (1-based) to its source, `file:line`. */
+  source(line: number): string | undefined;
+}
+
+/** Bundles the app into one script. */
+export async function buildFirmware(appDir: string, board: Board, overrides: Record<string, unknown> = {}): Promise<Firmware> {
   const manifest = readManifest(appDir, board);
+  Object.assign(manifest.config, overrides);
   if (!manifest.modules.has("main")) throw new Error(`the manifest in ${appDir} has no "main" module`);
   const entry = [
     `import { fatal } from ${JSON.stringify(join(XS_DIR, "bridge.ts"))};`,
@@ -154,9 +163,22 @@ export async function buildFirmware(appDir: string, board: Board): Promise<strin
     format: "iife",
     platform: "neutral",
     mainFields: ["module", "main"],
+    // XS runs static class fields of bundled libraries (msgpack) correctly only when lowered.
     target: "es2020",
+    sourcemap: "external",
+    outdir: appDir,
     logLevel: "silent",
     plugins: [moddableResolver(manifest, firmwareConfig(manifest, board))],
   });
-  return result.outputFiles[0].text;
+  const map = result.outputFiles.find((f) => f.path.endsWith(".map"))!;
+  const code = result.outputFiles.find((f) => !f.path.endsWith(".map"))!;
+  const sourceMap = new SourceMap(JSON.parse(map.text) as SourceMapPayload);
+  return {
+    code: code.text,
+    source(line) {
+      const entry = sourceMap.findEntry(line - 1, 0) as { originalSource?: string; originalLine?: number };
+      if (!entry.originalSource) return undefined;
+      return `${relative(process.cwd(), resolve(appDir, entry.originalSource))}:${(entry.originalLine ?? 0) + 1}`;
+    },
+  };
 }

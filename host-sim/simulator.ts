@@ -9,7 +9,7 @@ import { network, type NetworkDevice } from "./devices/network.ts";
 import { serial, type SerialDevice } from "./devices/serial.ts";
 import { timers } from "./devices/timers.ts";
 import { DEFAULT_APS, wifi, type AccessPoint, type WifiDevice } from "./devices/wifi.ts";
-import { buildFirmware } from "./firmware.ts";
+import { buildFirmware, type Firmware } from "./firmware.ts";
 import { PlatformError, type Host, type OpHandler } from "./host.ts";
 import { openUartLine, type UartLine, type UartSpec } from "./uart-line.ts";
 import { XsnapWorker, type Meter } from "./xsnap.ts";
@@ -19,6 +19,8 @@ export const ROOT_APP = fileURLToPath(new URL("..", import.meta.url));
 export interface SimOptions {
   /** A folder with a manifest.json; the root app (the ESP-AT modem) by default. */
   app?: string;
+  /** Overrides of the manifest's config, as `mcconfig key=value` gives them. */
+  config?: Record<string, unknown>;
   /** A board id (Moddable target name) or a path to a board.json. */
   board?: string;
   uart?: UartSpec;
@@ -61,6 +63,7 @@ export class Simulator {
   private net!: NetworkDevice;
   private uartDevice!: SerialDevice;
   private stopping = false;
+  private firmware?: Firmware;
 
   private constructor(
     readonly board: Board,
@@ -72,12 +75,12 @@ export class Simulator {
 
   static async start(options: SimOptions = {}): Promise<Simulator> {
     const board = loadBoard(options.board);
-    const code = await buildFirmware(resolve(options.app ?? ROOT_APP), board);
+    const firmware = await buildFirmware(resolve(options.app ?? ROOT_APP), board, options.config);
     let sim: Simulator | undefined;
     const uart = await openUartLine(options.uart ?? "stdio", () => void sim?.stop());
     sim = new Simulator(board, uart, options);
     options.onUart?.(uart.path);
-    await sim.boot(code);
+    await sim.boot(firmware);
     return sim;
   }
 
@@ -120,7 +123,8 @@ export class Simulator {
     (this.options.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(line);
   }
 
-  private async boot(code: string): Promise<void> {
+  private async boot(firmware: Firmware): Promise<void> {
+    this.firmware = firmware;
     const host: Host = {
       board: this.board,
       post: (kind, id, ...args) => this.post(kind, id, args),
@@ -138,7 +142,7 @@ export class Simulator {
     this.worker = new XsnapWorker("xsock-sim", (m) => this.answer(m));
     const [out, err] = this.worker.output;
     out.on("data", (d: Buffer) => this.log(d.toString().trimEnd()));
-    err.on("data", (d: Buffer) => this.log(`xs: ${d.toString().trimEnd()}`));
+    err.on("data", (d: Buffer) => !this.stopping && this.log(`xs: ${d.toString().trimEnd()}`));
     void this.worker.exited.then((exit) => {
       if (!this.stopping) {
         this.log(`firmware: the XS machine stopped (exit code ${exit})`);
@@ -150,9 +154,12 @@ export class Simulator {
     // The firmware runs from a file, so XS stacks name its lines.
     const dir = mkdtempSync(join(tmpdir(), "xsock-"));
     const file = join(dir, "firmware.js");
-    writeFileSync(file, code);
+    writeFileSync(file, firmware.code);
     try {
       this.account("boot", (await this.worker.execute(file)).meter);
+    } catch (e) {
+      // A firmware that dies at boot has been reported already; the exit code says so.
+      if (!this.stopping) throw e;
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -203,9 +210,17 @@ export class Simulator {
     for (const line of lines) this.log(line.replace(/\r$/, ""));
   }
 
+  /** `at f (/tmp/.../firmware.js:12)` becomes `at f (src/at/console.ts:40)`. */
+  private mapFrame(frame: string): string {
+    return frame.replace(/\([^()]*firmware\.js:(\d+)\)/, (whole, line: string) => {
+      const source = this.firmware?.source(Number(line));
+      return source ? `(${source})` : whole;
+    });
+  }
+
   private fatal(kind: string, message: string, stack: string): void {
     this.log(`firmware: ${kind}: ${message}`);
-    for (const line of stack.split("\n").slice(1)) if (line.trim()) this.log(`  ${line.trim()}`);
+    for (const line of stack.split("\n").slice(1)) if (line.trim()) this.log(`  ${this.mapFrame(line.trim())}`);
     void this.stop(1);
   }
 }

@@ -54,7 +54,8 @@ function stdioLine(onInterrupt: () => void): UartLine {
   const onStdin = (chunk: Buffer) => {
     // In raw mode the terminal sends Ctrl-C as a byte: it stops the simulator.
     if (stdin.isTTY && chunk.includes(0x03)) return onInterrupt();
-    input.push(chunk);
+    // A terminal's Enter sends CR; the console's lines end in CR-LF.
+    input.push(stdin.isTTY ? Buffer.from(chunk.toString("latin1").replace(/\r(?!\n)/g, "\r\n"), "latin1") : chunk);
   };
   stdin.on("data", onStdin);
   return {

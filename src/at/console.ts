@@ -35,16 +35,20 @@ export class AtConsole {
     this.write(encodeLatin1(text));
   }
 
-  /** Takes bytes from the UART. Each line is echoed before it runs, so ATE0 stops the echo after itself. */
+  /**
+   * Takes bytes from the UART. A line ends at LF (a CR before it is dropped), as ESP-AT's
+   * lines end in CR-LF. Each line is echoed before it runs, so ATE0 stops the echo after itself.
+   */
   input(bytes: Uint8Array): void {
     let echoed = 0;
     for (let i = 0; i < bytes.length; i++) {
       const byte = bytes[i];
-      if (byte === 0x0d || byte === 0x0a) {
+      if (byte === 0x0a) {
         if (this.echo) this.write(bytes.subarray(echoed, i + 1));
         echoed = i + 1;
+        if (this.line.at(-1) === 0x0d) this.line.pop();
         if (this.line.length || this.overlong) this.endLine();
-      } else if (this.line.length < MAX_LINE) {
+      } else if (this.line.length < MAX_LINE + 1) {
         this.line.push(byte);
       } else {
         this.overlong = true;
@@ -55,7 +59,7 @@ export class AtConsole {
 
   private endLine(): void {
     const text = String.fromCharCode(...this.line);
-    const overlong = this.overlong;
+    const overlong = this.overlong || this.line.length > MAX_LINE;
     this.line = [];
     this.overlong = false;
     if (this.busy) {
