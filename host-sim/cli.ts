@@ -53,7 +53,14 @@ program
   .option("--ap <ssid[:password]>", "a simulated access point; repeatable (default: one open AP named xsock-sim)", accessPoint)
   .option("-v, --verbose", "log every XS delivery with its computrons and heap")
   .action(async (appArg: string | undefined, pairs: string[], opts: { board: string; uart: UartSpec; baud?: number; ap?: AccessPoint[]; verbose?: boolean }) => {
-    let sim: Simulator;
+    let sim: Simulator | undefined;
+    let interrupted = false;
+    const stop = () => {
+      interrupted = true;
+      void sim?.stop(0);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
     try {
       const app = appArg?.includes("=") ? undefined : appArg;
       const config = parseConfigPairs(app === appArg ? pairs : [appArg!, ...pairs]);
@@ -74,9 +81,7 @@ program
       process.stderr.write(`xsock sim: ${(e as Error).message}\n`);
       process.exit(2);
     }
-    const stop = () => void sim.stop(0);
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
+    if (interrupted) void sim.stop(0);
     process.exit(await sim.stopped);
   });
 

@@ -180,9 +180,9 @@ export class Simulator {
     this.onDelivery?.(kind, meter);
     if (this.options.verbose) this.log(`xs: ${kind}: ${meter.compute} computrons, ${meter.currentHeapCount - this.baselineSlots} slots`);
     const slots = meter.currentHeapCount - this.baselineSlots;
-    if (slots > this.board.limits.xsHeapSlots && !this.stopping) {
-      this.fatal("memory full", `the firmware holds ${slots} XS slots; ${this.board.id} has room for ${this.board.limits.xsHeapSlots}`, "");
-    }
+    if (slots <= this.board.limits.xsHeapSlots || this.stopping) return;
+    if (kind !== "gc") this.post("gc", 0, []);
+    else this.fatal("memory full", `the firmware holds ${slots} live XS slots; ${this.board.id} has room for ${this.board.limits.xsHeapSlots}`, "");
   }
 
   private answer(message: Uint8Array): Uint8Array | Promise<Uint8Array> {

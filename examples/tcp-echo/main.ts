@@ -10,30 +10,40 @@ const listener = new Listener({
       const accepted = this.read();
       if (!accepted) break;
       const peer = `${accepted.remoteAddress}:${accepted.remotePort}`;
-      let pending: ArrayBuffer[] = [];
+      let pending = new Uint8Array(0);
+      let writable = 0;
+      let peerClosed = false;
       const client: TCP = new TCP({
         from: accepted,
         onReadable(count) {
-          const data = this.read(count) as ArrayBuffer;
-          pending.push(data);
+          const data = new Uint8Array(this.read(count) as ArrayBuffer);
+          const joined = new Uint8Array(pending.length + data.length);
+          joined.set(pending);
+          joined.set(data, pending.length);
+          pending = joined;
           flush();
         },
-        onWritable() {
+        onWritable(count) {
+          writable = count;
           flush();
         },
         onError() {
-          trace(`echo: ${peer} closed\n`);
-          this.close();
+          // The peer has closed: send back what is still queued, then close.
+          peerClosed = true;
+          flush();
         },
       });
+      // Writes no more than the send buffer has room for; onWritable says when there is more.
       const flush = () => {
-        try {
-          while (pending.length) {
-            client.write(pending[0]);
-            pending.shift();
-          }
-        } catch {
-          // the send buffer is full: onWritable will call again
+        const n = Math.min(writable, pending.length);
+        if (n > 0) {
+          client.write(pending.subarray(0, n));
+          pending = pending.subarray(n);
+          writable -= n;
+        }
+        if (peerClosed && !pending.length) {
+          trace(`echo: ${peer} closed\n`);
+          client.close();
         }
       };
       trace(`echo: ${peer} connected\n`);

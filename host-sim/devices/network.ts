@@ -29,8 +29,12 @@ interface Connection {
   connected: boolean;
   /** Callbacks are attached (false for an accepted socket not yet adopted). */
   watched: boolean;
-  /** Why the connection ended, once it has. */
+  /** The peer has sent its FIN: nothing more comes in, but the board may still send. */
+  peerClosed?: boolean;
+  /** Why the connection can carry nothing more, once it cannot. */
   ended?: string;
+  /** onError has been delivered. */
+  reported?: boolean;
 }
 
 interface Packet {
@@ -62,7 +66,10 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
       conn.rxBytes += chunk.length;
       notifyReadable(conn);
     });
-    socket.on("end", () => finish(conn, "closed"));
+    socket.on("end", () => {
+      conn.peerClosed = true;
+      report(conn, "closed");
+    });
     socket.on("error", (e: NodeJS.ErrnoException) => finish(conn, e.code ?? "EIO"));
     socket.on("close", () => finish(conn, "closed"));
     return conn;
@@ -85,11 +92,17 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
     }
   }
 
+  /** Tells the firmware once that the connection is over (onError), with why. */
+  function report(conn: Connection, why: string): void {
+    if (conn.reported || conn.id === undefined || !conn.watched) return;
+    conn.reported = true;
+    host.post("tcp", conn.id, "error", why);
+  }
+
   function finish(conn: Connection, why: string): void {
     if (conn.ended) return;
     conn.ended = why;
-    const id = conn.id;
-    if (id !== undefined && conn.watched) host.post("tcp", id, "error", why);
+    report(conn, why);
   }
 
   const connOf = (id: number) => {
@@ -100,7 +113,8 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
 
   host.handle("tcp.connect", (id: number, to: { host: string; port: number; nodelay: boolean }) => {
     reserve();
-    const socket = connect({ host: to.host, port: to.port, noDelay: to.nodelay });
+    // A peer's FIN half-closes, as in lwIP: the board may still send.
+    const socket = connect({ host: to.host, port: to.port, noDelay: to.nodelay, allowHalfOpen: true });
     const conn = track(socket, false);
     conn.watched = true;
     conn.id = id;
@@ -117,7 +131,7 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
     conn.socket.setNoDelay(options.nodelay);
     host.post("tcp", id, "writable", TCP_SEND_BUFFER - conn.socket.writableLength);
     notifyReadable(conn);
-    if (conn.ended) host.post("tcp", id, "error", conn.ended);
+    if (conn.ended || conn.peerClosed) report(conn, conn.ended ?? "closed");
   });
 
   host.handle("tcp.read", (id: number, max: number) => {
@@ -159,7 +173,7 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
   host.handle("listener.open", async (id: number, options: { port: number; address?: string }) => {
     reserve();
     const pending: Connection[] = [];
-    const server = createServer({ noDelay: true });
+    const server = createServer({ noDelay: true, allowHalfOpen: true });
     await new Promise<void>((resolve, reject) => {
       server.once("error", (e) => reject(platformError(e)));
       server.listen(options.port, options.address ?? ip() ?? "127.0.0.1", () => resolve());

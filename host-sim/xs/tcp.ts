@@ -31,10 +31,7 @@ class TCP {
       on("tcp", id, (what, arg) => {
         if (what === "readable") onReadable?.call(this, arg as number);
         else if (what === "writable") onWritable?.call(this, arg as number);
-        else {
-          off("tcp", id);
-          onError?.call(this, arg as string);
-        }
+        else onError?.call(this, arg as string);
       });
     if ("from" in options) {
       this.#id = options.from.#id;
