@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { AtConsole, MAX_LINE } from "../../src/at/console.ts";
+import { basicCommands } from "../../src/at/basic.ts";
+
+function consoleWithOutput(extra = {}) {
+  let out = "";
+  const at = new AtConsole((bytes) => (out += Buffer.from(bytes).toString("latin1")), { ...basicCommands({ chip: "ESP32", board: "esp32/nodemcu" }), ...extra });
+  const feed = (text: string) => at.input(Buffer.from(text, "latin1"));
+  return { at, feed, take: () => [out, (out = "")][0] };
+}
+
+describe("AT console", () => {
+  it("runs a command whose line arrives a byte at a time", () => {
+    const { feed, take } = consoleWithOutput();
+    for (const c of "AT\r\n") feed(c);
+    assert.equal(take(), "AT\r\n\r\nOK\r\n");
+  });
+
+  it("takes a 256-byte line and refuses a 257-byte one, keeping what follows", () => {
+    let seen = "";
+    const { at, feed, take } = consoleWithOutput({ "+LONG": { set: (_: AtConsole, p: unknown[]) => void (seen = String(p[0])) } });
+    at.echo = false;
+    const fits = `AT+LONG="${"x".repeat(MAX_LINE - 10)}"`;
+    assert.equal(fits.length, MAX_LINE);
+    feed(`${fits}\r\n`);
+    assert.equal(take(), "\r\nOK\r\n");
+    assert.equal(seen.length, MAX_LINE - 10);
+    feed(`${fits}x\r\nAT\r\n`);
+    assert.equal(take(), "\r\nERROR\r\n\r\nOK\r\n");
+  });
+
+  it("answers busy p... while a command is in flight, then its result", async () => {
+    let release!: () => void;
+    const { at, feed, take } = consoleWithOutput({ "+SLOW": { execute: () => new Promise<void>((r) => (release = r)) } });
+    at.echo = false;
+    feed("AT+SLOW\r\nAT\r\n");
+    assert.equal(take(), "busy p...\r\n");
+    release();
+    await Promise.resolve();
+    await Promise.resolve();
+    assert.equal(take(), "\r\nOK\r\n");
+  });
+
+  it("answers ERROR when a handler throws, and keeps running", () => {
+    const { feed, take } = consoleWithOutput({ "+BOOM": { execute: () => { throw new Error("x"); } } });
+    feed("AT+BOOM\r\nAT\r\n");
+    assert.equal(take(), "AT+BOOM\r\n\r\nERROR\r\nAT\r\n\r\nOK\r\n");
+  });
+
+  it("answers every line with exactly one OK or ERROR, whatever the bytes (fuzz)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: "binary-ascii", maxLength: 400 }).map((s) => s.replace(/[\r\n]/g, "")), { maxLength: 8 }), (lines) => {
+        const { at, feed, take } = consoleWithOutput();
+        at.echo = false;
+        feed(lines.map((l) => `${l}\r\n`).join(""));
+        const replies = take().match(/\r\n(OK|ERROR)\r\n/g) ?? [];
+        assert.equal(replies.length, lines.filter((l) => l.length > 0).length);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

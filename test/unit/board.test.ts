@@ -1,0 +1,26 @@
+import assert from "node:assert/strict";
+import { boardIds, checkBoard, loadBoard } from "../../host-sim/board.ts";
+
+describe("board files", () => {
+  it("has a valid board.json for every board folder, named after its Moddable target", () => {
+    const ids = boardIds();
+    assert.deepEqual(ids, ["esp32/esp32s3", "esp32/nodemcu", "esp32/wt32_eth01"]);
+    for (const id of ids) assert.equal(loadBoard(id).id, id);
+  });
+
+  it("gives each board lwIP's 10 sockets and ESP-AT's 5 links", () => {
+    for (const id of boardIds()) assert.deepEqual([loadBoard(id).limits.sockets, loadBoard(id).limits.links], [10, 5], id);
+  });
+
+  it("names every bad field", () => {
+    const good = loadBoard("esp32/wt32_eth01");
+    const bad = { ...good, chip: "ESP8266", console: { ...good.console, baud: "fast" }, extra: 1, network: { driver: "ethernet/esp32", phy: "RTL8201" } };
+    assert.throws(() => checkBoard(bad, "bad.json"), (e: Error) => {
+      assert.match(e.message, /chip: must be equal to one of the allowed values \(ESP32, /);
+      assert.match(e.message, /console\.baud: must be integer/);
+      assert.match(e.message, /unknown field "extra"/);
+      assert.match(e.message, /network\.phy: must be equal to one of the allowed values/);
+      return true;
+    });
+  });
+});

@@ -1,0 +1,22 @@
+import assert from "node:assert/strict";
+import { loadBoard } from "../../host-sim/board.ts";
+import { buildFirmware, readManifest } from "../../host-sim/firmware.ts";
+import { ROOT } from "../helpers/sim.ts";
+
+describe("firmware build", () => {
+  const board = loadBoard("esp32/nodemcu");
+
+  it("names modules from the root manifest as mcconfig does", () => {
+    const { modules } = readManifest(ROOT, board);
+    assert.deepEqual([...modules.keys()].sort(), ["at/basic", "at/console", "at/parser", "at/uart", "main", "version"]);
+  });
+
+  it("bundles the root app with the board's config in mc/config, and maps each line back to its source", async () => {
+    const firmware = await buildFirmware(ROOT, board, { extra: 42 });
+    assert.match(firmware.code, /"console": \{ "port": 1, "transmit": 17, "receive": 16, "cts": 15, "rts": 14, "baud": 115200 \}/);
+    assert.match(firmware.code, /"extra": 42/);
+    assert.doesNotMatch(firmware.code, /__privateGet/, "private fields stay native: XS has them");
+    const line = firmware.code.split("\n").findIndex((l) => l.includes("busy p...")) + 1;
+    assert.match(firmware.source(line) ?? "", /src\/at\/console\.ts:\d+$/);
+  });
+});
