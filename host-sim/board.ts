@@ -76,7 +76,7 @@ export function loadBoard(idOrPath: string = DEFAULT_BOARD): Board {
   try {
     data = JSON.parse(readFileSync(path, "utf8"));
   } catch (e) {
-    throw new Error(`bad board file ${path}: ${(e as Error).message}`);
+    throw new Error(`bad board file ${path}: ${(e as Error).message}`, { cause: e });
   }
   return checkBoard(data, path);
 }

@@ -34,7 +34,7 @@ function readJson(path: string): Record<string, unknown> {
   try {
     return JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
-    throw new Error(`bad manifest ${path}: ${(e as Error).message}`);
+    throw new Error(`bad manifest ${path}: ${(e as Error).message}`, { cause: e });
   }
 }
 

@@ -76,9 +76,9 @@ export class Simulator {
   static async start(options: SimOptions = {}): Promise<Simulator> {
     const board = loadBoard(options.board);
     const firmware = await buildFirmware(resolve(options.app ?? ROOT_APP), board, options.config);
-    let sim: Simulator | undefined;
-    const uart = await openUartLine(options.uart ?? "stdio", () => void sim?.stop());
-    sim = new Simulator(board, uart, options);
+    const started: { sim?: Simulator } = {};
+    const uart = await openUartLine(options.uart ?? "stdio", () => void started.sim?.stop());
+    const sim = (started.sim = new Simulator(board, uart, options));
     options.onUart?.(uart.path);
     await sim.boot(firmware);
     return sim;

@@ -7,7 +7,6 @@ import { Uart, type UartConfig } from "./at/uart";
 const board = (config.board ?? { id: "esp32/nodemcu", chip: "ESP32" }) as { id: string; chip: string };
 const consoleUart = (config.console ?? { port: 1, transmit: 17, receive: 16, baud: 115200 }) as UartConfig;
 
-let at: AtConsole | undefined;
-const uart = new Uart(consoleUart, (bytes) => at?.input(bytes));
-at = new AtConsole((bytes) => uart.write(bytes), basicCommands({ chip: board.chip, board: board.id }));
+const at = new AtConsole((bytes) => uart.write(bytes), basicCommands({ chip: board.chip, board: board.id }));
+const uart = new Uart(consoleUart, (bytes) => at.input(bytes));
 at.ready();

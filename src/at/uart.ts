@@ -15,17 +15,16 @@ export class Uart {
   private queue: Uint8Array[] = [];
 
   constructor(config: UartConfig, onData: (bytes: Uint8Array) => void) {
-    const self = this;
     this.serial = new Serial({
       ...config,
       format: "buffer",
-      onReadable() {
-        const data = this.read() as ArrayBuffer | undefined;
+      onReadable: () => {
+        const data = this.serial.read() as ArrayBuffer | undefined;
         if (data) onData(new Uint8Array(data));
       },
-      onWritable(bytes: number) {
-        self.writable = bytes;
-        self.drain();
+      onWritable: (bytes: number) => {
+        this.writable = bytes;
+        this.drain();
       },
     });
   }

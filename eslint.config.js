@@ -1,0 +1,28 @@
+// @ts-check
+import js from "@eslint/js";
+import globals from "globals";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["node_modules/", "build/"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ["host-sim/*.ts", "host-sim/devices/**/*.ts", "test/**/*.ts", "bench/**/*.ts", "bin/**/*.js", "eslint.config.js"],
+    languageOptions: { globals: { ...globals.node, ...globals.mocha } },
+  },
+  {
+    // Firmware runs on XS: no Node modules, no Node globals.
+    files: ["src/**/*.ts", "drivers/**/*.ts", "examples/**/*.ts", "host-sim/xs/**/*.ts", "test/fixtures/**/*.ts"],
+    languageOptions: { globals: { trace: "readonly" } },
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ group: ["node:*", "fs", "dgram", "child_process", "os", "path"], message: "firmware runs on XS: use Moddable modules" }] }],
+      "no-restricted-globals": ["error", "process", "Buffer", "require", "setTimeout", "setInterval", "setImmediate", "__dirname"],
+    },
+  },
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+    },
+  },
+);
