@@ -6,6 +6,7 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 import { constants } from "node:os";
 import type { Host } from "../host.ts";
 import { PlatformError } from "../host.ts";
+import { ByteQueue } from "../byte-queue.ts";
 
 /** lwIP's TCP send buffer on ESP32 (CONFIG_LWIP_TCP_SND_BUF_DEFAULT). */
 export const TCP_SEND_BUFFER = 5744;
@@ -21,8 +22,7 @@ interface Connection {
   /** The firmware's id, once it has the socket. */
   id?: number;
   socket: Socket;
-  rx: Buffer[];
-  rxBytes: number;
+  rx: ByteQueue;
   readableSent: boolean;
   /** Send space the firmware was last told of, less what it has written since. */
   believed: number;
@@ -60,10 +60,9 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
   };
 
   function track(socket: Socket, connected: boolean): Connection {
-    const conn: Connection = { socket, rx: [], rxBytes: 0, readableSent: false, believed: TCP_SEND_BUFFER, connected, watched: false };
+    const conn: Connection = { socket, rx: new ByteQueue(), readableSent: false, believed: TCP_SEND_BUFFER, connected, watched: false };
     socket.on("data", (chunk) => {
       conn.rx.push(chunk);
-      conn.rxBytes += chunk.length;
       notifyReadable(conn);
     });
     socket.on("end", () => {
@@ -77,9 +76,9 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
 
   function notifyReadable(conn: Connection): void {
     const id = conn.id;
-    if (id === undefined || !conn.watched || conn.readableSent || !conn.rxBytes) return;
+    if (id === undefined || !conn.watched || conn.readableSent || !conn.rx.length) return;
     conn.readableSent = true;
-    host.post("tcp", id, "readable", conn.rxBytes);
+    host.post("tcp", id, "readable", conn.rx.length);
   }
 
   function notifyWritable(conn: Connection): void {
@@ -137,13 +136,9 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
   host.handle("tcp.read", (id: number, max: number) => {
     const conn = connOf(id);
     conn.readableSent = false;
-    if (!conn.rxBytes) return null;
-    const all = Buffer.concat(conn.rx);
-    const n = Math.min(all.length, max);
-    conn.rx = n < all.length ? [all.subarray(n)] : [];
-    conn.rxBytes = all.length - n;
+    const got = conn.rx.take(max);
     notifyReadable(conn);
-    return all.subarray(0, n);
+    return got;
   });
 
   host.handle("tcp.write", (id: number, bytes: Uint8Array) => {

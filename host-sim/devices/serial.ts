@@ -3,6 +3,7 @@
 import type { Host } from "../host.ts";
 import { PlatformError } from "../host.ts";
 import type { UartLine } from "../uart-line.ts";
+import { ByteQueue } from "../byte-queue.ts";
 
 /** ESP-IDF's UART driver buffers, as Moddable's serial module sizes them. */
 export const RX_BUFFER = 1024;
@@ -10,7 +11,7 @@ export const TX_BUFFER = 1024;
 
 /** Releases bytes at a line rate; with no rate, at once. */
 export class Pacer {
-  private queue: Buffer[] = [];
+  private readonly queue = new ByteQueue();
   private timer?: NodeJS.Timeout;
   private last = 0;
   private credit = 0;
@@ -25,45 +26,36 @@ export class Pacer {
   }
 
   push(bytes: Buffer): void {
-    if (!bytes.length) return;
     this.queue.push(bytes);
     this.pump();
   }
 
   get pending(): number {
-    return this.queue.reduce((n, b) => n + b.length, 0);
+    return this.queue.length;
   }
 
   close(): void {
     clearTimeout(this.timer);
-    this.queue = [];
+    this.queue.clear();
   }
 
   private pump(): void {
     if (this.timer) return;
     const rate = this.bytesPerSecond;
     if (!rate) {
-      const all = this.queue.length === 1 ? this.queue[0] : Buffer.concat(this.queue);
-      this.queue = [];
-      this.sink(all);
+      const all = this.queue.take(Infinity);
+      if (all) this.sink(all);
       return;
     }
     const now = performance.now();
     if (this.credit === 0 && this.last === 0) this.last = now;
     this.credit = Math.min(this.credit + ((now - this.last) * rate) / 1000, Math.max(1, rate / 100));
     this.last = now;
-    let n = Math.floor(this.credit);
-    const out: Buffer[] = [];
-    while (n > 0 && this.queue.length) {
-      const head = this.queue[0];
-      const take = Math.min(n, head.length);
-      out.push(head.subarray(0, take));
-      if (take === head.length) this.queue.shift();
-      else this.queue[0] = head.subarray(take);
-      n -= take;
-      this.credit -= take;
+    const out = this.queue.take(Math.floor(this.credit));
+    if (out) {
+      this.credit -= out.length;
+      this.sink(out);
     }
-    if (out.length) this.sink(Buffer.concat(out));
     if (this.queue.length) {
       const wait = Math.max(1, ((1 - this.credit) * 1000) / rate);
       this.timer = setTimeout(() => {
@@ -78,8 +70,7 @@ export class Pacer {
 }
 
 interface OpenPort {
-  rx: Buffer[];
-  rxBytes: number;
+  rx: ByteQueue;
   /** A readable event is out and the firmware has not read since. */
   readableSent: boolean;
   /** Transmit space the firmware was last told of, less what it has written since. */
@@ -100,10 +91,9 @@ export function serial(host: Host, line: UartLine, baud: number | undefined): Se
     const port = consoleId === undefined ? undefined : ports.get(consoleId);
     if (!port) return; // nothing listens: the bytes fall off the wire
     port.rx.push(bytes);
-    port.rxBytes += bytes.length;
     if (!port.readableSent) {
       port.readableSent = true;
-      host.post("serial", consoleId!, "readable", port.rxBytes);
+      host.post("serial", consoleId!, "readable", port.rx.length);
     }
   });
   const toLine = new Pacer(baud ? baud / 10 : undefined, (bytes) => {
@@ -134,7 +124,7 @@ export function serial(host: Host, line: UartLine, baud: number | undefined): Se
       throw new PlatformError(`UART ${options.port} is on pins TX ${pins.transmit} RX ${pins.receive} on ${host.board.id}`);
     }
     consoleId = id;
-    ports.set(id, { rx: [], rxBytes: 0, readableSent: false, believed: TX_BUFFER });
+    ports.set(id, { rx: new ByteQueue(), readableSent: false, believed: TX_BUFFER });
     host.post("serial", id, "writable", TX_BUFFER);
     line.onData((bytes) => toFirmware.push(Buffer.from(bytes)));
   });
@@ -142,16 +132,12 @@ export function serial(host: Host, line: UartLine, baud: number | undefined): Se
   host.handle("serial.read", (id: number, max: number) => {
     const port = portOf(id);
     port.readableSent = false;
-    if (!port.rxBytes) return null;
-    const all = Buffer.concat(port.rx);
-    const n = Math.min(all.length, max);
-    port.rx = n < all.length ? [all.subarray(n)] : [];
-    port.rxBytes = all.length - n;
-    if (port.rxBytes) {
+    const got = port.rx.take(max);
+    if (port.rx.length) {
       port.readableSent = true;
-      host.post("serial", id, "readable", port.rxBytes);
+      host.post("serial", id, "readable", port.rx.length);
     }
-    return all.subarray(0, n);
+    return got;
   });
 
   host.handle("serial.write", (id: number, bytes: Uint8Array) => {
@@ -163,8 +149,7 @@ export function serial(host: Host, line: UartLine, baud: number | undefined): Se
 
   host.handle("serial.flush", (id: number) => {
     const port = portOf(id);
-    port.rx = [];
-    port.rxBytes = 0;
+    port.rx.clear();
   });
 
   host.handle("serial.close", (id: number) => {

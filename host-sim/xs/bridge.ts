@@ -43,6 +43,29 @@ export function toBytes(value: number | ArrayBufferLike | ArrayBufferView): Uint
   return new Uint8Array(value);
 }
 
+export type ByteFormat = "number" | "buffer";
+
+export function checkFormat(value: ByteFormat): ByteFormat {
+  if (value !== "number" && value !== "buffer") throw new RangeError("invalid format");
+  return value;
+}
+
+/**
+ * ECMA-419 read() of a byte stream, through the simulator's `op`: into a buffer (returns
+ * the count), one byte (format "number"), or an ArrayBuffer of up to `what` bytes.
+ */
+export function readStream(op: string, id: number, format: ByteFormat, what?: number | ArrayBufferLike | ArrayBufferView): number | ArrayBuffer | undefined {
+  if (typeof what === "object") {
+    const into = toBytes(what);
+    const got = host<Uint8Array | null>(op, id, into.length);
+    if (got) into.set(got);
+    return got ? got.length : 0;
+  }
+  const got = host<Uint8Array | null>(op, id, format === "number" ? 1 : (what ?? Infinity));
+  if (!got) return undefined;
+  return format === "number" ? got[0] : toArrayBuffer(got);
+}
+
 type EventHandler = (...args: unknown[]) => void;
 const handlers = new Map<string, EventHandler>();
 let lastId = 0;

@@ -1,7 +1,7 @@
 // ECMA-419 `embedded:io/serial`, on the simulator's UART (a pty, stdio or TCP).
-import { host, newId, on, toArrayBuffer, toBytes } from "./bridge";
+import { checkFormat, host, newId, on, readStream, toBytes, type ByteFormat } from "./bridge";
 
-type Format = "number" | "buffer";
+type Format = ByteFormat;
 type Callback = (this: Serial, bytes: number) => void;
 
 interface Options {
@@ -36,23 +36,11 @@ class Serial {
     return this.#format;
   }
   set format(value: Format) {
-    if (value !== "number" && value !== "buffer") throw new RangeError("invalid format");
-    this.#format = value;
+    this.#format = checkFormat(value);
   }
 
-  read(byteLength?: number | ArrayBufferLike | ArrayBufferView): number | ArrayBuffer | undefined {
-    if (typeof byteLength === "object") {
-      const into = toBytes(byteLength);
-      const got = host<Uint8Array | null>("serial.read", this.#id, into.length);
-      if (got) into.set(got);
-      return got ? got.length : 0;
-    }
-    if (this.#format === "number") {
-      const got = host<Uint8Array | null>("serial.read", this.#id, 1);
-      return got ? got[0] : undefined;
-    }
-    const got = host<Uint8Array | null>("serial.read", this.#id, byteLength ?? Infinity);
-    return got ? toArrayBuffer(got) : undefined;
+  read(what?: number | ArrayBufferLike | ArrayBufferView): number | ArrayBuffer | undefined {
+    return readStream("serial.read", this.#id, this.#format, what);
   }
 
   write(value: number | ArrayBufferLike | ArrayBufferView): void {

@@ -1,7 +1,7 @@
 // ECMA-419 `embedded:io/socket/tcp`, on a host TCP socket.
-import { host, newId, off, on, toArrayBuffer, toBytes } from "./bridge";
+import { checkFormat, host, newId, off, on, readStream, toBytes, type ByteFormat } from "./bridge";
 
-type Format = "number" | "buffer";
+type Format = ByteFormat;
 type Options = ({ address: string; port: number } | { host: string; port: number } | { from: TCP }) & {
   nodelay?: boolean;
   onReadable?: (this: TCP, bytes: number) => void;
@@ -62,20 +62,11 @@ class TCP {
     return this.#format;
   }
   set format(value: Format) {
-    if (value !== "number" && value !== "buffer") throw new RangeError("invalid format");
-    this.#format = value;
+    this.#format = checkFormat(value);
   }
 
-  read(byteLength?: number | ArrayBufferLike | ArrayBufferView): number | ArrayBuffer | undefined {
-    if (typeof byteLength === "object") {
-      const into = toBytes(byteLength);
-      const got = host<Uint8Array | null>("tcp.read", this.#id, into.length);
-      if (got) into.set(got);
-      return got ? got.length : 0;
-    }
-    const got = host<Uint8Array | null>("tcp.read", this.#id, this.#format === "number" ? 1 : (byteLength ?? Infinity));
-    if (!got) return undefined;
-    return this.#format === "number" ? got[0] : toArrayBuffer(got);
+  read(what?: number | ArrayBufferLike | ArrayBufferView): number | ArrayBuffer | undefined {
+    return readStream("tcp.read", this.#id, this.#format, what);
   }
 
   write(value: number | ArrayBufferLike | ArrayBufferView): void {
