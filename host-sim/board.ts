@@ -23,7 +23,7 @@ export interface Board {
   network: { driver: "wifi/esp32" } | { driver: "ethernet/esp32"; phy: string; [pin: string]: unknown };
   console: Pins;
   can: { driver: "twai" | "mcp2515"; transmit: number; receive: number; bitrate: number };
-  limits: { sockets: number; links: number; xsHeapSlots: number };
+  limits: { sockets: number; links: number; xs: { chunk: number; heap: number; stack: number } };
 }
 
 let validate: ReturnType<Ajv["compile"]> | undefined;

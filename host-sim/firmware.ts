@@ -8,6 +8,9 @@ import { fileURLToPath } from "node:url";
 import type { Board } from "./board.ts";
 
 const XS_DIR = fileURLToPath(new URL("./xs/", import.meta.url));
+const BRIDGE = join(XS_DIR, "bridge.ts");
+/** The bridge runs as its own script, before the firmware; the proxies find it under this key. */
+const BRIDGE_KEY = 'Symbol.for("xsock.bridge")';
 
 /** The Moddable module specifiers the simulator provides, and the proxy behind each. */
 export const PLATFORM_MODULES: Record<string, string> = {
@@ -111,6 +114,7 @@ function moddableResolver(manifest: Manifest, config: Record<string, unknown>): 
     name: "moddable",
     setup(b) {
       b.onResolve({ filter: /.*/ }, (args) => {
+        if (args.path === "./bridge" || args.path === BRIDGE) return { path: "bridge", namespace: "xsock-bridge" };
         if (args.kind === "entry-point" || args.path.startsWith(XS_DIR)) return undefined;
         if (args.importer.startsWith(XS_DIR) || args.importer.includes("/node_modules/")) return undefined;
         if (args.path === "mc/config") return { path: "mc/config", namespace: "moddable-config" };
@@ -131,6 +135,10 @@ function moddableResolver(manifest: Manifest, config: Record<string, unknown>): 
         }
         return { path: file };
       });
+      b.onLoad({ filter: /.*/, namespace: "xsock-bridge" }, () => ({
+        contents: `module.exports = globalThis[${BRIDGE_KEY}];`,
+        loader: "js",
+      }));
       b.onLoad({ filter: /.*/, namespace: "moddable-config" }, () => ({
         contents: `export default ${JSON.stringify(config)};`,
         loader: "js",
@@ -139,25 +147,24 @@ function moddableResolver(manifest: Manifest, config: Record<string, unknown>): 
   };
 }
 
-export interface Firmware {
-  /** One script for XS to run at global scope. */
+/** A script for XS, and where its lines came from. */
+export interface Script {
   code: string;
   /** Maps a line of `code` (1-based) to its source, `file:line`. */
   source(line: number): string | undefined;
 }
 
-/** Bundles the app into one script. */
-export async function buildFirmware(appDir: string, board: Board, overrides: Record<string, unknown> = {}): Promise<Firmware> {
-  const manifest = readManifest(appDir, board);
-  Object.assign(manifest.config, overrides);
-  if (!manifest.modules.has("main")) throw new Error(`the manifest in ${appDir} has no "main" module`);
-  const entry = [
-    `import { fatal } from ${JSON.stringify(join(XS_DIR, "bridge.ts"))};`,
-    `import("main").then((app) => { if (typeof app.default === "function") app.default(); })`,
-    `  .catch((e) => fatal("uncaught exception", e));`,
-  ].join("\n");
+export interface Firmware {
+  /** The simulator's side of the platform (bridge.ts and its codec): XS runs it first. */
+  bridge: Script;
+  /** The app, with the platform proxies: XS runs it second. */
+  app: Script;
+}
+
+/** Bundles one entry (given as source text) into a script that XS runs at global scope. */
+async function bundle(entry: string, resolveDir: string, plugins: Plugin[]): Promise<Script> {
   const result = await build({
-    stdin: { contents: entry, resolveDir: appDir, sourcefile: "xsock-boot.js", loader: "js" },
+    stdin: { contents: entry, resolveDir, sourcefile: "xsock-entry.js", loader: "js" },
     bundle: true,
     write: false,
     format: "iife",
@@ -167,9 +174,9 @@ export async function buildFirmware(appDir: string, board: Board, overrides: Rec
     // XS misreads a class's own name inside its static initializers (msgpack has some): lower them.
     supported: { "class-static-field": false },
     sourcemap: "external",
-    outdir: appDir,
+    outdir: resolveDir,
     logLevel: "silent",
-    plugins: [moddableResolver(manifest, firmwareConfig(manifest, board))],
+    plugins,
   });
   const map = result.outputFiles.find((f) => f.path.endsWith(".map"))!;
   const code = result.outputFiles.find((f) => !f.path.endsWith(".map"))!;
@@ -177,9 +184,31 @@ export async function buildFirmware(appDir: string, board: Board, overrides: Rec
   return {
     code: code.text,
     source(line) {
-      const entry = sourceMap.findEntry(line - 1, 0) as { originalSource?: string; originalLine?: number };
-      if (!entry.originalSource) return undefined;
-      return `${relative(process.cwd(), resolve(appDir, entry.originalSource))}:${(entry.originalLine ?? 0) + 1}`;
+      const found = sourceMap.findEntry(line - 1, 0) as { originalSource?: string; originalLine?: number };
+      if (!found.originalSource) return undefined;
+      return `${relative(process.cwd(), resolve(resolveDir, found.originalSource))}:${(found.originalLine ?? 0) + 1}`;
     },
   };
+}
+
+/** Bundles the app, and the bridge it talks to the simulator through. */
+export async function buildFirmware(appDir: string, board: Board, overrides: Record<string, unknown> = {}): Promise<Firmware> {
+  const manifest = readManifest(appDir, board);
+  Object.assign(manifest.config, overrides);
+  if (!manifest.modules.has("main")) throw new Error(`the manifest in ${appDir} has no "main" module`);
+  const bridge = await bundle(
+    `import * as bridge from ${JSON.stringify(BRIDGE)};\nObject.defineProperty(globalThis, ${BRIDGE_KEY}, { value: bridge });`,
+    XS_DIR,
+    [],
+  );
+  const app = await bundle(
+    [
+      `import { fatal } from "./bridge";`,
+      `import("main").then((app) => { if (typeof app.default === "function") app.default(); })`,
+      `  .catch((e) => fatal("uncaught exception", e));`,
+    ].join("\n"),
+    appDir,
+    [moddableResolver(manifest, firmwareConfig(manifest, board))],
+  );
+  return { bridge, app };
 }

@@ -150,13 +150,14 @@ export class Simulator {
       }
     });
 
-    this.baselineSlots = (await this.worker.evaluate("0")).meter.currentHeapCount;
-    // The firmware runs from a file, so XS stacks name its lines.
+    // XS runs both scripts from files, so its stacks name their lines. The bridge is the
+    // simulator's, not the board's: the firmware's heap is counted from after it.
     const dir = mkdtempSync(join(tmpdir(), "xsock-"));
-    const file = join(dir, "firmware.js");
-    writeFileSync(file, firmware.code);
     try {
-      this.account("boot", (await this.worker.execute(file)).meter);
+      writeFileSync(join(dir, "bridge.js"), firmware.bridge.code);
+      writeFileSync(join(dir, "firmware.js"), firmware.app.code);
+      this.baselineSlots = (await this.worker.execute(join(dir, "bridge.js"))).meter.currentHeapCount;
+      this.account("boot", (await this.worker.execute(join(dir, "firmware.js"))).meter);
     } catch (e) {
       // A firmware that dies at boot has been reported already; the exit code says so.
       if (!this.stopping) throw e;
@@ -180,9 +181,10 @@ export class Simulator {
     this.onDelivery?.(kind, meter);
     if (this.options.verbose) this.log(`xs: ${kind}: ${meter.compute} computrons, ${meter.currentHeapCount - this.baselineSlots} slots`);
     const slots = meter.currentHeapCount - this.baselineSlots;
-    if (slots <= this.board.limits.xsHeapSlots || this.stopping) return;
+    const room = this.board.limits.xs.heap;
+    if (slots <= room || this.stopping) return;
     if (kind !== "gc") this.post("gc", 0, []);
-    else this.fatal("memory full", `the firmware holds ${slots} live XS slots; ${this.board.id} has room for ${this.board.limits.xsHeapSlots}`, "");
+    else this.fatal("memory full", `the firmware holds ${slots} live XS slots; ${this.board.id} has room for ${room}`, "");
   }
 
   private answer(message: Uint8Array): Uint8Array | Promise<Uint8Array> {
@@ -212,8 +214,8 @@ export class Simulator {
 
   /** `at f (/tmp/.../firmware.js:12)` becomes `at f (src/at/console.ts:40)`. */
   private mapFrame(frame: string): string {
-    return frame.replace(/\([^()]*firmware\.js:(\d+)\)/, (whole, line: string) => {
-      const source = this.firmware?.source(Number(line));
+    return frame.replace(/\([^()]*\/(firmware|bridge)\.js:(\d+)\)/, (whole, file: string, line: string) => {
+      const source = this.firmware?.[file === "bridge" ? "bridge" : "app"].source(Number(line));
       return source ? `(${source})` : whole;
     });
   }

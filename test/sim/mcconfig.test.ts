@@ -16,7 +16,8 @@ describe("the Moddable SDK build", () => {
     const run = spawnSync(mcconfig, ["-m", "-p", "lin", "-t", "build", "-o", out, join(ROOT, "manifest.json")], {
       cwd: ROOT,
       encoding: "utf8",
-      env: { ...process.env, PATH: `${join(sdk!, "build/bin/lin/release")}:${process.env.PATH}` },
+      // mcconfig runs the SDK's xsc and xsl, and tsc for the TypeScript modules.
+      env: { ...process.env, PATH: `${join(sdk!, "build/bin/lin/release")}:${join(ROOT, "node_modules/.bin")}:${process.env.PATH}` },
     });
     assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
   });
