@@ -1,0 +1,52 @@
+// Socket errors carry a Linux errno and its name, as OSError does in Python.
+export const errno = {
+  EBADF: 9,
+  EAGAIN: 11,
+  EINVAL: 22,
+  EMFILE: 24,
+  EPIPE: 32,
+  EPROTONOSUPPORT: 93,
+  EOPNOTSUPP: 95,
+  EAFNOSUPPORT: 97,
+  EADDRINUSE: 98,
+  EADDRNOTAVAIL: 99,
+  ENETUNREACH: 101,
+  ECONNABORTED: 103,
+  ECONNRESET: 104,
+  EISCONN: 106,
+  ENOTCONN: 107,
+  ETIMEDOUT: 110,
+  ECONNREFUSED: 111,
+  EHOSTUNREACH: 113,
+  EALREADY: 114,
+  /** getaddrinfo's "name or service not known" */
+  EAI_NONAME: -2,
+} as const;
+
+export type ErrorCode = keyof typeof errno;
+
+export class SocketError extends Error {
+  readonly errno: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(`[Errno ${errno[code]}] ${code}: ${message}`);
+    this.errno = errno[code];
+  }
+}
+
+/** A timed-out operation: ETIMEDOUT, as Python's socket.timeout. */
+export class TimeoutError extends SocketError {
+  constructor(what: string, ms: number) {
+    super("ETIMEDOUT", `${what} timed out after ${ms} ms`);
+  }
+}
+
+/** Reads a platform error (the simulator's carry errno and code) as a SocketError. */
+export function fromPlatform(e: unknown, fallback: ErrorCode, what: string): SocketError {
+  if (e instanceof SocketError) return e;
+  const { code, message } = e as { code?: string; message?: string };
+  const known = code !== undefined && code in errno ? (code as ErrorCode) : fallback;
+  return new SocketError(known, `${what}: ${message ?? String(e)}`);
+}

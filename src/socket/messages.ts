@@ -1,0 +1,24 @@
+// send_msg and recv_msg: the `<N>_<payload>` framing over a stream socket.
+import { encodeFrame, FrameDecoder } from "./framing";
+import type { Data, Socket } from "./socket";
+
+const decoders = new WeakMap<Socket, { decoder: FrameDecoder; ready: Uint8Array[] }>();
+
+export function send_msg(sock: Socket, payload: Data): Promise<void> {
+  return sock.sendall(encodeFrame(payload));
+}
+
+/** The next whole message's payload; null once the peer has closed between messages. */
+export async function recv_msg(sock: Socket, bufsize = 1024): Promise<Uint8Array | null> {
+  let state = decoders.get(sock);
+  if (!state) decoders.set(sock, (state = { decoder: new FrameDecoder(), ready: [] }));
+  while (!state.ready.length) {
+    const bytes = await sock.recv(bufsize);
+    if (!bytes.length) {
+      if (state.decoder.pending) throw new Error(`the peer closed in the middle of a message (${state.decoder.pending} bytes held)`);
+      return null;
+    }
+    state.ready.push(...state.decoder.push(bytes));
+  }
+  return state.ready.shift()!;
+}

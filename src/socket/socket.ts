@@ -1,0 +1,473 @@
+// BSD sockets over the platform's ECMA-419 TCP, UDP and listener sockets. Every operation
+// that would block returns a Promise; timeouts are in milliseconds.
+import Listener from "embedded:io/socket/listener";
+import TCP from "embedded:io/socket/tcp";
+import UDP from "embedded:io/socket/udp";
+import config from "mc/config";
+import Timer from "timer";
+import { familyOf, toAddress, type Address, type AddressLike } from "./address";
+import * as C from "./constants";
+import { fromPlatform, SocketError, TimeoutError } from "./errors";
+import { toBytes } from "./framing";
+import { resolveHost } from "./resolve";
+
+export type Data = string | ArrayBufferLike | ArrayBufferView;
+type Packet = ArrayBuffer & { address: string; port: number };
+
+/** The board's socket limit (lwIP's), from the board file. */
+const MAX_SOCKETS = Number((config.limits as { sockets?: number } | undefined)?.sockets ?? 10);
+
+let lastFileno = 2;
+const openSockets = new Set<Socket>();
+/** select() and poll() waiters: each is told when any socket's state changes. */
+export const changeWatchers = new Set<() => void>();
+
+export class Socket {
+  readonly family: number;
+  readonly type: number;
+  readonly proto: number;
+  #fileno: number;
+  #timeout: number | null = null;
+  #recvTimeout?: number | null;
+  #options = new Map<string, number>();
+
+  #tcp?: TCP;
+  #listener?: Listener;
+  #udp?: UDP;
+  #state: "new" | "connecting" | "connected" | "listening" | "closed" = "new";
+  #bound?: Address;
+  #peer?: Address;
+  #error?: SocketError;
+  #peerClosed = false;
+  #readShut = false;
+  #writeShut = false;
+  /** Bytes (TCP), datagrams (UDP) or connections (listener) the platform has for us. */
+  #readable = 0;
+  /** Bytes the platform's send buffer takes now. */
+  #writable = 0;
+  #waiters = new Set<() => void>();
+
+  constructor(family = C.AF_INET, type = C.SOCK_STREAM, proto = 0, accepted?: TCP) {
+    if (family === C.AF_CAN) throw new SocketError("EAFNOSUPPORT", "AF_CAN is not supported yet");
+    if (family !== C.AF_INET && family !== C.AF_INET6) throw new SocketError("EAFNOSUPPORT", `address family ${family}`);
+    if (type === C.SOCK_RAW) throw new SocketError("EPROTONOSUPPORT", "SOCK_RAW is not supported yet");
+    if (type !== C.SOCK_STREAM && type !== C.SOCK_DGRAM) throw new SocketError("EINVAL", `socket type ${type}`);
+    const expected = type === C.SOCK_STREAM ? C.IPPROTO_TCP : C.IPPROTO_UDP;
+    if (proto !== 0 && proto !== expected) throw new SocketError("EPROTONOSUPPORT", `protocol ${proto} with socket type ${type}`);
+    if (openSockets.size >= MAX_SOCKETS) throw new SocketError("EMFILE", `the board has ${MAX_SOCKETS} sockets, all open`);
+    this.family = family;
+    this.type = type;
+    this.proto = expected;
+    this.#fileno = ++lastFileno;
+    openSockets.add(this);
+    if (accepted) this.#adopt(accepted);
+  }
+
+  fileno(): number {
+    return this.#fileno;
+  }
+
+  // --- timeouts -------------------------------------------------------------------------
+
+  /** null blocks; 0 is non-blocking (EAGAIN); > 0 fails with ETIMEDOUT after that many ms. */
+  settimeout(ms: number | null): void {
+    if (ms !== null && !(ms >= 0)) throw new SocketError("EINVAL", "a timeout is null or a number of ms >= 0");
+    this.#timeout = ms;
+    this.#recvTimeout = undefined;
+  }
+
+  gettimeout(): number | null {
+    return this.#timeout;
+  }
+
+  setblocking(flag: boolean): void {
+    this.settimeout(flag ? null : 0);
+  }
+
+  // --- options --------------------------------------------------------------------------
+
+  setsockopt(level: number, option: number, value: number | boolean): void {
+    const n = Number(value);
+    if (level === C.SOL_SOCKET && option === C.SO_RCVTIMEO) this.#recvTimeout = n > 0 ? n : null;
+    else if (level === C.SOL_SOCKET && (option === C.SO_REUSEADDR || option === C.SO_KEEPALIVE || option === C.SO_SNDTIMEO)) {
+      if (option === C.SO_SNDTIMEO) this.#timeout = n > 0 ? n : null;
+    } else if (!(level === C.IPPROTO_TCP && option === C.TCP_NODELAY)) {
+      throw new SocketError("EINVAL", `option ${option} at level ${level}`);
+    }
+    this.#options.set(`${level}:${option}`, n);
+  }
+
+  getsockopt(level: number, option: number): number {
+    if (level === C.SOL_SOCKET && option === C.SO_TYPE) return this.type;
+    if (level === C.SOL_SOCKET && option === C.SO_ERROR) return this.#error?.errno ?? 0;
+    if (level === C.SOL_SOCKET && option === C.SO_RCVTIMEO) return this.#recvTimeout ?? this.#timeout ?? 0;
+    return this.#options.get(`${level}:${option}`) ?? 0;
+  }
+
+  // --- addresses ------------------------------------------------------------------------
+
+  getsockname(): Address {
+    if (this.#listener) return [this.#bound![0], this.#listener.port];
+    if (this.#udp) return [this.#bound?.[0] ?? this.#any(), (this.#udp as unknown as { port: number }).port];
+    return this.#bound ?? [this.#any(), 0];
+  }
+
+  getpeername(): Address {
+    if (this.#tcp && this.#state === "connected") return [this.#tcp.remoteAddress ?? "", this.#tcp.remotePort ?? 0];
+    if (this.#peer) return this.#peer;
+    throw new SocketError("ENOTCONN", "not connected");
+  }
+
+  // --- connection setup -----------------------------------------------------------------
+
+  bind(address: AddressLike): void {
+    this.#open();
+    if (this.#bound) throw new SocketError("EINVAL", "already bound");
+    const [host, port] = toAddress(address, this.family);
+    this.#checkFamily(host);
+    this.#bound = [host, port];
+    if (this.type === C.SOCK_DGRAM) this.#makeUdp();
+  }
+
+  /** The platform's listener queues connections itself: backlog is checked, not applied. */
+  listen(backlog = 2): void {
+    this.#open();
+    if (!Number.isInteger(backlog) || backlog < 0) throw new SocketError("EINVAL", `bad backlog ${backlog}`);
+    if (this.type !== C.SOCK_STREAM) throw new SocketError("EOPNOTSUPP", "listen on a datagram socket");
+    if (this.#state !== "new") throw new SocketError("EINVAL", `listen on a ${this.#state} socket`);
+    const [host, port] = this.#bound ?? [this.#any(), 0];
+    this.#bound = [host, port];
+    try {
+      this.#listener = new Listener({
+        address: host,
+        port,
+        onReadable: (requests: number) => this.#update(() => (this.#readable = requests)),
+      });
+    } catch (e) {
+      throw fromPlatform(e, "EADDRINUSE", `listen on [${host}]:${port}`);
+    }
+    this.#state = "listening";
+  }
+
+  async accept(): Promise<[Socket, Address]> {
+    this.#open();
+    if (this.#state !== "listening") throw new SocketError("EINVAL", "accept on a socket that is not listening");
+    for (;;) {
+      await this.#wait(() => this.#readable > 0, this.#timeout, "accept");
+      const incoming = this.#listener!.read();
+      this.#readable = Math.max(0, this.#readable - 1);
+      if (!incoming) continue;
+      let conn: Socket;
+      try {
+        conn = new Socket(this.family, C.SOCK_STREAM, 0, incoming);
+      } catch {
+        incoming.close(); // past the board's limit: refuse this one, keep listening
+        continue;
+      }
+      conn.#timeout = this.#timeout;
+      return [conn, conn.getpeername()];
+    }
+  }
+
+  async connect(address: AddressLike): Promise<void> {
+    this.#open();
+    const [name, port] = toAddress(address, this.family);
+    const host = await this.#resolve(name);
+    if (this.type === C.SOCK_DGRAM) {
+      this.#makeUdp();
+      this.#peer = [host, port];
+      return;
+    }
+    if (this.#state === "connected") throw new SocketError("EISCONN", "already connected");
+    if (this.#state !== "new") throw new SocketError("EALREADY", `connect on a ${this.#state} socket`);
+    this.#state = "connecting";
+    try {
+      this.#tcp = new TCP({
+        address: host,
+        port,
+        nodelay: this.#options.get(`${C.IPPROTO_TCP}:${C.TCP_NODELAY}`) === 1,
+        onReadable: (bytes: number) => this.#update(() => (this.#readable = bytes)),
+        onWritable: (bytes: number) => this.#update(() => this.#connected(bytes)),
+        onError: (why?: string) => this.#update(() => this.#failed(why)),
+      });
+    } catch (e) {
+      this.#state = "new";
+      throw fromPlatform(e, "ECONNREFUSED", `connect to [${host}]:${port}`);
+    }
+    try {
+      await this.#wait(() => this.#state === "connected", this.#timeout, "connect");
+    } catch (e) {
+      this.#tcp?.close();
+      this.#tcp = undefined;
+      this.#state = "new";
+      throw e;
+    }
+  }
+
+  // --- sending --------------------------------------------------------------------------
+
+  /** Sends what the send buffer takes now (at least a byte); returns how many bytes. */
+  async send(data: Data): Promise<number> {
+    this.#open();
+    const bytes = toBytes(data);
+    if (this.type === C.SOCK_DGRAM) {
+      if (!this.#peer) throw new SocketError("ENOTCONN", "send on an unconnected datagram socket: use sendto");
+      return this.sendto(bytes, this.#peer);
+    }
+    if (this.#writeShut) throw new SocketError("EPIPE", "the socket was shut down for writing");
+    if (this.#state !== "connected") throw new SocketError("ENOTCONN", "not connected");
+    if (!bytes.length) return 0;
+    await this.#wait(() => this.#writable > 0, this.#timeout, "send");
+    const n = Math.min(bytes.length, this.#writable);
+    try {
+      this.#tcp!.write(bytes.subarray(0, n));
+    } catch (e) {
+      throw fromPlatform(e, "EPIPE", "send");
+    }
+    this.#writable -= n;
+    return n;
+  }
+
+  async sendall(data: Data): Promise<void> {
+    let bytes = toBytes(data);
+    while (bytes.length) bytes = bytes.subarray(await this.send(bytes));
+  }
+
+  async sendto(data: Data, address: AddressLike): Promise<number> {
+    this.#open();
+    if (this.type !== C.SOCK_DGRAM) throw new SocketError("EISCONN", "sendto on a stream socket");
+    const bytes = toBytes(data);
+    const [name, port] = toAddress(address, this.family);
+    const host = await this.#resolve(name);
+    this.#makeUdp();
+    try {
+      this.#udp!.write(bytes, host, port);
+    } catch (e) {
+      throw fromPlatform(e, "EHOSTUNREACH", `sendto [${host}]:${port}`);
+    }
+    return bytes.length;
+  }
+
+  // --- receiving ------------------------------------------------------------------------
+
+  /** What is available, up to bufsize; an empty array once the peer has closed. */
+  async recv(bufsize: number): Promise<Uint8Array> {
+    return (await this.#receive(bufsize, "recv"))[0];
+  }
+
+  async recvfrom(bufsize: number): Promise<[Uint8Array, Address]> {
+    return this.#receive(bufsize, "recvfrom");
+  }
+
+  async recv_into(buffer: Uint8Array, nbytes = 0): Promise<number> {
+    const [data] = await this.#receive(nbytes > 0 ? Math.min(nbytes, buffer.length) : buffer.length, "recv_into");
+    buffer.set(data);
+    return data.length;
+  }
+
+  async recvfrom_into(buffer: Uint8Array, nbytes = 0): Promise<[number, Address]> {
+    const [data, from] = await this.#receive(nbytes > 0 ? Math.min(nbytes, buffer.length) : buffer.length, "recvfrom_into");
+    buffer.set(data);
+    return [data.length, from];
+  }
+
+  async #receive(bufsize: number, what: string): Promise<[Uint8Array, Address]> {
+    this.#open();
+    if (!(bufsize >= 0)) throw new SocketError("EINVAL", "bufsize must be >= 0");
+    const timeout = this.#recvTimeout !== undefined ? this.#recvTimeout : this.#timeout;
+    if (this.type === C.SOCK_DGRAM) {
+      if (!this.#udp) throw new SocketError("EINVAL", `${what} on an unbound datagram socket`);
+      for (;;) {
+        await this.#wait(() => this.#readable > 0, timeout, what);
+        const packet = this.#udp.read() as Packet | undefined;
+        this.#readable = Math.max(0, this.#readable - 1);
+        if (!packet) continue;
+        const from: Address = [packet.address, packet.port];
+        // A connected datagram socket hears its peer only.
+        if (this.#peer && (from[0] !== this.#peer[0] || from[1] !== this.#peer[1])) continue;
+        return [new Uint8Array(packet).slice(0, bufsize), from];
+      }
+    }
+    if (this.#state !== "connected") throw new SocketError("ENOTCONN", "not connected");
+    const peer = this.getpeername();
+    if (this.#readShut) return [new Uint8Array(0), peer];
+    await this.#wait(() => this.#readable > 0 || this.#peerClosed, timeout, what, true);
+    if (this.#readable === 0 || bufsize === 0) return [new Uint8Array(0), peer];
+    const n = Math.min(bufsize, this.#readable);
+    const data = this.#tcp!.read(n) as ArrayBuffer;
+    this.#readable -= data.byteLength;
+    return [new Uint8Array(data), peer];
+  }
+
+  // --- ending ---------------------------------------------------------------------------
+
+  shutdown(how: number): void {
+    this.#open();
+    if (how !== C.SHUT_RD && how !== C.SHUT_WR && how !== C.SHUT_RDWR) throw new SocketError("EINVAL", `shutdown how ${how}`);
+    if (this.type === C.SOCK_STREAM && this.#state !== "connected") throw new SocketError("ENOTCONN", "not connected");
+    if (how !== C.SHUT_WR) this.#readShut = true;
+    if (how !== C.SHUT_RD) this.#writeShut = true;
+    this.#update(() => {});
+  }
+
+  close(): void {
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    openSockets.delete(this);
+    this.#tcp?.close();
+    // ECMA-419 gives every IO close(); the typings leave it out for these two.
+    (this.#listener as unknown as { close(): void } | undefined)?.close();
+    (this.#udp as unknown as { close(): void } | undefined)?.close();
+    this.#tcp = undefined;
+    this.#listener = undefined;
+    this.#udp = undefined;
+    this.#update(() => {});
+  }
+
+  // --- readiness, for select and poll ---------------------------------------------------
+
+  /** A receive (or accept) would not block. */
+  get readyToRead(): boolean {
+    return this.#state === "closed" || this.#readable > 0 || this.#peerClosed || this.#readShut || this.#error !== undefined;
+  }
+
+  /** A send would not block. */
+  get readyToWrite(): boolean {
+    if (this.#state === "closed" || this.#error) return true;
+    if (this.type === C.SOCK_DGRAM) return true;
+    return this.#state === "connected" && this.#writable > 0;
+  }
+
+  get failed(): boolean {
+    return this.#error !== undefined;
+  }
+
+  get closed(): boolean {
+    return this.#state === "closed";
+  }
+
+  get hungUp(): boolean {
+    return this.#peerClosed;
+  }
+
+  // --- inside ---------------------------------------------------------------------------
+
+  #any(): string {
+    return this.family === C.AF_INET6 ? "::" : "0.0.0.0";
+  }
+
+  #open(): void {
+    if (this.#state === "closed") throw new SocketError("EBADF", "the socket is closed");
+  }
+
+  #checkFamily(host: string): void {
+    const family = familyOf(host);
+    if (family && family !== this.family)
+      throw new SocketError("EAFNOSUPPORT", `${host} is not an ${this.family === C.AF_INET6 ? "IPv6" : "IPv4"} address`);
+  }
+
+  async #resolve(name: string): Promise<string> {
+    if (familyOf(name)) {
+      this.#checkFamily(name);
+      return name;
+    }
+    return resolveHost(name, this.family);
+  }
+
+  #adopt(accepted: TCP): void {
+    this.#state = "connected";
+    this.#tcp = new TCP({
+      from: accepted,
+      nodelay: true,
+      onReadable: (bytes: number) => this.#update(() => (this.#readable = bytes)),
+      onWritable: (bytes: number) => this.#update(() => (this.#writable = bytes)),
+      onError: (why?: string) => this.#update(() => this.#failed(why)),
+    });
+  }
+
+  #makeUdp(): void {
+    if (this.#udp) return;
+    const [host, port] = this.#bound ?? [this.#any(), 0];
+    try {
+      this.#udp = new UDP({
+        address: host,
+        port,
+        onReadable: (packets: number) => this.#update(() => (this.#readable = packets)),
+      });
+    } catch (e) {
+      throw fromPlatform(e, "EADDRINUSE", `bind [${host}]:${port}`);
+    }
+  }
+
+  #connected(bytes: number): void {
+    this.#writable = bytes;
+    if (this.#state === "connecting") this.#state = "connected";
+  }
+
+  /** The platform's onError: a peer's FIN arrives as "closed" (or with no reason, on the board). */
+  #failed(why?: string): void {
+    if (this.#state === "connecting") {
+      this.#error = fromPlatform({ code: why, message: "refused" }, "ECONNREFUSED", "connect");
+    } else if (!why || why === "closed") {
+      this.#peerClosed = true;
+    } else {
+      this.#error = fromPlatform({ code: why, message: "connection lost" }, "ECONNRESET", "recv");
+    }
+  }
+
+  /** Applies a platform event, then tells whoever waits on this socket or on select. */
+  #update(change: () => void): void {
+    change();
+    for (const waiter of [...this.#waiters]) waiter();
+    for (const watcher of [...changeWatchers]) watcher();
+  }
+
+  /**
+   * Resolves once `ready()` holds; fails at once with EAGAIN when non-blocking, after `timeout`
+   * ms with ETIMEDOUT, and with the socket's error once it has one (unless `errorLast`, for a
+   * receive that still has data or an EOF to give).
+   */
+  #wait(ready: () => boolean, timeout: number | null, what: string, errorLast = false): Promise<void> {
+    const check = (): "ready" | "error" | undefined => {
+      if (this.#state === "closed") return "error";
+      if (errorLast && ready()) return "ready";
+      if (this.#error) return "error";
+      return ready() ? "ready" : undefined;
+    };
+    const now = check();
+    if (now === "ready") return Promise.resolve();
+    if (now === "error") return Promise.reject(this.#error ?? new SocketError("EBADF", "the socket was closed"));
+    if (timeout === 0) return Promise.reject(new SocketError("EAGAIN", `${what} would block`));
+    return new Promise((resolve, reject) => {
+      let timer: ReturnType<typeof Timer.set> | undefined;
+      const done = () => {
+        this.#waiters.delete(waiter);
+        if (timer) Timer.clear(timer);
+      };
+      const waiter = () => {
+        const state = check();
+        if (!state) return;
+        done();
+        if (state === "ready") resolve();
+        else reject(this.#error ?? new SocketError("EBADF", "the socket was closed"));
+      };
+      this.#waiters.add(waiter);
+      if (timeout !== null)
+        timer = Timer.set(() => {
+          timer = undefined;
+          done();
+          reject(new TimeoutError(what, timeout));
+        }, timeout);
+    });
+  }
+}
+
+/** socket(family, type, proto): a new BSD socket. */
+export function socket(family = C.AF_INET, type = C.SOCK_STREAM, proto = 0): Socket {
+  return new Socket(family, type, proto);
+}
+
+/** Sockets open now: the board's limit counts these. */
+export function openCount(): number {
+  return openSockets.size;
+}
