@@ -2,7 +2,7 @@
 import config from "mc/config";
 import { AtConsole } from "./at/console";
 import { basicCommands } from "./at/basic";
-import { Uart, type UartConfig } from "./at/uart";
+import { Uart, type UartConfig } from "xsock/uart";
 
 const board = (config.board ?? { id: "esp32/nodemcu", chip: "ESP32" }) as { id: string; chip: string };
 const consoleUart = (config.console ?? { port: 1, transmit: 17, receive: 16, baud: 115200 }) as UartConfig;

@@ -171,7 +171,9 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
     const server = createServer({ noDelay: true, allowHalfOpen: true });
     await new Promise<void>((resolve, reject) => {
       server.once("error", (e) => reject(platformError(e)));
-      server.listen(options.port, options.address ?? ip() ?? "127.0.0.1", () => resolve());
+      // An IPv6 listener hears IPv6 only, as an lwIP PCB bound to an IPv6 address does.
+      const host = options.address ?? ip() ?? "127.0.0.1";
+      server.listen({ port: options.port, host, ipv6Only: host.includes(":") }, () => resolve());
     });
     server.on("connection", (socket) => {
       if (count() >= host.board.limits.sockets) {
@@ -206,7 +208,7 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
   host.handle("udp.open", async (id: number, options: { port: number; address?: string; multicast?: string; timeToLive?: number }) => {
     reserve();
     const v6 = (options.address ?? options.multicast ?? "").includes(":");
-    const socket = createSocket({ type: v6 ? "udp6" : "udp4", reuseAddr: options.multicast !== undefined });
+    const socket = createSocket({ type: v6 ? "udp6" : "udp4", ipv6Only: v6, reuseAddr: options.multicast !== undefined });
     await new Promise<void>((resolve, reject) => {
       socket.once("error", (e) => reject(platformError(e)));
       socket.bind(options.port, options.multicast ? undefined : options.address, () => resolve());

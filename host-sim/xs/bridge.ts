@@ -7,6 +7,16 @@ const global = globalThis as Global;
 const issueCommand = global.issueCommand as (message: ArrayBuffer) => ArrayBuffer;
 const collectGarbage = global.gc as () => void;
 
+// xsnap builds XS without two of the board's built-ins (it is CESU-8): put them back.
+if (!("fromArrayBuffer" in String)) {
+  const decoder = new (global.TextDecoder as new () => { decode(bytes: Uint8Array): string })();
+  Object.defineProperty(String, "fromArrayBuffer", { value: (buffer: ArrayBuffer) => decoder.decode(new Uint8Array(buffer)), writable: true, configurable: true });
+}
+if (!("fromString" in ArrayBuffer)) {
+  const encoder = new (global.TextEncoder as new () => { encode(text: string): Uint8Array })();
+  Object.defineProperty(ArrayBuffer, "fromString", { value: (text: string) => toArrayBuffer(encoder.encode(text)), writable: true, configurable: true });
+}
+
 // The firmware sees Moddable's globals only: xsnap's own helpers are removed.
 for (const name of ["issueCommand", "print", "setImmediate", "gc", "currentMeterLimit", "resetMeter", "performance"])
   delete global[name];

@@ -1,6 +1,6 @@
 // send_msg and recv_msg: the `<N>_<payload>` framing over a stream socket.
 import { encodeFrame, FrameDecoder } from "./framing";
-import type { Data, Socket } from "./socket";
+import type { Data, Socket } from "./bsd-socket";
 
 const decoders = new WeakMap<Socket, { decoder: FrameDecoder; ready: Uint8Array[] }>();
 

@@ -2,7 +2,7 @@
 import Timer from "timer";
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI } from "./constants";
 import { SocketError } from "./errors";
-import { changeWatchers, type Socket } from "./socket";
+import { changeWatchers, type Socket } from "./bsd-socket";
 
 /** Resolves once `ready()` gives an answer, or with `fallback()` after `timeoutMs` (null: never). */
 function waitForChange<T>(ready: () => T | undefined, fallback: () => T, timeoutMs: number | null | undefined): Promise<T> {

@@ -8,7 +8,7 @@ describe("firmware build", () => {
 
   it("names modules from the root manifest as mcconfig does", () => {
     const { modules } = readManifest(ROOT, board);
-    assert.deepEqual([...modules.keys()].sort(), ["at/basic", "at/console", "at/parser", "at/uart", "main", "version"]);
+    assert.deepEqual([...modules.keys()].sort(), ["at/basic", "at/console", "at/parser", "main", "version", "xsock/uart"]);
   });
 
   it("bundles the root app with the board's config in mc/config, and maps each line back to its source", async () => {

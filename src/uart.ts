@@ -1,4 +1,4 @@
-// Moves bytes between an ECMA-419 Serial port and the console, keeping to the
+// Moves bytes between an ECMA-419 Serial port and its user, keeping to the
 // space the port says it has, so no write ever overflows its FIFO.
 import Serial from "embedded:io/serial";
 

@@ -1,0 +1,36 @@
+// Echo server on port 50007, on IPv6 and IPv4 at once: every client is served at the same
+// time and gets back what it sent (seed: echo-server-ipv6).
+import { AF_INET, AF_INET6, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, getaddrinfo, socket, type Socket, type Address } from "xsock/socket";
+
+const PORT = 50007;
+
+async function echo(conn: Socket, addr: Address): Promise<void> {
+  try {
+    for (;;) {
+      const data = await conn.recv(1024);
+      if (!data.length) break;
+      trace(`Server heard "${String.fromArrayBuffer(data.slice().buffer)}" from [${addr[0]}]:${addr[1]}\n`);
+      await conn.sendall(data);
+    }
+  } catch (e) {
+    trace(`echo: [${addr[0]}]:${addr[1]}: ${(e as Error).message}\n`);
+  }
+  conn.close();
+}
+
+async function serve(family: number): Promise<void> {
+  const [[af, type, proto, , sa]] = await getaddrinfo(null, PORT, family, SOCK_STREAM, 0, 1 /* AI_PASSIVE */);
+  const s = socket(af, type, proto);
+  s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+  s.bind(sa);
+  s.listen(5);
+  trace(`echo server listening on [${sa[0]}]:${s.getsockname()[1]}\n`);
+  for (;;) {
+    const [conn, addr] = await s.accept();
+    trace(`Connected by [${addr[0]}]:${addr[1]}\n`);
+    void echo(conn, addr);
+  }
+}
+
+void serve(AF_INET6);
+void serve(AF_INET);
