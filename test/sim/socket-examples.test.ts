@@ -1,0 +1,221 @@
+// The socket module's examples, each in the simulator and driven by an outside client:
+// python3 written like the seeds, nc and socat.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { have, needs, startSim, type SimProcess } from "../helpers/sim.ts";
+import { python } from "../helpers/python.ts";
+import { UartClient } from "../helpers/uart.ts";
+
+async function withSim(args: string[], run: (sim: SimProcess) => Promise<void>, uart = "tcp:0"): Promise<void> {
+  const sim = await startSim(args, uart);
+  try {
+    await run(sim);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n--- simulator log ---\n${sim.log}`, { cause: e });
+  } finally {
+    await sim.stop();
+  }
+}
+
+/** Runs a command with stdin text; resolves with its stdout. */
+function run(cmd: string, args: string[], input: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args);
+    let out = "";
+    p.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    p.on("error", reject);
+    p.on("exit", () => resolve(out));
+    p.stdin.end(input);
+  });
+}
+
+describe("socket examples", function () {
+  this.timeout(30000);
+
+  it("tcp-echo-server answers the seed's client over IPv6 and IPv4, several at once", () =>
+    withSim(["examples/tcp-echo-server"], async (sim) => {
+      await sim.waitLog(/listening on \[0\.0\.0\.0\]:50007/);
+      const client = `
+import socket, sys, time
+af, socktype, proto, _, sa = socket.getaddrinfo(sys.argv[1], 50007, socket.AF_UNSPEC, socket.SOCK_STREAM)[0]
+s = socket.socket(af, socktype, proto)
+s.connect(sa)
+time.sleep(0.3)  # the clients overlap
+for data in [b'Hello, world', '汉语/漢語 Hànyǔ'.encode()]:
+    s.sendall(data)
+    print('Received', s.recv(1024).decode())
+s.close()
+`;
+      const runs = ["::1", "127.0.0.1", "::1", "127.0.0.1"].map((host) => python(client, [host]).done);
+      for (const out of await Promise.all(runs)) assert.equal(out, "Received Hello, world\nReceived 汉语/漢語 Hànyǔ\n");
+      assert.match(sim.log, /Connected by \[::1\]:\d+/);
+      assert.match(sim.log, /Connected by \[127\.0\.0\.1\]:\d+/);
+    }));
+
+  it("tcp-echo-server echoes to nc", async function () {
+    needs(this, "nc (netcat-openbsd)", have("nc"));
+    await withSim(["examples/tcp-echo-server"], async (sim) => {
+      await sim.waitLog(/listening on \[0\.0\.0\.0\]:50007/);
+      assert.equal(await run("nc", ["-N", "127.0.0.1", "50007"], "one line\n"), "one line\n");
+    });
+  });
+
+  it("tcp-echo-client sends the seed's two messages to a socat echo server", async function () {
+    needs(this, "socat", have("socat"));
+    const server = spawn("socat", ["TCP6-LISTEN:50017,reuseaddr,fork", "EXEC:cat"]);
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      await withSim(["examples/tcp-echo-client", "host=localhost", "port=50017"], async (sim) => {
+        await sim.waitLog(/echo client: done/);
+        assert.match(sim.log, /Received Hello, world\nReceived 汉语\/漢語 Hànyǔ\necho client: done/);
+      });
+    } finally {
+      server.kill();
+    }
+  });
+
+  it("udp-echo-server replies OK... to nc -u and to the seed's client", async function () {
+    await withSim(["examples/udp-echo-server"], async (sim) => {
+      await sim.waitLog(/waiting on port 8888/);
+      const out = await python(`
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+for msg in [b'Hello', b'How are you?']:
+    s.sendto(msg, ('localhost', 8888))
+    d = s.recvfrom(1024)
+    print('Server reply : ' + d[0].decode())
+`).done;
+      assert.equal(out, "Server reply : OK...Hello\nServer reply : OK...How are you?\n");
+      needs(this, "nc (netcat-openbsd)", have("nc"));
+      assert.equal(await run("nc", ["-u", "-w1", "127.0.0.1", "8888"], "X"), "OK...X");
+    });
+  });
+
+  it("udp-client sends each line typed on the console and prints the reply", async () => {
+    const server = python(`
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('127.0.0.1', 0))
+print('port', s.getsockname()[1])
+while True:
+    data, addr = s.recvfrom(1024)
+    s.sendto(b'OK...' + data, addr)
+`);
+    try {
+      const port = (await server.line(/port (\d+)/))[1];
+      await withSim(["examples/udp-client", "host=127.0.0.1", `port=${port}`], async (sim) => {
+        const uart = await UartClient.open(sim.uart);
+        try {
+          await uart.expect("Enter message to send : ");
+          await uart.write("Hello\r\n");
+          assert.equal(await uart.expect(/Enter message to send : /), "Server reply : OK...Hello\r\nEnter message to send : ");
+          await uart.write("How are you\r\n");
+          assert.equal(await uart.expect(/Enter message to send : /), "Server reply : OK...How are you\r\nEnter message to send : ");
+        } finally {
+          await uart.close();
+        }
+      }, "pty");
+    } finally {
+      server.kill();
+    }
+  });
+
+  it("telnet-client bridges the console to a TCP server", async () => {
+    const server = python(`
+import socket
+srv = socket.socket()
+srv.bind(('127.0.0.1', 0))
+srv.listen(1)
+print('port', srv.getsockname()[1])
+conn, _ = srv.accept()
+conn.sendall(b'welcome\\r\\n')
+data = b''
+while not data.endswith(b'\\n'):
+    data += conn.recv(100)
+print('heard', data.decode().strip())
+conn.sendall(data.upper())
+conn.close()
+`);
+    const port = (await server.line(/port (\d+)/))[1];
+    await withSim(["examples/telnet-client", "host=127.0.0.1", `port=${port}`], async (sim) => {
+      const uart = await UartClient.open(sim.uart);
+      try {
+        await uart.expect("Connected to remote host\r\nwelcome\r\n");
+        await uart.write("get /index\r\n");
+        await uart.expect("GET /INDEX\r\n");
+        await uart.expect("Connection closed\r\n");
+        assert.match(await server.done, /heard get \/index/);
+      } finally {
+        await uart.close();
+      }
+    }, "pty");
+  });
+
+  it("chat-server announces, relays, and drops a broken client without disturbing the rest", () =>
+    withSim(["examples/chat-server"], async (sim) => {
+      await sim.waitLog(/Chat server started on port 5000/);
+      const chat = python(`
+import json, socket, struct, time
+def client():
+    s = socket.create_connection(('127.0.0.1', 5000))
+    s.settimeout(3)
+    return s
+def read(s, text):
+    got = b''
+    while text.encode() not in got:
+        got += s.recv(4096)
+    return got.decode()
+a = client(); time.sleep(0.2)
+b = client(); pb = b.getsockname()[1]
+print('a1', json.dumps(read(a, 'entered room')))
+c = client(); pc = c.getsockname()[1]
+read(a, 'entered room'); read(b, 'entered room')
+b.sendall(b'hi from b\\n')
+print('a2', json.dumps(read(a, 'hi from b')))
+print('c2', json.dumps(read(c, 'hi from b')))
+# c breaks: a reset, not a goodbye
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+c.close()
+print('a3', json.dumps(read(a, 'is offline')))
+a.sendall(b'still here\\n')
+print('b3', json.dumps(read(b, 'still here')))
+print('ports', pb, pc)
+`);
+      const out = await chat.done;
+      const [, pb, pc] = /ports (\d+) (\d+)/.exec(out)!;
+      const said = (who: string) => JSON.parse(new RegExp(`^${who} (.*)$`, "m").exec(out)![1]) as string;
+      assert.equal(said("a1"), `[127.0.0.1:${pb}] entered room\n`);
+      assert.equal(said("a2"), `\r<('127.0.0.1', ${pb})> hi from b\n`);
+      assert.equal(said("c2"), `\r<('127.0.0.1', ${pb})> hi from b\n`);
+      assert.equal(said("a3"), `Client (127.0.0.1, ${pc}) is offline\n`);
+      assert.match(said("b3"), new RegExp(`Client \\(127\\.0\\.0\\.1, ${pc}\\) is offline\\n\\r<\\('127\\.0\\.0\\.1', \\d+\\)> still here\\n$`));
+    }));
+
+  it("framed-server answers each framed message, and refuses a bad header", () =>
+    withSim(["examples/framed-server"], async (sim) => {
+      await sim.waitLog(/listening on 8000/);
+      const out = await python(`
+import socket
+def frame(payload):
+    d = 1
+    while len(str(len(payload) + 1 + d)) != d: d += 1
+    return str(len(payload) + 1 + d).encode() + b'_' + payload
+s = socket.create_connection(('127.0.0.1', 8000))
+s.settimeout(3)
+s.sendall(frame('héllo'.encode()) + frame(b'x' * 200))
+got = b''
+while got.count(b'_') < 2:
+    got += s.recv(1024)
+print(got.decode())
+bad = socket.create_connection(('127.0.0.1', 8000))
+bad.settimeout(3)
+bad.sendall(b'07_hello')
+print('bad', bad.recv(100))
+`).done;
+      assert.equal(out, "37_Server notification: data received37_Server notification: data received\nbad b''\n");
+      await sim.waitLog(/framed: .* sent 6 bytes: héllo/);
+      await sim.waitLog(/framed: .* sent 200 bytes/);
+      await sim.waitLog(/bad frame header: a leading zero/);
+    }));
+});
