@@ -27,6 +27,8 @@ export interface Manifest {
   /** Module specifier to file (without extension), as mcconfig would name them. */
   modules: Map<string, string>;
   config: Record<string, unknown>;
+  /** Modules preloaded at build time: on the board they live in flash, not in the heap. */
+  preload: string[];
 }
 
 const SOURCE_EXTENSIONS = [".ts", ".js"];
@@ -65,7 +67,7 @@ function addModules(into: Map<string, string>, key: string, paths: string | stri
 
 /** Reads a manifest with its local includes and the platform sections that apply to the board. */
 export function readManifest(appDir: string, board: Board): Manifest {
-  const manifest: Manifest = { modules: new Map(), config: {} };
+  const manifest: Manifest = { modules: new Map(), config: {}, preload: [] };
   const platformKeys = ["esp32", "esp32/*", board.id];
   const visit = (path: string, seen: Set<string>) => {
     if (seen.has(path)) return;
@@ -78,6 +80,7 @@ export function readManifest(appDir: string, board: Board): Manifest {
       const modules = (section.modules ?? {}) as Record<string, string | string[]>;
       for (const [key, paths] of Object.entries(modules)) addModules(manifest.modules, key, paths, base);
       Object.assign(manifest.config, section.config ?? {});
+      manifest.preload.push(...[(section.preload as string | string[] | undefined) ?? []].flat());
     };
     apply(json);
     const platforms = (json.platforms ?? {}) as Record<string, Record<string, unknown>>;
@@ -162,7 +165,7 @@ export interface Firmware {
 }
 
 /** Bundles one entry (given as source text) into a script that XS runs at global scope. */
-async function bundle(entry: string, resolveDir: string, plugins: Plugin[]): Promise<Script> {
+async function bundle(entry: string, resolveDir: string, plugins: Plugin[], lowerStaticFields = false): Promise<Script> {
   const result = await build({
     stdin: { contents: entry, resolveDir, sourcefile: "xsock-entry.js", loader: "js" },
     bundle: true,
@@ -172,14 +175,14 @@ async function bundle(entry: string, resolveDir: string, plugins: Plugin[]): Pro
     mainFields: ["module", "main"],
     target: "es2022",
     // XS misreads a class's own name inside its static initializers (msgpack has some): lower them.
-    supported: { "class-static-field": false },
+    supported: lowerStaticFields ? { "class-static-field": false } : {},
     sourcemap: "external",
     outdir: resolveDir,
     logLevel: "silent",
     plugins,
   });
-  const map = result.outputFiles.find((f) => f.path.endsWith(".map"))!;
-  const code = result.outputFiles.find((f) => !f.path.endsWith(".map"))!;
+  const map = result.outputFiles!.find((f) => f.path.endsWith(".map"))!;
+  const code = result.outputFiles!.find((f) => !f.path.endsWith(".map"))!;
   const sourceMap = new SourceMap(JSON.parse(map.text) as SourceMapPayload);
   return {
     code: code.text,
@@ -200,12 +203,17 @@ export async function buildFirmware(appDir: string, board: Board, overrides: Rec
     `import * as bridge from ${JSON.stringify(BRIDGE)};\nObject.defineProperty(globalThis, ${BRIDGE_KEY}, { value: bridge });`,
     XS_DIR,
     [],
+    true,
   );
+  // The simulator sends "preload" (it then counts the heap from there), then "boot".
+  // Moddable preloads its own platform modules too.
+  const preloads = [...Object.keys(PLATFORM_MODULES), "mc/config", ...manifest.preload.filter((m) => manifest.modules.has(m) && m !== "main")];
   const app = await bundle(
     [
-      `import { fatal } from "./bridge";`,
-      `import("main").then((app) => { if (typeof app.default === "function") app.default(); })`,
-      `  .catch((e) => fatal("uncaught exception", e));`,
+      `import { fatal, on } from "./bridge";`,
+      `const failed = (e) => fatal("uncaught exception", e);`,
+      `on("preload", 0, () => void Promise.all([${preloads.map((m) => `import(${JSON.stringify(m)})`).join(", ")}]).catch(failed));`,
+      `on("boot", 0, () => void import("main").then((app) => { if (typeof app.default === "function") app.default(); }).catch(failed));`,
     ].join("\n"),
     appDir,
     [moddableResolver(manifest, firmwareConfig(manifest, board))],

@@ -156,8 +156,14 @@ export class Simulator {
     try {
       writeFileSync(join(dir, "bridge.js"), firmware.bridge.code);
       writeFileSync(join(dir, "firmware.js"), firmware.app.code);
-      this.baselineSlots = (await this.worker.execute(join(dir, "bridge.js"))).meter.currentHeapCount;
-      this.account("boot", (await this.worker.execute(join(dir, "firmware.js"))).meter);
+      await this.worker.execute(join(dir, "bridge.js"));
+      await this.worker.execute(join(dir, "firmware.js"));
+      // The heap is counted from after the bridge and the preloaded modules, which the
+      // board keeps in flash; collections drop what instantiating them left behind.
+      await this.worker.deliver(encode(["preload", 0]));
+      this.baselineSlots = (await this.worker.deliver(encode(["gc", 0]))).meter.currentHeapCount;
+      this.account("boot", (await this.worker.deliver(encode(["boot", 0]))).meter);
+      this.account("gc", (await this.worker.deliver(encode(["gc", 0]))).meter);
     } catch (e) {
       // A firmware that dies at boot has been reported already; the exit code says so.
       if (!this.stopping) throw e;

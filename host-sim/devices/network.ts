@@ -205,17 +205,18 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
     listener.server.close();
   });
 
-  host.handle("udp.open", async (id: number, options: { port: number; address?: string; multicast?: string; timeToLive?: number }) => {
+  // Fields the firmware left out arrive as null (msgpack has no undefined).
+  host.handle("udp.open", async (id: number, options: { port: number; address?: string | null; multicast?: string | null; timeToLive?: number | null }) => {
     reserve();
     const v6 = (options.address ?? options.multicast ?? "").includes(":");
-    const socket = createSocket({ type: v6 ? "udp6" : "udp4", ipv6Only: v6, reuseAddr: options.multicast !== undefined });
+    const socket = createSocket({ type: v6 ? "udp6" : "udp4", ipv6Only: v6, reuseAddr: Boolean(options.multicast) });
     await new Promise<void>((resolve, reject) => {
       socket.once("error", (e) => reject(platformError(e)));
-      socket.bind(options.port, options.multicast ? undefined : options.address, () => resolve());
+      socket.bind(options.port, options.multicast ? undefined : (options.address ?? undefined), () => resolve());
     });
     if (options.multicast) {
       socket.addMembership(options.multicast);
-      if (options.timeToLive !== undefined) socket.setMulticastTTL(options.timeToLive);
+      if (options.timeToLive != null) socket.setMulticastTTL(options.timeToLive);
     }
     const state = { socket, packets: [] as Packet[], readableSent: false };
     socket.on("message", (data, rinfo) => {

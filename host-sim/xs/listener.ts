@@ -1,5 +1,5 @@
 // ECMA-419 `embedded:io/socket/listener`, on a host TCP server.
-import { host, newId, on } from "./bridge";
+import { host, newId, off, on } from "./bridge";
 import TCP from "./tcp";
 
 interface Options {
@@ -35,6 +35,7 @@ class Listener {
   }
 
   close(): void {
+    off("listener", this.#id);
     host("listener.close", this.#id);
   }
 }

@@ -1,5 +1,5 @@
 // ECMA-419 `embedded:io/serial`, on the simulator's UART (a pty, stdio or TCP).
-import { checkFormat, host, newId, on, readStream, toBytes, type ByteFormat } from "./bridge";
+import { checkFormat, host, newId, off, on, readStream, toBytes, type ByteFormat } from "./bridge";
 
 type Format = ByteFormat;
 type Callback = (this: Serial, bytes: number) => void;
@@ -54,6 +54,7 @@ class Serial {
   set(_options: { dataTerminalReady?: boolean; requestToSend?: boolean; break?: boolean }): void {}
 
   close(): void {
+    off("serial", this.#id);
     host("serial.close", this.#id);
   }
 }

@@ -1,5 +1,5 @@
 // ECMA-419 `embedded:io/socket/udp`, on a host datagram socket.
-import { host, newId, on, toArrayBuffer, toBytes } from "./bridge";
+import { host, newId, off, on, toArrayBuffer, toBytes } from "./bridge";
 
 interface Options {
   port?: number;
@@ -55,6 +55,7 @@ class UDP {
   }
 
   close(): void {
+    off("udp", this.#id);
     host("udp.close", this.#id);
   }
 }

@@ -1,0 +1,38 @@
+// Every method, timeout mode, error and address form of xsock/socket, run on XS in the
+// simulator (test/fixtures/socket-api), against loopback peers and a python3 peer that resets.
+import assert from "node:assert/strict";
+import { startSim } from "../helpers/sim.ts";
+import { python } from "../helpers/python.ts";
+
+describe("xsock/socket on the simulated board", function () {
+  this.timeout(30000);
+
+  it("passes every check of the socket API", async () => {
+    const resetter = python(`
+import socket, struct, time
+srv = socket.socket()
+srv.bind(('127.0.0.1', 0))
+srv.listen(5)
+print('port', srv.getsockname()[1])
+while True:
+    c, _ = srv.accept()
+    time.sleep(0.2)  # reset an established connection, not a connect in progress
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+    c.close()
+`, [], 60000);
+    const port = (await resetter.line(/port (\d+)/))[1];
+    const sim = await startSim(["test/fixtures/socket-api", `resetPort=${port}`], "tcp:0");
+    try {
+      const [, passed, failed] = await sim.waitLog(/checks: (\d+) passed, (\d+) failed/, 25000);
+      const failures = sim.log.split("\n").filter((l) => l.startsWith("FAIL"));
+      assert.deepEqual(failures, []);
+      assert.equal(Number(failed), 0);
+      assert.equal(Number(passed), 26);
+      for (const name of ["timeout > 0", "timeout 0", "timeout null", "ECONNREFUSED", "ECONNRESET", "EADDRINUSE", "EMFILE", "select", "poll", "getaddrinfo", "IPv6"])
+        assert.match(sim.log, new RegExp(`^ok ${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`, "m"), name);
+    } finally {
+      await sim.stop();
+      resetter.kill();
+    }
+  });
+});
