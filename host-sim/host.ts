@@ -5,7 +5,10 @@ export type OpHandler = (...args: never[]) => unknown;
 
 export interface Host {
   readonly board: Board;
-  /** Delivers an event into the firmware: `kind` and `id` pick its handler there. */
+  /**
+   * Delivers an event into the firmware: `kind` and `id` pick its handler there. An argument
+   * that is a function is called when the event goes in, for counts that must be current then.
+   */
   post(kind: string, id: number, ...args: unknown[]): void;
   /** Answers the firmware's synchronous calls to `op`. */
   handle(op: string, fn: OpHandler): void;

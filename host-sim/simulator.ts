@@ -1,5 +1,5 @@
 // One simulated board: the firmware on XS, its UART, timers, network and Wi-Fi.
-import { decode, encode } from "@msgpack/msgpack";
+import { decode, encode } from "./xs/codec.ts";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -98,6 +98,12 @@ export class Simulator {
     };
   }
 
+  /** Has XS collect its garbage, then gives the heap figures: what the firmware holds live. */
+  async collect(): Promise<HeapFigures> {
+    this.account("gc", (await this.worker.deliver(encode(["gc", 0]))).meter);
+    return this.heap();
+  }
+
   /** Sockets the firmware has open now. */
   get openSockets(): number {
     return this.net.open;
@@ -163,7 +169,7 @@ export class Simulator {
       await this.worker.deliver(encode(["preload", 0]));
       this.baselineSlots = (await this.worker.deliver(encode(["gc", 0]))).meter.currentHeapCount;
       this.account("boot", (await this.worker.deliver(encode(["boot", 0]))).meter);
-      this.account("gc", (await this.worker.deliver(encode(["gc", 0]))).meter);
+      await this.collect();
     } catch (e) {
       // A firmware that dies at boot has been reported already; the exit code says so.
       if (!this.stopping) throw e;
@@ -174,7 +180,7 @@ export class Simulator {
 
   private post(kind: string, id: number, args: unknown[]): void {
     if (this.stopping) return;
-    this.worker.deliver(encode([kind, id, ...args])).then(
+    this.worker.deliver(() => encode([kind, id, ...args.map((a) => (typeof a === "function" ? (a as () => unknown)() : a))])).then(
       (d) => this.account(kind, d.meter),
       (e: Error) => {
         if (!this.stopping) this.fatal("delivery failed", e.message, "");

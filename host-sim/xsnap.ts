@@ -109,17 +109,20 @@ export class XsnapWorker {
 
   /** Evaluates a script at global scope. */
   evaluate(code: string): Promise<Delivery> {
-    return this.send(Buffer.from(`e${code}`));
+    return this.send(() => Buffer.from(`e${code}`));
   }
 
   /** Runs a script file at global scope; XS stacks then name its lines. */
   execute(path: string): Promise<Delivery> {
-    return this.send(Buffer.from(`s${path}`));
+    return this.send(() => Buffer.from(`s${path}`));
   }
 
-  /** Calls the firmware's global `handleCommand` with the message. */
-  deliver(message: Uint8Array): Promise<Delivery> {
-    return this.send(Buffer.concat([Buffer.from("?"), message]));
+  /**
+   * Calls the firmware's global `handleCommand` with the message. A function is called for the
+   * message when its turn comes, so what it says is current when XS reads it.
+   */
+  deliver(message: Uint8Array | (() => Uint8Array)): Promise<Delivery> {
+    return this.send(() => Buffer.concat([Buffer.from("?"), typeof message === "function" ? message() : message]));
   }
 
   close(): void {
@@ -127,7 +130,7 @@ export class XsnapWorker {
     setTimeout(() => this.process.kill("SIGKILL"), 1000).unref();
   }
 
-  private send(command: Buffer): Promise<Delivery> {
+  private send(command: () => Buffer): Promise<Delivery> {
     const run = this.chain.then(
       () =>
         new Promise<Delivery>((resolve, reject) => {
@@ -136,7 +139,7 @@ export class XsnapWorker {
             return;
           }
           this.waiting.push({ resolve, reject });
-          this.toXs.write(netstring(command));
+          this.toXs.write(netstring(command()));
         }),
     );
     this.chain = run.catch(() => {});

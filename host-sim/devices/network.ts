@@ -23,7 +23,9 @@ interface Connection {
   id?: number;
   socket: Socket;
   rx: ByteQueue;
-  readableSent: boolean;
+  /** A readable event is on its way in; its count is taken when it is delivered. */
+  readablePending: boolean;
+  writablePending: boolean;
   /** Send space the firmware was last told of, less what it has written since. */
   believed: number;
   connected: boolean;
@@ -52,7 +54,7 @@ export interface NetworkDevice {
 export function network(host: Host, ip: () => string | undefined): NetworkDevice {
   const conns = new Map<number, Connection>();
   const listeners = new Map<number, { server: Server; pending: Connection[] }>();
-  const udps = new Map<number, { socket: UdpSocket; packets: Packet[]; readableSent: boolean }>();
+  const udps = new Map<number, { socket: UdpSocket; packets: Packet[]; readablePending: boolean }>();
   const count = () => conns.size + listeners.size + udps.size + [...listeners.values()].reduce((n, l) => n + l.pending.length, 0);
   const reserve = () => {
     if (count() >= host.board.limits.sockets)
@@ -60,7 +62,7 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
   };
 
   function track(socket: Socket, connected: boolean): Connection {
-    const conn: Connection = { socket, rx: new ByteQueue(), readableSent: false, believed: TCP_SEND_BUFFER, connected, watched: false };
+    const conn: Connection = { socket, rx: new ByteQueue(), readablePending: false, writablePending: false, believed: TCP_SEND_BUFFER, connected, watched: false };
     socket.on("data", (chunk) => {
       conn.rx.push(chunk);
       notifyReadable(conn);
@@ -75,20 +77,25 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
   }
 
   function notifyReadable(conn: Connection): void {
-    const id = conn.id;
-    if (id === undefined || !conn.watched || conn.readableSent || !conn.rx.length) return;
-    conn.readableSent = true;
-    host.post("tcp", id, "readable", conn.rx.length);
+    if (conn.id === undefined || !conn.watched || conn.readablePending || !conn.rx.length) return;
+    conn.readablePending = true;
+    host.post("tcp", conn.id, "readable", () => {
+      conn.readablePending = false;
+      return conn.rx.length;
+    });
   }
 
-  function notifyWritable(conn: Connection): void {
-    const id = conn.id;
-    const free = TCP_SEND_BUFFER - conn.socket.writableLength;
-    if (id === undefined || !conn.watched || !conn.connected || conn.ended) return;
-    if (conn.believed < TCP_SEND_BUFFER / 2 && free > conn.believed) {
-      conn.believed = free;
-      host.post("tcp", id, "writable", free);
-    }
+  const sendSpace = (conn: Connection) => TCP_SEND_BUFFER - conn.socket.writableLength;
+
+  /** Tells the firmware its send space, once the space it knows of runs low and more is free. */
+  function notifyWritable(conn: Connection, always = false): void {
+    if (conn.id === undefined || !conn.watched || !conn.connected || conn.ended || conn.writablePending) return;
+    if (!always && (conn.believed >= TCP_SEND_BUFFER / 2 || sendSpace(conn) <= conn.believed)) return;
+    conn.writablePending = true;
+    host.post("tcp", conn.id, "writable", () => {
+      conn.writablePending = false;
+      return (conn.believed = sendSpace(conn));
+    });
   }
 
   /** Tells the firmware once that the connection is over (onError), with why. */
@@ -102,6 +109,15 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
     if (conn.ended) return;
     conn.ended = why;
     report(conn, why);
+  }
+
+  function notifyPackets(id: number, state: { packets: Packet[]; readablePending: boolean }): void {
+    if (state.readablePending || !state.packets.length) return;
+    state.readablePending = true;
+    host.post("udp", id, "readable", () => {
+      state.readablePending = false;
+      return state.packets.length;
+    });
   }
 
   const connOf = (id: number) => {
@@ -120,7 +136,7 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
     conns.set(id, conn);
     socket.once("connect", () => {
       conn.connected = true;
-      host.post("tcp", id, "writable", TCP_SEND_BUFFER);
+      notifyWritable(conn, true);
     });
   });
 
@@ -128,14 +144,13 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
     const conn = connOf(id);
     conn.watched = true;
     conn.socket.setNoDelay(options.nodelay);
-    host.post("tcp", id, "writable", TCP_SEND_BUFFER - conn.socket.writableLength);
+    notifyWritable(conn, true);
     notifyReadable(conn);
     if (conn.ended || conn.peerClosed) report(conn, conn.ended ?? "closed");
   });
 
   host.handle("tcp.read", (id: number, max: number) => {
     const conn = connOf(id);
-    conn.readableSent = false;
     const got = conn.rx.take(max);
     notifyReadable(conn);
     return got;
@@ -218,13 +233,10 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
       socket.addMembership(options.multicast);
       if (options.timeToLive != null) socket.setMulticastTTL(options.timeToLive);
     }
-    const state = { socket, packets: [] as Packet[], readableSent: false };
+    const state = { socket, packets: [] as Packet[], readablePending: false };
     socket.on("message", (data, rinfo) => {
       state.packets.push({ data, address: rinfo.address, port: rinfo.port });
-      if (!state.readableSent) {
-        state.readableSent = true;
-        host.post("udp", id, "readable", state.packets.length);
-      }
+      notifyPackets(id, state);
     });
     socket.on("error", () => host.post("udp", id, "error"));
     udps.set(id, state);
@@ -234,12 +246,8 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
   host.handle("udp.read", (id: number) => {
     const state = udps.get(id);
     if (!state) throw new PlatformError("socket is closed", constants.errno.EBADF, "EBADF");
-    state.readableSent = false;
     const packet = state.packets.shift();
-    if (state.packets.length) {
-      state.readableSent = true;
-      host.post("udp", id, "readable", state.packets.length);
-    }
+    notifyPackets(id, state);
     return packet ?? null;
   });
 

@@ -71,8 +71,9 @@ export class Pacer {
 
 interface OpenPort {
   rx: ByteQueue;
-  /** A readable event is out and the firmware has not read since. */
-  readableSent: boolean;
+  /** A readable (writable) event is on its way in; its count is taken when it is delivered. */
+  readablePending: boolean;
+  writablePending: boolean;
   /** Transmit space the firmware was last told of, less what it has written since. */
   believed: number;
 }
@@ -91,23 +92,31 @@ export function serial(host: Host, line: UartLine, baud: number | undefined): Se
     const port = consoleId === undefined ? undefined : ports.get(consoleId);
     if (!port) return; // nothing listens: the bytes fall off the wire
     port.rx.push(bytes);
-    if (!port.readableSent) {
-      port.readableSent = true;
-      host.post("serial", consoleId!, "readable", port.rx.length);
-    }
+    notifyReadable(consoleId!, port);
   });
   const toLine = new Pacer(baud ? baud / 10 : undefined, (bytes) => {
     line.write(bytes);
     afterTransmit();
   });
 
+  function notifyReadable(id: number, port: OpenPort): void {
+    if (port.readablePending || !port.rx.length) return;
+    port.readablePending = true;
+    host.post("serial", id, "readable", () => {
+      port.readablePending = false;
+      return port.rx.length;
+    });
+  }
+
+  /** Tells the firmware its transmit space, once the space it knows of runs low and more is free. */
   function afterTransmit(): void {
     const port = consoleId === undefined ? undefined : ports.get(consoleId);
-    const free = TX_BUFFER - toLine.pending;
-    if (port && port.believed < TX_BUFFER / 2 && free > port.believed) {
-      port.believed = free;
-      host.post("serial", consoleId!, "writable", free);
-    }
+    if (!port || port.writablePending || port.believed >= TX_BUFFER / 2 || TX_BUFFER - toLine.pending <= port.believed) return;
+    port.writablePending = true;
+    host.post("serial", consoleId!, "writable", () => {
+      port.writablePending = false;
+      return (port.believed = TX_BUFFER - toLine.pending);
+    });
   }
 
   const portOf = (id: number) => {
@@ -124,19 +133,15 @@ export function serial(host: Host, line: UartLine, baud: number | undefined): Se
       throw new PlatformError(`UART ${options.port} is on pins TX ${pins.transmit} RX ${pins.receive} on ${host.board.id}`);
     }
     consoleId = id;
-    ports.set(id, { rx: new ByteQueue(), readableSent: false, believed: TX_BUFFER });
+    ports.set(id, { rx: new ByteQueue(), readablePending: false, writablePending: false, believed: TX_BUFFER });
     host.post("serial", id, "writable", TX_BUFFER);
     line.onData((bytes) => toFirmware.push(Buffer.from(bytes)));
   });
 
   host.handle("serial.read", (id: number, max: number) => {
     const port = portOf(id);
-    port.readableSent = false;
     const got = port.rx.take(max);
-    if (port.rx.length) {
-      port.readableSent = true;
-      host.post("serial", id, "readable", port.rx.length);
-    }
+    notifyReadable(id, port);
     return got;
   });
 

@@ -1,6 +1,6 @@
 // Runs inside XS. The one path between the firmware's platform modules and the simulator:
 // calls go out with xsnap's synchronous issueCommand, events come in through handleCommand.
-import { decode, encode } from "@msgpack/msgpack";
+import { decode, encode } from "./codec";
 
 type Global = typeof globalThis & Record<string, unknown>;
 const global = globalThis as Global;
@@ -23,7 +23,7 @@ for (const name of ["issueCommand", "print", "setImmediate", "gc", "currentMeter
 
 function bytes(value: unknown): ArrayBuffer {
   const u8 = encode(value);
-  return u8.buffer.slice(u8.byteOffset, u8.byteOffset + u8.byteLength) as ArrayBuffer;
+  return u8.buffer as ArrayBuffer;
 }
 
 /** An error raised by the simulator on the firmware's behalf, as the board's platform raises it. */
@@ -71,7 +71,7 @@ export function readStream(op: string, id: number, format: ByteFormat, what?: nu
     if (got) into.set(got);
     return got ? got.length : 0;
   }
-  const got = host<Uint8Array | null>(op, id, format === "number" ? 1 : (what ?? Infinity));
+  const got = host<Uint8Array | null>(op, id, format === "number" ? 1 : (what ?? 0x7fffffff));
   if (!got) return undefined;
   return format === "number" ? got[0] : toArrayBuffer(got);
 }

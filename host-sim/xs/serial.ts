@@ -26,7 +26,9 @@ class Serial {
     this.target = options.target;
     const { onReadable, onWritable } = options;
     on("serial", this.#id, (what, count) => {
-      if (what === "readable") onReadable?.call(this, count as number);
+      if (what === "readable") {
+        if (count) onReadable?.call(this, count as number); // 0: the firmware has read it all already
+      }
       else onWritable?.call(this, count as number);
     });
     host("serial.open", this.#id, { port: options.port, baud: options.baud, receive: options.receive, transmit: options.transmit });

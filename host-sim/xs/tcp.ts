@@ -29,7 +29,9 @@ class TCP {
     const { onReadable, onWritable, onError } = options;
     const listen = (id: number) =>
       on("tcp", id, (what, arg) => {
-        if (what === "readable") onReadable?.call(this, arg as number);
+        if (what === "readable") {
+          if (arg) onReadable?.call(this, arg as number); // 0: the firmware has read it all already
+        }
         else if (what === "writable") onWritable?.call(this, arg as number);
         else onError?.call(this, arg as string);
       });

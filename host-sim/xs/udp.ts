@@ -23,7 +23,9 @@ class UDP {
     this.target = options.target;
     const { onReadable, onError } = options;
     on("udp", this.#id, (what, count) => {
-      if (what === "readable") onReadable?.call(this, count as number);
+      if (what === "readable") {
+        if (count) onReadable?.call(this, count as number); // 0: the firmware has read them all already
+      }
       else onError?.call(this);
     });
     this.port = host<number>("udp.open", this.#id, {

@@ -291,12 +291,17 @@ export class Socket {
     if (this.#state !== "connected") throw new SocketError("ENOTCONN", "not connected");
     const peer = this.getpeername();
     if (this.#readShut) return [new Uint8Array(0), peer];
-    await this.#wait(() => this.#readable > 0 || this.#peerClosed, timeout, what, true);
-    if (this.#readable === 0 || bufsize === 0) return [new Uint8Array(0), peer];
-    const n = Math.min(bufsize, this.#readable);
-    const data = this.#tcp!.read(n) as ArrayBuffer;
-    this.#readable -= data.byteLength;
-    return [new Uint8Array(data), peer];
+    for (;;) {
+      await this.#wait(() => this.#readable > 0 || this.#peerClosed, timeout, what, true);
+      if (this.#readable === 0 || bufsize === 0) return [new Uint8Array(0), peer];
+      const data = this.#tcp!.read(Math.min(bufsize, this.#readable)) as ArrayBuffer | undefined;
+      if (!data) {
+        this.#readable = 0; // the count was more than the platform had: wait for its next
+        continue;
+      }
+      this.#readable = Math.max(0, this.#readable - data.byteLength);
+      return [new Uint8Array(data), peer];
+    }
   }
 
   // --- ending ---------------------------------------------------------------------------
