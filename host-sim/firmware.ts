@@ -158,14 +158,14 @@ export interface Script {
 }
 
 export interface Firmware {
-  /** The simulator's side of the platform (bridge.ts and its codec): XS runs it first. */
+  /** The simulator's side of the platform (bridge.ts and its wire codec): XS runs it first. */
   bridge: Script;
   /** The app, with the platform proxies: XS runs it second. */
   app: Script;
 }
 
 /** Bundles one entry (given as source text) into a script that XS runs at global scope. */
-async function bundle(entry: string, resolveDir: string, plugins: Plugin[], lowerStaticFields = false): Promise<Script> {
+async function bundle(entry: string, resolveDir: string, plugins: Plugin[]): Promise<Script> {
   const result = await build({
     stdin: { contents: entry, resolveDir, sourcefile: "xsock-entry.js", loader: "js" },
     bundle: true,
@@ -174,8 +174,6 @@ async function bundle(entry: string, resolveDir: string, plugins: Plugin[], lowe
     platform: "neutral",
     mainFields: ["module", "main"],
     target: "es2022",
-    // XS misreads a class's own name inside its static initializers (msgpack has some): lower them.
-    supported: lowerStaticFields ? { "class-static-field": false } : {},
     sourcemap: "external",
     outdir: resolveDir,
     logLevel: "silent",
@@ -203,7 +201,6 @@ export async function buildFirmware(appDir: string, board: Board, overrides: Rec
     `import * as bridge from ${JSON.stringify(BRIDGE)};\nObject.defineProperty(globalThis, ${BRIDGE_KEY}, { value: bridge });`,
     XS_DIR,
     [],
-    true,
   );
   // The simulator sends "preload" (it then counts the heap from there), then "boot".
   // Moddable preloads its own platform modules too.

@@ -220,7 +220,7 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
     listener.server.close();
   });
 
-  // Fields the firmware left out arrive as null (msgpack has no undefined).
+  // Fields the firmware left out arrive as null (JSON has no undefined).
   host.handle("udp.open", async (id: number, options: { port: number; address?: string | null; multicast?: string | null; timeToLive?: number | null }) => {
     reserve();
     const v6 = (options.address ?? options.multicast ?? "").includes(":");
