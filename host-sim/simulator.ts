@@ -63,6 +63,7 @@ export class Simulator {
   private net!: NetworkDevice;
   private uartDevice!: SerialDevice;
   private stopping = false;
+  private collectFirst = false;
   private firmware?: Firmware;
 
   private constructor(
@@ -100,7 +101,7 @@ export class Simulator {
 
   /** Has XS collect its garbage, then gives the heap figures: what the firmware holds live. */
   async collect(): Promise<HeapFigures> {
-    this.account("gc", (await this.worker.deliver(encode(["gc", 0]))).meter);
+    this.account("gc", (await this.worker.deliver(encode([1, "gc", 0]))).meter);
     return this.heap();
   }
 
@@ -145,7 +146,11 @@ export class Simulator {
     this.uartDevice = serial(host, this.uart, this.options.baud);
     this.closers = [timers(host), this.net, this.uartDevice, wifiDevice];
 
-    this.worker = new XsnapWorker("xsock-sim", (m) => this.answer(m));
+    this.worker = new XsnapWorker(
+      "xsock-sim",
+      (m) => this.answer(m),
+      (reply) => reply.length && this.runTold(decode(reply) as [string, ...never[]][]),
+    );
     const [out, err] = this.worker.output;
     out.on("data", (d: Buffer) => this.log(d.toString().trimEnd()));
     err.on("data", (d: Buffer) => !this.stopping && this.log(`xs: ${d.toString().trimEnd()}`));
@@ -166,9 +171,9 @@ export class Simulator {
       await this.worker.execute(join(dir, "firmware.js"));
       // The heap is counted from after the bridge and the preloaded modules, which the
       // board keeps in flash; collections drop what instantiating them left behind.
-      await this.worker.deliver(encode(["preload", 0]));
-      this.baselineSlots = (await this.worker.deliver(encode(["gc", 0]))).meter.currentHeapCount;
-      this.account("boot", (await this.worker.deliver(encode(["boot", 0]))).meter);
+      await this.worker.deliver(encode([0, "preload", 0]));
+      this.baselineSlots = (await this.worker.deliver(encode([1, "gc", 0]))).meter.currentHeapCount;
+      this.account("boot", (await this.worker.deliver(encode([0, "boot", 0]))).meter);
       await this.collect();
     } catch (e) {
       // A firmware that dies at boot has been reported already; the exit code says so.
@@ -178,25 +183,36 @@ export class Simulator {
     }
   }
 
+  /**
+   * Delivers an event. When the last delivery left the heap over the board's room, this one
+   * has XS collect first, as XS on the chip collects when an allocation finds no room.
+   */
   private post(kind: string, id: number, args: unknown[]): void {
     if (this.stopping) return;
-    this.worker.deliver(() => encode([kind, id, ...args.map((a) => (typeof a === "function" ? (a as () => unknown)() : a))])).then(
-      (d) => this.account(kind, d.meter),
+    let collected = false;
+    const message = () => {
+      collected = this.collectFirst || kind === "gc";
+      this.collectFirst = false;
+      return encode([collected ? 1 : 0, kind, id, ...args.map((a) => (typeof a === "function" ? (a as () => unknown)() : a))]);
+    };
+    this.worker.deliver(message).then(
+      (d) => this.account(kind, d.meter, collected),
       (e: Error) => {
         if (!this.stopping) this.fatal("delivery failed", e.message, "");
       },
     );
   }
 
-  private account(kind: string, meter: Meter): void {
+  private account(kind: string, meter: Meter, collected = false): void {
     this.last = meter;
     this.onDelivery?.(kind, meter);
     if (this.options.verbose) this.log(`xs: ${kind}: ${meter.compute} computrons, ${meter.currentHeapCount - this.baselineSlots} slots`);
     const slots = meter.currentHeapCount - this.baselineSlots;
     const room = this.board.limits.xs.heap;
     if (slots <= room || this.stopping) return;
-    if (kind !== "gc") this.post("gc", 0, []);
-    else this.fatal("memory full", `the firmware holds ${slots} live XS slots; ${this.board.id} has room for ${room}`, "");
+    if (kind === "gc") this.fatal("memory full", `the firmware holds ${slots} live XS slots; ${this.board.id} has room for ${room}`, "");
+    else if (collected) this.post("gc", 0, []); // still over after a collection: look closer
+    else this.collectFirst = true;
   }
 
   private answer(message: Uint8Array): Uint8Array | Promise<Uint8Array> {
@@ -206,13 +222,29 @@ export class Simulator {
       return reply(false, { message: err.message ?? String(e), errno: err.errno, code: err.code });
     };
     try {
-      const [op, ...args] = decode(message) as [string, ...never[]];
-      const fn = this.ops.get(op);
-      if (!fn) throw new PlatformError(`the simulator has no "${op}"`);
-      const value = fn(...args);
+      const [told, [op, ...args]] = decode(message) as [[string, ...never[]][], [string, ...never[]]];
+      this.runTold(told);
+      const value = this.op(op)(...args);
       return value instanceof Promise ? value.then((v) => reply(true, v), failure) : reply(true, value);
     } catch (e) {
       return failure(e);
+    }
+  }
+
+  private op(name: string): OpHandler {
+    const fn = this.ops.get(name);
+    if (!fn) throw new PlatformError(`the simulator has no "${name}"`);
+    return fn;
+  }
+
+  /** Runs what the firmware told without waiting for an answer; a failure is the firmware's bug. */
+  private runTold(told: [string, ...never[]][]): void {
+    for (const [op, ...args] of told) {
+      try {
+        void this.op(op)(...args);
+      } catch (e) {
+        this.fatal("platform misuse", `${op}: ${(e as Error).message}`, "");
+      }
     }
   }
 

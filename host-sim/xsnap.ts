@@ -82,9 +82,17 @@ export class XsnapWorker {
   private readonly waiting: Pending[] = [];
   private chain: Promise<unknown> = Promise.resolve();
 
-  constructor(name: string, private readonly onQuery: QueryHandler) {
+  /**
+   * @param onQuery answers the firmware's issueCommand calls
+   * @param onReply takes each delivery's reply as it arrives, before the next delivery goes in
+   */
+  constructor(
+    name: string,
+    private readonly onQuery: QueryHandler,
+    private readonly onReply: (reply: Uint8Array) => void = () => {},
+  ) {
     // -l 0: no per-delivery computron limit; firmware runs as long as it needs.
-    this.process = spawn(xsnapWorkerPath(), [name, "-l", "0"], {
+    this.process = spawn(xsnapWorkerPath(), [name, "-l", "0", "-i", "10000000"], {
       stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
     });
     const stdio = this.process.stdio as unknown as [null, Readable, Readable, Writable, Readable];
@@ -159,7 +167,9 @@ export class XsnapWorker {
     if (kind === 0x2e /* . */) {
       const sep = message.indexOf(1);
       const meter = sep > 0 ? (JSON.parse(message.subarray(1, sep).toString()) as Meter) : { compute: 0, currentHeapCount: 0, allocate: 0 };
-      pending.resolve({ reply: message.subarray(sep > 0 ? sep + 1 : 1), meter });
+      const reply = message.subarray(sep > 0 ? sep + 1 : 1);
+      this.onReply(reply);
+      pending.resolve({ reply, meter });
     } else {
       pending.reject(new Error(message.subarray(1).toString() || "XS reported an error"));
     }

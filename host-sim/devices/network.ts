@@ -10,6 +10,8 @@ import { ByteQueue } from "../byte-queue.ts";
 
 /** lwIP's TCP send buffer on ESP32 (CONFIG_LWIP_TCP_SND_BUF_DEFAULT). */
 export const TCP_SEND_BUFFER = 5744;
+/** A readable event brings up to this many bytes along, so a short message needs no read call. */
+const PUSH_LIMIT = 4096;
 
 /** A Node error as the firmware sees it: message, Linux errno and its name. */
 export function platformError(e: NodeJS.ErrnoException): PlatformError {
@@ -28,6 +30,8 @@ interface Connection {
   writablePending: boolean;
   /** Send space the firmware was last told of, less what it has written since. */
   believed: number;
+  /** Bytes a readable event brought to the firmware that it has not read yet. */
+  pushed: number;
   connected: boolean;
   /** Callbacks are attached (false for an accepted socket not yet adopted). */
   watched: boolean;
@@ -62,7 +66,7 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
   };
 
   function track(socket: Socket, connected: boolean): Connection {
-    const conn: Connection = { socket, rx: new ByteQueue(), readablePending: false, writablePending: false, believed: TCP_SEND_BUFFER, connected, watched: false };
+    const conn: Connection = { socket, rx: new ByteQueue(), readablePending: false, writablePending: false, believed: TCP_SEND_BUFFER, pushed: 0, connected, watched: false };
     socket.on("data", (chunk) => {
       conn.rx.push(chunk);
       notifyReadable(conn);
@@ -81,7 +85,9 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
     conn.readablePending = true;
     host.post("tcp", conn.id, "readable", () => {
       conn.readablePending = false;
-      return conn.rx.length;
+      const bytes = conn.rx.take(PUSH_LIMIT - conn.pushed);
+      conn.pushed += bytes?.length ?? 0;
+      return { bytes, more: conn.rx.length };
     });
   }
 
@@ -149,6 +155,13 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
     if (conn.ended || conn.peerClosed) report(conn, conn.ended ?? "closed");
   });
 
+  host.handle("tcp.consumed", (id: number, n: number) => {
+    const conn = conns.get(id);
+    if (!conn) return;
+    conn.pushed -= n;
+    notifyReadable(conn);
+  });
+
   host.handle("tcp.read", (id: number, max: number) => {
     const conn = connOf(id);
     const got = conn.rx.take(max);
@@ -156,10 +169,11 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
     return got;
   });
 
+  // Writes come without a round trip (the firmware checks the space it was told of). One that
+  // crosses the connection's end is dropped: the firmware hears of the end through onError.
   host.handle("tcp.write", (id: number, bytes: Uint8Array) => {
-    const conn = connOf(id);
-    if (conn.ended) throw new PlatformError("connection closed", constants.errno.EPIPE, "EPIPE");
-    if (!conn.connected) throw new PlatformError("not connected", constants.errno.ENOTCONN, "ENOTCONN");
+    const conn = conns.get(id);
+    if (!conn || conn.ended || !conn.connected) return;
     if (conn.socket.writableLength + bytes.length > TCP_SEND_BUFFER)
       throw new PlatformError("write overflows the send buffer", constants.errno.EAGAIN, "EAGAIN");
     conn.believed -= bytes.length;

@@ -33,9 +33,19 @@ export class HostError extends Error {
   }
 }
 
-/** Calls the simulator; returns its answer or throws its error. */
+/** Commands that need no answer, in order: they go with the next call, or when the delivery ends. */
+let outbox: unknown[][] = [];
+
+/** Tells the simulator something that needs no answer (a write, a close, a timer), without a round trip. */
+export function tell(op: string, ...args: unknown[]): void {
+  outbox.push([op, ...args]);
+}
+
+/** Calls the simulator; returns its answer or throws its error. What tell() queued goes first. */
 export function host<T = unknown>(op: string, ...args: unknown[]): T {
-  const [ok, value] = decode(new Uint8Array(issueCommand(bytes([op, ...args])))) as [boolean, unknown];
+  const told = outbox;
+  outbox = [];
+  const [ok, value] = decode(new Uint8Array(issueCommand(bytes([told, [op, ...args]])))) as [boolean, unknown];
   if (ok) return value as T;
   const e = value as { message: string; errno?: number; code?: string };
   throw new HostError(e.message, e.errno, e.code);
@@ -77,7 +87,11 @@ export function readStream(op: string, id: number, format: ByteFormat, what?: nu
 }
 
 type EventHandler = (...args: unknown[]) => void;
-const handlers = new Map<string, EventHandler>();
+/** A host object's proxy takes its events in this method: no closure per object. */
+export const EVENT = Symbol("event");
+export type EventTarget = { [EVENT](...args: unknown[]): void };
+/** Ids are unique across kinds; id 0 is the boot sequence's, found by kind. */
+const handlers = new Map<string | number, EventHandler | EventTarget>();
 let lastId = 0;
 
 /** A fresh id for a host object (timer, socket, ...). */
@@ -85,12 +99,12 @@ export function newId(): number {
   return ++lastId;
 }
 
-export function on(kind: string, id: number, handler: EventHandler): void {
-  handlers.set(`${kind}:${id}`, handler);
+export function on(kind: string, id: number, handler: EventHandler | EventTarget): void {
+  handlers.set(id || kind, handler);
 }
 
 export function off(kind: string, id: number): void {
-  handlers.delete(`${kind}:${id}`);
+  handlers.delete(id || kind);
 }
 
 /** Reports an exception nobody caught; the simulator logs it with its stack and stops. */
@@ -100,16 +114,30 @@ export function fatal(kind: string, e: unknown): void {
   host("fatal", kind, message, typeof err?.stack === "string" ? err.stack : "");
 }
 
-global.handleCommand = (message: ArrayBuffer): undefined => {
-  const [kind, id, ...args] = decode(new Uint8Array(message)) as [string, number, ...unknown[]];
-  // The simulator asks for a collection before it decides the heap is full, as XS does on the chip.
-  if (kind === "gc") return void collectGarbage();
+/**
+ * The delivery's reply carries what tell() queued during it. xsnap reads the reply's `result`
+ * once the delivery's promise jobs have run, so a getter sees all of them.
+ */
+const reply = {
+  get result(): ArrayBuffer | undefined {
+    const told = outbox;
+    outbox = [];
+    return told.length ? bytes(told) : undefined;
+  },
+};
+
+global.handleCommand = (message: ArrayBuffer): typeof reply => {
+  const [collect, kind, id, ...args] = decode(new Uint8Array(message)) as [number, string, number, ...unknown[]];
+  // The simulator has XS collect when the heap is past the board's room, as XS does on the chip.
+  if (collect) collectGarbage();
   try {
-    handlers.get(`${kind}:${id}`)?.(...args);
+    const handler = handlers.get(id || kind);
+    if (typeof handler === "function") handler(...args);
+    else handler?.[EVENT](...args);
   } catch (e) {
     fatal("uncaught exception", e);
   }
-  return undefined;
+  return reply;
 };
 
 // XS reports an unhandled rejection through console.error.
@@ -120,6 +148,6 @@ global.console = {
 function traceText(parts: unknown[]): string {
   return parts.map((p) => (typeof p === "string" ? p : String(p))).join("");
 }
-const trace = (...parts: unknown[]) => void host("trace", traceText(parts));
-trace.left = trace.center = trace.right = (log: unknown) => void host("trace", traceText([log]));
+const trace = (...parts: unknown[]) => tell("trace", traceText(parts));
+trace.left = trace.center = trace.right = (log: unknown) => tell("trace", traceText([log]));
 global.trace = trace;

@@ -1,5 +1,5 @@
 // ECMA-419 `embedded:io/socket/listener`, on a host TCP server.
-import { host, newId, off, on } from "./bridge";
+import { host, newId, off, on, tell } from "./bridge";
 import TCP from "./tcp";
 
 interface Options {
@@ -36,7 +36,7 @@ class Listener {
 
   close(): void {
     off("listener", this.#id);
-    host("listener.close", this.#id);
+    tell("listener.close", this.#id);
   }
 }
 

@@ -1,5 +1,5 @@
 // Moddable's `net` module: interface facts and DNS resolve.
-import { host, newId, off, on } from "./bridge";
+import { host, newId, off, on, tell } from "./bridge";
 
 const Net = {
   get(what: string, _interface?: string): string | number | string[] | undefined {
@@ -11,7 +11,7 @@ const Net = {
       off("resolve", id);
       callback(name, (address as string | null) ?? undefined);
     });
-    host("net.resolve", id, name);
+    tell("net.resolve", id, name);
   },
 };
 

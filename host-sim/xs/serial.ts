@@ -1,5 +1,5 @@
 // ECMA-419 `embedded:io/serial`, on the simulator's UART (a pty, stdio or TCP).
-import { checkFormat, host, newId, off, on, readStream, toBytes, type ByteFormat } from "./bridge";
+import { checkFormat, host, HostError, newId, off, on, readStream, tell, toBytes, type ByteFormat } from "./bridge";
 
 type Format = ByteFormat;
 type Callback = (this: Serial, bytes: number) => void;
@@ -20,6 +20,8 @@ class Serial {
   readonly target: unknown;
   #format: Format;
   readonly #id = newId();
+  /** Transmit space, as the last writable event gave it, less what has been written since. */
+  #writable = 0;
 
   constructor(options: Options) {
     this.#format = options.format ?? "buffer";
@@ -29,7 +31,10 @@ class Serial {
       if (what === "readable") {
         if (count) onReadable?.call(this, count as number); // 0: the firmware has read it all already
       }
-      else onWritable?.call(this, count as number);
+      else {
+        this.#writable = count as number;
+        onWritable?.call(this, count as number);
+      }
     });
     host("serial.open", this.#id, { port: options.port, baud: options.baud, receive: options.receive, transmit: options.transmit });
   }
@@ -46,7 +51,10 @@ class Serial {
   }
 
   write(value: number | ArrayBufferLike | ArrayBufferView): void {
-    host("serial.write", this.#id, toBytes(value));
+    const bytes = toBytes(value);
+    if (bytes.length > this.#writable) throw new HostError(`write of ${bytes.length} bytes overflows the transmit buffer (${this.#writable} free)`, 11, "EAGAIN");
+    this.#writable -= bytes.length;
+    tell("serial.write", this.#id, bytes.slice());
   }
 
   flush(): void {
@@ -57,7 +65,7 @@ class Serial {
 
   close(): void {
     off("serial", this.#id);
-    host("serial.close", this.#id);
+    tell("serial.close", this.#id);
   }
 }
 

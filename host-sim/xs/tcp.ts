@@ -1,5 +1,5 @@
 // ECMA-419 `embedded:io/socket/tcp`, on a host TCP socket.
-import { checkFormat, host, newId, off, on, readStream, toBytes, type ByteFormat } from "./bridge";
+import { checkFormat, EVENT, host, HostError, newId, off, on, tell, toArrayBuffer, toBytes, type ByteFormat } from "./bridge";
 
 type Format = ByteFormat;
 type Options = ({ address: string; port: number } | { host: string; port: number } | { from: TCP }) & {
@@ -12,11 +12,28 @@ type Options = ({ address: string; port: number } | { host: string; port: number
 };
 
 const adopted = Symbol("adopted");
+const EMPTY = new Uint8Array(0);
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
 
 class TCP {
   readonly target: unknown;
   #format: Format;
   #id: number;
+  #onReadable?: Options["onReadable"];
+  #onWritable?: Options["onWritable"];
+  #onError?: Options["onError"];
+  /** Send space, as the last writable event gave it, less what has been written since. */
+  #writable = 0;
+  /** Bytes the readable event brought along (the first few KB), not yet read. */
+  #cache: Uint8Array = EMPTY;
+  /** Bytes the simulator still holds, as the last readable event said. */
+  #more = 0;
 
   constructor(options: Options | { [adopted]: number }) {
     if (adopted in options) {
@@ -26,26 +43,33 @@ class TCP {
     }
     this.#format = options.format ?? "buffer";
     this.target = options.target;
-    const { onReadable, onWritable, onError } = options;
-    const listen = (id: number) =>
-      on("tcp", id, (what, arg) => {
-        if (what === "readable") {
-          if (arg) onReadable?.call(this, arg as number); // 0: the firmware has read it all already
-        }
-        else if (what === "writable") onWritable?.call(this, arg as number);
-        else onError?.call(this, arg as string);
-      });
+    this.#onReadable = options.onReadable;
+    this.#onWritable = options.onWritable;
+    this.#onError = options.onError;
     if ("from" in options) {
       this.#id = options.from.#id;
       options.from.#id = 0;
-      listen(this.#id);
+      on("tcp", this.#id, this);
       host("tcp.adopt", this.#id, { nodelay: options.nodelay ?? false });
     } else {
       this.#id = newId();
-      listen(this.#id);
+      on("tcp", this.#id, this);
       const to = "address" in options ? options.address : options.host;
       host("tcp.connect", this.#id, { host: to, port: options.port, nodelay: options.nodelay ?? false });
     }
+  }
+
+  [EVENT](what: unknown, arg: unknown): void {
+    if (what === "readable") {
+      const { bytes, more } = arg as { bytes: Uint8Array | null; more: number };
+      if (bytes) this.#cache = this.#cache.length ? concat(this.#cache, bytes) : bytes;
+      this.#more = more;
+      const count = this.#cache.length + more;
+      if (count) this.#onReadable?.call(this, count); // 0: the firmware has read it all already
+    } else if (what === "writable") {
+      this.#writable = arg as number;
+      this.#onWritable?.call(this, arg as number);
+    } else this.#onError?.call(this, arg as string);
   }
 
   /** For Listener: wraps an accepted connection that no callbacks watch yet. */
@@ -53,11 +77,22 @@ class TCP {
     return new TCP({ [adopted]: id });
   }
 
+  /** The peer's address does not change: asked once, then kept. */
+  #remoteAddress?: string;
+  #remotePort?: number;
+  #askPeer(): void {
+    if (this.#remoteAddress) return;
+    const info = host<{ remoteAddress?: string; remotePort?: number }>("tcp.info", this.#id);
+    this.#remoteAddress = info.remoteAddress;
+    this.#remotePort = info.remotePort;
+  }
   get remoteAddress(): string | undefined {
-    return host<{ remoteAddress?: string }>("tcp.info", this.#id).remoteAddress;
+    this.#askPeer();
+    return this.#remoteAddress;
   }
   get remotePort(): number | undefined {
-    return host<{ remotePort?: number }>("tcp.info", this.#id).remotePort;
+    this.#askPeer();
+    return this.#remotePort;
   }
 
   get format(): Format {
@@ -68,17 +103,39 @@ class TCP {
   }
 
   read(what?: number | ArrayBufferLike | ArrayBufferView): number | ArrayBuffer | undefined {
-    return readStream("tcp.read", this.#id, this.#format, what);
+    const into = typeof what === "object" ? toBytes(what) : undefined;
+    const want = into ? into.length : this.#format === "number" ? 1 : typeof what === "number" ? what : 0x7fffffff;
+    const got = this.#take(want);
+    if (into) {
+      into.set(got);
+      return got.length;
+    }
+    if (!got.length) return undefined;
+    return this.#format === "number" ? got[0] : toArrayBuffer(got);
+  }
+
+  /** Up to `want` bytes: from what the event brought first, then from the simulator. */
+  #take(want: number): Uint8Array {
+    const fromCache = this.#cache.subarray(0, Math.min(want, this.#cache.length));
+    this.#cache = this.#cache.subarray(fromCache.length);
+    if (fromCache.length) tell("tcp.consumed", this.#id, fromCache.length);
+    if (fromCache.length === want || this.#more <= 0) return fromCache;
+    const rest = host<Uint8Array | null>("tcp.read", this.#id, want - fromCache.length) ?? new Uint8Array(0);
+    this.#more = Math.max(0, this.#more - rest.length);
+    return fromCache.length ? concat(fromCache, rest) : rest;
   }
 
   write(value: number | ArrayBufferLike | ArrayBufferView): void {
-    host("tcp.write", this.#id, toBytes(value));
+    const bytes = toBytes(value);
+    if (bytes.length > this.#writable) throw new HostError(`write of ${bytes.length} bytes overflows the send buffer (${this.#writable} free)`, 11, "EAGAIN");
+    this.#writable -= bytes.length;
+    tell("tcp.write", this.#id, bytes.slice());
   }
 
   close(): void {
     if (!this.#id) return;
     off("tcp", this.#id);
-    host("tcp.close", this.#id);
+    tell("tcp.close", this.#id);
     this.#id = 0;
   }
 }

@@ -1,5 +1,5 @@
 // Moddable's `timer` module, on the simulator's clock.
-import { host, newId, off, on } from "./bridge";
+import { host, newId, off, on, tell } from "./bridge";
 
 type TimerCallback = (timer: Timer) => void;
 
@@ -12,7 +12,7 @@ class Timer {
 
   private arm(interval: number, repeat: number): void {
     this.armed = true;
-    host("timer.set", this.id, Math.max(0, interval), Math.max(0, repeat));
+    tell("timer.set", this.id, Math.max(0, interval), Math.max(0, repeat));
   }
 
   private fire(last: boolean): void {
@@ -40,7 +40,7 @@ class Timer {
     if (!timer) return;
     timer.armed = false;
     off("timer", timer.id);
-    host("timer.clear", timer.id);
+    tell("timer.clear", timer.id);
   }
 
   static delay(milliseconds: number): void {

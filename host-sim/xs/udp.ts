@@ -1,5 +1,5 @@
 // ECMA-419 `embedded:io/socket/udp`, on a host datagram socket.
-import { host, newId, off, on, toArrayBuffer, toBytes } from "./bridge";
+import { host, newId, off, on, tell, toArrayBuffer, toBytes } from "./bridge";
 
 interface Options {
   port?: number;
@@ -44,7 +44,7 @@ class UDP {
   }
 
   write(buffer: ArrayBufferLike | ArrayBufferView, address: string, port: number): void {
-    host("udp.write", this.#id, toBytes(buffer), address, port);
+    tell("udp.write", this.#id, toBytes(buffer).slice(), address, port);
   }
 
   read(): Packet | undefined {
@@ -58,7 +58,7 @@ class UDP {
 
   close(): void {
     off("udp", this.#id);
-    host("udp.close", this.#id);
+    tell("udp.close", this.#id);
   }
 }
 

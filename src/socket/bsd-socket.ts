@@ -29,7 +29,7 @@ export class Socket {
   #fileno: number;
   #timeout: number | null = null;
   #recvTimeout?: number | null;
-  #options = new Map<string, number>();
+  #options?: Map<string, number>;
 
   #tcp?: TCP;
   #listener?: Listener;
@@ -45,7 +45,7 @@ export class Socket {
   #readable = 0;
   /** Bytes the platform's send buffer takes now. */
   #writable = 0;
-  #waiters = new Set<() => void>();
+  #waiters?: Set<() => void>;
 
   constructor(family = C.AF_INET, type = C.SOCK_STREAM, proto = 0, accepted?: TCP) {
     if (family === C.AF_CAN) throw new SocketError("EAFNOSUPPORT", "AF_CAN is not supported yet");
@@ -94,14 +94,14 @@ export class Socket {
     } else if (!(level === C.IPPROTO_TCP && option === C.TCP_NODELAY)) {
       throw new SocketError("EINVAL", `option ${option} at level ${level}`);
     }
-    this.#options.set(`${level}:${option}`, n);
+    (this.#options ??= new Map()).set(`${level}:${option}`, n);
   }
 
   getsockopt(level: number, option: number): number {
     if (level === C.SOL_SOCKET && option === C.SO_TYPE) return this.type;
     if (level === C.SOL_SOCKET && option === C.SO_ERROR) return this.#error?.errno ?? 0;
     if (level === C.SOL_SOCKET && option === C.SO_RCVTIMEO) return this.#recvTimeout ?? this.#timeout ?? 0;
-    return this.#options.get(`${level}:${option}`) ?? 0;
+    return this.#options?.get(`${level}:${option}`) ?? 0;
   }
 
   // --- addresses ------------------------------------------------------------------------
@@ -141,7 +141,8 @@ export class Socket {
       this.#listener = new Listener({
         address: host,
         port,
-        onReadable: (requests: number) => this.#update(() => (this.#readable = requests)),
+        target: this,
+        onReadable: Socket.#onReadable,
       });
     } catch (e) {
       throw fromPlatform(e, "EADDRINUSE", `listen on [${host}]:${port}`);
@@ -149,24 +150,26 @@ export class Socket {
     this.#state = "listening";
   }
 
-  async accept(): Promise<[Socket, Address]> {
-    this.#open();
-    if (this.#state !== "listening") throw new SocketError("EINVAL", "accept on a socket that is not listening");
-    for (;;) {
-      await this.#wait(() => this.#readable > 0, this.#timeout, "accept");
-      const incoming = this.#listener!.read();
-      this.#readable = Math.max(0, this.#readable - 1);
-      if (!incoming) continue;
-      let conn: Socket;
-      try {
-        conn = new Socket(this.family, C.SOCK_STREAM, 0, incoming);
-      } catch {
-        incoming.close(); // past the board's limit: refuse this one, keep listening
-        continue;
+  accept(): Promise<[Socket, Address]> {
+    return this.#settle(() => {
+      this.#open();
+      if (this.#state !== "listening") throw new SocketError("EINVAL", "accept on a socket that is not listening");
+      while (this.#readable > 0) {
+        const incoming = this.#listener!.read();
+        this.#readable--;
+        if (!incoming) break;
+        let conn: Socket;
+        try {
+          conn = new Socket(this.family, C.SOCK_STREAM, 0, incoming);
+        } catch {
+          incoming.close(); // past the board's limit: refuse this one, keep listening
+          continue;
+        }
+        conn.#timeout = this.#timeout;
+        return [conn, conn.getpeername()] as [Socket, Address];
       }
-      conn.#timeout = this.#timeout;
-      return [conn, conn.getpeername()];
-    }
+      return undefined;
+    }, this.#timeout, "accept");
   }
 
   async connect(address: AddressLike): Promise<void> {
@@ -185,17 +188,18 @@ export class Socket {
       this.#tcp = new TCP({
         address: host,
         port,
-        nodelay: this.#options.get(`${C.IPPROTO_TCP}:${C.TCP_NODELAY}`) === 1,
-        onReadable: (bytes: number) => this.#update(() => (this.#readable = bytes)),
-        onWritable: (bytes: number) => this.#update(() => this.#connected(bytes)),
-        onError: (why?: string) => this.#update(() => this.#failed(why)),
+        nodelay: this.#options?.get(`${C.IPPROTO_TCP}:${C.TCP_NODELAY}`) === 1,
+        target: this,
+        onReadable: Socket.#onReadable,
+        onWritable: Socket.#onWritable,
+        onError: Socket.#onError,
       });
     } catch (e) {
       this.#state = "new";
       throw fromPlatform(e, "ECONNREFUSED", `connect to [${host}]:${port}`);
     }
     try {
-      await this.#wait(() => this.#state === "connected", this.#timeout, "connect");
+      await this.#settle(() => this.#check() ?? (this.#state === "connected" || undefined), this.#timeout, "connect");
     } catch (e) {
       this.#tcp?.close();
       this.#tcp = undefined;
@@ -207,30 +211,28 @@ export class Socket {
   // --- sending --------------------------------------------------------------------------
 
   /** Sends what the send buffer takes now (at least a byte); returns how many bytes. */
-  async send(data: Data): Promise<number> {
-    this.#open();
+  send(data: Data): Promise<number> {
     const bytes = toBytes(data);
     if (this.type === C.SOCK_DGRAM) {
-      if (!this.#peer) throw new SocketError("ENOTCONN", "send on an unconnected datagram socket: use sendto");
+      if (!this.#peer) return Promise.reject(new SocketError("ENOTCONN", "send on an unconnected datagram socket: use sendto"));
       return this.sendto(bytes, this.#peer);
     }
-    if (this.#writeShut) throw new SocketError("EPIPE", "the socket was shut down for writing");
-    if (this.#state !== "connected") throw new SocketError("ENOTCONN", "not connected");
-    if (!bytes.length) return 0;
-    await this.#wait(() => this.#writable > 0, this.#timeout, "send");
-    const n = Math.min(bytes.length, this.#writable);
-    try {
-      this.#tcp!.write(bytes.subarray(0, n));
-    } catch (e) {
-      throw fromPlatform(e, "EPIPE", "send");
-    }
-    this.#writable -= n;
-    return n;
+    return this.#settle(() => this.#sendable() && (bytes.length ? this.#write(bytes) || undefined : 0), this.#timeout, "send");
   }
 
-  async sendall(data: Data): Promise<void> {
-    let bytes = toBytes(data);
-    while (bytes.length) bytes = bytes.subarray(await this.send(bytes));
+  /** Sends all of it, waiting for send space as often as it takes. */
+  sendall(data: Data): Promise<void> {
+    let rest = toBytes(data);
+    if (this.type === C.SOCK_DGRAM) return this.send(rest).then(() => undefined);
+    return this.#settle(() => {
+      this.#sendable();
+      while (rest.length) {
+        const n = this.#write(rest);
+        if (!n) return undefined;
+        rest = rest.subarray(n);
+      }
+      return true;
+    }, this.#timeout, "sendall").then(() => undefined);
   }
 
   async sendto(data: Data, address: AddressLike): Promise<number> {
@@ -248,60 +250,96 @@ export class Socket {
     return bytes.length;
   }
 
+  /** Throws unless a stream send may go ahead. */
+  #sendable(): true {
+    this.#open();
+    if (this.#writeShut) throw new SocketError("EPIPE", "the socket was shut down for writing");
+    if (this.#error) throw this.#error;
+    if (this.#state !== "connected") throw new SocketError("ENOTCONN", "not connected");
+    return true;
+  }
+
+  /** Writes what the send buffer takes now; returns how many bytes (0: none fit). */
+  #write(bytes: Uint8Array): number {
+    const n = Math.min(bytes.length, this.#writable);
+    if (!n) return 0;
+    try {
+      this.#tcp!.write(n === bytes.length ? bytes : bytes.subarray(0, n));
+    } catch (e) {
+      throw fromPlatform(e, "EPIPE", "send");
+    }
+    this.#writable -= n;
+    return n;
+  }
+
   // --- receiving ------------------------------------------------------------------------
 
   /** What is available, up to bufsize; an empty array once the peer has closed. */
-  async recv(bufsize: number): Promise<Uint8Array> {
-    return (await this.#receive(bufsize, "recv"))[0];
+  recv(bufsize: number): Promise<Uint8Array> {
+    return this.#receive(bufsize, "recv", (data) => data);
   }
 
-  async recvfrom(bufsize: number): Promise<[Uint8Array, Address]> {
-    return this.#receive(bufsize, "recvfrom");
+  recvfrom(bufsize: number): Promise<[Uint8Array, Address]> {
+    return this.#receive(bufsize, "recvfrom", (data, from) => [data, from]);
   }
 
-  async recv_into(buffer: Uint8Array, nbytes = 0): Promise<number> {
-    const [data] = await this.#receive(nbytes > 0 ? Math.min(nbytes, buffer.length) : buffer.length, "recv_into");
-    buffer.set(data);
-    return data.length;
+  recv_into(buffer: Uint8Array, nbytes = 0): Promise<number> {
+    return this.#receive(nbytes > 0 ? Math.min(nbytes, buffer.length) : buffer.length, "recv_into", (data) => {
+      buffer.set(data);
+      return data.length;
+    });
   }
 
-  async recvfrom_into(buffer: Uint8Array, nbytes = 0): Promise<[number, Address]> {
-    const [data, from] = await this.#receive(nbytes > 0 ? Math.min(nbytes, buffer.length) : buffer.length, "recvfrom_into");
-    buffer.set(data);
-    return [data.length, from];
+  recvfrom_into(buffer: Uint8Array, nbytes = 0): Promise<[number, Address]> {
+    return this.#receive(nbytes > 0 ? Math.min(nbytes, buffer.length) : buffer.length, "recvfrom_into", (data, from) => {
+      buffer.set(data);
+      return [data.length, from];
+    });
   }
 
-  async #receive(bufsize: number, what: string): Promise<[Uint8Array, Address]> {
-    this.#open();
-    if (!(bufsize >= 0)) throw new SocketError("EINVAL", "bufsize must be >= 0");
+  #receive<T>(bufsize: number, what: string, answer: (data: Uint8Array, from: Address) => T): Promise<T> {
+    if (!(bufsize >= 0)) return Promise.reject(new SocketError("EINVAL", "bufsize must be >= 0"));
     const timeout = this.#recvTimeout !== undefined ? this.#recvTimeout : this.#timeout;
-    if (this.type === C.SOCK_DGRAM) {
-      if (!this.#udp) throw new SocketError("EINVAL", `${what} on an unbound datagram socket`);
-      for (;;) {
-        await this.#wait(() => this.#readable > 0, timeout, what);
-        const packet = this.#udp.read() as Packet | undefined;
-        this.#readable = Math.max(0, this.#readable - 1);
-        if (!packet) continue;
-        const from: Address = [packet.address, packet.port];
-        // A connected datagram socket hears its peer only.
-        if (this.#peer && (from[0] !== this.#peer[0] || from[1] !== this.#peer[1])) continue;
-        return [new Uint8Array(packet).slice(0, bufsize), from];
-      }
+    return this.#settle(() => {
+      const got = this.type === C.SOCK_DGRAM ? this.#takeDatagram(bufsize, what) : this.#takeStream(bufsize);
+      return got && answer(got[0], got[1]);
+    }, timeout, what);
+  }
+
+  /** The next datagram (from the peer, when connected), cut to bufsize; undefined when none is here. */
+  #takeDatagram(bufsize: number, what: string): [Uint8Array, Address] | undefined {
+    this.#open();
+    if (!this.#udp) throw new SocketError("EINVAL", `${what} on an unbound datagram socket`);
+    while (this.#readable > 0) {
+      const packet = this.#udp.read() as Packet | undefined;
+      this.#readable--;
+      if (!packet) break;
+      const from: Address = [packet.address, packet.port];
+      // A connected datagram socket hears its peer only.
+      if (this.#peer && (from[0] !== this.#peer[0] || from[1] !== this.#peer[1])) continue;
+      return [new Uint8Array(packet).slice(0, bufsize), from];
     }
+    return undefined;
+  }
+
+  /** Bytes that are here, up to bufsize; empty at the end; undefined when there are none yet. */
+  #takeStream(bufsize: number): [Uint8Array, Address] | undefined {
+    this.#open();
     if (this.#state !== "connected") throw new SocketError("ENOTCONN", "not connected");
-    const peer = this.getpeername();
-    if (this.#readShut) return [new Uint8Array(0), peer];
-    for (;;) {
-      await this.#wait(() => this.#readable > 0 || this.#peerClosed, timeout, what, true);
-      if (this.#readable === 0 || bufsize === 0) return [new Uint8Array(0), peer];
+    const peer = (this.#peer ??= this.getpeername());
+    if (this.#readShut || bufsize === 0) return [new Uint8Array(0), peer];
+    if (this.#readable > 0) {
       const data = this.#tcp!.read(Math.min(bufsize, this.#readable)) as ArrayBuffer | undefined;
-      if (!data) {
-        this.#readable = 0; // the count was more than the platform had: wait for its next
-        continue;
+      if (data) {
+        this.#readable = Math.max(0, this.#readable - data.byteLength);
+        return [new Uint8Array(data), peer];
       }
-      this.#readable = Math.max(0, this.#readable - data.byteLength);
-      return [new Uint8Array(data), peer];
+      this.#readable = 0; // the count was more than the platform had: wait for its next
     }
+    // Data and the end of the stream come before an error.
+    if (this.#peerClosed) return [new Uint8Array(0), peer];
+    if (this.#error) throw this.#error;
+    return undefined;
   }
 
   // --- ending ---------------------------------------------------------------------------
@@ -312,7 +350,7 @@ export class Socket {
     if (this.type === C.SOCK_STREAM && this.#state !== "connected") throw new SocketError("ENOTCONN", "not connected");
     if (how !== C.SHUT_WR) this.#readShut = true;
     if (how !== C.SHUT_RD) this.#writeShut = true;
-    this.#update(() => {});
+    this.#changed();
   }
 
   close(): void {
@@ -326,7 +364,7 @@ export class Socket {
     this.#tcp = undefined;
     this.#listener = undefined;
     this.#udp = undefined;
-    this.#update(() => {});
+    this.#changed();
   }
 
   // --- readiness, for select and poll ---------------------------------------------------
@@ -384,9 +422,10 @@ export class Socket {
     this.#tcp = new TCP({
       from: accepted,
       nodelay: true,
-      onReadable: (bytes: number) => this.#update(() => (this.#readable = bytes)),
-      onWritable: (bytes: number) => this.#update(() => (this.#writable = bytes)),
-      onError: (why?: string) => this.#update(() => this.#failed(why)),
+      target: this,
+      onReadable: Socket.#onReadable,
+      onWritable: Socket.#onWritable,
+      onError: Socket.#onError,
     });
   }
 
@@ -397,16 +436,33 @@ export class Socket {
       this.#udp = new UDP({
         address: host,
         port,
-        onReadable: (packets: number) => this.#update(() => (this.#readable = packets)),
+        target: this,
+        onReadable: Socket.#onReadable,
       });
     } catch (e) {
       throw fromPlatform(e, "EADDRINUSE", `bind [${host}]:${port}`);
     }
   }
 
-  #connected(bytes: number): void {
-    this.#writable = bytes;
-    if (this.#state === "connecting") this.#state = "connected";
+  // The platform's callbacks: shared by every socket (its `target` is the Socket), so an open
+  // socket holds no closures of its own.
+  static #onReadable(this: unknown, count: number): void {
+    const sock = (this as { target: Socket }).target;
+    sock.#readable = count;
+    sock.#changed();
+  }
+
+  static #onWritable(this: unknown, bytes: number): void {
+    const sock = (this as { target: Socket }).target;
+    sock.#writable = bytes;
+    if (sock.#state === "connecting") sock.#state = "connected";
+    sock.#changed();
+  }
+
+  static #onError(this: unknown, why?: string): void {
+    const sock = (this as { target: Socket }).target;
+    sock.#failed(why);
+    sock.#changed();
   }
 
   /** The platform's onError: a peer's FIN arrives as "closed" (or with no reason, on the board). */
@@ -420,43 +476,52 @@ export class Socket {
     }
   }
 
-  /** Applies a platform event, then tells whoever waits on this socket or on select. */
-  #update(change: () => void): void {
-    change();
-    for (const waiter of [...this.#waiters]) waiter();
+  /** Tells whoever waits on this socket, or on select, that it has changed. */
+  #changed(): void {
+    if (this.#waiters) for (const waiter of [...this.#waiters]) waiter();
     for (const watcher of [...changeWatchers]) watcher();
   }
 
+  /** Throws the socket's error, or EBADF once it is closed. */
+  #check(): undefined {
+    if (this.#state === "closed") throw new SocketError("EBADF", "the socket is closed");
+    if (this.#error) throw this.#error;
+    return undefined;
+  }
+
   /**
-   * Resolves once `ready()` holds; fails at once with EAGAIN when non-blocking, after `timeout`
-   * ms with ETIMEDOUT, and with the socket's error once it has one (unless `errorLast`, for a
-   * receive that still has data or an EOF to give).
+   * Runs `attempt` now, and again each time the socket changes, until it gives an answer
+   * (anything but undefined) or throws. Non-blocking (timeout 0) fails at once with EAGAIN;
+   * a timeout fails with ETIMEDOUT. One promise an operation, whatever it waits for.
    */
-  #wait(ready: () => boolean, timeout: number | null, what: string, errorLast = false): Promise<void> {
-    const check = (): "ready" | "error" | undefined => {
-      if (this.#state === "closed") return "error";
-      if (errorLast && ready()) return "ready";
-      if (this.#error) return "error";
-      return ready() ? "ready" : undefined;
-    };
-    const now = check();
-    if (now === "ready") return Promise.resolve();
-    if (now === "error") return Promise.reject(this.#error ?? new SocketError("EBADF", "the socket was closed"));
+  #settle<T>(attempt: () => T | undefined, timeout: number | null, what: string): Promise<T> {
+    try {
+      const now = attempt();
+      if (now !== undefined) return Promise.resolve(now);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (timeout === 0) return Promise.reject(new SocketError("EAGAIN", `${what} would block`));
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof Timer.set> | undefined;
       const done = () => {
-        this.#waiters.delete(waiter);
+        this.#waiters!.delete(waiter);
         if (timer) Timer.clear(timer);
       };
       const waiter = () => {
-        const state = check();
-        if (!state) return;
+        let answer: T | undefined;
+        try {
+          answer = attempt();
+        } catch (e) {
+          done();
+          reject(e);
+          return;
+        }
+        if (answer === undefined) return;
         done();
-        if (state === "ready") resolve();
-        else reject(this.#error ?? new SocketError("EBADF", "the socket was closed"));
+        resolve(answer);
       };
-      this.#waiters.add(waiter);
+      (this.#waiters ??= new Set()).add(waiter);
       if (timeout !== null)
         timer = Timer.set(() => {
           timer = undefined;
