@@ -36,3 +36,33 @@ while True:
     }
   });
 });
+
+describe("xsock/socket under load", function () {
+  this.timeout(30000);
+
+  it("loses no byte of 4 MB sent at once, on two connections together", async () => {
+    const sim = await startSim(["bench/apps/bulk", "mode=sink"], "tcp:0");
+    try {
+      const port = Number((await sim.waitLog(/bulk sink on (\d+)/))[1]);
+      const out = await python(`
+import socket, sys, threading
+counts = []
+def upload():
+    s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+    s.sendall(bytes(range(256)) * 16384)
+    s.shutdown(socket.SHUT_WR)
+    reply = b''
+    while not reply.endswith(b'\\n'):
+        reply += s.recv(100)
+    counts.append(int(reply))
+threads = [threading.Thread(target=upload) for _ in range(2)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(counts)
+`, [String(port)]).done;
+      assert.equal(out.trim(), "[4194304, 4194304]");
+    } finally {
+      await sim.stop();
+    }
+  });
+});
