@@ -85,4 +85,4 @@ const at = await atCost();
 
 console.log(`boot to ready:   median ${boot.toFixed(0)} ms over ${RUNS} runs (bare node start: ${node.toFixed(0)} ms, ratio ${(boot / node).toFixed(1)}x); target < 1500 ms`);
 console.log(`AT round trip:   ${at.compute} computrons in ${at.deliveries} XS deliveries`);
-console.log(`heap after boot: ${at.slots} XS slots beyond the built-ins (${at.bytes} bytes at the ESP32's 16-byte slot)`);
+console.log(`heap after boot: ${at.slots} XS slots beyond the built-ins and preloaded modules (${at.bytes} bytes at the ESP32's 16-byte slot)`);
