@@ -86,6 +86,17 @@ export function readStream(op: string, id: number, format: ByteFormat, what?: nu
   return format === "number" ? got[0] : toArrayBuffer(got);
 }
 
+/**
+ * ECMA-419 write() of a byte stream: no more than the `space` the last writable event gave,
+ * sent without a round trip. Returns the space left.
+ */
+export function writeStream(op: string, id: number, value: number | ArrayBufferLike | ArrayBufferView, space: number): number {
+  const bytes = toBytes(value);
+  if (bytes.length > space) throw new HostError(`write of ${bytes.length} bytes overflows the buffer (${space} free)`, 11, "EAGAIN");
+  tell(op, id, bytes.slice());
+  return space - bytes.length;
+}
+
 type EventHandler = (...args: unknown[]) => void;
 /** A host object's proxy takes its events in this method: no closure per object. */
 export const EVENT = Symbol("event");

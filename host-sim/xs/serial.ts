@@ -1,5 +1,5 @@
 // ECMA-419 `embedded:io/serial`, on the simulator's UART (a pty, stdio or TCP).
-import { checkFormat, host, HostError, newId, off, on, readStream, tell, toBytes, type ByteFormat } from "./bridge";
+import { checkFormat, host, newId, off, on, readStream, tell, writeStream, type ByteFormat } from "./bridge";
 
 type Format = ByteFormat;
 type Callback = (this: Serial, bytes: number) => void;
@@ -51,10 +51,7 @@ class Serial {
   }
 
   write(value: number | ArrayBufferLike | ArrayBufferView): void {
-    const bytes = toBytes(value);
-    if (bytes.length > this.#writable) throw new HostError(`write of ${bytes.length} bytes overflows the transmit buffer (${this.#writable} free)`, 11, "EAGAIN");
-    this.#writable -= bytes.length;
-    tell("serial.write", this.#id, bytes.slice());
+    this.#writable = writeStream("serial.write", this.#id, value, this.#writable);
   }
 
   flush(): void {

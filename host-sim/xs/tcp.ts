@@ -1,5 +1,5 @@
 // ECMA-419 `embedded:io/socket/tcp`, on a host TCP socket.
-import { checkFormat, EVENT, host, HostError, newId, off, on, tell, toArrayBuffer, toBytes, type ByteFormat } from "./bridge";
+import { checkFormat, EVENT, host, newId, off, on, tell, toArrayBuffer, toBytes, writeStream, type ByteFormat } from "./bridge";
 
 type Format = ByteFormat;
 type Options = ({ address: string; port: number } | { host: string; port: number } | { from: TCP }) & {
@@ -126,10 +126,7 @@ class TCP {
   }
 
   write(value: number | ArrayBufferLike | ArrayBufferView): void {
-    const bytes = toBytes(value);
-    if (bytes.length > this.#writable) throw new HostError(`write of ${bytes.length} bytes overflows the send buffer (${this.#writable} free)`, 11, "EAGAIN");
-    this.#writable -= bytes.length;
-    tell("tcp.write", this.#id, bytes.slice());
+    this.#writable = writeStream("tcp.write", this.#id, value, this.#writable);
   }
 
   close(): void {
