@@ -21,6 +21,7 @@ export const PLATFORM_MODULES: Record<string, string> = {
   "embedded:io/socket/listener": "listener.ts",
   wifi: "wifi.ts",
   net: "net.ts",
+  socket: "socket.ts",
 };
 
 export interface Manifest {

@@ -1,6 +1,7 @@
 // TCP, UDP and listener sockets, and DNS, on the host's own sockets. The board's socket
 // limit (lwIP's) holds here too: one socket more gets EMFILE.
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
+import { createRequire } from "node:module";
 import { lookup } from "node:dns/promises";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { constants } from "node:os";
@@ -43,6 +44,22 @@ interface Connection {
   reported?: boolean;
 }
 
+/** The npm raw-socket package: a raw IP socket on the host (it needs root, or CAP_NET_RAW). */
+interface RawSocket {
+  on(event: "message", listener: (data: Buffer, address: string) => void): void;
+  on(event: "error", listener: (e: NodeJS.ErrnoException) => void): void;
+  send(data: Buffer, offset: number, length: number, address: string, done: (e?: Error) => void): void;
+  close(): void;
+}
+
+function rawSocketModule(): { createSocket(options: { protocol: number }): RawSocket } {
+  try {
+    return createRequire(import.meta.url)("raw-socket") as { createSocket(options: { protocol: number }): RawSocket };
+  } catch {
+    throw new PlatformError("raw sockets in the simulator need the raw-socket package built (npm install, with make and a C++ compiler)", constants.errno.EPROTONOSUPPORT, "EPROTONOSUPPORT");
+  }
+}
+
 interface Packet {
   data: Buffer;
   address: string;
@@ -59,7 +76,8 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
   const conns = new Map<number, Connection>();
   const listeners = new Map<number, { server: Server; pending: Connection[] }>();
   const udps = new Map<number, { socket: UdpSocket; packets: Packet[]; readablePending: boolean }>();
-  const count = () => conns.size + listeners.size + udps.size + [...listeners.values()].reduce((n, l) => n + l.pending.length, 0);
+  const raws = new Map<number, RawSocket>();
+  const count = () => conns.size + listeners.size + udps.size + raws.size + [...listeners.values()].reduce((n, l) => n + l.pending.length, 0);
   const reserve = () => {
     if (count() >= host.board.limits.sockets)
       throw new PlatformError(`no free socket: ${host.board.id} has ${host.board.limits.sockets}`, constants.errno.EMFILE, "EMFILE");
@@ -276,6 +294,29 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
     udps.delete(id);
   });
 
+  host.handle("raw.open", (id: number, options: { protocol: number }) => {
+    reserve();
+    let socket: RawSocket;
+    try {
+      socket = rawSocketModule().createSocket({ protocol: options.protocol });
+    } catch (e) {
+      // Without root (or CAP_NET_RAW) the host refuses, as Linux refuses a raw socket: EPERM.
+      throw new PlatformError(`raw socket: ${(e as Error).message}`, constants.errno.EPERM, "EPERM");
+    }
+    socket.on("message", (data: Buffer, address: string) => host.post("raw", id, data, address));
+    socket.on("error", (e: NodeJS.ErrnoException) => host.log(`raw socket ${id}: ${e.message}`));
+    raws.set(id, socket);
+  });
+
+  host.handle("raw.write", (id: number, address: string, bytes: Uint8Array) => {
+    raws.get(id)?.send(Buffer.from(bytes), 0, bytes.length, address, (e) => e && host.log(`raw socket ${id}: ${e.message}`));
+  });
+
+  host.handle("raw.close", (id: number) => {
+    raws.get(id)?.close();
+    raws.delete(id);
+  });
+
   host.handle("net.resolve", (id: number, name: string) => {
     lookup(name, { family: 4 }).then(
       (r) => host.post("resolve", id, r.address),
@@ -294,6 +335,8 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
         server.close();
       }
       for (const { socket } of udps.values()) socket.close();
+      for (const socket of raws.values()) socket.close();
+      raws.clear();
       conns.clear();
       listeners.clear();
       udps.clear();

@@ -9,6 +9,7 @@ import { familyOf, toAddress, type Address, type AddressLike } from "./address";
 import * as C from "./constants";
 import { fromPlatform, SocketError, TimeoutError } from "./errors";
 import { toBytes } from "./framing";
+import { openRaw, type RawPort } from "./raw";
 import { resolveHost } from "./resolve";
 
 export type Data = string | ArrayBufferLike | ArrayBufferView;
@@ -34,6 +35,9 @@ export class Socket {
   #tcp?: TCP;
   #listener?: Listener;
   #udp?: UDP;
+  #raw?: RawPort;
+  /** Packets a raw socket has received and not yet given out. */
+  #packets?: [Uint8Array, Address][];
   #state: "new" | "connecting" | "connected" | "listening" | "closed" = "new";
   #bound?: Address;
   #peer?: Address;
@@ -50,14 +54,27 @@ export class Socket {
   constructor(family = C.AF_INET, type = C.SOCK_STREAM, proto = 0, accepted?: TCP) {
     if (family === C.AF_CAN) throw new SocketError("EAFNOSUPPORT", "AF_CAN is not supported yet");
     if (family !== C.AF_INET && family !== C.AF_INET6) throw new SocketError("EAFNOSUPPORT", `address family ${family}`);
-    if (type === C.SOCK_RAW) throw new SocketError("EPROTONOSUPPORT", "SOCK_RAW is not supported yet");
-    if (type !== C.SOCK_STREAM && type !== C.SOCK_DGRAM) throw new SocketError("EINVAL", `socket type ${type}`);
-    const expected = type === C.SOCK_STREAM ? C.IPPROTO_TCP : C.IPPROTO_UDP;
+    if (type !== C.SOCK_STREAM && type !== C.SOCK_DGRAM && type !== C.SOCK_RAW) throw new SocketError("EINVAL", `socket type ${type}`);
+    if (type === C.SOCK_RAW && (family !== C.AF_INET || proto <= 0 || proto > 255))
+      throw new SocketError("EPROTONOSUPPORT", "SOCK_RAW is for AF_INET with an IP protocol, such as IPPROTO_ICMP");
+    const expected = type === C.SOCK_STREAM ? C.IPPROTO_TCP : type === C.SOCK_DGRAM ? C.IPPROTO_UDP : proto;
     if (proto !== 0 && proto !== expected) throw new SocketError("EPROTONOSUPPORT", `protocol ${proto} with socket type ${type}`);
     if (openSockets.size >= MAX_SOCKETS) throw new SocketError("EMFILE", `the board has ${MAX_SOCKETS} sockets, all open`);
     this.family = family;
     this.type = type;
     this.proto = expected;
+    if (type === C.SOCK_RAW) {
+      try {
+        this.#raw = openRaw(proto, (data, address) => {
+          this.#packets!.push([data, [address, 0]]);
+          this.#readable = this.#packets!.length;
+          this.#changed();
+        });
+      } catch (e) {
+        throw fromPlatform(e, "EPERM", "a raw socket");
+      }
+      this.#packets = [];
+    }
     this.#fileno = ++lastFileno;
     openSockets.add(this);
     if (accepted) this.#adopt(accepted);
@@ -126,7 +143,7 @@ export class Socket {
     const [host, port] = toAddress(address, this.family);
     this.#checkFamily(host);
     this.#bound = [host, port];
-    if (this.type === C.SOCK_DGRAM) this.#makeUdp();
+    if (this.type === C.SOCK_DGRAM) this.#makeUdp(); // a raw socket hears every address anyway
   }
 
   /** The platform's listener queues connections itself: backlog is checked, not applied. */
@@ -176,8 +193,8 @@ export class Socket {
     this.#open();
     const [name, port] = toAddress(address, this.family);
     const host = await this.#resolve(name);
-    if (this.type === C.SOCK_DGRAM) {
-      this.#makeUdp();
+    if (this.type !== C.SOCK_STREAM) {
+      if (!this.#raw) this.#makeUdp();
       this.#peer = [host, port];
       return;
     }
@@ -198,6 +215,8 @@ export class Socket {
       this.#state = "new";
       throw fromPlatform(e, "ECONNREFUSED", `connect to [${host}]:${port}`);
     }
+    // Non-blocking, as in BSD: EINPROGRESS, and the connection goes on; select() tells when it is up.
+    if (this.#timeout === 0 && this.#state === "connecting") throw new SocketError("EINPROGRESS", `connect to [${host}]:${port} goes on`);
     try {
       await this.#settle(() => this.#check() ?? (this.#state === "connected" || undefined), this.#timeout, "connect");
     } catch (e) {
@@ -213,7 +232,7 @@ export class Socket {
   /** Sends what the send buffer takes now (at least a byte); returns how many bytes. */
   send(data: Data): Promise<number> {
     const bytes = toBytes(data);
-    if (this.type === C.SOCK_DGRAM) {
+    if (this.type !== C.SOCK_STREAM) {
       if (!this.#peer) return Promise.reject(new SocketError("ENOTCONN", "send on an unconnected datagram socket: use sendto"));
       return this.sendto(bytes, this.#peer);
     }
@@ -223,7 +242,7 @@ export class Socket {
   /** Sends all of it, waiting for send space as often as it takes. */
   sendall(data: Data): Promise<void> {
     let rest = toBytes(data);
-    if (this.type === C.SOCK_DGRAM) return this.send(rest).then(() => undefined);
+    if (this.type !== C.SOCK_STREAM) return this.send(rest).then(() => undefined);
     return this.#settle(() => {
       this.#sendable();
       while (rest.length) {
@@ -237,13 +256,16 @@ export class Socket {
 
   async sendto(data: Data, address: AddressLike): Promise<number> {
     this.#open();
-    if (this.type !== C.SOCK_DGRAM) throw new SocketError("EISCONN", "sendto on a stream socket");
+    if (this.type === C.SOCK_STREAM) throw new SocketError("EISCONN", "sendto on a stream socket");
     const bytes = toBytes(data);
     const [name, port] = toAddress(address, this.family);
     const host = await this.#resolve(name);
-    this.#makeUdp();
     try {
-      this.#udp!.write(bytes, host, port);
+      if (this.#raw) this.#raw.write(host, bytes.slice().buffer);
+      else {
+        this.#makeUdp();
+        this.#udp!.write(bytes, host, port);
+      }
     } catch (e) {
       throw fromPlatform(e, "EHOSTUNREACH", `sendto [${host}]:${port}`);
     }
@@ -301,7 +323,7 @@ export class Socket {
     if (!(bufsize >= 0)) return Promise.reject(new SocketError("EINVAL", "bufsize must be >= 0"));
     const timeout = this.#recvTimeout !== undefined ? this.#recvTimeout : this.#timeout;
     return this.#settle(() => {
-      const got = this.type === C.SOCK_DGRAM ? this.#takeDatagram(bufsize, what) : this.#takeStream(bufsize);
+      const got = this.type === C.SOCK_STREAM ? this.#takeStream(bufsize) : this.#takeDatagram(bufsize, what);
       return got && answer(got[0], got[1]);
     }, timeout, what);
   }
@@ -309,15 +331,19 @@ export class Socket {
   /** The next datagram (from the peer, when connected), cut to bufsize; undefined when none is here. */
   #takeDatagram(bufsize: number, what: string): [Uint8Array, Address] | undefined {
     this.#open();
-    if (!this.#udp) throw new SocketError("EINVAL", `${what} on an unbound datagram socket`);
+    if (!this.#udp && !this.#raw) throw new SocketError("EINVAL", `${what} on an unbound datagram socket`);
     while (this.#readable > 0) {
-      const packet = this.#udp.read() as Packet | undefined;
       this.#readable--;
-      if (!packet) break;
-      const from: Address = [packet.address, packet.port];
+      let data: Uint8Array, from: Address;
+      if (this.#raw) [data, from] = this.#packets!.shift()!;
+      else {
+        const packet = this.#udp!.read() as Packet | undefined;
+        if (!packet) break;
+        [data, from] = [new Uint8Array(packet), [packet.address, packet.port]];
+      }
       // A connected datagram socket hears its peer only.
-      if (this.#peer && (from[0] !== this.#peer[0] || from[1] !== this.#peer[1])) continue;
-      return [new Uint8Array(packet).slice(0, bufsize), from];
+      if (this.#peer && (from[0] !== this.#peer[0] || (!this.#raw && from[1] !== this.#peer[1]))) continue;
+      return [data.slice(0, bufsize), from];
     }
     return undefined;
   }
@@ -361,6 +387,8 @@ export class Socket {
     // ECMA-419 gives every IO close(); the typings leave it out for these two.
     (this.#listener as unknown as { close(): void } | undefined)?.close();
     (this.#udp as unknown as { close(): void } | undefined)?.close();
+    this.#raw?.close();
+    this.#raw = undefined;
     this.#tcp = undefined;
     this.#listener = undefined;
     this.#udp = undefined;
@@ -377,7 +405,7 @@ export class Socket {
   /** A send would not block. */
   get readyToWrite(): boolean {
     if (this.#state === "closed" || this.#error) return true;
-    if (this.type === C.SOCK_DGRAM) return true;
+    if (this.type !== C.SOCK_STREAM) return true;
     return this.#state === "connected" && this.#writable > 0;
   }
 

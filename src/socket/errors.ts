@@ -1,5 +1,6 @@
 // Socket errors carry a Linux errno and its name, as OSError does in Python.
-export const errno = {
+export const errno = Object.freeze({
+  EPERM: 1,
   EBADF: 9,
   EAGAIN: 11,
   EINVAL: 22,
@@ -19,9 +20,10 @@ export const errno = {
   ECONNREFUSED: 111,
   EHOSTUNREACH: 113,
   EALREADY: 114,
+  EINPROGRESS: 115,
   /** getaddrinfo's "name or service not known" */
   EAI_NONAME: -2,
-} as const;
+} as const);
 
 export type ErrorCode = keyof typeof errno;
 

@@ -14,6 +14,12 @@ srv = socket.socket()
 srv.bind(('127.0.0.1', 0))
 srv.listen(5)
 print('port', srv.getsockname()[1])
+# A listener whose queue one connection fills: connects to it go unanswered.
+full = socket.socket()
+full.bind(('127.0.0.1', 0))
+full.listen(0)
+filler = socket.create_connection(full.getsockname())
+print('blackhole', full.getsockname()[1])
 while True:
     c, _ = srv.accept()
     time.sleep(0.2)  # reset an established connection, not a connect in progress
@@ -21,14 +27,15 @@ while True:
     c.close()
 `, [], 60000);
     const port = (await resetter.line(/port (\d+)/))[1];
-    const sim = await startSim(["test/fixtures/socket-api", `resetPort=${port}`], "tcp:0");
+    const blackhole = (await resetter.line(/blackhole (\d+)/))[1];
+    const sim = await startSim(["test/fixtures/socket-api", `resetPort=${port}`, `blackholePort=${blackhole}`], "tcp:0");
     try {
       const [, passed, failed] = await sim.waitLog(/checks: (\d+) passed, (\d+) failed/, 25000);
       const failures = sim.log.split("\n").filter((l) => l.startsWith("FAIL"));
       assert.deepEqual(failures, []);
       assert.equal(Number(failed), 0);
-      assert.equal(Number(passed), 26);
-      for (const name of ["timeout > 0", "timeout 0", "timeout null", "ECONNREFUSED", "ECONNRESET", "EADDRINUSE", "EMFILE", "select", "poll", "getaddrinfo", "IPv6"])
+      assert.equal(Number(passed), 28);
+      for (const name of ["timeout > 0", "timeout 0", "timeout null", "connect times out", "ECONNREFUSED", "ECONNRESET", "EADDRINUSE", "EMFILE", "select", "poll", "getaddrinfo", "IPv6"])
         assert.match(sim.log, new RegExp(`^ok ${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`, "m"), name);
     } finally {
       await sim.stop();

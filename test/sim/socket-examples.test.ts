@@ -192,6 +192,15 @@ print('ports', pb, pc)
       assert.match(said("b3"), new RegExp(`Client \\(127\\.0\\.0\\.1, ${pc}\\) is offline\\n\\r<\\('127\\.0\\.0\\.1', \\d+\\)> still here\\n$`));
     }));
 
+  it("ping gets echo replies over a raw ICMP socket", async function () {
+    needs(this, "root, for raw sockets", process.getuid?.() === 0);
+    await withSim(["examples/ping", "host=127.0.0.1", "count=3"], async (sim) => {
+      await sim.waitLog(/3 packets transmitted, (\d+) received/);
+      assert.match(sim.log, /3 packets transmitted, 3 received/);
+      for (const seq of [1, 2, 3]) assert.match(sim.log, new RegExp(`64 bytes from 127\\.0\\.0\\.1: icmp_seq=${seq} ttl=64 time=\\d+ ms`));
+    });
+  });
+
   it("framed-server answers each framed message, and refuses a bad header", () =>
     withSim(["examples/framed-server"], async (sim) => {
       await sim.waitLog(/listening on 8000/);
