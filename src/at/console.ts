@@ -2,8 +2,13 @@
 // and answers OK, ERROR or `busy p...`. Pure logic: the UART is behind `write`.
 import { parseCommand, type CommandKind, type Param } from "./parser";
 
-/** A command's handler: false or a thrown error means ERROR; anything else means OK. */
-export type Handler = (at: AtConsole, params: Param[]) => boolean | void | Promise<boolean | void>;
+/**
+ * A command's handler: false or a thrown error means ERROR; REPLIED means the handler wrote its
+ * own final reply (CIPSEND's SEND OK); anything else means OK.
+ */
+export const REPLIED = "replied";
+type Result = boolean | void | typeof REPLIED;
+export type Handler = (at: AtConsole, params: Param[]) => Result | Promise<Result>;
 export type CommandSpec = Partial<Record<CommandKind, Handler>>;
 export type CommandTable = Record<string, CommandSpec>;
 
@@ -15,6 +20,10 @@ export class AtConsole {
   private line: number[] = [];
   private overlong = false;
   private busy = false;
+  /** A command is taking raw bytes (CIPSEND): where they go, and how many more. */
+  private data?: { buffer: Uint8Array; filled: number; done: (bytes: Uint8Array) => void };
+  /** Unsolicited lines held while a command takes raw bytes: none lands inside a payload. */
+  private held: Uint8Array[] = [];
 
   constructor(
     private readonly write: (bytes: Uint8Array) => void,
@@ -35,11 +44,35 @@ export class AtConsole {
     this.write(encodeLatin1(text));
   }
 
+  /** Output the host did not ask for (+IPD, CLOSED, ...): held while a payload is coming in. */
+  unsolicited(bytes: Uint8Array): void {
+    if (this.data) this.held.push(bytes);
+    else this.write(bytes);
+  }
+
+  /** Prints the `>` prompt on a line of its own and takes the next `length` raw bytes, with no echo and no parsing. */
+  receiveData(length: number): Promise<Uint8Array> {
+    this.send("\r\n>");
+    return new Promise((done) => (this.data = { buffer: new Uint8Array(length), filled: 0, done }));
+  }
+
   /**
    * Takes bytes from the UART. A line ends at LF (a CR before it is dropped), as ESP-AT's
    * lines end in CR-LF. Each line is echoed before it runs, so ATE0 stops the echo after itself.
    */
   input(bytes: Uint8Array): void {
+    const data = this.data;
+    if (data) {
+      const n = Math.min(bytes.length, data.buffer.length - data.filled);
+      data.buffer.set(bytes.subarray(0, n), data.filled);
+      data.filled += n;
+      if (data.filled < data.buffer.length) return;
+      this.data = undefined;
+      data.done(data.buffer);
+      for (const held of this.held.splice(0)) this.write(held);
+      if (n < bytes.length) this.input(bytes.subarray(n));
+      return;
+    }
     let echoed = 0;
     for (let i = 0; i < bytes.length; i++) {
       const byte = bytes[i];
@@ -96,13 +129,17 @@ export class AtConsole {
     } else this.finish(result);
   }
 
-  private finish(ok: boolean | void): void {
+  private finish(result: Result): void {
     this.busy = false;
-    if (ok === false) this.error();
-    else this.send("\r\nOK\r\n");
+    if (result === false) this.error();
+    else if (result !== REPLIED) this.ok();
   }
 
-  private error(): void {
+  ok(): void {
+    this.send("\r\nOK\r\n");
+  }
+
+  error(): void {
     this.send("\r\nERROR\r\n");
   }
 }

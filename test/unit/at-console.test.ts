@@ -61,3 +61,30 @@ describe("AT console", () => {
     );
   });
 });
+
+describe("AT console raw data (CIPSEND)", () => {
+  it("takes exactly the payload's bytes, any value, and holds unsolicited lines until it is in", async () => {
+    let payload: Uint8Array | undefined;
+    const { at, feed, take } = consoleWithOutput({
+      "+SEND": {
+        set: async (c: AtConsole, [n]: unknown[]) => {
+          c.ok();
+          payload = await c.receiveData(n as number);
+        },
+      },
+    });
+    at.echo = false;
+    feed("AT+SEND=6\r\n");
+    assert.equal(take(), "\r\nOK\r\n\r\n>");
+    feed("AT\r\n");
+    at.unsolicited(Buffer.from("\r\n+IPD,2:hi"));
+    assert.equal(take(), "", "nothing lands between > and the payload");
+    // The payload ends inside this chunk: what follows it is a command, and the send is still busy.
+    feed("\x00\xffAT\r\n");
+    assert.equal(take(), "\r\n+IPD,2:hibusy p...\r\n");
+    await Promise.resolve();
+    await Promise.resolve();
+    assert.equal(Buffer.from(payload!).toString("latin1"), "AT\r\n\x00\xff");
+    assert.equal(take(), "\r\nOK\r\n");
+  });
+});

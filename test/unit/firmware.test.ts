@@ -8,7 +8,8 @@ describe("firmware build", () => {
 
   it("names modules from the root manifest as mcconfig does", () => {
     const { modules } = readManifest(ROOT, board);
-    assert.deepEqual([...modules.keys()].sort(), ["at/basic", "at/console", "at/parser", "main", "version", "xsock/uart"]);
+    const names = [...modules.keys()].sort();
+    for (const name of ["at/basic", "at/console", "at/links", "at/parser", "at/tcpip", "main", "version", "xsock/socket", "xsock/uart"]) assert.ok(names.includes(name), name);
   });
 
   it("bundles the root app with the board's config in mc/config, and maps each line back to its source", async () => {

@@ -1,0 +1,129 @@
+// ESP-AT's TCP/IP commands over the link table: CIPMUX, CIPSTART, CIPSEND, CIPCLOSE,
+// CIPSTATUS, CIPSTATE?, CIPSERVER, CIPSERVERMAXCONN, CIPDINFO.
+import { REPLIED, type AtConsole, type CommandTable } from "./console";
+import type { Param } from "./parser";
+import type { Links, LinkType } from "./links";
+
+/** ESP-AT's largest CIPSEND. */
+export const MAX_SEND = 8192;
+
+const isInt = (p: Param, min: number, max: number): p is number => typeof p === "number" && Number.isInteger(p) && p >= min && p <= max;
+
+export function tcpipCommands(links: Links): CommandTable {
+  /** With CIPMUX=1 the first parameter is the link id; otherwise it is link 0. Returns [id, rest]. */
+  const linkOf = (params: Param[]): [number, Param[]] | undefined => {
+    if (!links.mux) return [0, params];
+    const [id, ...rest] = params;
+    return isInt(id, 0, links.max - 1) ? [id, rest] : undefined;
+  };
+
+  const describe = (prefix: string, at: AtConsole) => {
+    for (const link of links.links) {
+      if (!link) continue;
+      at.print(`${prefix}:${link.id},"${link.type}","${link.remote[0]}",${link.remote[1]},${link.localPort},${link.server}`);
+    }
+  };
+
+  return {
+    "+CIPMUX": {
+      query: (at) => at.print(`+CIPMUX:${links.mux}`),
+      set: (_at, [mode, ...rest]) => {
+        if (rest.length || !isInt(mode, 0, 1)) return false;
+        // It changes only while no link is open, and not to 0 while a server runs.
+        if (links.count || (mode === 0 && links.serving)) return false;
+        links.mux = mode;
+      },
+    },
+    "+CIPDINFO": {
+      query: (at) => at.print(`+CIPDINFO:${links.showPeer ? "true" : "false"}`),
+      set: (_at, [mode, ...rest]) => {
+        if (rest.length || !isInt(mode, 0, 1)) return false;
+        links.showPeer = mode === 1;
+      },
+    },
+    "+CIPSTART": {
+      set: async (at, params) => {
+        const which = linkOf(params);
+        if (!which) return false;
+        const [id, [type, host, port, localPort, mode]] = which;
+        const kind = typeof type === "string" ? type.replace(/v6$/, "") : undefined;
+        if ((kind !== "TCP" && kind !== "UDP") || typeof host !== "string" || !host || !isInt(port, 1, 65535)) return false;
+        if (localPort !== undefined && !isInt(localPort, 0, 65535)) return false;
+        if (mode !== undefined && !isInt(mode, 0, 2)) return false;
+        if (links.links[id]) {
+          at.print("ALREADY CONNECTED");
+          return false;
+        }
+        try {
+          await links.open(id, kind as LinkType, host, port, kind === "UDP" ? ((localPort as number | undefined) ?? 0) : 0);
+        } catch {
+          return false;
+        }
+      },
+    },
+    "+CIPSEND": {
+      set: async (at, params) => {
+        const which = linkOf(params);
+        if (!which) return false;
+        const [id, [length, host, port, ...rest]] = which;
+        const link = links.links[id];
+        if (!link || rest.length || !isInt(length, 1, MAX_SEND)) return false;
+        const to = host === undefined ? undefined : typeof host === "string" && isInt(port, 1, 65535) && link.type === "UDP" ? [host, port] : null;
+        if (to === null) return false;
+        at.ok();
+        const data = await at.receiveData(length);
+        at.send(`\r\nRecv ${length} bytes\r\n`);
+        try {
+          if (to) await link.sock.sendto(data, to as [string, number]);
+          else await link.sock.sendall(data);
+          at.send("\r\nSEND OK\r\n");
+        } catch {
+          at.send("\r\nSEND FAIL\r\n");
+        }
+        return REPLIED;
+      },
+    },
+    "+CIPCLOSE": {
+      execute: () => (links.mux ? false : links.close(0)),
+      set: (_at, [id, ...rest]) => {
+        if (!links.mux || rest.length || !isInt(id, 0, links.max)) return false;
+        if (id < links.max) return links.close(id);
+        // id 5 (the link count) closes every link
+        for (const link of links.links) if (link) links.close(link.id);
+      },
+    },
+    "+CIPSTATUS": {
+      execute: (at) => {
+        at.print(`STATUS:${links.count ? 3 : 2}`);
+        describe("+CIPSTATUS", at);
+      },
+    },
+    "+CIPSTATE": {
+      query: (at) => describe("+CIPSTATE", at),
+    },
+    "+CIPSERVER": {
+      query: (at) => at.print(`+CIPSERVER:${links.serving ? 1 : 0}`),
+      set: (_at, [mode, port, ...rest]) => {
+        if (rest.length || !isInt(mode, 0, 1)) return false;
+        if (mode === 0) {
+          if (!links.serving) return false;
+          links.stopListening();
+          return;
+        }
+        if (!links.mux || links.serving || (port !== undefined && !isInt(port, 1, 65535))) return false;
+        try {
+          links.listen((port as number | undefined) ?? 333);
+        } catch {
+          return false;
+        }
+      },
+    },
+    "+CIPSERVERMAXCONN": {
+      query: (at) => at.print(`+CIPSERVERMAXCONN:${links.serverMax}`),
+      set: (_at, [n, ...rest]) => {
+        if (rest.length || !isInt(n, 1, links.max)) return false;
+        links.serverMax = n;
+      },
+    },
+  };
+}

@@ -1,0 +1,156 @@
+// The console's TCP/IP commands, over the pty with serialport, against loopback peers.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { createSocket } from "node:dgram";
+import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { startSim, type SimProcess } from "../helpers/sim.ts";
+import { UartClient } from "../helpers/uart.ts";
+
+/** A TCP server on loopback that keeps what it hears and can talk back. */
+async function peer(): Promise<{ server: Server; port: number; conns: Socket[]; heard: () => Buffer }> {
+  const conns: Socket[] = [];
+  const chunks: Buffer[] = [];
+  const server = createServer((c) => {
+    conns.push(c);
+    c.on("data", (d) => chunks.push(d));
+    c.on("error", () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return { server, port: (server.address() as { port: number }).port, conns, heard: () => Buffer.concat(chunks) };
+}
+
+const until = async (check: () => boolean, what: string, ms = 3000) => {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`no ${what} within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+describe("console TCP/IP commands", function () {
+  this.timeout(20000);
+  let sim: SimProcess;
+  let uart: UartClient;
+
+  beforeEach(async () => {
+    sim = await startSim();
+    uart = await UartClient.open(sim.uart);
+    await uart.expect("ready\r\n");
+    assert.equal(await uart.command("ATE0"), "ATE0\r\n\r\nOK\r\n");
+  });
+  afterEach(async () => {
+    await uart.close();
+    await sim.stop();
+  });
+
+  it("opens a single TCP link, sends with CIPSEND, receives +IPD, and closes", async () => {
+    const p = await peer();
+    assert.equal(await uart.command(`AT+CIPSTART="TCP","127.0.0.1",${p.port}`), "CONNECT\r\n\r\nOK\r\n");
+    assert.equal(await uart.command(`AT+CIPSTART="TCP","127.0.0.1",${p.port}`), "ALREADY CONNECTED\r\n\r\nERROR\r\n");
+    await uart.write("AT+CIPSEND=5\r\n");
+    assert.equal(await uart.expect(">"), "\r\nOK\r\n\r\n>");
+    await uart.write("hello");
+    assert.equal(await uart.expect("SEND OK\r\n"), "\r\nRecv 5 bytes\r\n\r\nSEND OK\r\n");
+    await until(() => p.heard().toString() === "hello", "hello at the peer");
+    p.conns[0].write("world");
+    assert.equal(await uart.expect("world"), "\r\n+IPD,5:world");
+    assert.equal(await uart.command("AT+CIPCLOSE"), "CLOSED\r\n\r\nOK\r\n");
+    p.server.close();
+  });
+
+  it("runs several links with CIPMUX=1, reports them, and refuses a sixth", async () => {
+    const p = await peer();
+    assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
+    for (let id = 0; id < 5; id++) assert.equal(await uart.command(`AT+CIPSTART=${id},"TCP","127.0.0.1",${p.port}`), `${id},CONNECT\r\n\r\nOK\r\n`);
+    assert.equal(await uart.command(`AT+CIPSTART=5,"TCP","127.0.0.1",${p.port}`), "\r\nERROR\r\n");
+    assert.equal(await uart.command("AT+CIPMUX=0"), "\r\nERROR\r\n", "CIPMUX changes only with no link open");
+    const status = await uart.command("AT+CIPSTATUS");
+    assert.match(status, /^STATUS:3\r\n(\+CIPSTATUS:\d,"TCP","127\.0\.0\.1",\d+,0,0\r\n){5}\r\nOK\r\n$/);
+    assert.match(await uart.command("AT+CIPSTATE?"), /^(\+CIPSTATE:\d,"TCP","127\.0\.0\.1",\d+,0,0\r\n){5}\r\nOK\r\n$/);
+    await uart.write("AT+CIPSEND=3,4\r\n");
+    await uart.expect(">");
+    await uart.write("four");
+    await uart.expect("SEND OK\r\n");
+    await until(() => p.heard().toString() === "four", "four at the peer");
+    // A peer reset closes that one link; the others carry on.
+    await until(() => p.conns.length === 5, "five connections");
+    const victim = p.conns.find((c) => c.bytesRead === 4)!;
+    victim.resetAndDestroy();
+    assert.equal(await uart.expect("3,CLOSED\r\n"), "3,CLOSED\r\n");
+    p.conns[0].write("still");
+    assert.match(await uart.expect("still"), /\+IPD,\d,5:still$/);
+    assert.equal(await uart.command("AT+CIPCLOSE=5"), "0,CLOSED\r\n1,CLOSED\r\n2,CLOSED\r\n4,CLOSED\r\n\r\nOK\r\n");
+    assert.equal(await uart.command("AT+CIPSTATUS"), "STATUS:2\r\n\r\nOK\r\n");
+    p.server.close();
+  });
+
+  it("sends 64 KB of binary data in CIPSEND chunks, byte for byte", async () => {
+    const p = await peer();
+    assert.equal(await uart.command(`AT+CIPSTART="TCP","127.0.0.1",${p.port}`), "CONNECT\r\n\r\nOK\r\n");
+    const data = randomBytes(64 * 1024);
+    for (let at = 0; at < data.length; at += 8192) {
+      await uart.write("AT+CIPSEND=8192\r\n");
+      await uart.expect(">");
+      await uart.write(data.subarray(at, at + 8192));
+      await uart.expect("SEND OK\r\n");
+    }
+    await until(() => p.heard().length === data.length, "64 KB at the peer");
+    assert.ok(p.heard().equals(data));
+    p.server.close();
+  });
+
+  it("runs a UDP link with a local port, shows the peer with CIPDINFO, and sends to another peer", async () => {
+    const a = createSocket("udp4");
+    const b = createSocket("udp4");
+    await new Promise<void>((r) => a.bind(0, "127.0.0.1", () => r()));
+    await new Promise<void>((r) => b.bind(0, "127.0.0.1", () => r()));
+    const heard: string[] = [];
+    b.on("message", (m) => heard.push(m.toString()));
+    try {
+      assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
+      assert.equal(await uart.command("AT+CIPDINFO=1"), "\r\nOK\r\n");
+      assert.equal(await uart.command(`AT+CIPSTART=0,"UDP","127.0.0.1",${a.address().port},47777,0`), "0,CONNECT\r\n\r\nOK\r\n");
+      a.send("ping", 47777, "127.0.0.1");
+      assert.equal(await uart.expect("ping"), `\r\n+IPD,0,4,"127.0.0.1",${a.address().port}:ping`);
+      await uart.write(`AT+CIPSEND=0,3,"127.0.0.1",${b.address().port}\r\n`);
+      await uart.expect(">");
+      await uart.write("abc");
+      await uart.expect("SEND OK\r\n");
+      await until(() => heard.includes("abc"), "abc at the second peer");
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  it("serves with CIPSERVER: an incoming client becomes a link", async () => {
+    assert.equal(await uart.command("AT+CIPSERVER=1,47778"), "\r\nERROR\r\n", "CIPSERVER needs CIPMUX=1");
+    assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
+    assert.equal(await uart.command("AT+CIPSERVER=1,47778"), "\r\nOK\r\n");
+    assert.equal(await uart.command("AT+CIPSERVER?"), "+CIPSERVER:1\r\n\r\nOK\r\n");
+    const client = createConnection(47778, "127.0.0.1");
+    assert.equal(await uart.expect("0,CONNECT\r\n"), "0,CONNECT\r\n");
+    client.write("hi board");
+    assert.equal(await uart.expect("hi board"), "\r\n+IPD,0,8:hi board");
+    client.end();
+    assert.equal(await uart.expect("0,CLOSED\r\n"), "0,CLOSED\r\n");
+    assert.equal(await uart.command("AT+CIPSERVER=0"), "\r\nOK\r\n");
+  });
+
+  it("answers ERROR to bad and out-of-place TCP/IP commands, and keeps serving", async () => {
+    for (const line of [
+      "AT+CIPSEND=5",
+      'AT+CIPSTART="TCP","127.0.0.1",70000',
+      'AT+CIPSTART="FTP","127.0.0.1",21',
+      'AT+CIPSTART="TCP","127.0.0.1',
+      "AT+CIPSTART=0",
+      "AT+CIPCLOSE",
+      "AT+CIPMUX=2",
+      "AT+CIPSEND=0",
+      "AT+CIPSEND=8193",
+      'AT+CIPSTART="TCP","127.0.0.1",1',
+    ])
+      assert.equal(await uart.command(line), "\r\nERROR\r\n", line);
+    assert.equal(await uart.command("AT"), "\r\nOK\r\n");
+  });
+});
