@@ -1,5 +1,6 @@
 // Boot: open the console UART named by the board and start the ESP-AT console.
 import config from "mc/config";
+import Timer from "timer";
 import { AtConsole, type CommandTable } from "./at/console";
 import { basicCommands } from "./at/basic";
 import { Links } from "./at/links";
@@ -11,7 +12,18 @@ const consoleUart = (config.console ?? { port: 1, transmit: 17, receive: 16, bau
 const maxLinks = Number((config.limits as { links?: number } | undefined)?.links ?? 5);
 
 const commands: CommandTable = basicCommands({ chip: board.chip, board: board.id });
-const at = new AtConsole((bytes) => uart.write(bytes), commands);
-Object.assign(commands, tcpipCommands(new Links(at, maxLinks)));
+const clock = {
+  now: () => Date.now(),
+  after: (ms: number, fn: () => void) => {
+    let fired = false;
+    const timer = Timer.set(() => {
+      fired = true;
+      fn();
+    }, ms);
+    return () => void (fired || Timer.clear(timer));
+  },
+};
+const at = new AtConsole((bytes) => uart.write(bytes), commands, clock);
+Object.assign(commands, tcpipCommands(new Links(at, maxLinks, () => uart.whenRoom())));
 const uart = new Uart(consoleUart, (bytes) => at.input(bytes));
 at.ready();

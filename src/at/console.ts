@@ -15,6 +15,25 @@ export type CommandTable = Record<string, CommandSpec>;
 /** A command line longer than this gets ERROR. */
 export const MAX_LINE = 256;
 
+/** The time the console keeps for `+++`: the board gives it Moddable's Timer. */
+export interface Clock {
+  now(): number;
+  /** Calls fn after ms; returns a cancel. */
+  after(ms: number, fn: () => void): () => void;
+}
+
+const systemClock: Clock = {
+  now: () => Date.now(),
+  after: (ms, fn) => {
+    const g = globalThis as unknown as { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(t: unknown): void };
+    const t = g.setTimeout(fn, ms);
+    return () => g.clearTimeout(t);
+  },
+};
+
+/** `+++` leaves passthrough when it comes alone: this much silence before, between and after. */
+export const PLUS_GUARD_MS = 20;
+
 export class AtConsole {
   echo = true;
   private line: number[] = [];
@@ -24,11 +43,50 @@ export class AtConsole {
   private data?: { buffer: Uint8Array; filled: number; done: (bytes: Uint8Array) => void };
   /** Unsolicited lines held while a command takes raw bytes: none lands inside a payload. */
   private held: Uint8Array[] = [];
+  /** Passthrough (CIPMODE=1): every byte goes to the link, until `+++`. */
+  private passthrough?: { sink(bytes: Uint8Array): void; exit(): void; pluses: number; last: number; cancel?: () => void };
 
   constructor(
     private readonly write: (bytes: Uint8Array) => void,
     private readonly commands: CommandTable,
+    private readonly clock: Clock = systemClock,
   ) {}
+
+  /** Sends every byte from the UART to `sink` until `+++` (then `exit` is called). */
+  enterPassthrough(sink: (bytes: Uint8Array) => void, exit: () => void): void {
+    this.passthrough = { sink, exit, pluses: 0, last: this.clock.now() };
+  }
+
+  leavePassthrough(): void {
+    const pt = this.passthrough;
+    if (!pt) return;
+    pt.cancel?.();
+    this.passthrough = undefined;
+    pt.exit();
+  }
+
+  get inPassthrough(): boolean {
+    return this.passthrough !== undefined;
+  }
+
+  /** In passthrough, `+++` counts only alone: guard times of silence around it, none inside. */
+  private passthroughInput(pt: NonNullable<AtConsole["passthrough"]>, bytes: Uint8Array): void {
+    const now = this.clock.now();
+    const quiet = now - pt.last >= PLUS_GUARD_MS;
+    pt.cancel?.();
+    pt.cancel = undefined;
+    const allPlus = bytes.every((b) => b === 0x2b);
+    if (allPlus && pt.pluses + bytes.length <= 3 && (pt.pluses > 0 ? !quiet : quiet)) {
+      pt.pluses += bytes.length;
+      pt.last = now;
+      if (pt.pluses === 3) pt.cancel = this.clock.after(PLUS_GUARD_MS, () => this.leavePassthrough());
+      return;
+    }
+    if (pt.pluses) pt.sink(Uint8Array.from({ length: pt.pluses }, () => 0x2b));
+    pt.pluses = 0;
+    pt.last = now;
+    pt.sink(bytes);
+  }
 
   /** Prints `\r\nready\r\n`, as ESP-AT does at boot. */
   ready(): void {
@@ -61,6 +119,7 @@ export class AtConsole {
    * lines end in CR-LF. Each line is echoed before it runs, so ATE0 stops the echo after itself.
    */
   input(bytes: Uint8Array): void {
+    if (this.passthrough) return this.passthroughInput(this.passthrough, bytes);
     const data = this.data;
     if (data) {
       const n = Math.min(bytes.length, data.buffer.length - data.filled);

@@ -14,6 +14,27 @@ export interface Link {
   localPort: number;
   /** 1 when the link came in through AT+CIPSERVER. */
   server: 0 | 1;
+  /** Passive mode: what has come in and not been read with CIPRECVDATA, with its sender. */
+  held: Uint8Array[];
+  heldBytes: number;
+  from: Address;
+  /** Wakes the receive loop once CIPRECVDATA makes room. */
+  wake?: () => void;
+  /** Passthrough and CIPSEND writes, one after another. */
+  sending: Promise<unknown>;
+}
+
+/** Passive mode holds up to this much a link; past it the link stops reading (TCP backpressure). */
+export const PASSIVE_LIMIT = 8192;
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** How many bytes a receive takes at a time; +IPD frames are no longer than this. */
@@ -24,6 +45,12 @@ export class Links {
   mux = 0;
   /** AT+CIPDINFO: show the peer's address in +IPD. */
   showPeer = false;
+  /** AT+CIPRECVMODE: 0 sends data out as +IPD at once, 1 holds it for CIPRECVDATA. */
+  passive = false;
+  /** Passthrough (CIPMODE=1 and CIPSEND): this link's data goes to the UART as it is. */
+  transparent?: Link;
+  /** Links closed with passive data still unread: it stays until read. */
+  readonly leftovers = new Map<number, Link>();
   readonly links: (Link | undefined)[];
   private listener?: Socket;
   serverMax: number;
@@ -31,6 +58,8 @@ export class Links {
   constructor(
     private readonly at: AtConsole,
     readonly max: number,
+    /** Resolves when the UART has room: the receive loops wait on it (backpressure). */
+    private readonly room: () => Promise<void> = () => Promise.resolve(),
   ) {
     this.links = new Array<Link | undefined>(max).fill(undefined);
     this.serverMax = max;
@@ -63,24 +92,46 @@ export class Links {
       sock.close();
       throw e;
     }
-    const link: Link = { id, type, sock, remote: [host, port], localPort: type === "UDP" ? sock.getsockname()[1] : 0, server: 0 };
+    const link = this.newLink(id, type, sock, [host, port], type === "UDP" ? sock.getsockname()[1] : 0, 0);
     this.add(link);
     return link;
   }
 
+  private newLink(id: number, type: LinkType, sock: Socket, remote: Address, localPort: number, server: 0 | 1): Link {
+    return { id, type, sock, remote, localPort, server, held: [], heldBytes: 0, from: remote, sending: Promise.resolve() };
+  }
+
   private add(link: Link): void {
+    this.leftovers.delete(link.id);
     this.links[link.id] = link;
     this.at.unsolicited(encodeLatin1(`${this.prefix(link.id)}CONNECT\r\n`));
     void this.pump(link);
   }
 
-  /** Active receive: each chunk that arrives goes out as +IPD. */
+  /**
+   * The link's receive loop: data goes out as +IPD (active), is held for CIPRECVDATA
+   * (passive), or goes to the UART as it is (passthrough). It reads no faster than its
+   * destination takes the data.
+   */
   private async pump(link: Link): Promise<void> {
     try {
       for (;;) {
+        if (this.passive) await new Promise<void>((resolve) => (link.heldBytes < PASSIVE_LIMIT ? resolve() : (link.wake = resolve)));
+        else await this.room();
         const [data, from] = link.type === "UDP" ? await link.sock.recvfrom(RECV_CHUNK) : [await link.sock.recv(RECV_CHUNK), link.remote];
         if (!data.length && link.type === "TCP") break;
         if (this.links[link.id] !== link) return;
+        if (this.transparent === link) {
+          this.at.unsolicited(data);
+          continue;
+        }
+        if (this.passive) {
+          link.held.push(data);
+          link.heldBytes += data.length;
+          link.from = from;
+          this.at.unsolicited(encodeLatin1(`\r\n+IPD,${this.prefix(link.id)}${data.length}\r\n`));
+          continue;
+        }
         const peer = this.showPeer ? `,"${from[0]}",${from[1]}` : "";
         const head = encodeLatin1(`\r\n+IPD,${this.prefix(link.id)}${data.length}${peer}:`);
         const frame = new Uint8Array(head.length + data.length);
@@ -100,8 +151,38 @@ export class Links {
     if (!link) return false;
     this.links[id] = undefined;
     link.sock.close();
+    if (link.heldBytes) this.leftovers.set(id, link); // passive data outlives the link until read
+    if (this.transparent === link) {
+      this.transparent = undefined;
+      this.at.leavePassthrough();
+    }
     this.at.unsolicited(encodeLatin1(`${this.prefix(id)}CLOSED\r\n`));
     return true;
+  }
+
+  /** The link (open, or closed with data unread) whose passive data CIPRECVDATA reads. */
+  holding(id: number): Link | undefined {
+    return this.links[id] ?? this.leftovers.get(id);
+  }
+
+  /** Takes up to n held bytes of a link (CIPRECVDATA), and lets its receive loop go on. */
+  take(link: Link, n: number): Uint8Array {
+    const all = link.held.length === 1 ? link.held[0] : concat(link.held);
+    const got = all.subarray(0, n);
+    link.held = got.length < all.length ? [all.subarray(got.length)] : [];
+    link.heldBytes = all.length - got.length;
+    if (!link.heldBytes) this.leftovers.delete(link.id);
+    const wake = link.wake;
+    link.wake = undefined;
+    wake?.();
+    return got;
+  }
+
+  /** Queues bytes for a link, after whatever it is still sending. */
+  queueSend(link: Link, data: Uint8Array): Promise<void> {
+    const sent = link.sending.then(() => link.sock.sendall(data));
+    link.sending = sent.catch(() => {});
+    return sent;
   }
 
   /** AT+CIPSERVER=1,port: incoming clients become links. */
@@ -141,7 +222,7 @@ export class Links {
         conn.close();
         continue;
       }
-      this.add({ id, type: "TCP", sock: conn, remote: addr, localPort: server.getsockname()[1], server: 1 });
+      this.add(this.newLink(id, "TCP", conn, addr, server.getsockname()[1], 1));
     }
   }
 }

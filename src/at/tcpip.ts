@@ -1,6 +1,7 @@
 // ESP-AT's TCP/IP commands over the link table: CIPMUX, CIPSTART, CIPSEND, CIPCLOSE,
-// CIPSTATUS, CIPSTATE?, CIPSERVER, CIPSERVERMAXCONN, CIPDINFO.
-import { REPLIED, type AtConsole, type CommandTable } from "./console";
+// CIPSTATUS, CIPSTATE?, CIPSERVER, CIPSERVERMAXCONN, CIPDINFO, CIPRECVMODE (CIPRECVTYPE),
+// CIPRECVLEN?, CIPRECVDATA, CIPMODE.
+import { encodeLatin1, REPLIED, type AtConsole, type CommandTable } from "./console";
 import type { Param } from "./parser";
 import type { Links, LinkType } from "./links";
 
@@ -10,6 +11,18 @@ export const MAX_SEND = 8192;
 const isInt = (p: Param, min: number, max: number): p is number => typeof p === "number" && Number.isInteger(p) && p >= min && p <= max;
 
 export function tcpipCommands(links: Links): CommandTable {
+  /** AT+CIPMODE: 1 makes a bare AT+CIPSEND enter passthrough. */
+  let passthrough = false;
+  const recvMode = {
+    query: (at: AtConsole) => at.print(`+CIPRECVMODE:${links.passive ? 1 : 0}`),
+    // ESP-AT 3 also takes a link id first (CIPRECVTYPE); the mode here is the console's.
+    set: (_at: AtConsole, params: Param[]) => {
+      const mode = params.at(-1);
+      if (params.length > 2 || !isInt(mode, 0, 1) || (params.length === 2 && !isInt(params[0], 0, links.max - 1))) return false;
+      links.passive = mode === 1;
+    },
+  };
+
   /** With CIPMUX=1 the first parameter is the link id; otherwise it is link 0. Returns [id, rest]. */
   const linkOf = (params: Param[]): [number, Param[]] | undefined => {
     if (!links.mux) return [0, params];
@@ -62,6 +75,19 @@ export function tcpipCommands(links: Links): CommandTable {
       },
     },
     "+CIPSEND": {
+      // With CIPMODE=1: passthrough on link 0 until `+++`.
+      execute: (at) => {
+        const link = links.links[0];
+        if (!passthrough || links.mux || !link) return false;
+        at.ok();
+        at.send("\r\n>");
+        links.transparent = link;
+        at.enterPassthrough(
+          (bytes) => void links.queueSend(link, bytes.slice()).catch(() => {}),
+          () => (links.transparent = undefined),
+        );
+        return REPLIED;
+      },
       set: async (at, params) => {
         const which = linkOf(params);
         if (!which) return false;
@@ -75,7 +101,7 @@ export function tcpipCommands(links: Links): CommandTable {
         at.send(`\r\nRecv ${length} bytes\r\n`);
         try {
           if (to) await link.sock.sendto(data, to as [string, number]);
-          else await link.sock.sendall(data);
+          else await links.queueSend(link, data);
           at.send("\r\nSEND OK\r\n");
         } catch {
           at.send("\r\nSEND FAIL\r\n");
@@ -116,6 +142,40 @@ export function tcpipCommands(links: Links): CommandTable {
         } catch {
           return false;
         }
+      },
+    },
+    "+CIPMODE": {
+      query: (at) => at.print(`+CIPMODE:${passthrough ? 1 : 0}`),
+      set: (_at, [mode, ...rest]) => {
+        if (rest.length || !isInt(mode, 0, 1) || (mode === 1 && links.mux)) return false;
+        passthrough = mode === 1;
+      },
+    },
+    "+CIPRECVMODE": recvMode,
+    "+CIPRECVTYPE": recvMode,
+    "+CIPRECVLEN": {
+      query: (at) => {
+        const lengths = links.links.map((_, id) => {
+          const link = links.holding(id);
+          return link ? String(link.heldBytes) : "";
+        });
+        at.print(`+CIPRECVLEN:${lengths.join(",")}`);
+      },
+    },
+    "+CIPRECVDATA": {
+      set: (at, params) => {
+        const which = linkOf(params);
+        if (!which) return false;
+        const [id, [n, ...rest]] = which;
+        const link = links.holding(id);
+        if (!link || rest.length || !isInt(n, 1, MAX_SEND) || !links.passive) return false;
+        const data = links.take(link, n);
+        const peer = links.showPeer ? `"${link.from[0]}",${link.from[1]},` : "";
+        const head = encodeLatin1(`+CIPRECVDATA:${data.length},${peer}`);
+        const out = new Uint8Array(head.length + data.length);
+        out.set(head);
+        out.set(data, head.length);
+        at.unsolicited(out);
       },
     },
     "+CIPSERVERMAXCONN": {

@@ -154,3 +154,66 @@ describe("console TCP/IP commands", function () {
     assert.equal(await uart.command("AT"), "\r\nOK\r\n");
   });
 });
+
+describe("console passive receive and passthrough", function () {
+  this.timeout(30000);
+  let sim: SimProcess;
+  let uart: UartClient;
+
+  beforeEach(async () => {
+    sim = await startSim();
+    uart = await UartClient.open(sim.uart);
+    await uart.expect("ready\r\n");
+    await uart.command("ATE0");
+  });
+  afterEach(async () => {
+    await uart.close();
+    await sim.stop();
+  });
+
+  it("holds data in passive mode for CIPRECVLEN and CIPRECVDATA, even after the peer closes", async () => {
+    const p = await peer();
+    assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
+    assert.equal(await uart.command("AT+CIPRECVMODE=1"), "\r\nOK\r\n");
+    assert.equal(await uart.command("AT+CIPRECVMODE?"), "+CIPRECVMODE:1\r\n\r\nOK\r\n");
+    assert.equal(await uart.command(`AT+CIPSTART=0,"TCP","127.0.0.1",${p.port}`), "0,CONNECT\r\n\r\nOK\r\n");
+    await until(() => p.conns.length === 1, "the connection");
+    p.conns[0].end("hello world");
+    assert.equal(await uart.expect("+IPD,0,11\r\n"), "\r\n+IPD,0,11\r\n");
+    assert.equal(await uart.expect("0,CLOSED\r\n"), "0,CLOSED\r\n");
+    assert.equal(await uart.command("AT+CIPRECVLEN?"), "+CIPRECVLEN:11,,,,\r\n\r\nOK\r\n");
+    assert.equal(await uart.command("AT+CIPRECVDATA=0,5"), "+CIPRECVDATA:5,hello\r\nOK\r\n");
+    assert.equal(await uart.command("AT+CIPDINFO=1"), "\r\nOK\r\n");
+    assert.equal(await uart.command("AT+CIPRECVDATA=0,100"), `+CIPRECVDATA:6,"127.0.0.1",${p.port}, world\r\nOK\r\n`);
+    assert.equal(await uart.command("AT+CIPRECVLEN?"), "+CIPRECVLEN:,,,,\r\n\r\nOK\r\n");
+    assert.equal(await uart.command("AT+CIPRECVDATA=0,1"), "\r\nERROR\r\n");
+    p.server.close();
+  });
+
+  it("bridges 64 KB both ways in passthrough, byte for byte, and leaves it on +++ alone", async () => {
+    const p = await peer();
+    assert.equal(await uart.command("AT+CIPMODE=1"), "\r\nOK\r\n");
+    assert.equal(await uart.command(`AT+CIPSTART="TCP","127.0.0.1",${p.port}`), "CONNECT\r\n\r\nOK\r\n");
+    await uart.write("AT+CIPSEND\r\n");
+    assert.equal(await uart.expect(">"), "\r\nOK\r\n\r\n>");
+    const up = randomBytes(64 * 1024);
+    const down = randomBytes(64 * 1024);
+    await until(() => p.conns.length === 1, "the connection");
+    p.conns[0].write(down);
+    for (let at = 0; at < up.length; at += 4096) await uart.write(up.subarray(at, at + 4096));
+    await until(() => p.heard().length >= up.length, "64 KB at the peer", 10000);
+    assert.ok(p.heard().equals(up), "the peer got every byte the UART sent");
+    await until(() => uart.pending.length >= down.length, "64 KB on the UART", 10000);
+    assert.ok(Buffer.from(uart.pending, "latin1").equals(down), "the UART got every byte the peer sent");
+    await uart.expect(uart.pending.slice(-8));
+    // `+++` inside data is data; alone, with silence around it, it leaves passthrough.
+    await uart.write("a+++b");
+    await until(() => p.heard().length === up.length + 5, "a+++b at the peer");
+    await new Promise((r) => setTimeout(r, 50));
+    await uart.write("+++");
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await uart.command("AT"), "\r\nOK\r\n");
+    assert.equal(p.heard().length, up.length + 5, "+++ did not go to the peer");
+    p.server.close();
+  });
+});
