@@ -217,3 +217,35 @@ describe("console passive receive and passthrough", function () {
     p.server.close();
   });
 });
+
+describe("console driven by pyserial", function () {
+  this.timeout(20000);
+
+  it("opens a link, sends and receives, from a python3 script", async function () {
+    const { spawnSync } = await import("node:child_process");
+    const { needs } = await import("../helpers/sim.ts");
+    needs(this, "pyserial (python3-serial)", spawnSync("/usr/bin/python3", ["-c", "import serial"]).status === 0);
+    const sim = await startSim();
+    try {
+      const script = `
+import serial, socket, sys
+srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen(1)
+s = serial.Serial(sys.argv[1], 115200, timeout=3)
+s.read_until(b'ready\\r\\n')
+s.write(b'ATE0\\r\\n'); s.read_until(b'OK\\r\\n')
+s.write(b'AT+CIPSTART="TCP","127.0.0.1",%d\\r\\n' % srv.getsockname()[1])
+print(s.read_until(b'OK\\r\\n'))
+conn, _ = srv.accept()
+s.write(b'AT+CIPSEND=4\\r\\n'); print(s.read_until(b'>'))
+s.write(b'ping'); print(s.read_until(b'SEND OK\\r\\n'))
+print(conn.recv(10))
+conn.sendall(b'pong'); print(s.read_until(b'pong'))
+`;
+      const out = spawnSync("/usr/bin/python3", ["-c", script, sim.uart], { encoding: "utf8", timeout: 15000 });
+      assert.equal(out.status, 0, out.stderr);
+      assert.equal(out.stdout, "b'CONNECT\\r\\n\\r\\nOK\\r\\n'\nb'\\r\\nOK\\r\\n\\r\\n>'\nb'\\r\\nRecv 4 bytes\\r\\n\\r\\nSEND OK\\r\\n'\nb'ping'\nb'\\r\\n+IPD,4:pong'\n");
+    } finally {
+      await sim.stop();
+    }
+  });
+});
