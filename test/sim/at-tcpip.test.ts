@@ -27,21 +27,27 @@ const until = async (check: () => boolean, what: string, ms = 3000) => {
   }
 };
 
-describe("console TCP/IP commands", function () {
-  this.timeout(20000);
-  let sim: SimProcess;
-  let uart: UartClient;
-
+/** Each test gets a fresh board and its console over the pty, with echo off. */
+function withConsole(): { sim: SimProcess; uart: UartClient } {
+  const session = {} as { sim: SimProcess; uart: UartClient };
   beforeEach(async () => {
-    sim = await startSim();
-    uart = await UartClient.open(sim.uart);
-    await uart.expect("ready\r\n");
-    assert.equal(await uart.command("ATE0"), "ATE0\r\n\r\nOK\r\n");
+    session.sim = await startSim();
+    session.uart = await UartClient.open(session.sim.uart);
+    await session.uart.expect("ready\r\n");
+    assert.equal(await session.uart.command("ATE0"), "ATE0\r\n\r\nOK\r\n");
   });
   afterEach(async () => {
-    await uart.close();
-    await sim.stop();
+    await session.uart.close();
+    await session.sim.stop();
   });
+  return session;
+}
+
+describe("console TCP/IP commands", function () {
+  this.timeout(20000);
+  const session = withConsole();
+  let uart: UartClient;
+  beforeEach(() => void ({ uart } = session));
 
   it("opens a single TCP link, sends with CIPSEND, receives +IPD, and closes", async () => {
     const p = await peer();
@@ -157,19 +163,9 @@ describe("console TCP/IP commands", function () {
 
 describe("console passive receive and passthrough", function () {
   this.timeout(30000);
-  let sim: SimProcess;
+  const session = withConsole();
   let uart: UartClient;
-
-  beforeEach(async () => {
-    sim = await startSim();
-    uart = await UartClient.open(sim.uart);
-    await uart.expect("ready\r\n");
-    await uart.command("ATE0");
-  });
-  afterEach(async () => {
-    await uart.close();
-    await sim.stop();
-  });
+  beforeEach(() => void ({ uart } = session));
 
   it("holds data in passive mode for CIPRECVLEN and CIPRECVDATA, even after the peer closes", async () => {
     const p = await peer();
