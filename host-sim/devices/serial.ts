@@ -16,11 +16,16 @@ export class Pacer {
   private last = 0;
   private credit = 0;
 
-  constructor(
-    private bytesPerSecond: number | undefined,
-    private readonly sink: (bytes: Buffer) => void,
-  ) {}
+  private bytesPerSecond?: number;
 
+  constructor(
+    baud: number | undefined,
+    private readonly sink: (bytes: Buffer) => void,
+  ) {
+    this.setBaud(baud);
+  }
+
+  /** 8N1: ten bits on the wire a byte. */
   setBaud(baud: number | undefined): void {
     this.bytesPerSecond = baud ? baud / 10 : undefined;
   }
@@ -88,13 +93,13 @@ export function serial(host: Host, line: UartLine, baud: number | undefined): Se
   const ports = new Map<number, OpenPort>();
   let consoleId: number | undefined;
 
-  const toFirmware = new Pacer(baud ? baud / 10 : undefined, (bytes) => {
+  const toFirmware = new Pacer(baud, (bytes) => {
     const port = consoleId === undefined ? undefined : ports.get(consoleId);
     if (!port) return; // nothing listens: the bytes fall off the wire
     port.rx.push(bytes);
     notifyReadable(consoleId!, port);
   });
-  const toLine = new Pacer(baud ? baud / 10 : undefined, (bytes) => {
+  const toLine = new Pacer(baud, (bytes) => {
     line.write(bytes);
     afterTransmit();
   });

@@ -30,7 +30,7 @@ describe("UART pacing", () => {
     let got = 0;
     const start = performance.now();
     const done = new Promise<void>((resolve) => {
-      const pacer = new Pacer(1920, (b) => {
+      const pacer = new Pacer(19200, (b) => {
         got += b.length;
         if (got === 384) resolve();
       });
