@@ -17,6 +17,7 @@ export const PLATFORM_MODULES: Record<string, string> = {
   timer: "timer.ts",
   "embedded:io/serial": "serial.ts",
   "embedded:io/socket/tcp": "tcp.ts",
+  "embedded:io/socket/tcp/tls": "tls.ts",
   "embedded:io/socket/udp": "udp.ts",
   "embedded:io/socket/listener": "listener.ts",
   wifi: "wifi.ts",

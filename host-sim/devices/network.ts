@@ -3,7 +3,9 @@
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { createRequire } from "node:module";
 import { lookup } from "node:dns/promises";
-import { connect, createServer, type Server, type Socket } from "node:net";
+import { X509Certificate } from "node:crypto";
+import { connect, createServer, isIP, type Server, type Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 import { constants } from "node:os";
 import type { Host } from "../host.ts";
 import { PlatformError } from "../host.ts";
@@ -150,15 +152,24 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
     return conn;
   };
 
-  host.handle("tcp.connect", (id: number, to: { host: string; port: number; nodelay: boolean }) => {
+  host.handle("tcp.connect", (id: number, to: { host: string; port: number; nodelay: boolean; tls?: { servername: string; verify: boolean; ca?: Uint8Array } }) => {
     reserve();
     // A peer's FIN half-closes, as in lwIP: the board may still send.
-    const socket = connect({ host: to.host, port: to.port, noDelay: to.nodelay, allowHalfOpen: true });
+    const options = { host: to.host, port: to.port, noDelay: to.nodelay, allowHalfOpen: true };
+    const tls = to.tls;
+    const socket = tls
+      ? tlsConnect({
+          ...options,
+          servername: isIP(tls.servername) ? undefined : tls.servername,
+          rejectUnauthorized: tls.verify,
+          ca: tls.ca && new X509Certificate(tls.ca).toString(),
+        })
+      : connect(options);
     const conn = track(socket, false);
     conn.watched = true;
     conn.id = id;
     conns.set(id, conn);
-    socket.once("connect", () => {
+    socket.once(tls ? "secureConnect" : "connect", () => {
       conn.connected = true;
       notifyWritable(conn, true);
     });

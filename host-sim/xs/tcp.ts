@@ -2,7 +2,14 @@
 import { checkFormat, EVENT, host, newId, off, on, tell, toArrayBuffer, toBytes, writeStream, type ByteFormat } from "./bridge";
 
 type Format = ByteFormat;
-type Options = ({ address: string; port: number } | { host: string; port: number } | { from: TCP }) & {
+/** TLSSocket's options: the name for SNI and the certificate check. */
+export interface Secure {
+  verify?: boolean;
+  certificate?: ArrayBuffer;
+  serverName?: string;
+}
+export type Options = ({ address: string; port: number; host?: string } | { host: string; port: number } | { from: TCP }) & {
+  secure?: Secure;
   nodelay?: boolean;
   onReadable?: (this: TCP, bytes: number) => void;
   onWritable?: (this: TCP, bytes: number) => void;
@@ -55,7 +62,13 @@ class TCP {
       this.#id = newId();
       on("tcp", this.#id, this);
       const to = "address" in options ? options.address : options.host;
-      host("tcp.connect", this.#id, { host: to, port: options.port, nodelay: options.nodelay ?? false });
+      const secure = options.secure;
+      const tls = secure && {
+        servername: secure.serverName ?? options.host ?? to,
+        verify: secure.verify !== false,
+        ca: secure.certificate && new Uint8Array(secure.certificate),
+      };
+      host("tcp.connect", this.#id, { host: to, port: options.port, nodelay: options.nodelay ?? false, tls });
     }
   }
 

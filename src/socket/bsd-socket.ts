@@ -2,6 +2,7 @@
 // that would block returns a Promise; timeouts are in milliseconds.
 import Listener from "embedded:io/socket/listener";
 import TCP from "embedded:io/socket/tcp";
+import TLSSocket from "embedded:io/socket/tcp/tls";
 import UDP from "embedded:io/socket/udp";
 import config from "mc/config";
 import Timer from "timer";
@@ -22,6 +23,16 @@ let lastFileno = 2;
 const openSockets = new Set<Socket>();
 /** select() and poll() waiters: each is told when any socket's state changes. */
 export const changeWatchers = new Set<() => void>();
+
+/** TLS for a client socket, as Python's ssl.wrap_socket takes it. */
+export interface TlsOptions {
+  /** The name sent in SNI and checked in the certificate; the host given to connect by default. */
+  server_hostname?: string;
+  /** Check the server's certificate (default true). ESP-AT's SSL links do not (auth mode 0). */
+  verify?: boolean;
+  /** A CA certificate (DER) to check the server's with. */
+  ca?: ArrayBuffer;
+}
 
 export class Socket {
   readonly family: number;
@@ -50,6 +61,8 @@ export class Socket {
   /** Bytes the platform's send buffer takes now. */
   #writable = 0;
   #waiters?: Set<() => void>;
+  /** wrap_socket's options: the connection speaks TLS. */
+  #tls?: TlsOptions;
 
   constructor(family = C.AF_INET, type = C.SOCK_STREAM, proto = 0, accepted?: TCP) {
     if (family === C.AF_CAN) throw new SocketError("EAFNOSUPPORT", "AF_CAN is not supported yet");
@@ -202,9 +215,16 @@ export class Socket {
     if (this.#state !== "new") throw new SocketError("EALREADY", `connect on a ${this.#state} socket`);
     this.#state = "connecting";
     try {
-      this.#tcp = new TCP({
+      const tls = this.#tls;
+      const Io = (tls ? TLSSocket : TCP) as typeof TCP;
+      this.#tcp = new Io({
         address: host,
         port,
+        ...(tls && {
+          host: tls.server_hostname ?? name,
+          secure: { verify: tls.verify ?? true, ...(tls.ca && { certificate: tls.ca }) },
+          TCP: { io: TCP },
+        }),
         nodelay: this.#options?.get(`${C.IPPROTO_TCP}:${C.TCP_NODELAY}`) === 1,
         target: this,
         onReadable: Socket.#onReadable,
@@ -225,6 +245,13 @@ export class Socket {
       this.#state = "new";
       throw e;
     }
+  }
+
+  /** wrap_socket: a stream socket, not connected yet, will speak TLS once it connects. */
+  wrap(options: TlsOptions): void {
+    this.#open();
+    if (this.type !== C.SOCK_STREAM || this.#state !== "new") throw new SocketError("EINVAL", "wrap_socket takes a stream socket before it connects");
+    this.#tls = options;
   }
 
   // --- sending --------------------------------------------------------------------------
@@ -563,6 +590,12 @@ export class Socket {
 /** socket(family, type, proto): a new BSD socket. */
 export function socket(family = C.AF_INET, type = C.SOCK_STREAM, proto = 0): Socket {
   return new Socket(family, type, proto);
+}
+
+/** Makes a client stream socket speak TLS once it connects; returns it (Python's ssl.wrap_socket). */
+export function wrap_socket(sock: Socket, options: TlsOptions = {}): Socket {
+  sock.wrap(options);
+  return sock;
 }
 
 /** Sockets open now: the board's limit counts these. */

@@ -2,7 +2,7 @@
 export * from "./constants";
 export { errno, SocketError, TimeoutError } from "./errors";
 export { inet_aton, inet_ntoa, ip_to_tuple, type Address, type AddressLike } from "./address";
-export { socket, Socket, openCount, type Data } from "./bsd-socket";
+export { socket, Socket, openCount, wrap_socket, type Data, type TlsOptions } from "./bsd-socket";
 export { getaddrinfo, gethostbyname, type AddrInfo } from "./resolve";
 export { select, poll, Poll } from "./select";
 export { send_msg, recv_msg } from "./messages";

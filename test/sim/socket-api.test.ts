@@ -1,6 +1,7 @@
 // Every method, timeout mode, error and address form of xsock/socket, run on XS in the
 // simulator (test/fixtures/socket-api), against loopback peers and a python3 peer that resets.
 import assert from "node:assert/strict";
+import { tlsEchoServer } from "../helpers/tls.ts";
 import { startSim } from "../helpers/sim.ts";
 import { python } from "../helpers/python.ts";
 
@@ -28,18 +29,20 @@ while True:
 `, [], 60000);
     const port = (await resetter.line(/port (\d+)/))[1];
     const blackhole = (await resetter.line(/blackhole (\d+)/))[1];
-    const sim = await startSim(["test/fixtures/socket-api", `resetPort=${port}`, `blackholePort=${blackhole}`], "tcp:0");
+    const tls = await tlsEchoServer();
+    const sim = await startSim(["test/fixtures/socket-api", `resetPort=${port}`, `blackholePort=${blackhole}`, `tlsPort=${tls.port}`], "tcp:0");
     try {
       const [, passed, failed] = await sim.waitLog(/checks: (\d+) passed, (\d+) failed/, 25000);
       const failures = sim.log.split("\n").filter((l) => l.startsWith("FAIL"));
       assert.deepEqual(failures, []);
       assert.equal(Number(failed), 0);
-      assert.equal(Number(passed), 28);
-      for (const name of ["timeout > 0", "timeout 0", "timeout null", "connect times out", "ECONNREFUSED", "ECONNRESET", "EADDRINUSE", "EMFILE", "select", "poll", "getaddrinfo", "IPv6"])
+      assert.equal(Number(passed), 29);
+      for (const name of ["TLS", "timeout > 0", "timeout 0", "timeout null", "connect times out", "ECONNREFUSED", "ECONNRESET", "EADDRINUSE", "EMFILE", "select", "poll", "getaddrinfo", "IPv6"])
         assert.match(sim.log, new RegExp(`^ok ${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`, "m"), name);
     } finally {
       await sim.stop();
       resetter.kill();
+      tls.server.close();
     }
   });
 });

@@ -1,0 +1,21 @@
+// A TLS echo server on loopback with the test certificate (test/fixtures/tls, self-signed,
+// for localhost and 127.0.0.1).
+import { readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { createServer, type Server, type TLSSocket } from "node:tls";
+
+const dir = new URL("../fixtures/tls/", import.meta.url);
+export const TEST_CERT = readFileSync(new URL("cert.pem", dir), "utf8");
+const TEST_KEY = readFileSync(new URL("key.pem", dir), "utf8");
+
+/** Echoes what each client sends; `onConnection` sees each connection too. */
+export async function tlsEchoServer(onConnection?: (c: TLSSocket) => void): Promise<{ server: Server; port: number }> {
+  const server = createServer({ cert: TEST_CERT, key: TEST_KEY }, (c) => {
+    c.on("error", () => {});
+    if (onConnection) onConnection(c);
+    else c.pipe(c);
+  });
+  server.on("tlsClientError", () => {});
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return { server, port: (server.address() as AddressInfo).port };
+}
