@@ -23,6 +23,9 @@ export const PLATFORM_MODULES: Record<string, string> = {
   wifi: "wifi.ts",
   net: "net.ts",
   socket: "socket.ts",
+  system: "system.ts",
+  preference: "preference.ts",
+  instrumentation: "instrumentation.ts",
 };
 
 export interface Manifest {

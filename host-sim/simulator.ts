@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { loadBoard, type Board } from "./board.ts";
 import { network, type NetworkDevice } from "./devices/network.ts";
 import { serial, type SerialDevice } from "./devices/serial.ts";
+import { system, type Flash } from "./devices/system.ts";
 import { timers } from "./devices/timers.ts";
 import { DEFAULT_APS, wifi, type AccessPoint, type WifiDevice } from "./devices/wifi.ts";
 import { buildFirmware, type Firmware } from "./firmware.ts";
@@ -63,6 +64,12 @@ export class Simulator {
   private net!: NetworkDevice;
   private uartDevice!: SerialDevice;
   private stopping = false;
+  /** A restart is under way: the old XS machine's end is expected. */
+  private restarting = false;
+  /** NVS: it outlives restarts. */
+  private readonly flash: Flash = new Map();
+  /** Boots so far: 1 after the first, one more with each restart. */
+  boots = 0;
   private collectFirst = false;
   private firmware?: Firmware;
 
@@ -114,6 +121,23 @@ export class Simulator {
     this.uartDevice.setBaud(baud);
   }
 
+  /**
+   * Restarts the board, as esp_restart() does: the devices and the XS machine go, and the
+   * same firmware boots again. The UART line stays open and the flash keeps what it holds.
+   */
+  async restart(): Promise<void> {
+    if (this.restarting || this.stopping) return;
+    this.restarting = true;
+    for (const c of this.closers) c.close();
+    this.ops.clear();
+    this.uart.onData(() => {}); // bytes that arrive while the board is down are lost
+    this.worker.close();
+    await this.worker.exited;
+    this.restarting = false;
+    this.collectFirst = false;
+    if (!this.stopping) await this.boot(this.firmware!);
+  }
+
   async stop(code = 0): Promise<number> {
     if (!this.stopping) {
       this.stopping = true;
@@ -144,18 +168,25 @@ export class Simulator {
     const wifiDevice: WifiDevice = wifi(host, this.options.aps ?? DEFAULT_APS, this.ip);
     this.net = network(host, () => wifiDevice.ip);
     this.uartDevice = serial(host, this.uart, this.options.baud);
-    this.closers = [timers(host), this.net, this.uartDevice, wifiDevice];
+    const board = system(host, this.flash, {
+      slots: () => this.heap().slots,
+      sockets: () => this.net.open,
+      restart: () => void this.restart(),
+    });
+    this.closers = [timers(host), this.net, this.uartDevice, wifiDevice, board];
 
     this.worker = new XsnapWorker(
       "xsock-sim",
       (m) => this.answer(m),
       (reply) => reply.length && this.runTold(decode(reply) as [string, ...never[]][]),
     );
+    const worker = this.worker;
+    const current = () => !this.stopping && !this.restarting && this.worker === worker;
     const [out, err] = this.worker.output;
     out.on("data", (d: Buffer) => this.log(d.toString().trimEnd()));
-    err.on("data", (d: Buffer) => !this.stopping && this.log(`xs: ${d.toString().trimEnd()}`));
-    void this.worker.exited.then((exit) => {
-      if (!this.stopping) {
+    err.on("data", (d: Buffer) => current() && this.log(`xs: ${d.toString().trimEnd()}`));
+    void worker.exited.then((exit) => {
+      if (current()) {
         this.log(`firmware: the XS machine stopped (exit code ${exit})`);
         void this.stop(1);
       }
@@ -175,6 +206,7 @@ export class Simulator {
       this.baselineSlots = (await this.worker.deliver(encode([1, "gc", 0]))).meter.currentHeapCount;
       this.account("boot", (await this.worker.deliver(encode([0, "boot", 0]))).meter);
       await this.collect();
+      this.boots++;
     } catch (e) {
       // A firmware that dies at boot has been reported already; the exit code says so.
       if (!this.stopping) throw e;
@@ -195,10 +227,11 @@ export class Simulator {
       this.collectFirst = false;
       return encode([collected ? 1 : 0, kind, id, ...args.map((a) => (typeof a === "function" ? (a as () => unknown)() : a))]);
     };
-    this.worker.deliver(message).then(
+    const worker = this.worker;
+    worker.deliver(message).then(
       (d) => this.account(kind, d.meter, collected),
       (e: Error) => {
-        if (!this.stopping) this.fatal("delivery failed", e.message, "");
+        if (!this.stopping && !this.restarting && this.worker === worker) this.fatal("delivery failed", e.message, "");
       },
     );
   }

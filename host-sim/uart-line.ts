@@ -11,6 +11,9 @@ export interface UartLine {
   write(bytes: Uint8Array): void;
   /** Takes the line's input; what came before is handed over first. */
   onData(handler: (bytes: Uint8Array) => void): void;
+  /** Flow control (RTS): stop taking input from the client, until resume(). */
+  pause(): void;
+  resume(): void;
   close(): void;
 }
 
@@ -62,6 +65,8 @@ function stdioLine(onInterrupt: () => void): UartLine {
     path: "stdio",
     write: (bytes) => void process.stdout.write(bytes),
     onData: input.onData,
+    pause: () => void stdin.pause(),
+    resume: () => void stdin.resume(),
     close() {
       stdin.off("data", onStdin);
       if (stdin.isTTY) stdin.setRawMode(false);
@@ -96,6 +101,9 @@ function ptyLine(): Promise<UartLine> {
         path,
         write: (bytes) => void relay.stdin!.write(bytes),
         onData: input.onData,
+        // The relay blocks writing to a paused pipe, and stops reading the pty.
+        pause: () => void relay.stdout!.pause(),
+        resume: () => void relay.stdout!.resume(),
         close: () => {
           relay.stdin!.end();
           relay.kill();
@@ -110,6 +118,7 @@ function ptyLine(): Promise<UartLine> {
 function tcpLine(port: number): Promise<UartLine> {
   return new Promise((resolve, reject) => {
     let client: Socket | undefined;
+    let paused = false;
     let held: Buffer[] = [];
     let heldBytes = 0;
     const input = inbox();
@@ -120,6 +129,7 @@ function tcpLine(port: number): Promise<UartLine> {
       }
       client = socket;
       socket.setNoDelay(true);
+      if (paused) socket.pause();
       socket.on("data", (chunk) => input.push(chunk));
       socket.on("error", () => {});
       socket.on("close", () => {
@@ -143,6 +153,14 @@ function tcpLine(port: number): Promise<UartLine> {
           }
         },
         onData: input.onData,
+        pause() {
+          paused = true;
+          client?.pause();
+        },
+        resume() {
+          paused = false;
+          client?.resume();
+        },
         close() {
           client?.destroy();
           server.close();

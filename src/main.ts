@@ -1,17 +1,27 @@
 // Boot: open the console UART named by the board and start the ESP-AT console.
 import config from "mc/config";
+import Instrumentation from "instrumentation";
+import System from "system";
 import Timer from "timer";
 import { AtConsole, type CommandTable } from "./at/console";
 import { basicCommands } from "./at/basic";
 import { Links } from "./at/links";
+import { Settings } from "./at/settings";
 import { tcpipCommands } from "./at/tcpip";
+import { networkUp, Station, wifiCommands } from "./at/wifi";
 import { Uart, type UartConfig } from "xsock/uart";
 
+type Limits = { links?: number; xs?: { heap: number; chunk: number } };
 const board = (config.board ?? { id: "esp32/nodemcu", chip: "ESP32" }) as { id: string; chip: string };
-const consoleUart = (config.console ?? { port: 1, transmit: 17, receive: 16, baud: 115200 }) as UartConfig;
-const maxLinks = Number((config.limits as { links?: number } | undefined)?.links ?? 5);
+const limits = (config.limits ?? {}) as Limits;
+const maxLinks = Number(limits.links ?? 5);
+/** XS's heap on the board, in bytes: 16-byte slots and the chunk heap (Moddable's ESP32 sizes by default). */
+const xsHeap = (limits.xs?.heap ?? 4928) * 16 + (limits.xs?.chunk ?? 78848);
 
-const commands: CommandTable = basicCommands({ chip: board.chip, board: board.id });
+const settings = new Settings();
+const consoleUart = { ...((config.console ?? { port: 1, transmit: 17, receive: 16, baud: 115200 }) as UartConfig) };
+consoleUart.baud = settings.get("uartbaud", consoleUart.baud); // AT+UART_DEF
+
 const clock = {
   now: () => Date.now(),
   after: (ms: number, fn: () => void) => {
@@ -23,7 +33,29 @@ const clock = {
     return () => void (fired || Timer.clear(timer));
   },
 };
+const figure = (name: "XS Slot Heap Used" | "XS Chunk Heap Used") => {
+  const id = Instrumentation.map(name);
+  return (id === undefined ? undefined : Instrumentation.get(id)) ?? 0;
+};
+
+const commands: CommandTable = {};
 const at = new AtConsole((bytes) => uart.write(bytes), commands, clock);
-Object.assign(commands, tcpipCommands(new Links(at, maxLinks, () => uart.whenRoom())));
 const uart = new Uart(consoleUart, (bytes) => at.input(bytes));
+const station = new Station(at, settings);
+// Commands that change the UART or restart act once their OK is queued, and it has gone out.
+const afterReply = (fn: () => void) => Timer.set(() => void uart.drained().then(fn), 0);
+Object.assign(
+  commands,
+  basicCommands({ chip: board.chip, board: board.id }, {
+    restart: () => afterReply(() => System.restart()),
+    freeHeap: () => xsHeap - figure("XS Slot Heap Used") - figure("XS Chunk Heap Used"),
+    get baud() {
+      return uart.baud;
+    },
+    setBaud: (baud) => afterReply(() => void uart.setBaud(baud)),
+  }, settings, commands),
+  wifiCommands(station, settings),
+  tcpipCommands(new Links(at, maxLinks, uart), networkUp),
+);
 at.ready();
+station.boot();

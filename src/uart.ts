@@ -1,6 +1,7 @@
 // Moves bytes between an ECMA-419 Serial port and its user, keeping to the
 // space the port says it has, so no write ever overflows its FIFO.
 import Serial from "embedded:io/serial";
+import Timer from "timer";
 
 export interface UartConfig {
   port: number;
@@ -13,25 +14,77 @@ export interface UartConfig {
 const ROOM = 2048;
 
 export class Uart {
-  private readonly serial: Serial;
+  private serial!: Serial;
   private writable = 0;
+  /** The most transmit space the port has told of: its FIFO is empty at this. */
+  private capacity = 0;
   private queue: Uint8Array[] = [];
   private queued = 0;
   private waiting: (() => void)[] = [];
+  /** While paused, bytes stay in the port's FIFO (and then the line's): the reader's backpressure. */
+  private paused = false;
+  private unread = false;
 
-  constructor(config: UartConfig, onData: (bytes: Uint8Array) => void) {
+  constructor(
+    private config: UartConfig,
+    private readonly onData: (bytes: Uint8Array) => void,
+  ) {
+    this.open();
+  }
+
+  get baud(): number {
+    return this.config.baud;
+  }
+
+  private open(): void {
+    this.writable = this.capacity = 0;
     this.serial = new Serial({
-      ...config,
+      ...this.config,
       format: "buffer",
       onReadable: () => {
-        const data = this.serial.read() as ArrayBuffer | undefined;
-        if (data) onData(new Uint8Array(data));
+        if (this.paused) this.unread = true;
+        else this.read();
       },
       onWritable: (bytes: number) => {
         this.writable = bytes;
+        this.capacity = Math.max(this.capacity, bytes);
         this.drain();
       },
     });
+  }
+
+  private read(): void {
+    const data = this.serial.read() as ArrayBuffer | undefined;
+    if (data) this.onData(new Uint8Array(data));
+  }
+
+  /** Stops taking bytes from the port until resume(). */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.unread) {
+      this.unread = false;
+      this.read();
+    }
+  }
+
+  /** Resolves once every queued byte is on the wire: the queue is empty and the FIFO has had time to drain. */
+  async drained(): Promise<void> {
+    const wait = (ms: number) => new Promise((resolve) => Timer.set(resolve, ms));
+    while (this.queued) await wait(2);
+    await wait(Math.ceil(((this.capacity - this.writable) * 10 * 1000) / this.config.baud) + 1);
+  }
+
+  /** Once every queued byte is on the wire, reopens the port at another baud rate. */
+  async setBaud(baud: number): Promise<void> {
+    await this.drained();
+    this.serial.close();
+    this.config = { ...this.config, baud };
+    this.open();
   }
 
   write(bytes: Uint8Array): void {

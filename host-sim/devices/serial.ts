@@ -5,9 +5,11 @@ import { PlatformError } from "../host.ts";
 import type { UartLine } from "../uart-line.ts";
 import { ByteQueue } from "../byte-queue.ts";
 
-/** ESP-IDF's UART driver buffers, as Moddable's serial module sizes them. */
+/** The console UART's buffers, each way. */
 export const RX_BUFFER = 1024;
 export const TX_BUFFER = 1024;
+/** Unpaced, the line is as fast as the host: the buffers are bigger, so fewer events carry the bytes. */
+export const UNPACED_BUFFER = 16384;
 
 /** Releases bytes at a line rate; with no rate, at once. */
 export class Pacer {
@@ -92,11 +94,14 @@ export interface SerialDevice {
 export function serial(host: Host, line: UartLine, baud: number | undefined): SerialDevice {
   const ports = new Map<number, OpenPort>();
   let consoleId: number | undefined;
+  let txBuffer = TX_BUFFER;
+  let rxBuffer = RX_BUFFER;
 
   const toFirmware = new Pacer(baud, (bytes) => {
     const port = consoleId === undefined ? undefined : ports.get(consoleId);
     if (!port) return; // nothing listens: the bytes fall off the wire
     port.rx.push(bytes);
+    if (port.rx.length >= rxBuffer) line.pause(); // RTS: the client waits, nothing is lost
     notifyReadable(consoleId!, port);
   });
   const toLine = new Pacer(baud, (bytes) => {
@@ -116,11 +121,11 @@ export function serial(host: Host, line: UartLine, baud: number | undefined): Se
   /** Tells the firmware its transmit space, once the space it knows of runs low and more is free. */
   function afterTransmit(): void {
     const port = consoleId === undefined ? undefined : ports.get(consoleId);
-    if (!port || port.writablePending || port.believed >= TX_BUFFER / 2 || TX_BUFFER - toLine.pending <= port.believed) return;
+    if (!port || port.writablePending || port.believed >= txBuffer / 2 || txBuffer - toLine.pending <= port.believed) return;
     port.writablePending = true;
     host.post("serial", consoleId!, "writable", () => {
       port.writablePending = false;
-      return (port.believed = TX_BUFFER - toLine.pending);
+      return (port.believed = txBuffer - toLine.pending);
     });
   }
 
@@ -138,21 +143,30 @@ export function serial(host: Host, line: UartLine, baud: number | undefined): Se
       throw new PlatformError(`UART ${options.port} is on pins TX ${pins.transmit} RX ${pins.receive} on ${host.board.id}`);
     }
     consoleId = id;
-    ports.set(id, { rx: new ByteQueue(), readablePending: false, writablePending: false, believed: TX_BUFFER });
-    host.post("serial", id, "writable", TX_BUFFER);
+    // The line runs at --baud, until the firmware opens it at another rate than the board's
+    // (AT+UART_CUR): then at that rate.
+    const rate = options.baud !== pins.baud ? options.baud : baud;
+    toFirmware.setBaud(rate);
+    toLine.setBaud(rate);
+    txBuffer = rate ? TX_BUFFER : UNPACED_BUFFER;
+    rxBuffer = rate ? RX_BUFFER : UNPACED_BUFFER;
+    ports.set(id, { rx: new ByteQueue(), readablePending: false, writablePending: false, believed: txBuffer });
+    host.post("serial", id, "writable", txBuffer);
     line.onData((bytes) => toFirmware.push(Buffer.from(bytes)));
+    line.resume();
   });
 
   host.handle("serial.read", (id: number, max: number) => {
     const port = portOf(id);
     const got = port.rx.take(max);
+    if (port.rx.length < rxBuffer / 2) line.resume();
     notifyReadable(id, port);
     return got;
   });
 
   host.handle("serial.write", (id: number, bytes: Uint8Array) => {
     const port = portOf(id);
-    if (toLine.pending + bytes.length > TX_BUFFER) throw new PlatformError("serial write overflows the transmit buffer", 11, "EAGAIN");
+    if (toLine.pending + bytes.length > txBuffer) throw new PlatformError("serial write overflows the transmit buffer", 11, "EAGAIN");
     port.believed -= bytes.length;
     toLine.push(Buffer.from(bytes));
   });

@@ -42,7 +42,6 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string): WifiDevic
   let mode = 1;
   let joined: AccessPoint | undefined;
   let hasIp = false;
-  let last: { ssid: string; password?: string } | undefined;
   let pending: NodeJS.Timeout | undefined;
   const tell = (message: string) => {
     for (const id of monitors) host.post("wifi", id, message);
@@ -67,13 +66,10 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string): WifiDevic
     mode = value;
     return mode;
   });
-  host.handle("wifi.connect", (options: { ssid: string; password?: string } | null) => {
+  host.handle("wifi.connect", (target: { ssid: string; password?: string }) => {
     if (wired) throw new PlatformError(`${host.board.id} has no Wi-Fi`);
     if (!(mode & 1)) throw new PlatformError("Wi-Fi is not in station mode");
     leave();
-    last = options ?? last;
-    const target = last;
-    if (!target) throw new PlatformError("no access point to connect to");
     pending = setTimeout(() => {
       const ap = aps.find((a) => a.ssid === target.ssid);
       if (!ap || (ap.password ?? "") !== (target.password ?? "")) {

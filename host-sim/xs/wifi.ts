@@ -44,8 +44,10 @@ class WiFi {
     host("wifi.mode", value);
   }
 
+  /** As on the board, connect() with no options disconnects. */
   static connect(options?: Options): void {
-    host("wifi.connect", options ? { ssid: options.ssid, password: options.password } : null);
+    if (!options) return WiFi.disconnect();
+    host("wifi.connect", { ssid: options.ssid, password: options.password });
   }
 
   static disconnect(): void {

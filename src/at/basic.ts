@@ -1,5 +1,8 @@
-// Basic AT commands: AT, ATE0, ATE1, AT+GMR.
+// Basic AT commands: AT, ATE0, ATE1, AT+GMR, AT+CMD?, AT+RST, AT+RESTORE, AT+SYSRAM?,
+// AT+SYSSTORE, AT+UART_CUR and AT+UART_DEF.
 import type { AtConsole, CommandTable } from "./console";
+import type { Param } from "./parser";
+import type { Settings } from "./settings";
 import { AT_VERSION, BUILD_DATE, XSOCK_VERSION } from "../version";
 
 export interface DeviceInfo {
@@ -9,7 +12,36 @@ export interface DeviceInfo {
   board: string;
 }
 
-export function basicCommands(device: DeviceInfo): CommandTable {
+/** What the basic commands need of the board. */
+export interface Board {
+  /** Restarts once the UART has sent what it holds (the OK). */
+  restart(): void;
+  /** Free bytes of XS's heap now. */
+  freeHeap(): number;
+  /** The console UART's baud rate, and a change of it (after OK has gone out). */
+  baud: number;
+  setBaud(baud: number): void;
+}
+
+/** +UART_CUR's fields: xsock's UART is 8 data bits, 1 stop bit, no parity. */
+export interface UartSetting {
+  baud: number;
+  flow: number;
+}
+
+const isInt = (p: Param, min: number, max: number): p is number => typeof p === "number" && Number.isInteger(p) && p >= min && p <= max;
+
+/** Parses `<baud>,<databits>,<stopbits>,<parity>,<flow control>`; only 8N1 framing. */
+function uartSetting(params: Param[]): UartSetting | undefined {
+  const [baud, data, stop, parity, flow, ...rest] = params;
+  if (rest.length || !isInt(baud, 80, 5000000) || data !== 8 || stop !== 1 || parity !== 0 || !isInt(flow, 0, 3)) return undefined;
+  return { baud, flow };
+}
+
+export function basicCommands(device: DeviceInfo, board: Board, settings: Settings, table: CommandTable): CommandTable {
+  let flow = settings.get<number>("uartflow", 0);
+  let lowest = Infinity;
+  const describe = (name: string, at: AtConsole, baud: number, f: number) => at.print(`${name}:${baud},8,1,0,${f}`);
   return {
     "": { execute: () => {} },
     E0: { execute: (at: AtConsole) => void (at.echo = false) },
@@ -20,6 +52,56 @@ export function basicCommands(device: DeviceInfo): CommandTable {
         at.print(`SDK version:xsock ${XSOCK_VERSION} (Moddable XS)`);
         at.print(`compile time(xsock):${BUILD_DATE}`);
         at.print(`Bin version:${AT_VERSION}(${device.board})`);
+      },
+    },
+    "+CMD": {
+      query: (at: AtConsole) => {
+        Object.keys(table).forEach((name, i) => {
+          const spec = table[name];
+          const has = (kind: keyof typeof spec) => (spec[kind] ? 1 : 0);
+          at.print(`+CMD:${i},"AT${name}",${has("test")},${has("query")},${has("set")},${has("execute")}`);
+        });
+      },
+    },
+    "+RST": { execute: () => board.restart() },
+    "+RESTORE": {
+      execute: () => {
+        settings.clear();
+        board.restart();
+      },
+    },
+    "+SYSRAM": {
+      query: (at: AtConsole) => {
+        const free = board.freeHeap();
+        lowest = Math.min(lowest, free);
+        at.print(`+SYSRAM:${free},${lowest}`);
+      },
+    },
+    "+SYSSTORE": {
+      query: (at: AtConsole) => at.print(`+SYSSTORE:${settings.store ? 1 : 0}`),
+      set: (_at: AtConsole, [mode, ...rest]: Param[]) => {
+        if (rest.length || !isInt(mode, 0, 1)) return false;
+        settings.store = mode === 1;
+      },
+    },
+    "+UART_CUR": {
+      query: (at: AtConsole) => describe("+UART_CUR", at, board.baud, flow),
+      set: (_at: AtConsole, params: Param[]) => {
+        const setting = uartSetting(params);
+        if (!setting) return false;
+        flow = setting.flow;
+        board.setBaud(setting.baud);
+      },
+    },
+    "+UART_DEF": {
+      query: (at: AtConsole) => describe("+UART_DEF", at, settings.get("uartbaud", board.baud), settings.get("uartflow", 0)),
+      set: (_at: AtConsole, params: Param[]) => {
+        const setting = uartSetting(params);
+        if (!setting) return false;
+        settings.save("uartbaud", setting.baud); // always saved, whatever AT+SYSSTORE says
+        settings.save("uartflow", setting.flow);
+        flow = setting.flow;
+        board.setBaud(setting.baud);
       },
     },
   };

@@ -39,8 +39,11 @@ export class AtConsole {
   private line: number[] = [];
   private overlong = false;
   private busy = false;
-  /** A command is taking raw bytes (CIPSEND): where they go, and how many more. */
-  private data?: { buffer: Uint8Array; filled: number; done: (bytes: Uint8Array) => void };
+  /**
+   * A command is taking raw bytes (CIPSEND): where they go, and how many more. With `escapes`
+   * (CIPSENDEX), `\0` ends the data early and a backslash takes the next byte as it is.
+   */
+  private data?: { buffer: Uint8Array; filled: number; taken: number; escapes?: { pending: boolean }; done: (bytes: Uint8Array) => void };
   /** Unsolicited lines held while a command takes raw bytes: none lands inside a payload. */
   private held: Uint8Array[] = [];
   /** Passthrough (CIPMODE=1): every byte goes to the link, until `+++`. */
@@ -108,10 +111,42 @@ export class AtConsole {
     else this.write(bytes);
   }
 
-  /** Prints the `>` prompt on a line of its own and takes the next `length` raw bytes, with no echo and no parsing. */
-  receiveData(length: number): Promise<Uint8Array> {
+  /**
+   * Prints the `>` prompt on a line of its own and takes the next `length` raw bytes, with no
+   * echo and no parsing. With `escapes` (CIPSENDEX), `\0` ends them early, and `\x` is x.
+   */
+  receiveData(length: number, escapes = false): Promise<Uint8Array> {
     this.send("\r\n>");
-    return new Promise((done) => (this.data = { buffer: new Uint8Array(length), filled: 0, done }));
+    return new Promise((done) => (this.data = { buffer: new Uint8Array(length), filled: 0, taken: 0, escapes: escapes ? { pending: false } : undefined, done }));
+  }
+
+  /** Takes payload bytes; returns how many of them it used. */
+  private takeData(data: NonNullable<AtConsole["data"]>, bytes: Uint8Array): number {
+    const room = data.buffer.length - data.taken;
+    if (!data.escapes) {
+      const n = Math.min(bytes.length, room);
+      data.buffer.set(bytes.subarray(0, n), data.filled);
+      data.filled += n;
+      data.taken += n;
+      return n;
+    }
+    const esc = data.escapes;
+    let i = 0;
+    for (; i < bytes.length && data.taken < data.buffer.length; i++) {
+      const byte = bytes[i];
+      data.taken++;
+      if (esc.pending) {
+        esc.pending = false;
+        if (byte === 0x30) {
+          data.taken = data.buffer.length; // `\0`: the end
+          i++;
+          break;
+        }
+        data.buffer[data.filled++] = byte;
+      } else if (byte === 0x5c) esc.pending = true;
+      else data.buffer[data.filled++] = byte;
+    }
+    return i;
   }
 
   /**
@@ -122,12 +157,10 @@ export class AtConsole {
     if (this.passthrough) return this.passthroughInput(this.passthrough, bytes);
     const data = this.data;
     if (data) {
-      const n = Math.min(bytes.length, data.buffer.length - data.filled);
-      data.buffer.set(bytes.subarray(0, n), data.filled);
-      data.filled += n;
-      if (data.filled < data.buffer.length) return;
+      const n = this.takeData(data, bytes);
+      if (data.taken < data.buffer.length) return;
       this.data = undefined;
-      data.done(data.buffer);
+      data.done(data.buffer.subarray(0, data.filled));
       for (const held of this.held.splice(0)) this.write(held);
       if (n < bytes.length) this.input(bytes.subarray(n));
       return;

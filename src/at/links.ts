@@ -1,10 +1,19 @@
 // The console's links: up to the board's number of TCP and UDP connections, each on an
 // xsock/socket socket, with ESP-AT's announcements (<id>,CONNECT, +IPD, <id>,CLOSED).
-import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM, socket, type Address, type Socket } from "xsock/socket";
+import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM, socket, wrap_socket, type Address, type Socket } from "xsock/socket";
 import type { AtConsole } from "./console";
 import { encodeLatin1 } from "./console";
 
-export type LinkType = "TCP" | "UDP";
+export type LinkType = "TCP" | "UDP" | "SSL";
+
+/** What the links need of the console's UART. */
+export interface UartFlow {
+  /** Resolves when the UART has room: the receive loops wait on it (backpressure). */
+  whenRoom(): Promise<void>;
+  /** Stop and go on reading it: passthrough's backpressure toward the host. */
+  pause(): void;
+  resume(): void;
+}
 
 export interface Link {
   id: number;
@@ -22,10 +31,14 @@ export interface Link {
   wake?: () => void;
   /** Passthrough and CIPSEND writes, one after another. */
   sending: Promise<unknown>;
+  /** Passthrough bytes from the UART not yet taken by the socket. */
+  unsent: number;
 }
 
 /** Passive mode holds up to this much a link; past it the link stops reading (TCP backpressure). */
 export const PASSIVE_LIMIT = 8192;
+/** Passthrough holds up to this much from the UART for a link; past it the UART is not read. */
+export const PASSTHROUGH_LIMIT = 8192;
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -39,6 +52,8 @@ function concat(parts: Uint8Array[]): Uint8Array {
 
 /** How many bytes a receive takes at a time; +IPD frames are no longer than this. */
 const RECV_CHUNK = 2048;
+/** Passthrough has no frames: it takes bigger bites. */
+const PASSTHROUGH_CHUNK = 8192;
 
 export class Links {
   /** AT+CIPMUX: 0 is one link (id 0, announced without ids), 1 is several. */
@@ -58,12 +73,14 @@ export class Links {
   constructor(
     private readonly at: AtConsole,
     readonly max: number,
-    /** Resolves when the UART has room: the receive loops wait on it (backpressure). */
-    private readonly room: () => Promise<void> = () => Promise.resolve(),
+    private readonly uart: UartFlow,
   ) {
     this.links = new Array<Link | undefined>(max).fill(undefined);
     this.serverMax = max;
   }
+
+  /** A link has been opened since boot (CIPSTATUS tells 4 once they have all closed). */
+  opened = false;
 
   get count(): number {
     return this.links.filter(Boolean).length;
@@ -79,10 +96,14 @@ export class Links {
     return id < 0 ? undefined : id;
   }
 
-  /** Opens a TCP or UDP link to host:port. Throws a SocketError when it cannot. */
+  /**
+   * Opens a TCP, UDP or SSL link to host:port. Throws a SocketError when it cannot. SSL does
+   * not check the server's certificate, as ESP-AT's default (CIPSSLCCONF auth mode 0).
+   */
   async open(id: number, type: LinkType, host: string, port: number, localPort = 0): Promise<Link> {
     const family = host.includes(":") ? AF_INET6 : AF_INET;
-    const sock = socket(family, type === "TCP" ? SOCK_STREAM : SOCK_DGRAM);
+    const sock = socket(family, type === "UDP" ? SOCK_DGRAM : SOCK_STREAM);
+    if (type === "SSL") wrap_socket(sock, { verify: false, server_hostname: host });
     try {
       sock.settimeout(5000);
       if (type === "UDP" && localPort) sock.bind(localPort);
@@ -98,10 +119,11 @@ export class Links {
   }
 
   private newLink(id: number, type: LinkType, sock: Socket, remote: Address, localPort: number, server: 0 | 1): Link {
-    return { id, type, sock, remote, localPort, server, held: [], heldBytes: 0, from: remote, sending: Promise.resolve() };
+    return { id, type, sock, remote, localPort, server, held: [], heldBytes: 0, from: remote, sending: Promise.resolve(), unsent: 0 };
   }
 
   private add(link: Link): void {
+    this.opened = true;
     this.leftovers.delete(link.id);
     this.links[link.id] = link;
     this.at.unsolicited(encodeLatin1(`${this.prefix(link.id)}CONNECT\r\n`));
@@ -117,9 +139,10 @@ export class Links {
     try {
       for (;;) {
         if (this.passive) await new Promise<void>((resolve) => (link.heldBytes < PASSIVE_LIMIT ? resolve() : (link.wake = resolve)));
-        else await this.room();
-        const [data, from] = link.type === "UDP" ? await link.sock.recvfrom(RECV_CHUNK) : [await link.sock.recv(RECV_CHUNK), link.remote];
-        if (!data.length && link.type === "TCP") break;
+        else await this.uart.whenRoom();
+        const chunk = this.transparent === link ? PASSTHROUGH_CHUNK : RECV_CHUNK;
+        const [data, from] = link.type === "UDP" ? await link.sock.recvfrom(chunk) : [await link.sock.recv(chunk), link.remote];
+        if (!data.length && link.type !== "UDP") break;
         if (this.links[link.id] !== link) return;
         if (this.transparent === link) {
           this.at.unsolicited(data);
@@ -152,10 +175,7 @@ export class Links {
     this.links[id] = undefined;
     link.sock.close();
     if (link.heldBytes) this.leftovers.set(id, link); // passive data outlives the link until read
-    if (this.transparent === link) {
-      this.transparent = undefined;
-      this.at.leavePassthrough();
-    }
+    if (this.transparent === link) this.at.leavePassthrough();
     this.at.unsolicited(encodeLatin1(`${this.prefix(id)}CLOSED\r\n`));
     return true;
   }
@@ -183,6 +203,29 @@ export class Links {
     const sent = link.sending.then(() => link.sock.sendall(data));
     link.sending = sent.catch(() => {});
     return sent;
+  }
+
+  /** Passthrough: sends `link` what the UART brings, all of it, and leaves at `+++`. */
+  enterPassthrough(link: Link): void {
+    this.transparent = link;
+    this.at.enterPassthrough(
+      (bytes) => this.forward(link, bytes),
+      () => {
+        this.transparent = undefined;
+        this.uart.resume();
+      },
+    );
+  }
+
+  /** Past PASSTHROUGH_LIMIT bytes unsent, the UART is not read until the socket takes some. */
+  private forward(link: Link, bytes: Uint8Array): void {
+    link.unsent += bytes.length;
+    if (link.unsent >= PASSTHROUGH_LIMIT) this.uart.pause();
+    const sent = () => {
+      link.unsent -= bytes.length;
+      if (link.unsent < PASSTHROUGH_LIMIT / 2) this.uart.resume();
+    };
+    this.queueSend(link, bytes).then(sent, sent);
   }
 
   /** AT+CIPSERVER=1,port: incoming clients become links. */

@@ -1,16 +1,21 @@
-// ESP-AT's TCP/IP commands over the link table: CIPMUX, CIPSTART, CIPSEND, CIPCLOSE,
-// CIPSTATUS, CIPSTATE?, CIPSERVER, CIPSERVERMAXCONN, CIPDINFO, CIPRECVMODE (CIPRECVTYPE),
-// CIPRECVLEN?, CIPRECVDATA, CIPMODE.
+// ESP-AT's TCP/IP commands over the link table: CIPMUX, CIPSTART, CIPSTARTEX, CIPSEND,
+// CIPSENDEX, CIPCLOSE, CIPSTATUS, CIPSTATE?, CIPSERVER, CIPSERVERMAXCONN, CIPDINFO,
+// CIPRECVMODE (CIPRECVTYPE), CIPRECVLEN?, CIPRECVDATA, CIPMODE, CIPDOMAIN and PING.
+import { AF_INET, AF_INET6, getaddrinfo, ping } from "xsock/socket";
 import { encodeLatin1, REPLIED, type AtConsole, type CommandTable } from "./console";
 import type { Param } from "./parser";
 import type { Links, LinkType } from "./links";
+
+/** How long AT+PING waits for its echo reply. */
+export const PING_TIMEOUT = 2000;
 
 /** ESP-AT's largest CIPSEND. */
 export const MAX_SEND = 8192;
 
 const isInt = (p: Param, min: number, max: number): p is number => typeof p === "number" && Number.isInteger(p) && p >= min && p <= max;
 
-export function tcpipCommands(links: Links): CommandTable {
+/** `online` says whether the board has an IP address: links, DNS and ping need one. */
+export function tcpipCommands(links: Links, online: () => boolean): CommandTable {
   /** AT+CIPMODE: 1 makes a bare AT+CIPSEND enter passthrough. */
   let passthrough = false;
   const recvMode = {
@@ -37,6 +42,46 @@ export function tcpipCommands(links: Links): CommandTable {
     }
   };
 
+  /** CIPSTART's `"TCP"|"UDP"|"SSL"[v6],<host>,<port>[,<keep alive>|<local port>,<mode>]` on link `id`. */
+  const start = async (at: AtConsole, id: number, [type, host, port, fourth, fifth, ...rest]: Param[]) => {
+    const kind = typeof type === "string" ? type.replace(/v6$/, "") : undefined;
+    if ((kind !== "TCP" && kind !== "UDP" && kind !== "SSL") || typeof host !== "string" || !host || host.length > 64 || !isInt(port, 1, 65535)) return false;
+    if (kind === "UDP" ? rest.length || (fourth !== undefined && !isInt(fourth, 0, 65535)) || (fifth !== undefined && !isInt(fifth, 0, 2)) : rest.length > 1 || (fourth !== undefined && !isInt(fourth, 0, 7200)) || (fifth !== undefined && typeof fifth !== "string"))
+      return false;
+    if (links.links[id]) {
+      at.print("ALREADY CONNECTED");
+      return false;
+    }
+    if (!online()) return false;
+    try {
+      await links.open(id, kind as LinkType, host, port, kind === "UDP" ? ((fourth as number | undefined) ?? 0) : 0);
+    } catch {
+      return false;
+    }
+  };
+
+  /** CIPSEND and CIPSENDEX: `[<id>,]<len>[,<host>,<port>]`, then the data after `>`. */
+  const send = async (at: AtConsole, params: Param[], escapes: boolean) => {
+    const which = linkOf(params);
+    if (!which) return false;
+    const [id, [length, host, port, ...rest]] = which;
+    const link = links.links[id];
+    if (!link || rest.length || !isInt(length, 1, MAX_SEND)) return false;
+    const to = host === undefined ? undefined : typeof host === "string" && isInt(port, 1, 65535) && link.type === "UDP" ? [host, port] : null;
+    if (to === null) return false;
+    at.ok();
+    const data = await at.receiveData(length, escapes);
+    at.send(`\r\nRecv ${data.length} bytes\r\n`);
+    try {
+      if (to) await link.sock.sendto(data, to as [string, number]);
+      else await links.queueSend(link, data);
+      at.send("\r\nSEND OK\r\n");
+    } catch {
+      at.send("\r\nSEND FAIL\r\n");
+    }
+    return REPLIED;
+  };
+
   return {
     "+CIPMUX": {
       query: (at) => at.print(`+CIPMUX:${links.mux}`),
@@ -57,21 +102,14 @@ export function tcpipCommands(links: Links): CommandTable {
     "+CIPSTART": {
       set: async (at, params) => {
         const which = linkOf(params);
-        if (!which) return false;
-        const [id, [type, host, port, localPort, mode]] = which;
-        const kind = typeof type === "string" ? type.replace(/v6$/, "") : undefined;
-        if ((kind !== "TCP" && kind !== "UDP") || typeof host !== "string" || !host || !isInt(port, 1, 65535)) return false;
-        if (localPort !== undefined && !isInt(localPort, 0, 65535)) return false;
-        if (mode !== undefined && !isInt(mode, 0, 2)) return false;
-        if (links.links[id]) {
-          at.print("ALREADY CONNECTED");
-          return false;
-        }
-        try {
-          await links.open(id, kind as LinkType, host, port, kind === "UDP" ? ((localPort as number | undefined) ?? 0) : 0);
-        } catch {
-          return false;
-        }
+        return which ? start(at, which[0], which[1]) : false;
+      },
+    },
+    // CIPSTART with the first free id.
+    "+CIPSTARTEX": {
+      set: async (at, params) => {
+        const id = links.mux ? links.freeId() : 0;
+        return id === undefined ? false : start(at, id, params);
       },
     },
     "+CIPSEND": {
@@ -81,33 +119,14 @@ export function tcpipCommands(links: Links): CommandTable {
         if (!passthrough || links.mux || !link) return false;
         at.ok();
         at.send("\r\n>");
-        links.transparent = link;
-        at.enterPassthrough(
-          (bytes) => void links.queueSend(link, bytes.slice()).catch(() => {}),
-          () => (links.transparent = undefined),
-        );
+        links.enterPassthrough(link);
         return REPLIED;
       },
-      set: async (at, params) => {
-        const which = linkOf(params);
-        if (!which) return false;
-        const [id, [length, host, port, ...rest]] = which;
-        const link = links.links[id];
-        if (!link || rest.length || !isInt(length, 1, MAX_SEND)) return false;
-        const to = host === undefined ? undefined : typeof host === "string" && isInt(port, 1, 65535) && link.type === "UDP" ? [host, port] : null;
-        if (to === null) return false;
-        at.ok();
-        const data = await at.receiveData(length);
-        at.send(`\r\nRecv ${length} bytes\r\n`);
-        try {
-          if (to) await link.sock.sendto(data, to as [string, number]);
-          else await links.queueSend(link, data);
-          at.send("\r\nSEND OK\r\n");
-        } catch {
-          at.send("\r\nSEND FAIL\r\n");
-        }
-        return REPLIED;
-      },
+      set: (at, params) => send(at, params, false),
+    },
+    // CIPSEND where `\0` ends the data early.
+    "+CIPSENDEX": {
+      set: (at, params) => send(at, params, true),
     },
     "+CIPCLOSE": {
       execute: () => (links.mux ? false : links.close(0)),
@@ -119,8 +138,9 @@ export function tcpipCommands(links: Links): CommandTable {
       },
     },
     "+CIPSTATUS": {
+      // 2: an IP and no link; 3: links; 4: links, all closed since; 5: no IP.
       execute: (at) => {
-        at.print(`STATUS:${links.count ? 3 : 2}`);
+        at.print(`STATUS:${!online() ? 5 : links.count ? 3 : links.opened ? 4 : 2}`);
         describe("+CIPSTATUS", at);
       },
     },
@@ -136,7 +156,7 @@ export function tcpipCommands(links: Links): CommandTable {
           links.stopListening();
           return;
         }
-        if (!links.mux || links.serving || (port !== undefined && !isInt(port, 1, 65535))) return false;
+        if (!links.mux || links.serving || (port !== undefined && !isInt(port, 1, 65535)) || !online()) return false;
         try {
           links.listen((port as number | undefined) ?? 333);
         } catch {
@@ -183,6 +203,34 @@ export function tcpipCommands(links: Links): CommandTable {
       set: (_at, [n, ...rest]) => {
         if (rest.length || !isInt(n, 1, links.max)) return false;
         links.serverMax = n;
+      },
+    },
+    "+CIPDOMAIN": {
+      // <ip network>: 1 IPv4 first, 2 IPv4 only, 3 IPv6 only.
+      set: async (at, [name, network, ...rest]) => {
+        if (rest.length > 2 || typeof name !== "string" || !name || name.length > 253 || (network !== undefined && !isInt(network, 1, 3))) return false;
+        if (!online()) return false;
+        try {
+          const found = await getaddrinfo(name, 0, network === 3 ? AF_INET6 : network === 2 ? AF_INET : 0);
+          const first = network === 3 || network === 2 ? found[0] : (found.find((a) => a[0] === AF_INET) ?? found[0]);
+          if (!first) return false;
+          at.print(`+CIPDOMAIN:"${first[4][0]}"`);
+        } catch {
+          return false;
+        }
+      },
+    },
+    "+PING": {
+      set: async (at, [host, ...rest]) => {
+        if (rest.length || typeof host !== "string" || !host) return false;
+        try {
+          if (!online()) throw new Error("offline");
+          const reply = await ping(host, PING_TIMEOUT);
+          at.print(`+PING:${reply.time}`);
+        } catch {
+          at.print("+PING:TIMEOUT"); // a name that does not resolve, or no reply
+          return false;
+        }
       },
     },
   };

@@ -6,4 +6,5 @@ export { socket, Socket, openCount, wrap_socket, type Data, type TlsOptions } fr
 export { getaddrinfo, gethostbyname, type AddrInfo } from "./resolve";
 export { select, poll, Poll } from "./select";
 export { send_msg, recv_msg } from "./messages";
+export { ping, type EchoReply } from "./ping";
 export { encodeFrame, FrameDecoder } from "./framing";

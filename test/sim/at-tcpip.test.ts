@@ -35,6 +35,7 @@ function withConsole(): { sim: SimProcess; uart: UartClient } {
     session.uart = await UartClient.open(session.sim.uart);
     await session.uart.expect("ready\r\n");
     assert.equal(await session.uart.command("ATE0"), "ATE0\r\n\r\nOK\r\n");
+    assert.equal(await session.uart.command('AT+CWJAP="xsock-sim",""'), "WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n");
   });
   afterEach(async () => {
     await session.uart.close();
@@ -86,7 +87,7 @@ describe("console TCP/IP commands", function () {
     p.conns[0].write("still");
     assert.match(await uart.expect("still"), /\+IPD,\d,5:still$/);
     assert.equal(await uart.command("AT+CIPCLOSE=5"), "0,CLOSED\r\n1,CLOSED\r\n2,CLOSED\r\n4,CLOSED\r\n\r\nOK\r\n");
-    assert.equal(await uart.command("AT+CIPSTATUS"), "STATUS:2\r\n\r\nOK\r\n");
+    assert.equal(await uart.command("AT+CIPSTATUS"), "STATUS:4\r\n\r\nOK\r\n", "4: every link has closed");
     p.server.close();
   });
 
@@ -229,6 +230,7 @@ srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen(1)
 s = serial.Serial(sys.argv[1], 115200, timeout=3)
 s.read_until(b'ready\\r\\n')
 s.write(b'ATE0\\r\\n'); s.read_until(b'OK\\r\\n')
+s.write(b'AT+CWJAP="xsock-sim",""\\r\\n'); print(s.read_until(b'OK\\r\\n'))
 s.write(b'AT+CIPSTART="TCP","127.0.0.1",%d\\r\\n' % srv.getsockname()[1])
 print(s.read_until(b'OK\\r\\n'))
 conn, _ = srv.accept()
@@ -239,7 +241,7 @@ conn.sendall(b'pong'); print(s.read_until(b'pong'))
 `;
       const out = spawnSync("/usr/bin/python3", ["-c", script, sim.uart], { encoding: "utf8", timeout: 15000 });
       assert.equal(out.status, 0, out.stderr);
-      assert.equal(out.stdout, "b'CONNECT\\r\\n\\r\\nOK\\r\\n'\nb'\\r\\nOK\\r\\n\\r\\n>'\nb'\\r\\nRecv 4 bytes\\r\\n\\r\\nSEND OK\\r\\n'\nb'ping'\nb'\\r\\n+IPD,4:pong'\n");
+      assert.equal(out.stdout, "b'WIFI CONNECTED\\r\\nWIFI GOT IP\\r\\n\\r\\nOK\\r\\n'\nb'CONNECT\\r\\n\\r\\nOK\\r\\n'\nb'\\r\\nOK\\r\\n\\r\\n>'\nb'\\r\\nRecv 4 bytes\\r\\n\\r\\nSEND OK\\r\\n'\nb'ping'\nb'\\r\\n+IPD,4:pong'\n");
     } finally {
       await sim.stop();
     }

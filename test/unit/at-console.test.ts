@@ -2,10 +2,19 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { AtConsole, MAX_LINE } from "../../src/at/console.ts";
 import { basicCommands } from "../../src/at/basic.ts";
+import type { Settings } from "../../src/at/settings.ts";
+
+/** The basic commands, on a board and a flash that do nothing. */
+function basics() {
+  const board = { restart() {}, freeHeap: () => 0, baud: 115200, setBaud() {} };
+  const flash = { store: true, get: <T>(_key: string, fallback: T) => fallback, save() {}, keep() {}, clear() {} } as unknown as Settings;
+  const table = {};
+  return Object.assign(table, basicCommands({ chip: "ESP32", board: "esp32/nodemcu" }, board, flash, table));
+}
 
 function consoleWithOutput(extra = {}) {
   let out = "";
-  const at = new AtConsole((bytes) => (out += Buffer.from(bytes).toString("latin1")), { ...basicCommands({ chip: "ESP32", board: "esp32/nodemcu" }), ...extra });
+  const at = new AtConsole((bytes) => (out += Buffer.from(bytes).toString("latin1")), { ...basics(), ...extra });
   const feed = (text: string) => at.input(Buffer.from(text, "latin1"));
   return { at, feed, take: () => [out, (out = "")][0] };
 }

@@ -1,0 +1,55 @@
+// The board itself: restart (Moddable's `system`), its flash (`preference`, which outlives a
+// restart, as NVS does), and XS's own figures (`instrumentation`).
+import type { Host } from "../host.ts";
+import { PlatformError } from "../host.ts";
+
+/** Bytes a slot takes in XS on the ESP32 (32-bit). */
+export const SLOT_BYTES = 16;
+
+type Value = string | number | boolean | Uint8Array;
+
+/** NVS: preferences by domain and key. The simulator keeps it across restarts. */
+export type Flash = Map<string, Map<string, Value>>;
+
+export interface SystemFacts {
+  /** Live slots the firmware holds, after the last delivery. */
+  slots(): number;
+  /** Restarts the board: a new XS machine boots the same firmware. */
+  restart(): void;
+}
+
+/** Instrumentation's names, in Moddable's order; get() takes the index. */
+const FIGURES = ["XS Slot Heap Used", "XS Chunk Heap Used", "Network Sockets", "Timers", "Turns"] as const;
+
+export function system(host: Host, flash: Flash, facts: SystemFacts & { sockets(): number }): { close(): void } {
+  // The call never returns: the XS machine that made it is gone.
+  host.handle("system.restart", () => {
+    facts.restart();
+    return new Promise(() => {});
+  });
+  host.handle("instrumentation.names", () => FIGURES);
+  host.handle("instrumentation.get", (name: string) => {
+    switch (name) {
+      case "XS Slot Heap Used":
+        return facts.slots() * SLOT_BYTES;
+      case "Network Sockets":
+        return facts.sockets();
+      default:
+        return undefined; // xsnap does not report it
+    }
+  });
+
+  const domain = (name: string, create = false) => {
+    let d = flash.get(name);
+    if (!d && create) flash.set(name, (d = new Map()));
+    return d;
+  };
+  host.handle("preference.set", (name: string, key: string, value: Value) => {
+    if (!name || !key || name.length > 15 || key.length > 15) throw new PlatformError(`bad preference "${name}"/"${key}": 1 to 15 characters each, as NVS takes them`);
+    domain(name, true)!.set(key, value);
+  });
+  host.handle("preference.get", (name: string, key: string) => domain(name)?.get(key));
+  host.handle("preference.delete", (name: string, key: string) => void domain(name)?.delete(key));
+  host.handle("preference.keys", (name: string) => [...(domain(name)?.keys() ?? [])]);
+  return { close() {} };
+}

@@ -1,0 +1,57 @@
+// ICMP echo (ping) on a raw socket.
+import { socket } from "./bsd-socket";
+import { AF_INET, IPPROTO_ICMP, SOCK_RAW } from "./constants";
+import { gethostbyname } from "./resolve";
+
+const ID = 0x7853; // "xS"
+
+/** The Internet checksum (RFC 1071) of the bytes. */
+function checksum(bytes: Uint8Array): number {
+  let sum = 0;
+  for (let i = 0; i < bytes.length; i += 2) sum += (bytes[i] << 8) + (bytes[i + 1] ?? 0);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
+  return ~sum & 0xffff;
+}
+
+function echoRequest(seq: number): Uint8Array {
+  const packet = new Uint8Array(64);
+  packet.set([8, 0, 0, 0, ID >> 8, ID & 0xff, seq >> 8, seq & 0xff]);
+  for (let i = 8; i < packet.length; i++) packet[i] = i;
+  const sum = checksum(packet);
+  packet[2] = sum >> 8;
+  packet[3] = sum & 0xff;
+  return packet;
+}
+
+export interface EchoReply {
+  /** Round trip, in ms. */
+  time: number;
+  from: string;
+  ttl: number;
+  /** ICMP bytes (header and data). */
+  bytes: number;
+}
+
+/**
+ * Sends one echo request (56 data bytes) to host (a name or an IPv4 address) and waits up to
+ * timeoutMs for its reply. Throws TimeoutError (ETIMEDOUT) when none comes, EPERM where raw
+ * sockets are not allowed.
+ */
+export async function ping(host: string, timeoutMs = 1000, seq = 1): Promise<EchoReply> {
+  const address = await gethostbyname(host);
+  const s = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+  try {
+    s.settimeout(timeoutMs);
+    const sent = Date.now();
+    await s.sendto(echoRequest(seq), [address, 0]);
+    for (;;) {
+      const [packet, [from]] = await s.recvfrom(1500);
+      const icmp = packet.subarray((packet[0] & 0x0f) * 4); // after the IPv4 header
+      // An echo reply (type 0) to this request; on loopback the request itself comes by too.
+      if (icmp[0] !== 0 || ((icmp[4] << 8) | icmp[5]) !== ID || ((icmp[6] << 8) | icmp[7]) !== seq) continue;
+      return { time: Date.now() - sent, from, ttl: packet[8], bytes: icmp.length };
+    }
+  } finally {
+    s.close();
+  }
+}
