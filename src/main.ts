@@ -19,8 +19,8 @@ const maxLinks = Number(limits.links ?? 5);
 const xsHeap = (limits.xs?.heap ?? 4928) * 16 + (limits.xs?.chunk ?? 78848);
 
 const settings = new Settings();
-const consoleUart = { ...((config.console ?? { port: 1, transmit: 17, receive: 16, baud: 115200 }) as UartConfig) };
-consoleUart.baud = settings.get("uartbaud", consoleUart.baud); // AT+UART_DEF
+const boardUart = (config.console ?? { port: 1, transmit: 17, receive: 16, baud: 115200 }) as UartConfig;
+const consoleUart = { ...boardUart, baud: settings.get("uartbaud", boardUart.baud) }; // AT+UART_DEF
 
 const clock = {
   now: () => Date.now(),
@@ -52,6 +52,7 @@ Object.assign(
     get baud() {
       return uart.baud;
     },
+    defaultBaud: boardUart.baud,
     setBaud: (baud) => afterReply(() => void uart.setBaud(baud)),
   }, settings, commands),
   wifiCommands(station, settings),

@@ -20,6 +20,8 @@ export interface Board {
   freeHeap(): number;
   /** The console UART's baud rate, and a change of it (after OK has gone out). */
   baud: number;
+  /** The board's own console baud rate, before any AT+UART_DEF. */
+  defaultBaud: number;
   setBaud(baud: number): void;
 }
 
@@ -94,7 +96,7 @@ export function basicCommands(device: DeviceInfo, board: Board, settings: Settin
       },
     },
     "+UART_DEF": {
-      query: (at: AtConsole) => describe("+UART_DEF", at, settings.get("uartbaud", board.baud), settings.get("uartflow", 0)),
+      query: (at: AtConsole) => describe("+UART_DEF", at, settings.get("uartbaud", board.defaultBaud), settings.get("uartflow", 0)),
       set: (_at: AtConsole, params: Param[]) => {
         const setting = uartSetting(params);
         if (!setting) return false;

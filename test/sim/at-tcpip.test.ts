@@ -3,8 +3,9 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { createSocket } from "node:dgram";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
-import { startSim, type SimProcess } from "../helpers/sim.ts";
-import { UartClient } from "../helpers/uart.ts";
+import { until, withConsole } from "../helpers/console.ts";
+import { startSim } from "../helpers/sim.ts";
+import type { UartClient } from "../helpers/uart.ts";
 
 /** A TCP server on loopback that keeps what it hears and can talk back. */
 async function peer(): Promise<{ server: Server; port: number; conns: Socket[]; heard: () => Buffer }> {
@@ -17,31 +18,6 @@ async function peer(): Promise<{ server: Server; port: number; conns: Socket[]; 
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   return { server, port: (server.address() as { port: number }).port, conns, heard: () => Buffer.concat(chunks) };
-}
-
-const until = async (check: () => boolean, what: string, ms = 3000) => {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`no ${what} within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
-
-/** Each test gets a fresh board and its console over the pty, with echo off. */
-function withConsole(): { sim: SimProcess; uart: UartClient } {
-  const session = {} as { sim: SimProcess; uart: UartClient };
-  beforeEach(async () => {
-    session.sim = await startSim();
-    session.uart = await UartClient.open(session.sim.uart);
-    await session.uart.expect("ready\r\n");
-    assert.equal(await session.uart.command("ATE0"), "ATE0\r\n\r\nOK\r\n");
-    assert.equal(await session.uart.command('AT+CWJAP="xsock-sim",""'), "WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n");
-  });
-  afterEach(async () => {
-    await session.uart.close();
-    await session.sim.stop();
-  });
-  return session;
 }
 
 describe("console TCP/IP commands", function () {
