@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { createSocket } from "node:dgram";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { until, withConsole } from "../helpers/console.ts";
+import { tlsEchoServer } from "../helpers/tls.ts";
 import { startSim } from "../helpers/sim.ts";
 import type { UartClient } from "../helpers/uart.ts";
 
@@ -118,6 +119,65 @@ describe("console TCP/IP commands", function () {
     client.end();
     assert.equal(await uart.expect("0,CLOSED\r\n"), "0,CLOSED\r\n");
     assert.equal(await uart.command("AT+CIPSERVER=0"), "\r\nOK\r\n");
+  });
+
+  it("opens an SSL link to a TLS peer with a test certificate, and talks through it", async () => {
+    const tls = await tlsEchoServer();
+    try {
+      assert.equal(await uart.command(`AT+CIPSTART="SSL","127.0.0.1",${tls.port}`), "CONNECT\r\n\r\nOK\r\n");
+      assert.match(await uart.command("AT+CIPSTATUS"), new RegExp(`^STATUS:3\r\n\\+CIPSTATUS:0,"SSL","127\\.0\\.0\\.1",${tls.port},0,0\r\n`));
+      const secret = randomBytes(300);
+      await uart.write("AT+CIPSEND=300\r\n");
+      await uart.expect(">");
+      await uart.write(secret);
+      await uart.expect("SEND OK\r\n");
+      // The echo may come back in pieces: gather the +IPD payloads.
+      let echoed = Buffer.alloc(0);
+      while (echoed.length < 300) {
+        const head = /\r\n\+IPD,(\d+):/.exec(await uart.expect(/\r\n\+IPD,\d+:/));
+        const n = Number(head![1]);
+        await until(() => uart.pending.length >= n, "the +IPD payload");
+        echoed = Buffer.concat([echoed, Buffer.from(uart.pending.slice(0, n), "latin1")]);
+        await uart.expect(uart.pending.slice(0, n));
+      }
+      assert.ok(echoed.equals(secret), "the TLS peer echoed every byte");
+      assert.equal(await uart.command("AT+CIPCLOSE"), "CLOSED\r\n\r\nOK\r\n");
+      assert.equal(await uart.command('AT+CIPSTART="SSL","127.0.0.1",1'), "\r\nERROR\r\n", "nothing listens there");
+    } finally {
+      tls.server.close();
+    }
+  });
+
+  it("ends CIPSENDEX data early at \\0, and takes a backslash's next byte as it is", async () => {
+    const p = await peer();
+    assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
+    assert.equal(await uart.command(`AT+CIPSTARTEX="TCP","127.0.0.1",${p.port}`), "0,CONNECT\r\n\r\nOK\r\n");
+    assert.equal(await uart.command(`AT+CIPSTARTEX="TCP","127.0.0.1",${p.port}`), "1,CONNECT\r\n\r\nOK\r\n", "the next free id");
+    await uart.write("AT+CIPSENDEX=1,100\r\n");
+    assert.equal(await uart.expect(">"), "\r\nOK\r\n\r\n>");
+    await uart.write("a\\\\0b\\,c\\0");
+    assert.equal(await uart.expect("SEND OK\r\n"), "\r\nRecv 6 bytes\r\n\r\nSEND OK\r\n");
+    await until(() => p.heard().toString() === "a\\0b,c", "the unescaped data at the peer");
+    // Without \0 it takes exactly len bytes, as CIPSENDEX=<len> says.
+    await uart.write("AT+CIPSENDEX=0,3\r\n");
+    await uart.expect(">");
+    await uart.write("xyz");
+    await uart.expect("SEND OK\r\n");
+    await until(() => p.heard().toString().endsWith("xyz"), "xyz at the peer");
+    assert.equal(await uart.command("AT"), "\r\nOK\r\n");
+    p.server.close();
+  });
+
+  it("resolves names with CIPDOMAIN and pings with AT+PING", async function () {
+    assert.equal(await uart.command('AT+CIPDOMAIN="localhost"'), '+CIPDOMAIN:"127.0.0.1"\r\n\r\nOK\r\n');
+    assert.equal(await uart.command('AT+CIPDOMAIN="localhost",3'), '+CIPDOMAIN:"::1"\r\n\r\nOK\r\n');
+    assert.equal(await uart.command('AT+CIPDOMAIN="localhost",4'), "\r\nERROR\r\n");
+    const ping = await uart.command('AT+PING="127.0.0.1"', 5000);
+    // Raw ICMP sockets need root (or CAP_NET_RAW) on the host; without them ping cannot run.
+    if (process.getuid?.() !== 0) return void assert.equal(ping, "+PING:TIMEOUT\r\n\r\nERROR\r\n");
+    assert.match(ping, /^\+PING:\d+\r\n\r\nOK\r\n$/);
+    // A name that does not resolve gets TIMEOUT, as in ESP-AT.
+    assert.equal(await uart.command('AT+PING="no-such-host.invalid"', 5000), "+PING:TIMEOUT\r\n\r\nERROR\r\n");
   });
 
   it("answers ERROR to bad and out-of-place TCP/IP commands, and keeps serving", async () => {
