@@ -1,10 +1,11 @@
 // The console's TCP/IP commands, over the pty with serialport, against loopback peers.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { createSocket } from "node:dgram";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { until, withConsole } from "../helpers/console.ts";
 import { tlsEchoServer } from "../helpers/tls.ts";
+import { python } from "../helpers/python.ts";
 import { startSim } from "../helpers/sim.ts";
 import type { UartClient } from "../helpers/uart.ts";
 
@@ -248,6 +249,71 @@ describe("console passive receive and passthrough", function () {
     assert.equal(await uart.command("AT"), "\r\nOK\r\n");
     assert.equal(p.heard().length, up.length + 5, "+++ did not go to the peer");
     p.server.close();
+  });
+});
+
+describe("passthrough under backpressure", function () {
+  this.timeout(30000);
+
+  describe("a slow peer", () => {
+    const session = withConsole();
+
+    it("stops reading the UART instead of buffering: the host's writes wait, and no byte is lost", async () => {
+      const { uart } = session;
+      // A peer with a 4 KB receive buffer that reads nothing for 1.5 s.
+      const slow = python(`
+import hashlib, socket, time
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+srv.bind(('127.0.0.1', 0)); srv.listen(1)
+print('port', srv.getsockname()[1])
+c, _ = srv.accept()
+time.sleep(1.5)
+h, n = hashlib.sha256(), 0
+while n < ${8 << 20}:
+    d = c.recv(65536)
+    if not d: break
+    h.update(d); n += len(d)
+print(n, h.hexdigest())
+`);
+      const port = (await slow.line(/port (\d+)/))[1];
+      assert.equal(await uart.command("AT+CIPMODE=1"), "\r\nOK\r\n");
+      assert.equal(await uart.command(`AT+CIPSTART="TCP","127.0.0.1",${port}`), "CONNECT\r\n\r\nOK\r\n");
+      await uart.write("AT+CIPSEND\r\n");
+      await uart.expect(">");
+      // 8 MB: more than the host kernel's send buffer (up to 4 MB) and the pipes can hold.
+      const data = randomBytes(8 << 20);
+      const start = Date.now();
+      await uart.write(data);
+      const waited = Date.now() - start;
+      const [, count, digest] = /(\d+) (\w+)/.exec(await slow.done)!;
+      assert.equal(Number(count), data.length);
+      assert.equal(digest, createHash("sha256").update(data).digest("hex"), "the peer got every byte, in order");
+      // Had the console buffered what came, the write would have finished at once.
+      assert.ok(waited > 1000, `the UART took 8 MB in ${waited} ms, while the peer read nothing`);
+    });
+  });
+
+  describe("a fast peer and a slow UART (--baud 921600)", () => {
+    const session = withConsole({ args: ["--baud", "921600"] });
+
+    it("passes 256 KB to the UART at the line's pace, none dropped", async () => {
+      const { uart } = session;
+      const p = await peer();
+      assert.equal(await uart.command("AT+CIPMODE=1"), "\r\nOK\r\n");
+      assert.equal(await uart.command(`AT+CIPSTART="TCP","127.0.0.1",${p.port}`), "CONNECT\r\n\r\nOK\r\n");
+      await uart.write("AT+CIPSEND\r\n");
+      await uart.expect(">");
+      await until(() => p.conns.length === 1, "the connection");
+      const data = randomBytes(256 * 1024);
+      const start = Date.now();
+      p.conns[0].write(data);
+      await until(() => uart.pending.length >= data.length, "256 KB on the UART", 10000);
+      const seconds = (Date.now() - start) / 1000;
+      assert.ok(Buffer.from(uart.pending, "latin1").equals(data), "every byte, in order");
+      assert.ok(seconds >= (data.length * 10) / 921600 * 0.9, `256 KB in ${seconds} s is faster than the line`);
+      p.server.close();
+    });
   });
 });
 
