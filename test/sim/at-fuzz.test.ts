@@ -5,8 +5,11 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { withConsole } from "../helpers/console.ts";
 
-/** Left out: commands that restart, change the baud, open links or wait on DNS; each has its own tests. */
-const SKIP = new Set(["AT+RST", "AT+RESTORE", "AT+UART_CUR", "AT+UART_DEF", "AT+CIPSTART", "AT+CIPSTARTEX", "AT+CIPSERVER", "AT+CIPDOMAIN", "AT+PING"]);
+/**
+ * Left out: AT+GMR, the marker that shows the console serves; and commands that restart, change
+ * the baud, open links or wait on DNS, which have their own tests.
+ */
+const SKIP = new Set(["AT+GMR", "AT+RST", "AT+RESTORE", "AT+UART_CUR", "AT+UART_DEF", "AT+CIPSTART", "AT+CIPSTARTEX", "AT+CIPSERVER", "AT+CIPDOMAIN", "AT+PING"]);
 
 const param = fc.oneof(
   fc.integer({ min: -70000, max: 70000 }).map(String),
@@ -22,7 +25,7 @@ describe("console fuzz over the command table", function () {
   it("answers every generated line and keeps serving", async () => {
     const { uart } = session;
     const names = [...(await uart.command("AT+CMD?")).matchAll(/\+CMD:\d+,"(AT[^"]*)"/g)].map((m) => m[1]).filter((n) => !SKIP.has(n));
-    assert.ok(names.length > 30, `AT+CMD? lists ${names.length} commands`);
+    assert.ok(names.length >= 30, `AT+CMD? lists ${names.length} commands`);
     const line = fc.oneof(
       fc.tuple(fc.constantFrom(...names), fc.constantFrom("", "?", "=?"), fc.constant([] as string[])),
       fc.tuple(fc.constantFrom(...names), fc.constant("="), fc.array(param, { maxLength: 7 })),
@@ -51,6 +54,7 @@ describe("console fuzz over the command table", function () {
       }),
       { numRuns: 300 },
     );
-    assert.match(await uart.command("AT"), /\r\nOK\r\n$/);
+    const left = uart.pending;
+    assert.match(await uart.command("AT"), /\r\nOK\r\n$/, `left: ${JSON.stringify(left)}`);
   });
 });
