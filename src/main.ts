@@ -7,6 +7,7 @@ import { AtConsole, type CommandTable } from "./at/console";
 import { basicCommands } from "./at/basic";
 import { Links } from "./at/links";
 import { Settings } from "./at/settings";
+import { legacySpellings } from "./at/spellings";
 import { tcpipCommands } from "./at/tcpip";
 import { networkUp, Station, wifiCommands } from "./at/wifi";
 import { Uart, type UartConfig } from "xsock/uart";
@@ -56,7 +57,8 @@ Object.assign(
     setBaud: (baud) => afterReply(() => void uart.setBaud(baud)),
   }, settings, commands),
   wifiCommands(station, settings),
-  tcpipCommands(new Links(at, maxLinks, uart), networkUp),
+  tcpipCommands(new Links(at, maxLinks, uart), networkUp, settings),
 );
+Object.assign(commands, legacySpellings(commands, settings, ["+CWMODE", "+CIPSTA", "+CIPSTAMAC", "+CIPAP", "+CIPAPMAC", "+CWDHCP", "+SYSMSG"]));
 at.ready();
 station.boot();

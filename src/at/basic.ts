@@ -43,6 +43,7 @@ function uartSetting(params: Param[]): UartSetting | undefined {
 export function basicCommands(device: DeviceInfo, board: Board, settings: Settings, table: CommandTable): CommandTable {
   let flow = settings.get<number>("uartflow", 0);
   let lowest = Infinity;
+  let rfPower = [84, 15, 15, 15];
   const describe = (name: string, at: AtConsole, baud: number, f: number) => at.print(`${name}:${baud},8,1,0,${f}`);
   return {
     "": { execute: () => {} },
@@ -53,7 +54,7 @@ export function basicCommands(device: DeviceInfo, board: Board, settings: Settin
         at.print(`AT version:${AT_VERSION}(xsock-${XSOCK_VERSION} - ${device.chip} - ${BUILD_DATE})`);
         at.print(`SDK version:xsock ${XSOCK_VERSION} (Moddable XS)`);
         at.print(`compile time(xsock):${BUILD_DATE}`);
-        at.print(`Bin version:${AT_VERSION}(${device.board})`);
+        at.print(`Bin version:xsock-${XSOCK_VERSION}(${device.board})`);
       },
     },
     "+CMD": {
@@ -77,6 +78,22 @@ export function basicCommands(device: DeviceInfo, board: Board, settings: Settin
         const free = board.freeHeap();
         lowest = Math.min(lowest, free);
         at.print(`+SYSRAM:${free},${lowest}`);
+      },
+    },
+    "+SYSLOG": {
+      query: (at: AtConsole) => at.print(`+SYSLOG:${at.syslog ? 1 : 0}`),
+      set: (at: AtConsole, [on, ...rest]: Param[]) => {
+        if (rest.length || !isInt(on, 0, 1)) return false;
+        at.syslog = on === 1;
+      },
+    },
+    // Transmit power in 0.25 dBm: Wi-Fi 40 to 84, then the three BLE powers. Kept and reported.
+    "+RFPOWER": {
+      query: (at: AtConsole) => at.print(`+RFPOWER:${rfPower.join(",")}`),
+      set: (_at: AtConsole, params: Param[]) => {
+        const [wifi, ...ble] = params;
+        if (params.length > 4 || !isInt(wifi, 40, 84) || !ble.every((p) => p === undefined || isInt(p, 0, 15))) return false;
+        rfPower = [wifi, ...rfPower.slice(1).map((old, i) => (ble[i] as number | undefined) ?? old)];
       },
     },
     "+SYSSTORE": {

@@ -31,11 +31,22 @@ const systemClock: Clock = {
   },
 };
 
+/** ESP-AT's error codes (AT+SYSLOG=1 prints `ERR CODE:0x<code>` before ERROR): category 1, a subcategory. */
+export const ErrorCode = {
+  noAt: 0x01030000,
+  lengthMismatch: 0x01040000,
+  parseFail: 0x01080000,
+  unsupported: 0x01090000,
+  execFail: 0x010a0000,
+} as const;
+
 /** `+++` leaves passthrough when it comes alone: this much silence before, between and after. */
 export const PLUS_GUARD_MS = 20;
 
 export class AtConsole {
   echo = true;
+  /** AT+SYSLOG: an `ERR CODE:` line before each ERROR. */
+  syslog = false;
   private line: number[] = [];
   private overlong = false;
   private busy = false;
@@ -192,7 +203,7 @@ export class AtConsole {
       return;
     }
     if (overlong) {
-      this.error();
+      this.error(ErrorCode.lengthMismatch);
       return;
     }
     this.run(text);
@@ -200,11 +211,9 @@ export class AtConsole {
 
   private run(text: string): void {
     const command = parseCommand(text);
-    const handler = command && this.commands[command.name]?.[command.kind];
-    if (!command || !handler) {
-      this.error();
-      return;
-    }
+    if (!command) return this.error(/^AT/.test(text) ? ErrorCode.parseFail : ErrorCode.noAt);
+    const handler = this.commands[command.name]?.[command.kind];
+    if (!handler) return this.error(ErrorCode.unsupported);
     let result: ReturnType<Handler>;
     try {
       result = handler(this, command.params);
@@ -231,7 +240,8 @@ export class AtConsole {
     this.send("\r\nOK\r\n");
   }
 
-  error(): void {
+  error(code: number = ErrorCode.execFail): void {
+    if (this.syslog) this.send(`ERR CODE:0x${code.toString(16).padStart(8, "0")}\r\n`);
     this.send("\r\nERROR\r\n");
   }
 }

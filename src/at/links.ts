@@ -60,6 +60,8 @@ export class Links {
   mux = 0;
   /** AT+CIPDINFO: show the peer's address in +IPD. */
   showPeer = false;
+  /** AT+SYSMSG: bit 0 prints +QUITT on leaving passthrough; bit 1 announces links as +LINK_CONN. */
+  sysmsg = 0;
   /** AT+CIPRECVMODE: 0 sends data out as +IPD at once, 1 holds it for CIPRECVDATA. */
   passive = false;
   /** Passthrough (CIPMODE=1 and CIPSEND): this link's data goes to the UART as it is. */
@@ -113,7 +115,7 @@ export class Links {
       sock.close();
       throw e;
     }
-    const link = this.newLink(id, type, sock, [host, port], type === "UDP" ? sock.getsockname()[1] : 0, 0);
+    const link = this.newLink(id, type, sock, [host, port], sock.getsockname()[1], 0);
     this.add(link);
     return link;
   }
@@ -126,7 +128,9 @@ export class Links {
     this.opened = true;
     this.leftovers.delete(link.id);
     this.links[link.id] = link;
-    this.at.unsolicited(encodeLatin1(`${this.prefix(link.id)}CONNECT\r\n`));
+    const [ip, port] = link.remote;
+    const announce = this.sysmsg & 2 ? `+LINK_CONN:0,${link.id},"${link.type}",${link.server},"${ip}",${port},${link.localPort}` : `${this.prefix(link.id)}CONNECT`;
+    this.at.unsolicited(encodeLatin1(`${announce}\r\n`));
     void this.pump(link);
   }
 
@@ -213,6 +217,7 @@ export class Links {
       () => {
         this.transparent = undefined;
         this.uart.resume();
+        if (this.sysmsg & 1) this.at.unsolicited(encodeLatin1("+QUITT\r\n"));
       },
     );
   }

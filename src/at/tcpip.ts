@@ -5,6 +5,7 @@ import { AF_INET, AF_INET6, getaddrinfo, ping } from "xsock/socket";
 import { encodeLatin1, REPLIED, type AtConsole, type CommandTable } from "./console";
 import type { Param } from "./parser";
 import type { Links, LinkType } from "./links";
+import type { Settings } from "./settings";
 
 /** How long AT+PING waits for its echo reply. */
 export const PING_TIMEOUT = 2000;
@@ -15,7 +16,8 @@ export const MAX_SEND = 8192;
 const isInt = (p: Param, min: number, max: number): p is number => typeof p === "number" && Number.isInteger(p) && p >= min && p <= max;
 
 /** `online` says whether the board has an IP address: links, DNS and ping need one. */
-export function tcpipCommands(links: Links, online: () => boolean): CommandTable {
+export function tcpipCommands(links: Links, online: () => boolean, settings: Settings): CommandTable {
+  links.sysmsg = settings.get("sysmsg", 0);
   /** AT+CIPMODE: 1 makes a bare AT+CIPSEND enter passthrough. */
   let passthrough = false;
   const recvMode = {
@@ -83,6 +85,15 @@ export function tcpipCommands(links: Links, online: () => boolean): CommandTable
   };
 
   return {
+    // Bit 0: +QUITT when passthrough ends; bit 1: +LINK_CONN for new links; bit 2 is taken, not used.
+    "+SYSMSG": {
+      query: (at) => at.print(`+SYSMSG:${links.sysmsg}`),
+      set: (_at, [state, ...rest]) => {
+        if (rest.length || !isInt(state, 0, 7)) return false;
+        links.sysmsg = state;
+        settings.keep("sysmsg", state);
+      },
+    },
     "+CIPMUX": {
       query: (at) => at.print(`+CIPMUX:${links.mux}`),
       set: (_at, [mode, ...rest]) => {
@@ -177,7 +188,7 @@ export function tcpipCommands(links: Links, online: () => boolean): CommandTable
       query: (at) => {
         const lengths = links.links.map((_, id) => {
           const link = links.holding(id);
-          return link ? String(link.heldBytes) : "";
+          return link ? String(link.heldBytes) : "-1"; // -1: no such link, as lwesp and WiFiEspAT read it
         });
         at.print(`+CIPRECVLEN:${lengths.join(",")}`);
       },
@@ -196,6 +207,15 @@ export function tcpipCommands(links: Links, online: () => boolean): CommandTable
         out.set(head);
         out.set(data, head.length);
         at.unsolicited(out);
+      },
+    },
+    // 0 closes with FIN, 1 with RST: taken and checked; the link closes with FIN either way.
+    "+CIPCLOSEMODE": {
+      set: (_at, params) => {
+        const which = linkOf(params);
+        if (!which) return false;
+        const [id, [mode, ...rest]] = which;
+        return !rest.length && isInt(mode, 0, 1) && links.links[id] !== undefined;
       },
     },
     "+CIPSERVERMAXCONN": {

@@ -37,6 +37,9 @@ export function networkUp(): boolean {
   return typeof ip === "string" && ip !== "" && ip !== "0.0.0.0";
 }
 
+/** ESP32's SoftAP MAC: the station's, plus one in the last byte. */
+const softApMac = (sta: string) => sta.replace(/[0-9a-f]{2}$/, (b) => ((parseInt(b, 16) + 1) & 0xff).toString(16).padStart(2, "0"));
+
 const hex = (bytes: ArrayBuffer) => Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join(":");
 
 function scan(): Promise<ScannedAp[]> {
@@ -295,6 +298,46 @@ export function wifiCommands(station: Station, settings: Settings): CommandTable
         at.print(`+CIPSTA:netmask:"${none ? address : "255.255.255.0"}"`);
       },
     },
+    // DHCP: bit 0 the station's client, bit 1 the SoftAP's server. Kept and reported.
+    "+CWDHCP": {
+      query: (at) => at.print(`+CWDHCP:${settings.get("cwdhcp", 3)}`),
+      set: (_at, [operate, mode, ...rest]) => {
+        if (rest.length || !isInt(operate, 0, 1) || !isInt(mode, 1, 3)) return false;
+        const now = settings.get<number>("cwdhcp", 3);
+        settings.keep("cwdhcp", operate ? now | mode : now & ~mode);
+      },
+    },
+    // DNS servers: 0 is DHCP's (the platform's), 1 sets up to three. Kept and reported.
+    "+CIPDNS": {
+      query: (at) => {
+        const mine = settings.get<string>("dns", "");
+        const servers = mine ? mine.split(",") : ((netGet("DNS") as unknown as string[] | undefined) ?? []);
+        at.print(`+CIPDNS:${mine ? 1 : 0}${servers.map((d) => `,"${d}"`).join("")}`);
+      },
+      set: (_at, [enable, ...servers]) => {
+        if (!isInt(enable, 0, 1) || servers.length > 3 || (enable === 0 && servers.length)) return false;
+        if (!servers.every((d) => typeof d === "string" && /^\d{1,3}(\.\d{1,3}){3}$/.test(d))) return false;
+        if (enable === 1 && !servers.length) return false;
+        settings.keep("dns", servers.join(","));
+      },
+    },
+    "+CWHOSTNAME": {
+      query: (at) => at.print(`+CWHOSTNAME:${settings.get("hostname", "xsock")}`),
+      set: (_at, [name, ...rest]) => {
+        if (rest.length || typeof name !== "string" || !/^[A-Za-z0-9-]{1,32}$/.test(name)) return false;
+        settings.keep("hostname", name);
+      },
+    },
+    "+CIPSTAMAC": { query: (at) => at.print(`+CIPSTAMAC:"${mac()}"`) },
+    // The SoftAP is not built: its address is ESP-AT's default, its MAC the station's plus one.
+    "+CIPAP": {
+      query: (at) => {
+        at.print('+CIPAP:ip:"192.168.4.1"');
+        at.print('+CIPAP:gateway:"192.168.4.1"');
+        at.print('+CIPAP:netmask:"255.255.255.0"');
+      },
+    },
+    "+CIPAPMAC": { query: (at) => at.print(`+CIPAPMAC:"${softApMac(mac())}"`) },
     "+CIFSR": {
       execute: (at) => {
         at.print(`+CIFSR:STAIP,"${ip()}"`);

@@ -215,11 +215,11 @@ describe("console passive receive and passthrough", function () {
     p.conns[0].end("hello world");
     assert.equal(await uart.expect("+IPD,0,11\r\n"), "\r\n+IPD,0,11\r\n");
     assert.equal(await uart.expect("0,CLOSED\r\n"), "0,CLOSED\r\n");
-    assert.equal(await uart.command("AT+CIPRECVLEN?"), "+CIPRECVLEN:11,,,,\r\n\r\nOK\r\n");
+    assert.equal(await uart.command("AT+CIPRECVLEN?"), "+CIPRECVLEN:11,-1,-1,-1,-1\r\n\r\nOK\r\n");
     assert.equal(await uart.command("AT+CIPRECVDATA=0,5"), "+CIPRECVDATA:5,hello\r\nOK\r\n");
     assert.equal(await uart.command("AT+CIPDINFO=1"), "\r\nOK\r\n");
     assert.equal(await uart.command("AT+CIPRECVDATA=0,100"), `+CIPRECVDATA:6,"127.0.0.1",${p.port}, world\r\nOK\r\n`);
-    assert.equal(await uart.command("AT+CIPRECVLEN?"), "+CIPRECVLEN:,,,,\r\n\r\nOK\r\n");
+    assert.equal(await uart.command("AT+CIPRECVLEN?"), "+CIPRECVLEN:-1,-1,-1,-1,-1\r\n\r\nOK\r\n");
     assert.equal(await uart.command("AT+CIPRECVDATA=0,1"), "\r\nERROR\r\n");
     p.server.close();
   });
