@@ -1,6 +1,6 @@
 // Basic AT commands: AT, ATE0, ATE1, AT+GMR, AT+CMD?, AT+RST, AT+RESTORE, AT+SYSRAM?,
 // AT+SYSSTORE, AT+UART_CUR and AT+UART_DEF.
-import type { AtConsole, CommandTable } from "./console";
+import type { AtConsole, CommandSpec, CommandTable } from "./console";
 import type { Param } from "./parser";
 import type { Settings } from "./settings";
 import { AT_VERSION, BUILD_DATE, XSOCK_VERSION } from "../version";
@@ -32,6 +32,17 @@ export interface UartSetting {
 }
 
 const isInt = (p: Param, min: number, max: number): p is number => typeof p === "number" && Number.isInteger(p) && p >= min && p <= max;
+
+/** A command that is 0 or 1: `?` prints it, `=<0|1>` sets it. */
+function onOff(name: string, read: (at: AtConsole) => boolean, write: (at: AtConsole, on: boolean) => void): CommandSpec {
+  return {
+    query: (at) => at.print(`${name}:${read(at) ? 1 : 0}`),
+    set: (at, [on, ...rest]) => {
+      if (rest.length || !isInt(on, 0, 1)) return false;
+      write(at, on === 1);
+    },
+  };
+}
 
 /** Parses `<baud>,<databits>,<stopbits>,<parity>,<flow control>`; only 8N1 framing. */
 function uartSetting(params: Param[]): UartSetting | undefined {
@@ -80,13 +91,7 @@ export function basicCommands(device: DeviceInfo, board: Board, settings: Settin
         at.print(`+SYSRAM:${free},${lowest}`);
       },
     },
-    "+SYSLOG": {
-      query: (at: AtConsole) => at.print(`+SYSLOG:${at.syslog ? 1 : 0}`),
-      set: (at: AtConsole, [on, ...rest]: Param[]) => {
-        if (rest.length || !isInt(on, 0, 1)) return false;
-        at.syslog = on === 1;
-      },
-    },
+    "+SYSLOG": onOff("+SYSLOG", (at) => at.syslog, (at, on) => void (at.syslog = on)),
     // Transmit power in 0.25 dBm: Wi-Fi 40 to 84, then the three BLE powers. Kept and reported.
     "+RFPOWER": {
       query: (at: AtConsole) => at.print(`+RFPOWER:${rfPower.join(",")}`),
@@ -96,13 +101,7 @@ export function basicCommands(device: DeviceInfo, board: Board, settings: Settin
         rfPower = [wifi, ...rfPower.slice(1).map((old, i) => (ble[i] as number | undefined) ?? old)];
       },
     },
-    "+SYSSTORE": {
-      query: (at: AtConsole) => at.print(`+SYSSTORE:${settings.store ? 1 : 0}`),
-      set: (_at: AtConsole, [mode, ...rest]: Param[]) => {
-        if (rest.length || !isInt(mode, 0, 1)) return false;
-        settings.store = mode === 1;
-      },
-    },
+    "+SYSSTORE": onOff("+SYSSTORE", () => settings.store, (_at, on) => void (settings.store = on)),
     "+UART_CUR": {
       query: (at: AtConsole) => describe("+UART_CUR", at, board.baud, flow),
       set: (_at: AtConsole, params: Param[]) => {

@@ -27,6 +27,20 @@ async function step(uart: UartClient, command: string, reply: string | RegExp): 
   return got;
 }
 
+/** Sends each command in turn and checks each reply. */
+async function replay(uart: UartClient, steps: [string, string | RegExp][]): Promise<void> {
+  for (const [command, reply] of steps) await step(uart, command, reply);
+}
+
+/** CIPSEND of "hello" on a link: `>` right after a line feed, then Recv and SEND OK; the peer gets it. */
+async function sendHello(uart: UartClient, id: number, heard: () => string): Promise<void> {
+  await uart.write(`AT+CIPSEND=${id},5\r\n`);
+  assert.equal(await uart.expect(">"), "\r\nOK\r\n\r\n>");
+  await uart.write("hello");
+  assert.equal(await uart.expect("SEND OK\r\n"), "\r\nRecv 5 bytes\r\n\r\nSEND OK\r\n");
+  await until(() => heard() === "hello", "hello at the peer");
+}
+
 describe("host libraries, replayed", function () {
   this.timeout(30000);
   const session = withConsole({ join: false });
@@ -62,13 +76,9 @@ describe("host libraries, replayed", function () {
       // Connect: SYSMSG bit 1 announces the link as +LINK_CONN.
       await step(uart, `AT+CIPSTARTEX="TCP","127.0.0.1",${p.port},0`, `+LINK_CONN:0,0,"TCP",0,"127.0.0.1",${p.port},0\r\n\r\nOK\r\n`);
       await until(() => p.conns.length === 1, "the connection at the peer");
-      // Send: `>` comes right after a line feed.
+      // Send.
       await step(uart, "AT+CIPRECVLEN?", "+CIPRECVLEN:0,-1,-1,-1,-1\r\n\r\nOK\r\n");
-      await uart.write("AT+CIPSEND=0,5\r\n");
-      assert.equal(await uart.expect(">"), "\r\nOK\r\n\r\n>");
-      await uart.write("hello");
-      assert.equal(await uart.expect("SEND OK\r\n"), "\r\nRecv 5 bytes\r\n\r\nSEND OK\r\n");
-      await until(() => p.heard() === "hello", "hello at the peer");
+      await sendHello(uart, 0, p.heard);
       // Receive.
       if (receive === "active") await step(uart, "AT+CIPRECVMODE=0", "\r\nOK\r\n");
       p.conns[0].write("world");
@@ -100,34 +110,34 @@ describe("host libraries, replayed", function () {
     // Its liveness probe: `?` alone gets ERROR.
     await step(uart, "?", "\r\nERROR\r\n");
     await step(uart, "AT+GMR", /^AT version:[^\r]*\(/);
-    await step(uart, 'AT+CWJAP="xsock-sim",""', JOINED);
-    await step(uart, "AT+CIPSTATUS", "STATUS:2\r\n\r\nOK\r\n");
-    await step(uart, "AT+CIPSTA?", '+CIPSTA:ip:"127.0.0.1"\r\n+CIPSTA:gateway:"127.0.0.1"\r\n+CIPSTA:netmask:"255.255.255.0"\r\n\r\nOK\r\n');
-    await step(uart, "AT+CIPSTAMAC?", '+CIPSTAMAC:"24:0a:c4:00:00:01"\r\n\r\nOK\r\n');
-    await step(uart, "AT+CWAUTOCONN=0", "\r\nOK\r\n");
-    await step(uart, "AT+CIPDNS?", '+CIPDNS:0,"127.0.0.53"\r\n\r\nOK\r\n');
-    await step(uart, 'AT+CWHOSTNAME="board-1"', "\r\nOK\r\n");
-    await step(uart, "AT+CWHOSTNAME?", "+CWHOSTNAME:board-1\r\n\r\nOK\r\n");
+    await replay(uart, [
+      ['AT+CWJAP="xsock-sim",""', JOINED],
+      ["AT+CIPSTATUS", "STATUS:2\r\n\r\nOK\r\n"],
+      ["AT+CIPSTA?", '+CIPSTA:ip:"127.0.0.1"\r\n+CIPSTA:gateway:"127.0.0.1"\r\n+CIPSTA:netmask:"255.255.255.0"\r\n\r\nOK\r\n'],
+      ["AT+CIPSTAMAC?", '+CIPSTAMAC:"24:0a:c4:00:00:01"\r\n\r\nOK\r\n'],
+      ["AT+CWAUTOCONN=0", "\r\nOK\r\n"],
+      ["AT+CIPDNS?", '+CIPDNS:0,"127.0.0.53"\r\n\r\nOK\r\n'],
+      ['AT+CWHOSTNAME="board-1"', "\r\nOK\r\n"],
+      ["AT+CWHOSTNAME?", "+CWHOSTNAME:board-1\r\n\r\nOK\r\n"],
+    ]);
     await step(uart, `AT+CIPSTART=4,"TCP","127.0.0.1",${p.port}`, "4,CONNECT\r\n\r\nOK\r\n");
     await step(uart, "AT+CIPSTATUS", new RegExp(`^STATUS:3\r\n\\+CIPSTATUS:4,"TCP","127\\.0\\.0\\.1",${p.port},0,0\r\n\r\nOK\r\n$`));
     await until(() => p.conns.length === 1, "the connection at the peer");
-    await uart.write("AT+CIPSEND=4,5\r\n");
-    assert.equal(await uart.expect(">"), "\r\nOK\r\n\r\n>");
-    await uart.write("hello");
-    assert.equal(await uart.expect("SEND OK\r\n"), "\r\nRecv 5 bytes\r\n\r\nSEND OK\r\n");
-    await until(() => p.heard() === "hello", "hello at the peer");
+    await sendHello(uart, 4, p.heard);
     p.conns[0].write("world");
     assert.equal(await uart.expect("+IPD,4,5\r\n"), "\r\n+IPD,4,5\r\n");
-    await step(uart, "AT+CIPRECVLEN?", "+CIPRECVLEN:-1,-1,-1,-1,5\r\n\r\nOK\r\n");
-    await step(uart, "AT+CIPRECVDATA=4,64", "+CIPRECVDATA:5,world\r\nOK\r\n");
-    await step(uart, "AT+CIPCLOSEMODE=4,1", "\r\nOK\r\n");
-    await step(uart, "AT+CIPCLOSE=4", "4,CLOSED\r\n\r\nOK\r\n");
-    // The AT 1.x spellings it sends when built for AT 1.x.
-    await step(uart, "AT+CWMODE_CUR=1", "\r\nOK\r\n");
-    await step(uart, "AT+CWMODE_DEF?", "+CWMODE_DEF:1\r\n\r\nOK\r\n");
-    await step(uart, "AT+CWDHCP_CUR=1,1", "\r\nOK\r\n");
-    await step(uart, "AT+CIPSTA_CUR?", /^\+CIPSTA_CUR:ip:"127\.0\.0\.1"\r\n/);
-    await step(uart, 'AT+CWJAP_CUR="xsock-sim",""', `WIFI DISCONNECT\r\n${JOINED}`);
+    await replay(uart, [
+      ["AT+CIPRECVLEN?", "+CIPRECVLEN:-1,-1,-1,-1,5\r\n\r\nOK\r\n"],
+      ["AT+CIPRECVDATA=4,64", "+CIPRECVDATA:5,world\r\nOK\r\n"],
+      ["AT+CIPCLOSEMODE=4,1", "\r\nOK\r\n"],
+      ["AT+CIPCLOSE=4", "4,CLOSED\r\n\r\nOK\r\n"],
+      // The AT 1.x spellings it sends when built for AT 1.x.
+      ["AT+CWMODE_CUR=1", "\r\nOK\r\n"],
+      ["AT+CWMODE_DEF?", "+CWMODE_DEF:1\r\n\r\nOK\r\n"],
+      ["AT+CWDHCP_CUR=1,1", "\r\nOK\r\n"],
+      ["AT+CIPSTA_CUR?", /^\+CIPSTA_CUR:ip:"127\.0\.0\.1"\r\n/],
+      ['AT+CWJAP_CUR="xsock-sim",""', `WIFI DISCONNECT\r\n${JOINED}`],
+    ]);
     p.server.close();
   });
 });
