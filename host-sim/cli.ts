@@ -1,9 +1,10 @@
 // The `xsock` command.
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_BOARD } from "./board.ts";
 import { parseAccessPoint, type AccessPoint } from "./devices/wifi.ts";
 import { Simulator } from "./simulator.ts";
 import { parseUartSpec, type UartSpec } from "./uart-line.ts";
+import { UartWatch } from "./watch.ts";
 import { XSOCK_VERSION } from "../src/version.ts";
 
 function baudRate(value: string): number {
@@ -19,6 +20,17 @@ function uartSpec(value: string): UartSpec {
     throw new InvalidArgumentError((e as Error).message);
   }
 }
+
+/** Exit code for --timeout, as Wokwi's CLI uses. */
+export const TIMEOUT_EXIT = 42;
+
+function milliseconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("a number of milliseconds > 0");
+  return n;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function accessPoint(value: string, previous: AccessPoint[] = []): AccessPoint[] {
   try {
@@ -41,6 +53,8 @@ function parseConfigPairs(pairs: string[]): Record<string, unknown> {
 }
 
 const program = new Command("xsock").version(XSOCK_VERSION).description("xsock: ESP32 socket firmware and its simulator");
+// Usage errors end with exit code 2, apart from a run's 1 (failed) and 42 (timed out).
+program.exitOverride();
 
 program
   .command("sim")
@@ -51,14 +65,28 @@ program
   .addOption(new Option("--uart <where>", "stdio, pty or tcp:PORT").default("stdio").argParser(uartSpec))
   .option("--baud <n>", "pace the UART at this line rate, 8N1 (default: unpaced)", baudRate)
   .option("--ap <ssid[:password]>", "a simulated access point; repeatable (default: one open AP named xsock-sim)", accessPoint)
+  .option("--expect-text <text>", "exit 0 once this text appears on the UART; repeatable", collect)
+  .option("--fail-text <text>", "exit 1 if this text appears on the UART; repeatable", collect)
+  .option("--timeout <ms>", `exit ${TIMEOUT_EXIT} if no expected text has appeared by then`, milliseconds)
   .option("-v, --verbose", "log every XS delivery with its computrons and heap")
-  .action(async (appArg: string | undefined, pairs: string[], opts: { board: string; uart: UartSpec; baud?: number; ap?: AccessPoint[]; verbose?: boolean }) => {
+  .action(async (appArg: string | undefined, pairs: string[], opts: SimCliOptions) => {
     let sim: Simulator | undefined;
     let interrupted = false;
+    /** The run's end, decided by --expect-text, --fail-text or --timeout: the code once the simulator has stopped. */
+    let verdict: number | undefined;
     const stop = () => {
       interrupted = true;
       void sim?.stop(0);
     };
+    const watch = opts.expectText || opts.failText || opts.timeout ? new UartWatch(opts.expectText ?? [], opts.failText ?? []) : undefined;
+    const end = (code: number, why: string) => {
+      if (verdict !== undefined) return;
+      verdict = code;
+      if (code) process.stderr.write(`xsock sim: ${why}; the UART's last lines:\n${watch!.lastLines().map((l) => `  ${l}\n`).join("")}`);
+      else process.stderr.write(`xsock sim: ${why}\n`);
+      void sim?.stop(code);
+    };
+    const timer = opts.timeout ? setTimeout(() => end(TIMEOUT_EXIT, `timeout: no expected text within ${opts.timeout} ms`), opts.timeout) : undefined;
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
     try {
@@ -72,6 +100,10 @@ program
         baud: opts.baud,
         aps: opts.ap,
         verbose: opts.verbose,
+        onOutput: watch && ((bytes) => {
+          const seen = watch.feed(bytes);
+          if (seen) end(seen.pass ? 0 : 1, `${seen.pass ? "expected" : "fail"} text seen: ${JSON.stringify(seen.text)}`);
+        }),
         onUart: (path) => {
           if (opts.uart === "pty") process.stdout.write(`uart connected to pseudotty: ${path}\n`);
           else if (opts.uart !== "stdio") process.stdout.write(`uart listening on ${path}\n`);
@@ -81,8 +113,28 @@ program
       process.stderr.write(`xsock sim: ${(e as Error).message}\n`);
       process.exit(2);
     }
-    if (interrupted) void sim.stop(0);
-    process.exit(await sim.stopped);
+    if (interrupted || verdict !== undefined) void sim.stop(verdict ?? 0);
+    const code = await sim.stopped;
+    clearTimeout(timer);
+    // A firmware that dies (exit 1) ends a watched run too: show what the UART last said.
+    if (watch && verdict === undefined && code) process.stderr.write(`xsock sim: the firmware stopped; the UART's last lines:\n${watch.lastLines().map((l) => `  ${l}\n`).join("")}`);
+    process.exit(verdict ?? code);
   });
 
-await program.parseAsync();
+interface SimCliOptions {
+  board: string;
+  uart: UartSpec;
+  baud?: number;
+  ap?: AccessPoint[];
+  verbose?: boolean;
+  expectText?: string[];
+  failText?: string[];
+  timeout?: number;
+}
+
+try {
+  await program.parseAsync();
+} catch (e) {
+  if (!(e instanceof CommanderError)) throw e;
+  process.exit(e.exitCode === 0 ? 0 : 2);
+}

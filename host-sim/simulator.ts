@@ -35,6 +35,8 @@ export interface SimOptions {
   log?: (line: string) => void;
   /** Called once the UART line is open, before the firmware starts. */
   onUart?: (path: string) => void;
+  /** Sees every byte the firmware sends out of its UART, from boot on. */
+  onOutput?: (bytes: Uint8Array) => void;
 }
 
 /** XS's figures after the last delivery. */
@@ -86,6 +88,14 @@ export class Simulator {
     const firmware = await buildFirmware(resolve(options.app ?? ROOT_APP), board, options.config);
     const started: { sim?: Simulator } = {};
     const uart = await openUartLine(options.uart ?? "stdio", () => void started.sim?.stop());
+    const { onOutput } = options;
+    if (onOutput) {
+      const write = uart.write;
+      uart.write = (bytes) => {
+        onOutput(bytes);
+        write(bytes);
+      };
+    }
     const sim = (started.sim = new Simulator(board, uart, options));
     options.onUart?.(uart.path);
     await sim.boot(firmware);
@@ -115,10 +125,6 @@ export class Simulator {
   /** Sockets the firmware has open now. */
   get openSockets(): number {
     return this.net.open;
-  }
-
-  setBaud(baud: number | undefined): void {
-    this.uartDevice.setBaud(baud);
   }
 
   /**

@@ -86,8 +86,6 @@ interface OpenPort {
 }
 
 export interface SerialDevice {
-  /** Sets the console UART's line rate (AT+UART_CUR). */
-  setBaud(baud: number | undefined): void;
   close(): void;
 }
 
@@ -182,10 +180,6 @@ export function serial(host: Host, line: UartLine, baud: number | undefined): Se
   });
 
   return {
-    setBaud(rate) {
-      toFirmware.setBaud(rate);
-      toLine.setBaud(rate);
-    },
     close() {
       toFirmware.close();
       toLine.close();
