@@ -18,13 +18,13 @@ describe("xsock sim --expect-text, --fail-text, --timeout", function () {
   it("exits 42 on the timeout, showing the UART's last lines", async () => {
     const { code, log } = await run(["--expect-text", "never printed", "--timeout", "800"]);
     assert.equal(code, 42, log);
-    assert.match(log, /timeout: no expected text within 800 ms; the UART's last lines:\n(  .*\n)*  ready\n/);
+    assert.match(log, /timeout: no expected text within 800 ms; the UART's last lines:\n( {2}.*\n)* {2}ready\n/);
   });
 
   it("exits 1 on a fail text, even when an expected text comes with it", async () => {
     const { code, log } = await run(["--expect-text", "ready", "--fail-text", "ready", "--timeout", "5000"]);
     assert.equal(code, 1, log);
-    assert.match(log, /fail text seen: "ready"; the UART's last lines:\n(  .*\n)*  ready\n/);
+    assert.match(log, /fail text seen: "ready"; the UART's last lines:\n( {2}.*\n)* {2}ready\n/);
   });
 
   it("exits 1 when the firmware throws, before any expected text", async () => {
