@@ -1,7 +1,7 @@
 // Basic AT commands: AT, ATE0, ATE1, AT+GMR, AT+CMD?, AT+RST, AT+RESTORE, AT+SYSRAM?,
 // AT+SYSSTORE, AT+UART_CUR and AT+UART_DEF.
-import type { AtConsole, CommandSpec, CommandTable } from "./console";
-import type { Param } from "./parser";
+import { onOff, type AtConsole, type CommandTable } from "./console";
+import { isInt, type Param } from "./parser";
 import type { Settings } from "./settings";
 import { AT_VERSION, BUILD_DATE, XSOCK_VERSION } from "../version";
 
@@ -29,19 +29,6 @@ export interface Board {
 export interface UartSetting {
   baud: number;
   flow: number;
-}
-
-const isInt = (p: Param, min: number, max: number): p is number => typeof p === "number" && Number.isInteger(p) && p >= min && p <= max;
-
-/** A command that is 0 or 1: `?` prints it, `=<0|1>` sets it. */
-function onOff(name: string, read: (at: AtConsole) => boolean, write: (at: AtConsole, on: boolean) => void): CommandSpec {
-  return {
-    query: (at) => at.print(`${name}:${read(at) ? 1 : 0}`),
-    set: (at, [on, ...rest]) => {
-      if (rest.length || !isInt(on, 0, 1)) return false;
-      write(at, on === 1);
-    },
-  };
 }
 
 /** Parses `<baud>,<databits>,<stopbits>,<parity>,<flow control>`; only 8N1 framing. */

@@ -1,6 +1,6 @@
 // The ESP-AT console: assembles command lines from UART bytes, echoes them, runs commands,
 // and answers OK, ERROR or `busy p...`. Pure logic: the UART is behind `write`.
-import { parseCommand, type CommandKind, type Param } from "./parser";
+import { isInt, parseCommand, type CommandKind, type Param } from "./parser";
 
 /**
  * A command's handler: false or a thrown error means ERROR; REPLIED means the handler wrote its
@@ -11,6 +11,17 @@ type Result = boolean | void | typeof REPLIED;
 export type Handler = (at: AtConsole, params: Param[]) => Result | Promise<Result>;
 export type CommandSpec = Partial<Record<CommandKind, Handler>>;
 export type CommandTable = Record<string, CommandSpec>;
+
+/** A command that is 0 or 1: `?` prints it, `=<0|1>` sets it. */
+export function onOff(name: string, read: (at: AtConsole) => boolean, write: (at: AtConsole, on: boolean) => void): CommandSpec {
+  return {
+    query: (at) => at.print(`${name}:${read(at) ? 1 : 0}`),
+    set: (at, [on, ...rest]) => {
+      if (rest.length || !isInt(on, 0, 1)) return false;
+      write(at, on === 1);
+    },
+  };
+}
 
 /** A command line longer than this gets ERROR. */
 export const MAX_LINE = 256;

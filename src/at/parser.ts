@@ -12,6 +12,9 @@ export interface Command {
   params: Param[];
 }
 
+/** A parameter that is an integer from min to max. */
+export const isInt = (p: Param, min: number, max: number): p is number => typeof p === "number" && Number.isInteger(p) && p >= min && p <= max;
+
 /** Parses one command line (without its CR-LF); null when it is not a well-formed AT command. */
 export function parseCommand(line: string): Command | null {
   if (!line.startsWith("AT")) return null;

@@ -3,7 +3,7 @@
 // CIPRECVMODE (CIPRECVTYPE), CIPRECVLEN?, CIPRECVDATA, CIPMODE, CIPDOMAIN and PING.
 import { AF_INET, AF_INET6, getaddrinfo, ping } from "xsock/socket";
 import { encodeLatin1, REPLIED, type AtConsole, type CommandTable } from "./console";
-import type { Param } from "./parser";
+import { isInt, type Param } from "./parser";
 import type { Links, LinkType } from "./links";
 import type { Settings } from "./settings";
 
@@ -12,8 +12,6 @@ export const PING_TIMEOUT = 2000;
 
 /** ESP-AT's largest CIPSEND. */
 export const MAX_SEND = 8192;
-
-const isInt = (p: Param, min: number, max: number): p is number => typeof p === "number" && Number.isInteger(p) && p >= min && p <= max;
 
 /** `online` says whether the board has an IP address: links, DNS and ping need one. */
 export function tcpipCommands(links: Links, online: () => boolean, settings: Settings): CommandTable {

@@ -4,11 +4,10 @@
 import Net from "net";
 import Timer from "timer";
 import WiFi from "wifi";
-import { encodeLatin1, type AtConsole, type CommandTable } from "./console";
-import type { Param } from "./parser";
+import { encodeLatin1, onOff, type AtConsole, type CommandTable } from "./console";
+import { isInt, type Param } from "./parser";
 import type { Settings } from "./settings";
 
-const isInt = (p: Param, min: number, max: number): p is number => typeof p === "number" && Number.isInteger(p) && p >= min && p <= max;
 const isText = (p: Param, max: number): p is string => typeof p === "string" && p.length <= max;
 
 /** Moddable's authentication names, in the order of ESP-AT's <ecn>. */
@@ -281,13 +280,8 @@ export function wifiCommands(station: Station, settings: Settings): CommandTable
         station.listEcns = ecns ?? 0xffff;
       },
     },
-    "+CWAUTOCONN": {
-      query: (at) => at.print(`+CWAUTOCONN:${settings.get("autoconn", 1)}`),
-      set: (_at, [on, ...rest]) => {
-        if (rest.length || !isInt(on, 0, 1)) return false;
-        settings.save("autoconn", on); // always saved, whatever AT+SYSSTORE says
-      },
-    },
+    // Always saved, whatever AT+SYSSTORE says.
+    "+CWAUTOCONN": onOff("+CWAUTOCONN", () => settings.get("autoconn", 1) === 1, (_at, on) => settings.save("autoconn", on ? 1 : 0)),
     "+CIPSTA": {
       query: (at) => {
         const address = ip();

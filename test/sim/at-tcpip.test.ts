@@ -2,25 +2,13 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { createSocket } from "node:dgram";
-import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { createConnection } from "node:net";
 import { until, withConsole } from "../helpers/console.ts";
+import { tcpPeer as peer } from "../helpers/peer.ts";
 import { tlsEchoServer } from "../helpers/tls.ts";
 import { python } from "../helpers/python.ts";
 import { startSim } from "../helpers/sim.ts";
 import type { UartClient } from "../helpers/uart.ts";
-
-/** A TCP server on loopback that keeps what it hears and can talk back. */
-async function peer(): Promise<{ server: Server; port: number; conns: Socket[]; heard: () => Buffer }> {
-  const conns: Socket[] = [];
-  const chunks: Buffer[] = [];
-  const server = createServer((c) => {
-    conns.push(c);
-    c.on("data", (d) => chunks.push(d));
-    c.on("error", () => {});
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  return { server, port: (server.address() as { port: number }).port, conns, heard: () => Buffer.concat(chunks) };
-}
 
 describe("console TCP/IP commands", function () {
   this.timeout(20000);

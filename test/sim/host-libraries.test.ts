@@ -2,22 +2,9 @@
 // peers, and checks every reply: lwesp (MaJerle/lwesp, develop, v1.1.2-dev) and the Arduino
 // WiFiEspAT library.
 import assert from "node:assert/strict";
-import { createServer, type Server, type Socket } from "node:net";
 import { JOINED, until, withConsole } from "../helpers/console.ts";
+import { tcpPeer as peer } from "../helpers/peer.ts";
 import type { UartClient } from "../helpers/uart.ts";
-
-/** A loopback echo-less peer that keeps its connections, to talk back on. */
-async function peer(): Promise<{ server: Server; port: number; conns: Socket[]; heard: () => string }> {
-  const conns: Socket[] = [];
-  let heard = "";
-  const server = createServer((c) => {
-    conns.push(c);
-    c.on("data", (d) => (heard += d.toString("latin1")));
-    c.on("error", () => {});
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  return { server, port: (server.address() as { port: number }).port, conns, heard: () => heard };
-}
 
 /** Sends a command and checks its whole reply, up to OK or ERROR. */
 async function step(uart: UartClient, command: string, reply: string | RegExp): Promise<string> {
@@ -33,12 +20,12 @@ async function replay(uart: UartClient, steps: [string, string | RegExp][]): Pro
 }
 
 /** CIPSEND of "hello" on a link: `>` right after a line feed, then Recv and SEND OK; the peer gets it. */
-async function sendHello(uart: UartClient, id: number, heard: () => string): Promise<void> {
+async function sendHello(uart: UartClient, id: number, heard: () => Buffer): Promise<void> {
   await uart.write(`AT+CIPSEND=${id},5\r\n`);
   assert.equal(await uart.expect(">"), "\r\nOK\r\n\r\n>");
   await uart.write("hello");
   assert.equal(await uart.expect("SEND OK\r\n"), "\r\nRecv 5 bytes\r\n\r\nSEND OK\r\n");
-  await until(() => heard() === "hello", "hello at the peer");
+  await until(() => heard().toString() === "hello", "hello at the peer");
 }
 
 describe("host libraries, replayed", function () {

@@ -1,0 +1,14 @@
+// A TCP server on loopback that keeps what it hears and its connections, to talk back on.
+import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
+
+export async function tcpPeer(): Promise<{ server: Server; port: number; conns: Socket[]; heard: () => Buffer }> {
+  const conns: Socket[] = [];
+  const chunks: Buffer[] = [];
+  const server = createServer((c) => {
+    conns.push(c);
+    c.on("data", (d) => chunks.push(d));
+    c.on("error", () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return { server, port: (server.address() as AddressInfo).port, conns, heard: () => Buffer.concat(chunks) };
+}
