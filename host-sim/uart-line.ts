@@ -1,14 +1,17 @@
-// Where the simulated UART's wire ends: the terminal (stdio), a pseudo-terminal, or a TCP port.
+// Where the simulated UART's wire ends: the terminal (stdio), a pseudo-terminal, a TCP port,
+// or memory (the test API's own end).
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type Server, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 
-export type UartSpec = "stdio" | "pty" | `tcp:${number}`;
+export type UartSpec = "stdio" | "pty" | `tcp:${number}` | "memory";
 
 export interface UartLine {
   /** Where a client attaches: the pty path, `tcp:PORT`, or `stdio`. */
   readonly path: string;
   write(bytes: Uint8Array): void;
+  /** Bytes arriving on the line as if a client had sent them. */
+  receive(bytes: Uint8Array): void;
   /** Takes the line's input; what came before is handed over first. */
   onData(handler: (bytes: Uint8Array) => void): void;
   /** Flow control (RTS): stop taking input from the client, until resume(). */
@@ -47,7 +50,27 @@ export function parseUartSpec(spec: string): UartSpec {
 export async function openUartLine(spec: UartSpec, onInterrupt: () => void): Promise<UartLine> {
   if (spec === "stdio") return stdioLine(onInterrupt);
   if (spec === "pty") return ptyLine();
+  if (spec === "memory") return memoryLine();
   return tcpLine(Number(spec.slice(4)));
+}
+
+/** No client but receive(): output goes only to the simulator's onOutput. */
+function memoryLine(): UartLine {
+  const input = inbox();
+  let paused: Uint8Array[] | undefined;
+  return {
+    path: "memory",
+    write: () => {},
+    receive: (bytes) => (paused ? paused.push(bytes) : input.push(bytes)),
+    onData: input.onData,
+    pause: () => void (paused ??= []),
+    resume() {
+      const held = paused ?? [];
+      paused = undefined;
+      for (const bytes of held) input.push(bytes);
+    },
+    close: () => {},
+  };
 }
 
 function stdioLine(onInterrupt: () => void): UartLine {
@@ -64,6 +87,7 @@ function stdioLine(onInterrupt: () => void): UartLine {
   return {
     path: "stdio",
     write: (bytes) => void process.stdout.write(bytes),
+    receive: input.push,
     onData: input.onData,
     pause: () => void stdin.pause(),
     resume: () => void stdin.resume(),
@@ -100,6 +124,7 @@ function ptyLine(): Promise<UartLine> {
       resolve({
         path,
         write: (bytes) => void relay.stdin!.write(bytes),
+        receive: input.push,
         onData: input.onData,
         // The relay blocks writing to a paused pipe, and stops reading the pty.
         pause: () => void relay.stdout!.pause(),
@@ -152,6 +177,7 @@ function tcpLine(port: number): Promise<UartLine> {
             heldBytes += bytes.length;
           }
         },
+        receive: input.push,
         onData: input.onData,
         pause() {
           paused = true;

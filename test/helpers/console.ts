@@ -1,26 +1,28 @@
-// A fresh simulated board for each test, with its console over the pty (serialport), echo off.
+// A fresh simulated board for each test (the xsock/sim API), with its console on a pty that a
+// serialport client drives, echo off.
 import assert from "node:assert/strict";
-import { startSim, type SimProcess } from "./sim.ts";
+import { startSim, type SimBoard, type StartOptions } from "xsock/sim";
 import { UartClient } from "./uart.ts";
 
 export const JOINED = "WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n";
 
 export interface ConsoleSession {
-  sim: SimProcess;
+  sim: SimBoard;
   uart: UartClient;
 }
 
 /** Each test gets a board; with `join`, it has joined the default AP, as links need. */
-export function withConsole(options: { args?: string[]; join?: boolean } = {}): ConsoleSession {
+export function withConsole(options: { sim?: StartOptions; join?: boolean } = {}): ConsoleSession {
   const session = {} as ConsoleSession;
   beforeEach(async () => {
-    session.sim = await startSim(options.args ?? []);
-    session.uart = await UartClient.open(session.sim.uart);
+    session.sim = await startSim({ ...options.sim, uart: "pty" });
+    session.uart = await UartClient.open(session.sim.uart.path);
     await session.uart.expect("ready\r\n");
     assert.equal(await session.uart.command("ATE0"), "ATE0\r\n\r\nOK\r\n");
     if (options.join !== false) assert.equal(await session.uart.command('AT+CWJAP="xsock-sim",""'), JOINED);
   });
-  afterEach(async () => {
+  afterEach(async function () {
+    if (this.currentTest?.state === "failed") console.log(`--- simulator log ---\n${session.sim.log.slice(-3000)}`);
     await session.uart.close();
     await session.sim.stop();
   });

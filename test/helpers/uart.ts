@@ -1,15 +1,12 @@
 // A serial client on the simulator's pty, through the npm serialport package.
 import { SerialPort } from "serialport";
+import { TextWaiters } from "../../host-sim/text-waiters.ts";
 
 export class UartClient {
-  private received = "";
-  private waiters = new Set<() => void>();
+  private readonly received = new TextWaiters("the UART");
 
   private constructor(readonly port: SerialPort) {
-    port.on("data", (d: Buffer) => {
-      this.received += d.toString("latin1");
-      for (const w of [...this.waiters]) w();
-    });
+    port.on("data", (d: Buffer) => this.received.add(d.toString("latin1")));
   }
 
   static open(path: string, baudRate = 115200): Promise<UartClient> {
@@ -20,7 +17,7 @@ export class UartClient {
 
   /** Everything received and not yet consumed by expect(). */
   get pending(): string {
-    return this.received;
+    return this.received.pending;
   }
 
   write(text: string | Buffer): Promise<void> {
@@ -29,33 +26,7 @@ export class UartClient {
 
   /** Waits for the pattern, and returns (and consumes) everything up to the end of its match. */
   expect(pattern: string | RegExp, timeout = 3000): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        let end = -1;
-        if (typeof pattern === "string") {
-          const at = this.received.indexOf(pattern);
-          if (at >= 0) end = at + pattern.length;
-        } else {
-          const m = pattern.exec(this.received);
-          if (m) end = m.index + m[0].length;
-        }
-        if (end < 0) return;
-        cleanup();
-        const text = this.received.slice(0, end);
-        this.received = this.received.slice(end);
-        resolve(text);
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`no ${JSON.stringify(String(pattern))} on the UART within ${timeout} ms; got ${JSON.stringify(this.received)}`));
-      }, timeout);
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-      };
-      this.waiters.add(check);
-      check();
-    });
+    return this.received.expect(pattern, timeout);
   }
 
   /** Sends a command line and returns the reply up to its final OK or ERROR. */

@@ -283,7 +283,7 @@ print(n, h.hexdigest())
   });
 
   describe("a fast peer and a slow UART (--baud 921600)", () => {
-    const session = withConsole({ args: ["--baud", "921600"] });
+    const session = withConsole({ sim: { baud: 921600 } });
 
     it("passes 256 KB to the UART at the line's pace, none dropped", async () => {
       const { uart } = session;

@@ -5,7 +5,7 @@ import { JOINED, withConsole } from "../helpers/console.ts";
 describe("console Wi-Fi commands", function () {
   this.timeout(20000);
   // Two APs: the default open one, and a WPA2 one.
-  const session = withConsole({ args: ["--ap", "xsock-sim", "--ap", "lab:secret-pass"], join: false });
+  const session = withConsole({ sim: { aps: ["xsock-sim", "lab:secret-pass"] }, join: false });
 
   it("needs an AP for links, joins one, reports it without its password, and leaves it", async () => {
     const { uart } = session;

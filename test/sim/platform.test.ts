@@ -4,7 +4,8 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createSocket } from "node:dgram";
 import { createConnection } from "node:net";
-import { have, needs, startSim, type SimProcess } from "../helpers/sim.ts";
+import { startSim, type SimBoard } from "xsock/sim";
+import { have, needs } from "../helpers/sim.ts";
 
 /** Sends bytes to a TCP echo server and collects as many back. */
 function echoOverTcp(port: number, data: Buffer): Promise<Buffer> {
@@ -27,7 +28,7 @@ function echoOverTcp(port: number, data: Buffer): Promise<Buffer> {
 
 describe("platform modules", () => {
   it("runs timers, Wi-Fi, DNS and the socket limit as the board would", async () => {
-    const sim = await startSim(["test/fixtures/platform", "sockets=11"]);
+    const sim = await startSim({ app: "test/fixtures/platform", config: { sockets: 11 } });
     try {
       await sim.waitLog(/resolve: localhost 127\.0\.0\.1/);
       const log = sim.log;
@@ -46,7 +47,7 @@ describe("platform modules", () => {
 
   it("refuses a wrong Wi-Fi password and an unknown SSID", async () => {
     for (const [ssid, password] of [["xsock-lab", "wrong-password"], ["elsewhere", "secret123"]]) {
-      const sim = await startSim(["test/fixtures/platform", `ssid=${ssid}`, `password=${password}`, "--ap", "xsock-lab:secret123"]);
+      const sim = await startSim({ app: "test/fixtures/platform", config: { ssid, password }, aps: ["xsock-lab:secret123"] });
       try {
         await sim.waitLog(/wifi: disconnect/);
         assert.doesNotMatch(sim.log, /gotIP/);
@@ -57,10 +58,10 @@ describe("platform modules", () => {
   });
 
   describe("examples/tcp-echo (ECMA-419 listener and TCP)", () => {
-    let sim: SimProcess;
+    let sim: SimBoard;
     let port: number;
     before(async () => {
-      sim = await startSim(["examples/tcp-echo", "port=0"]);
+      sim = await startSim({ app: "examples/tcp-echo", config: { port: 0 } });
       port = Number((await sim.waitLog(/listening on (\d+)/))[1]);
     });
     after(() => sim?.stop());
@@ -92,7 +93,7 @@ describe("platform modules", () => {
 
   describe("examples/udp-echo (ECMA-419 UDP)", () => {
     it("sends each datagram back to its sender", async () => {
-      const sim = await startSim(["examples/udp-echo", "port=0"]);
+      const sim = await startSim({ app: "examples/udp-echo", config: { port: 0 } });
       const client = createSocket("udp4");
       try {
         const port = Number((await sim.waitLog(/listening on (\d+)/))[1]);

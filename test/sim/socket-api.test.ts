@@ -2,7 +2,7 @@
 // simulator (test/fixtures/socket-api), against loopback peers and a python3 peer that resets.
 import assert from "node:assert/strict";
 import { tlsEchoServer } from "../helpers/tls.ts";
-import { startSim } from "../helpers/sim.ts";
+import { startSim } from "xsock/sim";
 import { python } from "../helpers/python.ts";
 
 describe("xsock/socket on the simulated board", function () {
@@ -30,9 +30,9 @@ while True:
     const port = (await resetter.line(/port (\d+)/))[1];
     const blackhole = (await resetter.line(/blackhole (\d+)/))[1];
     const tls = await tlsEchoServer();
-    const sim = await startSim(["test/fixtures/socket-api", `resetPort=${port}`, `blackholePort=${blackhole}`, `tlsPort=${tls.port}`], "tcp:0");
+    const sim = await startSim({ app: "test/fixtures/socket-api", config: { resetPort: Number(port), blackholePort: Number(blackhole), tlsPort: tls.port } });
     try {
-      const [, passed, failed] = await sim.waitLog(/checks: (\d+) passed, (\d+) failed/, 25000);
+      const [, passed, failed] = await sim.waitLog(/checks: (\d+) passed, (\d+) failed/, { timeout: 25000 });
       const failures = sim.log.split("\n").filter((l) => l.startsWith("FAIL"));
       assert.deepEqual(failures, []);
       assert.equal(Number(failed), 0);
@@ -51,7 +51,7 @@ describe("xsock/socket under load", function () {
   this.timeout(30000);
 
   it("loses no byte of 4 MB sent at once, on two connections together", async () => {
-    const sim = await startSim(["bench/apps/bulk", "mode=sink"], "tcp:0");
+    const sim = await startSim({ app: "bench/apps/bulk", config: { mode: "sink" } });
     try {
       const port = Number((await sim.waitLog(/bulk sink on (\d+)/))[1]);
       const out = await python(`

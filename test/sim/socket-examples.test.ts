@@ -2,12 +2,13 @@
 // python3 written like the seeds, nc and socat.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { have, needs, startSim, type SimProcess } from "../helpers/sim.ts";
+import { startSim, type SimBoard, type StartOptions } from "xsock/sim";
+import { have, needs } from "../helpers/sim.ts";
 import { python } from "../helpers/python.ts";
 import { UartClient } from "../helpers/uart.ts";
 
-async function withSim(args: string[], run: (sim: SimProcess) => Promise<void>, uart = "tcp:0"): Promise<void> {
-  const sim = await startSim(args, uart);
+async function withSim(app: string, config: Record<string, unknown>, run: (sim: SimBoard) => Promise<void>, options: StartOptions = {}): Promise<void> {
+  const sim = await startSim({ app, config, ...options });
   try {
     await run(sim);
   } catch (e) {
@@ -33,7 +34,7 @@ describe("socket examples", function () {
   this.timeout(30000);
 
   it("tcp-echo-server answers the seed's client over IPv6 and IPv4, several at once", () =>
-    withSim(["examples/tcp-echo-server"], async (sim) => {
+    withSim("examples/tcp-echo-server", {}, async (sim) => {
       await sim.waitLog(/listening on \[0\.0\.0\.0\]:50007/);
       const client = `
 import socket, sys, time
@@ -54,7 +55,7 @@ s.close()
 
   it("tcp-echo-server echoes to nc", async function () {
     needs(this, "nc (netcat-openbsd)", have("nc"));
-    await withSim(["examples/tcp-echo-server"], async (sim) => {
+    await withSim("examples/tcp-echo-server", {}, async (sim) => {
       await sim.waitLog(/listening on \[0\.0\.0\.0\]:50007/);
       assert.equal(await run("nc", ["-N", "127.0.0.1", "50007"], "one line\n"), "one line\n");
     });
@@ -65,7 +66,7 @@ s.close()
     const server = spawn("socat", ["TCP6-LISTEN:50017,reuseaddr,fork", "EXEC:cat"]);
     try {
       await new Promise((r) => setTimeout(r, 300));
-      await withSim(["examples/tcp-echo-client", "host=localhost", "port=50017"], async (sim) => {
+      await withSim("examples/tcp-echo-client", { host: "localhost", port: 50017 }, async (sim) => {
         await sim.waitLog(/echo client: done/);
         assert.match(sim.log, /Received Hello, world\nReceived 汉语\/漢語 Hànyǔ\necho client: done/);
       });
@@ -75,7 +76,7 @@ s.close()
   });
 
   it("udp-echo-server replies OK... to nc -u and to the seed's client", async function () {
-    await withSim(["examples/udp-echo-server"], async (sim) => {
+    await withSim("examples/udp-echo-server", {}, async (sim) => {
       await sim.waitLog(/waiting on port 8888/);
       const out = await python(`
 import socket
@@ -104,8 +105,8 @@ while True:
 `);
     try {
       const port = (await server.line(/port (\d+)/))[1];
-      await withSim(["examples/udp-client", "host=127.0.0.1", `port=${port}`], async (sim) => {
-        const uart = await UartClient.open(sim.uart);
+      await withSim("examples/udp-client", { host: "127.0.0.1", port: Number(port) }, async (sim) => {
+        const uart = await UartClient.open(sim.uart.path);
         try {
           await uart.expect("Enter message to send : ");
           await uart.write("Hello\r\n");
@@ -115,7 +116,7 @@ while True:
         } finally {
           await uart.close();
         }
-      }, "pty");
+      }, { uart: "pty" });
     } finally {
       server.kill();
     }
@@ -138,8 +139,8 @@ conn.sendall(data.upper())
 conn.close()
 `);
     const port = (await server.line(/port (\d+)/))[1];
-    await withSim(["examples/telnet-client", "host=127.0.0.1", `port=${port}`], async (sim) => {
-      const uart = await UartClient.open(sim.uart);
+    await withSim("examples/telnet-client", { host: "127.0.0.1", port: Number(port) }, async (sim) => {
+      const uart = await UartClient.open(sim.uart.path);
       try {
         await uart.expect("Connected to remote host\r\nwelcome\r\n");
         await uart.write("get /index\r\n");
@@ -149,11 +150,11 @@ conn.close()
       } finally {
         await uart.close();
       }
-    }, "pty");
+    }, { uart: "pty" });
   });
 
   it("chat-server announces, relays, and drops a broken client without disturbing the rest", () =>
-    withSim(["examples/chat-server"], async (sim) => {
+    withSim("examples/chat-server", {}, async (sim) => {
       await sim.waitLog(/Chat server started on port 5000/);
       const chat = python(`
 import json, socket, struct, time
@@ -194,7 +195,7 @@ print('ports', pb, pc)
 
   it("ping gets echo replies over a raw ICMP socket", async function () {
     needs(this, "root, for raw sockets", process.getuid?.() === 0);
-    await withSim(["examples/ping", "host=127.0.0.1", "count=3"], async (sim) => {
+    await withSim("examples/ping", { host: "127.0.0.1", count: 3 }, async (sim) => {
       await sim.waitLog(/3 packets transmitted, (\d+) received/);
       assert.match(sim.log, /3 packets transmitted, 3 received/);
       for (const seq of [1, 2, 3]) assert.match(sim.log, new RegExp(`64 bytes from 127\\.0\\.0\\.1: icmp_seq=${seq} ttl=64 time=\\d+ ms`));
@@ -202,7 +203,7 @@ print('ports', pb, pc)
   });
 
   it("framed-server answers each framed message, and refuses a bad header", () =>
-    withSim(["examples/framed-server"], async (sim) => {
+    withSim("examples/framed-server", {}, async (sim) => {
       await sim.waitLog(/listening on 8000/);
       const out = await python(`
 import socket

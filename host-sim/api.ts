@@ -1,0 +1,168 @@
+// The simulator as a library for test suites: `import { startSim } from "xsock/sim"`.
+import { parseAccessPoint, type AccessPoint } from "./devices/wifi.ts";
+import { Simulator, type HeapFigures } from "./simulator.ts";
+import { TextWaiters } from "./text-waiters.ts";
+
+export type { HeapFigures } from "./simulator.ts";
+
+export interface StartOptions {
+  /** A folder with a manifest.json; the ESP-AT modem by default. */
+  app?: string;
+  /** A board id (Moddable target name) or a path to a board.json. */
+  board?: string;
+  /** Access points, as `SSID[:PASSWORD]` or whole; one open AP named xsock-sim by default. */
+  aps?: (string | AccessPoint)[];
+  /** Paces the UART at this line rate, 8N1; unpaced by default. */
+  baud?: number;
+  /** The board's address; 127.0.0.1 by default. */
+  ip?: string;
+  /** Overrides of the manifest's config, as `mcconfig key=value` gives them. */
+  config?: Record<string, unknown>;
+  /** "pty" puts the UART on a pseudo-terminal too, at `uart.path`; "memory" (default) keeps it in this process. */
+  uart?: "memory" | "pty";
+  /** Also hands each line of the simulator's log (trace output among it) here. */
+  log?: (line: string) => void;
+  /** Logs every XS delivery with its computrons and heap. */
+  verbose?: boolean;
+}
+
+export interface ExpectOptions {
+  /** Milliseconds; 5000 by default. */
+  timeout?: number;
+}
+
+export interface BoardUart {
+  /** The pty's path with `uart: "pty"`, else "memory". */
+  readonly path: string;
+  /** Sends bytes to the board, as a client on its UART would. */
+  write(data: string | Uint8Array): void;
+  /**
+   * Waits for text (or a match) in what the board has sent, and returns everything up to its
+   * end. What it returns is consumed: the next expect looks after it.
+   */
+  expect(what: string | RegExp, options?: ExpectOptions): Promise<string>;
+  /** Every line the board sends from now on, without its line end. */
+  lines(): AsyncIterableIterator<string>;
+  /** What the board has sent that no expect has consumed yet. */
+  readonly pending: string;
+}
+
+export interface SimBoard {
+  readonly uart: BoardUart;
+  /** The board's IP address. */
+  readonly ip: string;
+  /** The board id. */
+  readonly board: string;
+  /** The simulator's log so far: trace output and the simulator's own lines. */
+  readonly log: string;
+  /** Waits for a match in the log. */
+  waitLog(pattern: RegExp, options?: ExpectOptions): Promise<RegExpMatchArray>;
+  /** XS's figures after its last delivery: slots, total slots, bytes, computrons. */
+  heap(): HeapFigures;
+  /** Has XS collect its garbage first: the heap the firmware holds live. */
+  collect(): Promise<HeapFigures>;
+  /** Sockets the firmware has open now. */
+  readonly openSockets: number;
+  /** Restarts the board, as esp_restart() does; flash is kept. */
+  restart(): Promise<void>;
+  /** Stops the board; resolves with its exit code (0, or 1 when the firmware died). */
+  stop(): Promise<number>;
+  /** Resolves with the exit code once the board has stopped, by stop() or by a firmware fault. */
+  readonly stopped: Promise<number>;
+}
+
+const latin1 = (bytes: Uint8Array) => Buffer.from(bytes).toString("latin1");
+
+/** Boots a simulated board. Several can run at once. */
+export async function startSim(options: StartOptions = {}): Promise<SimBoard> {
+  const output = new TextWaiters("the UART");
+  const log = new TextWaiters("the log");
+  const listeners = new Set<(text: string) => void>();
+  const sim = await Simulator.start({
+    app: options.app,
+    board: options.board,
+    config: options.config,
+    baud: options.baud,
+    ip: options.ip,
+    aps: options.aps?.map((ap, i) => (typeof ap === "string" ? parseAccessPoint(ap, i) : ap)),
+    uart: options.uart ?? "memory",
+    verbose: options.verbose,
+    log: (line) => {
+      log.add(`${line}\n`);
+      options.log?.(line);
+    },
+    onOutput: (bytes) => {
+      const text = latin1(bytes);
+      output.add(text);
+      for (const listener of listeners) listener(text);
+    },
+  });
+  void sim.stopped.then((code) => {
+    const why = `the board stopped (exit code ${code})`;
+    output.end(why);
+    log.end(why);
+    for (const listener of listeners) listener("");
+  });
+
+  const uart: BoardUart = {
+    path: sim.uart.path,
+    write: (data) => sim.uart.receive(typeof data === "string" ? Buffer.from(data, "latin1") : data),
+    expect: (what, o) => output.expect(what, o?.timeout ?? 5000),
+    lines: () => lineIterator(listeners, sim.stopped),
+    get pending() {
+      return output.pending;
+    },
+  };
+  return {
+    uart,
+    ip: sim.ip,
+    board: sim.board.id,
+    get log() {
+      return log.all;
+    },
+    waitLog: async (pattern, o) => (await log.match(pattern, o?.timeout ?? 5000)) as RegExpMatchArray,
+    heap: () => sim.heap(),
+    collect: () => sim.collect(),
+    get openSockets() {
+      return sim.openSockets;
+    },
+    restart: () => sim.restart(),
+    stop: () => sim.stop(),
+    stopped: sim.stopped,
+  };
+}
+
+/** Lines of UART output from now on; it ends when the board stops. */
+function lineIterator(listeners: Set<(text: string) => void>, stopped: Promise<number>): AsyncIterableIterator<string> {
+  const ready: string[] = [];
+  let partial = "";
+  let done = false;
+  let wake: (() => void) | undefined;
+  const listener = (text: string) => {
+    const lines = (partial + text).split("\n");
+    partial = lines.pop()!;
+    ready.push(...lines.map((l) => l.replace(/\r$/, "")));
+    wake?.();
+  };
+  listeners.add(listener);
+  void stopped.then(() => {
+    done = true;
+    wake?.();
+  });
+  const finish = () => {
+    listeners.delete(listener);
+    done = true;
+    return Promise.resolve({ done: true as const, value: undefined });
+  };
+  return {
+    async next() {
+      while (!ready.length && !done) await new Promise<void>((r) => (wake = r));
+      if (ready.length) return { done: false, value: ready.shift()! };
+      return finish();
+    },
+    return: finish,
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
