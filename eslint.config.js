@@ -8,12 +8,13 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ["host-sim/*.ts", "host-sim/devices/**/*.ts", "test/*/*.ts", "bench/*.ts", "bin/**/*.js", "eslint.config.js"],
+    files: ["host-sim/*.ts", "host-sim/*.js", "host-sim/devices/**/*.ts", "test/*/*.ts", "examples/ci/test/*.ts", "bench/*.ts", "bin/**/*.js", "eslint.config.js"],
     languageOptions: { globals: { ...globals.node, ...globals.mocha } },
   },
   {
     // Firmware runs on XS: no Node modules, no Node globals.
     files: ["src/**/*.ts", "drivers/**/*.ts", "examples/**/*.ts", "host-sim/xs/**/*.ts", "test/fixtures/**/*.ts", "bench/apps/**/*.ts"],
+    ignores: ["examples/ci/test/**"],
     languageOptions: { globals: { trace: "readonly" } },
     rules: {
       "no-restricted-imports": ["error", { patterns: [{ group: ["node:*", "fs", "dgram", "child_process", "os", "path"], message: "firmware runs on XS: use Moddable modules" }] }],

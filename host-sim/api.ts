@@ -1,9 +1,11 @@
 // The simulator as a library for test suites: `import { startSim } from "xsock/sim"`.
 import { parseAccessPoint, type AccessPoint } from "./devices/wifi.ts";
+import { parseFault, type FaultKind, type FaultSpec } from "./faults.ts";
 import { Simulator, type HeapFigures } from "./simulator.ts";
 import { TextWaiters } from "./text-waiters.ts";
 
 export type { HeapFigures } from "./simulator.ts";
+export type { FaultKind } from "./faults.ts";
 
 export interface StartOptions {
   /** A folder with a manifest.json; the ESP-AT modem by default. */
@@ -18,8 +20,12 @@ export interface StartOptions {
   ip?: string;
   /** Overrides of the manifest's config, as `mcconfig key=value` gives them. */
   config?: Record<string, unknown>;
+  /** Faults to inject, as --fault takes them: `link-drop@5s+2s`, `dhcp-fail`. */
+  faults?: (string | FaultSpec)[];
   /** "pty" puts the UART on a pseudo-terminal too, at `uart.path`; "memory" (default) keeps it in this process. */
   uart?: "memory" | "pty";
+  /** Sees every byte the board sends out of its UART, from boot on. */
+  onOutput?: (bytes: Uint8Array) => void;
   /** Also hands each line of the simulator's log (trace output among it) here. */
   log?: (line: string) => void;
   /** Logs every XS delivery with its computrons and heap. */
@@ -45,6 +51,8 @@ export interface BoardUart {
   lines(): AsyncIterableIterator<string>;
   /** What the board has sent that no expect has consumed yet. */
   readonly pending: string;
+  /** Everything the board has sent (its last 4 MiB at least), one character per byte. */
+  readonly text: string;
 }
 
 export interface SimBoard {
@@ -63,6 +71,11 @@ export interface SimBoard {
   collect(): Promise<HeapFigures>;
   /** Sockets the firmware has open now. */
   readonly openSockets: number;
+  /**
+   * Injects a network fault now: `link-drop` takes the link down (for `forMs`, else for a
+   * moment) and aborts every TCP connection; `dhcp-fail` leaves joins without an address.
+   */
+  fault(kind: FaultKind, forMs?: number): void;
   /** Restarts the board, as esp_restart() does; flash is kept. */
   restart(): Promise<void>;
   /** Stops the board; resolves with its exit code (0, or 1 when the firmware died). */
@@ -84,6 +97,7 @@ export async function startSim(options: StartOptions = {}): Promise<SimBoard> {
     config: options.config,
     baud: options.baud,
     ip: options.ip,
+    faults: options.faults?.map((f) => (typeof f === "string" ? parseFault(f) : f)),
     aps: options.aps?.map((ap, i) => (typeof ap === "string" ? parseAccessPoint(ap, i) : ap)),
     uart: options.uart ?? "memory",
     verbose: options.verbose,
@@ -95,6 +109,7 @@ export async function startSim(options: StartOptions = {}): Promise<SimBoard> {
       const text = latin1(bytes);
       output.add(text);
       for (const listener of listeners) listener(text);
+      options.onOutput?.(bytes);
     },
   });
   void sim.stopped.then((code) => {
@@ -112,6 +127,9 @@ export async function startSim(options: StartOptions = {}): Promise<SimBoard> {
     get pending() {
       return output.pending;
     },
+    get text() {
+      return output.all;
+    },
   };
   return {
     uart,
@@ -126,6 +144,7 @@ export async function startSim(options: StartOptions = {}): Promise<SimBoard> {
     get openSockets() {
       return sim.openSockets;
     },
+    fault: (kind, forMs) => sim.fault(kind, forMs),
     restart: () => sim.restart(),
     stop: () => sim.stop(),
     stopped: sim.stopped,

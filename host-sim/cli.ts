@@ -1,6 +1,12 @@
 // The `xsock` command.
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { writeFileSync } from "node:fs";
+import { startSim } from "./api.ts";
 import { DEFAULT_BOARD } from "./board.ts";
+import { parseFault, type FaultSpec } from "./faults.ts";
+import { junitReport } from "./junit.ts";
+import { loadScenario, type Scenario } from "./scenario.ts";
+import { runScenario, type StepResult } from "./scenario-run.ts";
 import { parseAccessPoint, type AccessPoint } from "./devices/wifi.ts";
 import { Simulator } from "./simulator.ts";
 import { parseUartSpec, type UartSpec } from "./uart-line.ts";
@@ -31,6 +37,17 @@ function milliseconds(value: string): number {
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function fault(value: string, previous: FaultSpec[] = []): FaultSpec[] {
+  try {
+    return [...previous, parseFault(value)];
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+const stepLine = (r: StepResult) =>
+  `xsock sim: ${r.status === "passed" ? "ok" : r.status === "failed" ? "FAILED" : "skipped"} ${r.index}. ${r.title}${r.status === "skipped" ? "" : ` (${r.ms} ms)`}${r.error ? `\n  ${r.error.replaceAll("\n", "\n  ")}` : ""}\n`;
 
 function accessPoint(value: string, previous: AccessPoint[] = []): AccessPoint[] {
   try {
@@ -67,10 +84,14 @@ program
   .option("--ap <ssid[:password]>", "a simulated access point; repeatable (default: one open AP named xsock-sim)", accessPoint)
   .option("--expect-text <text>", "exit 0 once this text appears on the UART; repeatable", collect)
   .option("--fail-text <text>", "exit 1 if this text appears on the UART; repeatable", collect)
-  .option("--timeout <ms>", `exit ${TIMEOUT_EXIT} if no expected text has appeared by then`, milliseconds)
+  .option("--timeout <ms>", `exit ${TIMEOUT_EXIT} if no expected text has appeared (or the scenario has not ended) by then`, milliseconds)
+  .option("--scenario <file.yaml>", "run a scenario's steps against the board (the UART is the scenario's), then exit 0 or 1")
+  .option("--junit <file.xml>", "with --scenario, write a JUnit XML report of its steps")
+  .option("--fault <kind[@when][+for]>", "inject a network fault: link-drop, dhcp-fail (link-drop@5s+2s); repeatable", fault)
   .option("-v, --verbose", "log every XS delivery with its computrons and heap")
+  .addHelpText("after", "\nExamples:\n  xsock sim --uart pty\n  xsock sim examples/ci --scenario examples/ci/scenario.yaml --junit results.xml --timeout 30000\n")
   .action(async (appArg: string | undefined, pairs: string[], opts: SimCliOptions) => {
-    let sim: Simulator | undefined;
+    let sim: { stop(code?: number): Promise<number>; readonly stopped: Promise<number> } | undefined;
     let interrupted = false;
     /** The run's end, decided by --expect-text, --fail-text or --timeout: the code once the simulator has stopped. */
     let verdict: number | undefined;
@@ -78,20 +99,57 @@ program
       interrupted = true;
       void sim?.stop(0);
     };
-    const watch = opts.expectText || opts.failText || opts.timeout ? new UartWatch(opts.expectText ?? [], opts.failText ?? []) : undefined;
+    const watch = opts.expectText || opts.failText || opts.timeout || opts.scenario ? new UartWatch(opts.expectText ?? [], opts.failText ?? []) : undefined;
+    /** Why the run was ended early (a timeout, a fail text), for the scenario's report. */
+    let ended = "";
     const end = (code: number, why: string) => {
       if (verdict !== undefined) return;
       verdict = code;
+      ended = why;
       if (code) process.stderr.write(`xsock sim: ${why}; the UART's last lines:\n${watch!.lastLines().map((l) => `  ${l}\n`).join("")}`);
       else process.stderr.write(`xsock sim: ${why}\n`);
       void sim?.stop(code);
     };
-    const timer = opts.timeout ? setTimeout(() => end(TIMEOUT_EXIT, `timeout: no expected text within ${opts.timeout} ms`), opts.timeout) : undefined;
+    const timer = opts.timeout ? setTimeout(() => end(TIMEOUT_EXIT, `timeout: ${opts.scenario ? "the scenario has not ended" : "no expected text"} within ${opts.timeout} ms`), opts.timeout) : undefined;
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
+    const onOutput =
+      watch &&
+      ((bytes: Uint8Array) => {
+        const seen = watch.feed(bytes);
+        if (seen) end(seen.pass ? 0 : 1, `${seen.pass ? "expected" : "fail"} text seen: ${JSON.stringify(seen.text)}`);
+      });
+    let scenario: Scenario | undefined;
     try {
+      if (opts.junit && !opts.scenario) throw new Error("--junit reports a --scenario run: give one");
+      if (opts.scenario) scenario = loadScenario(opts.scenario);
       const app = appArg?.includes("=") ? undefined : appArg;
       const config = parseConfigPairs(app === appArg ? pairs : [appArg!, ...pairs]);
+      if (scenario) {
+        // The scenario has the UART: its output goes to stdout, for the CI log.
+        const board = await startSim({
+          app,
+          config,
+          board: opts.board,
+          baud: opts.baud,
+          aps: opts.ap,
+          faults: opts.fault,
+          verbose: opts.verbose,
+          log: (line) => process.stderr.write(`${line}\n`),
+          onOutput: (bytes) => {
+            process.stdout.write(bytes);
+            onOutput!(bytes);
+          },
+        });
+        sim = board;
+        const timestamp = new Date();
+        const result = await runScenario(scenario, board, (r) => process.stderr.write(stepLine(r)));
+        const failed = result.steps.find((s) => s.status === "failed");
+        if (failed && ended) failed.error = `${ended}; ${failed.error}`;
+        if (opts.junit) writeFileSync(opts.junit, junitReport(result, { timestamp, output: board.uart.text, log: board.log }));
+        end(result.passed ? 0 : 1, `scenario ${JSON.stringify(result.name)} ${result.passed ? "passed" : "failed"}: ${result.steps.filter((s) => s.status === "passed").length} of ${result.steps.length} steps passed`);
+        process.exit(await board.stopped.then(() => verdict!));
+      }
       sim = await Simulator.start({
         app,
         config,
@@ -99,11 +157,9 @@ program
         uart: opts.uart,
         baud: opts.baud,
         aps: opts.ap,
+        faults: opts.fault,
         verbose: opts.verbose,
-        onOutput: watch && ((bytes) => {
-          const seen = watch.feed(bytes);
-          if (seen) end(seen.pass ? 0 : 1, `${seen.pass ? "expected" : "fail"} text seen: ${JSON.stringify(seen.text)}`);
-        }),
+        onOutput,
         onUart: (path) => {
           if (opts.uart === "pty") process.stdout.write(`uart connected to pseudotty: ${path}\n`);
           else if (opts.uart !== "stdio") process.stdout.write(`uart listening on ${path}\n`);
@@ -130,6 +186,9 @@ interface SimCliOptions {
   expectText?: string[];
   failText?: string[];
   timeout?: number;
+  scenario?: string;
+  junit?: string;
+  fault?: FaultSpec[];
 }
 
 try {

@@ -10,6 +10,7 @@ import { serial, type SerialDevice } from "./devices/serial.ts";
 import { system, type Flash } from "./devices/system.ts";
 import { timers } from "./devices/timers.ts";
 import { DEFAULT_APS, wifi, type AccessPoint, type WifiDevice } from "./devices/wifi.ts";
+import { NetworkFaults, type FaultKind, type FaultSpec } from "./faults.ts";
 import { buildFirmware, type Firmware } from "./firmware.ts";
 import { PlatformError, type Host, type OpHandler } from "./host.ts";
 import { openUartLine, type UartLine, type UartSpec } from "./uart-line.ts";
@@ -30,6 +31,8 @@ export interface SimOptions {
   aps?: AccessPoint[];
   /** The board's address; 127.0.0.1 by default. */
   ip?: string;
+  /** Faults to inject, each at its time after the first boot. */
+  faults?: FaultSpec[];
   verbose?: boolean;
   /** Where the simulator's log goes; stderr by default. */
   log?: (line: string) => void;
@@ -64,6 +67,9 @@ export class Simulator {
   private traceLine = "";
   private closers: { close(): void }[] = [];
   private net!: NetworkDevice;
+  private wifiDevice!: WifiDevice;
+  private readonly networkFaults = new NetworkFaults();
+  private faultTimers: NodeJS.Timeout[] = [];
   private uartDevice!: SerialDevice;
   private stopping = false;
   /** A restart is under way: the old XS machine's end is expected. */
@@ -98,8 +104,24 @@ export class Simulator {
     }
     const sim = (started.sim = new Simulator(board, uart, options));
     options.onUart?.(uart.path);
+    for (const f of options.faults ?? []) if (!f.at) sim.fault(f.kind, f.for);
     await sim.boot(firmware);
+    sim.faultTimers = (options.faults ?? []).filter((f) => f.at).map((f) => setTimeout(() => sim.fault(f.kind, f.for), f.at));
     return sim;
+  }
+
+  /**
+   * Injects a network fault now. `link-drop` takes the link down (for `forMs`, else for a
+   * moment): the station loses its AP and address, and every TCP connection is aborted.
+   * `dhcp-fail` leaves joins without an address (for `forMs`, else for good).
+   */
+  fault(kind: FaultKind, forMs?: number): void {
+    this.log(`sim: fault ${kind}${forMs === undefined ? "" : ` for ${forMs} ms`}`);
+    this.networkFaults.apply(kind, forMs);
+    if (kind === "link-drop" && this.wifiDevice) {
+      this.wifiDevice.drop();
+      this.net.linkDown();
+    }
   }
 
   get ip(): string {
@@ -147,6 +169,7 @@ export class Simulator {
   async stop(code = 0): Promise<number> {
     if (!this.stopping) {
       this.stopping = true;
+      for (const t of this.faultTimers) clearTimeout(t);
       for (const c of this.closers) c.close();
       this.uart.close();
       this.worker?.close();
@@ -171,7 +194,7 @@ export class Simulator {
     };
     this.ops.set("trace", (text: string) => this.trace(text));
     this.ops.set("fatal", (kind: string, message: string, stack: string) => this.fatal(kind, message, stack));
-    const wifiDevice: WifiDevice = wifi(host, this.options.aps ?? DEFAULT_APS, this.ip);
+    const wifiDevice = (this.wifiDevice = wifi(host, this.options.aps ?? DEFAULT_APS, this.ip, this.networkFaults));
     this.net = network(host, () => wifiDevice.ip);
     this.uartDevice = serial(host, this.uart, this.options.baud);
     const board = system(host, this.flash, {

@@ -71,6 +71,8 @@ interface Packet {
 export interface NetworkDevice {
   /** Sockets open now, of every kind. */
   readonly open: number;
+  /** The link is gone: every TCP connection is aborted, as lwIP aborts the PCBs on an address it lost. */
+  linkDown(): void;
   close(): void;
 }
 
@@ -338,6 +340,16 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
   return {
     get open() {
       return count();
+    },
+    linkDown() {
+      for (const conn of conns.values()) {
+        finish(conn, "ECONNABORTED");
+        conn.socket.resetAndDestroy();
+      }
+      for (const listener of listeners.values()) {
+        for (const conn of listener.pending) conn.socket.resetAndDestroy();
+        listener.pending.length = 0;
+      }
     },
     close() {
       for (const conn of conns.values()) conn.socket.destroy();

@@ -1,5 +1,6 @@
 // Wi-Fi station on simulated access points (--ap SSID[:PASSWORD]), and the interface facts
 // that Moddable's `net` module reports.
+import type { NetworkFaults } from "../faults.ts";
 import type { Host } from "../host.ts";
 import { PlatformError } from "../host.ts";
 
@@ -34,10 +35,12 @@ const JOIN_MS = 30;
 export interface WifiDevice {
   /** The station's IP address while it has one. */
   readonly ip: string | undefined;
+  /** The link goes down, as when the AP vanishes: the station loses its address and its AP. */
+  drop(): void;
   close(): void;
 }
 
-export function wifi(host: Host, aps: AccessPoint[], boardIp: string): WifiDevice {
+export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: NetworkFaults): WifiDevice {
   const monitors = new Set<number>();
   let mode = 1;
   let joined: AccessPoint | undefined;
@@ -71,7 +74,7 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string): WifiDevic
     if (!(mode & 1)) throw new PlatformError("Wi-Fi is not in station mode");
     leave();
     pending = setTimeout(() => {
-      const ap = aps.find((a) => a.ssid === target.ssid);
+      const ap = faults.apDown ? undefined : aps.find((a) => a.ssid === target.ssid);
       if (!ap || (ap.password ?? "") !== (target.password ?? "")) {
         host.debug(`wifi: ${ap ? "wrong password for" : "no AP named"} "${target.ssid}"`);
         tell("disconnect");
@@ -79,6 +82,7 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string): WifiDevic
       }
       joined = ap;
       tell("connect");
+      if (faults.dhcpDown) return host.debug("wifi: DHCP gives no address");
       pending = setTimeout(() => {
         hasIp = true;
         tell("gotIP");
@@ -88,7 +92,7 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string): WifiDevic
   host.handle("wifi.disconnect", () => leave());
   host.handle("wifi.scan", (id: number) => {
     setTimeout(() => {
-      for (const ap of aps) {
+      for (const ap of faults.apDown ? [] : aps) {
         const bssid = Uint8Array.from(ap.bssid.split(":").map((h) => Number.parseInt(h, 16)));
         host.post("scan", id, { ssid: ap.ssid, authentication: ap.password ? "wpa2_psk" : "none", rssi: ap.rssi, channel: ap.channel, bssid });
       }
@@ -123,6 +127,7 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string): WifiDevic
     get ip() {
       return wired || hasIp ? boardIp : undefined;
     },
+    drop: leave,
     close() {
       clearTimeout(pending);
       monitors.clear();

@@ -118,8 +118,9 @@ export class Station {
       this.joined = this.hasIp = false;
       if (was) this.announce("WIFI DISCONNECT");
       else if (this.join) this.join.done(this.join.failure);
-      // A drop the host did not ask for: try again, as ESP-AT's reconnect interval says.
-      if (was && this.wanted && !this.join && this.reconnectInterval) {
+      // A drop the host did not ask for, or a retry that failed: try again after ESP-AT's
+      // reconnect interval, for as long as the host wants the AP.
+      if (this.wanted && !this.join && this.reconnectInterval && !this.reconnect) {
         this.reconnect = Timer.set(() => {
           this.reconnect = undefined;
           if (this.wanted && !this.joined) WiFi.connect({ ssid: this.ssid, password: this.password });
