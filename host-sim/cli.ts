@@ -100,12 +100,12 @@ program
       void sim?.stop(0);
     };
     const watch = opts.expectText || opts.failText || opts.timeout || opts.scenario ? new UartWatch(opts.expectText ?? [], opts.failText ?? []) : undefined;
-    /** Why the run was ended early (a timeout, a fail text), for the scenario's report. */
-    let ended = "";
+    /** Ends a scenario run early, with why (a timeout, a fail text). */
+    const abort = new AbortController();
     const end = (code: number, why: string) => {
       if (verdict !== undefined) return;
       verdict = code;
-      ended = why;
+      abort.abort(new Error(why));
       if (code) process.stderr.write(`xsock sim: ${why}; the UART's last lines:\n${watch!.lastLines().map((l) => `  ${l}\n`).join("")}`);
       else process.stderr.write(`xsock sim: ${why}\n`);
       void sim?.stop(code);
@@ -143,9 +143,7 @@ program
         });
         sim = board;
         const timestamp = new Date();
-        const result = await runScenario(scenario, board, (r) => process.stderr.write(stepLine(r)));
-        const failed = result.steps.find((s) => s.status === "failed");
-        if (failed && ended) failed.error = `${ended}; ${failed.error}`;
+        const result = await runScenario(scenario, board, { onStep: (r) => process.stderr.write(stepLine(r)), signal: abort.signal });
         if (opts.junit) writeFileSync(opts.junit, junitReport(result, { timestamp, output: board.uart.text, log: board.log }));
         end(result.passed ? 0 : 1, `scenario ${JSON.stringify(result.name)} ${result.passed ? "passed" : "failed"}: ${result.steps.filter((s) => s.status === "passed").length} of ${result.steps.length} steps passed`);
         process.exit(await board.stopped.then(() => verdict!));

@@ -65,7 +65,8 @@ function argument(value: unknown): string {
     const v = value as Record<string, unknown>;
     return argument(v.text ?? v.data ?? v.kind ?? v.port ?? v.on);
   }
-  const text = typeof value === "string" ? `"${value}"` : JSON.stringify(value);
+  // eslint-disable-next-line no-control-regex
+  const text = typeof value === "string" ? `"${value.replace(/[\x00-\x1f]/g, (c) => JSON.stringify(c).slice(1, -1))}"` : JSON.stringify(value);
   return ` ${text.length > 60 ? `${text.slice(0, 57)}...` : text}`;
 }
 
@@ -167,6 +168,7 @@ async function runStep(step: Step, board: SimBoard, peers: Peers): Promise<void>
       const name = typeof value === "string" ? value : (value?.on ?? "tcp");
       const { socket } = peers.connection(name);
       peers.tcp.delete(name);
+      if (socket.destroyed) return;
       await new Promise<void>((resolve) => {
         socket.once("close", () => resolve());
         socket.end();
@@ -195,8 +197,15 @@ async function runStep(step: Step, board: SimBoard, peers: Peers): Promise<void>
   }
 }
 
+export interface RunOptions {
+  /** Hears of each step as it ends, and of each skipped step. */
+  onStep?: (result: StepResult) => void;
+  /** Ends the run early: the step under way fails with the signal's reason. */
+  signal?: AbortSignal;
+}
+
 /** Runs the steps in order; the first that fails ends the run, and the rest are skipped. */
-export async function runScenario(scenario: Scenario, board: SimBoard, onStep?: (result: StepResult) => void): Promise<ScenarioResult> {
+export async function runScenario(scenario: Scenario, board: SimBoard, { onStep, signal }: RunOptions = {}): Promise<ScenarioResult> {
   const peers = new Peers();
   const results: StepResult[] = [];
   const start = Date.now();
@@ -210,7 +219,9 @@ export async function runScenario(scenario: Scenario, board: SimBoard, onStep?: 
     const why = board.log.split("\n").filter((l) => l.startsWith("firmware:") || l.startsWith("  at ")).join("\n");
     throw new Error(`the board stopped (exit code ${code})${why ? `:\n${why}` : ""}`);
   });
+  const aborted = new Promise<never>((_, reject) => signal?.addEventListener("abort", () => reject(signal.reason as Error)));
   stopped.catch(() => {});
+  aborted.catch(() => {});
   try {
     for (const [i, step] of scenario.steps.entries()) {
       const result: StepResult = { index: i + 1, title: stepTitle(step), action: actionOf(step), status: "skipped", ms: 0 };
@@ -218,7 +229,8 @@ export async function runScenario(scenario: Scenario, board: SimBoard, onStep?: 
       if (!failed) {
         const t0 = Date.now();
         try {
-          await Promise.race([runStep(step, board, peers), stopped]);
+          if (signal?.aborted) throw signal.reason as Error;
+          await Promise.race([runStep(step, board, peers), aborted, stopped]);
           result.status = "passed";
         } catch (e) {
           result.status = "failed";

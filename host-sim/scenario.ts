@@ -4,13 +4,13 @@ import { Ajv, type ErrorObject } from "ajv";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
+import type { FaultKind } from "./faults.ts";
 
 export const SCENARIO_SCHEMA = fileURLToPath(new URL("./scenario.schema.json", import.meta.url));
 
 type Bytes = string | number[];
 type Wait = string | { text: string; timeout?: number | string };
 type Duration = number | string;
-type FaultName = "link-drop" | "dhcp-fail";
 
 /** A step: a name, if any, and exactly one action. */
 export interface Step {
@@ -25,7 +25,7 @@ export interface Step {
   "tcp-close"?: null | string | { on?: string };
   "udp-send"?: { port: number; host?: string; data: Bytes; from?: number };
   "udp-expect"?: string | { text: string; on?: number; timeout?: Duration };
-  fault?: FaultName | { kind: FaultName; for?: Duration };
+  fault?: FaultKind | { kind: FaultKind; for?: Duration };
 }
 
 export type Action = Exclude<keyof Step, "name">;
@@ -77,10 +77,14 @@ export function checkScenario(data: unknown, source: string): Scenario {
     steps.forEach((step, i) => {
       if (typeof step !== "object" || step === null) return;
       const found = stepActions().filter((a) => a in step);
-      if (found.length !== 1)
+      const others = Object.keys(step).filter((k) => k !== "name" && !found.includes(k as Action));
+      // A step with an unknown action has been reported already.
+      if (found.length > 1 || (!found.length && !others.length))
         problems.push(`${where(data, `/steps/${i}`)}: a step has exactly one action (${found.length ? found.join(" and ") : "none found"}); the actions are ${stepActions().join(", ")}`);
     });
   }
+  const stepOf = (problem: string) => Number(/^step (\d+)/.exec(problem)?.[1] ?? 0);
+  problems.sort((a, b) => stepOf(a) - stepOf(b));
   if (problems.length) throw new Error(`bad scenario ${source}:\n  ${[...new Set(problems)].join("\n  ")}`);
   return data as Scenario;
 }
@@ -100,6 +104,9 @@ function describeErrors(errors: ErrorObject[], data: unknown): string[] {
   for (const e of errors) byPath.set(e.instancePath, [...(byPath.get(e.instancePath) ?? []), e]);
   const out: string[] = [];
   for (const [path, list] of byPath) {
+    // A field of the object form is wrong: the other forms' type errors would only confuse.
+    const deeper = [...byPath.keys()].some((p) => p.startsWith(`${path}/`));
+    if (deeper && list.every((e) => ["type", "oneOf"].includes(e.keyword))) continue;
     const at = where(data, path);
     const unknown = list.filter((e) => e.keyword === "additionalProperties");
     const missing = list.filter((e) => e.keyword === "required");

@@ -83,7 +83,8 @@ export function endOf(text: string, what: string | RegExp): number {
 /** The pattern without the g and y flags, so exec() always starts at 0. */
 const once = (pattern: RegExp) => new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ""));
 
-/** The end of a long text, JSON-quoted, for an error message. */
+/** What came (the end of a long text, JSON-quoted), for an error message. */
 export function tail(text: string, n = 600): string {
+  if (!text) return "nothing (more)";
   return JSON.stringify(text.length > n ? `…${text.slice(-n)}` : text);
 }
