@@ -59,6 +59,20 @@ describe("xsock sim --scenario", function () {
     assert.match(log, /scenario "modem network" passed: 32 of 32 steps passed/);
   });
 
+  it("injects --fault dhcp-fail: the join times out with +CWJAP:1", async () => {
+    const { code, log } = await runSim(["--scenario", `${SCENARIOS}/join-fails.yaml`, "--fault", "dhcp-fail"]);
+    assert.equal(code, 0, log);
+    assert.match(log, /sim: fault dhcp-fail\n/);
+  });
+
+  it("injects --fault link-drop@600ms+1s: WIFI DISCONNECT on time, then the station joins again", async () => {
+    const { code, log } = await runSim(["--scenario", `${SCENARIOS}/dropped.yaml`, "--fault", "link-drop@600ms+1s"]);
+    assert.equal(code, 0, log);
+    assert.match(log, /sim: fault link-drop for 1000 ms\n/);
+    const [, ms] = /ok 7\. wait-serial "WIFI CONNECTED\\r\\nWIFI GOT IP\\r\\n" \((\d+) ms\)/.exec(log) ?? [];
+    assert.ok(Number(ms) >= 900, `the AP came back after ${ms} ms: it was out of reach for 1 s`);
+  });
+
   it("fails on text that never comes: exit 1, the step, what it wanted and what came, the rest skipped", async () => {
     const junit = join(dir, "results.xml");
     const { code, log } = await runSim(["--scenario", `${SCENARIOS}/wrong-text.yaml`, "--junit", junit]);
