@@ -13,6 +13,7 @@ const text = (bytes: Uint8Array) => String.fromArrayBuffer(bytes.slice().buffer)
 
 function drop(sock: Socket): void {
   sock.close();
+  names.delete(sock);
   connections.splice(connections.indexOf(sock), 1);
 }
 

@@ -242,7 +242,8 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
         return;
       }
       pending.push(track(socket, true));
-      host.post("listener", id, pending.length);
+      // The count is taken at delivery: by then the firmware may have accepted some already.
+      host.post("listener", id, () => pending.length);
     });
     listeners.set(id, { server, pending });
     const address = server.address();

@@ -187,7 +187,10 @@ export class Socket {
       while (this.#readable > 0) {
         const incoming = this.#listener!.read();
         this.#readable--;
-        if (!incoming) break;
+        if (!incoming) {
+          this.#readable = 0; // the count was more than the platform had: wait for its next
+          break;
+        }
         let conn: Socket;
         try {
           conn = new Socket(this.family, C.SOCK_STREAM, 0, incoming);
