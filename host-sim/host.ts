@@ -16,7 +16,17 @@ export interface Host {
   log(line: string): void;
   /** A line for the log with -v only. */
   debug(line: string): void;
+  /** Tells scripts that watch the board (`xsock sim --json`) what changed. */
+  event(event: SimEvent): void;
 }
+
+/** What `xsock sim --json` reports, besides the UART's path and the exit. */
+export type SimEvent =
+  | { event: "boot"; boot: number }
+  | { event: "wifi"; state: "connected"; ssid: string }
+  | { event: "wifi"; state: "got ip"; ip: string }
+  | { event: "wifi"; state: "disconnected" }
+  | { event: "wifi"; state: "join failed"; ssid: string; reason: "no such AP" | "wrong password" };
 
 /** An error the firmware's platform call throws, with a Linux errno where one applies. */
 export class PlatformError extends Error {

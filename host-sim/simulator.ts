@@ -12,7 +12,7 @@ import { timers } from "./devices/timers.ts";
 import { DEFAULT_APS, wifi, type AccessPoint, type WifiDevice } from "./devices/wifi.ts";
 import { NetworkFaults, type FaultKind, type FaultSpec } from "./faults.ts";
 import { buildFirmware, type Firmware } from "./firmware.ts";
-import { PlatformError, type Host, type OpHandler } from "./host.ts";
+import { PlatformError, type Host, type OpHandler, type SimEvent } from "./host.ts";
 import { openUartLine, type UartLine, type UartSpec } from "./uart-line.ts";
 import { XsnapWorker, type Meter } from "./xsnap.ts";
 
@@ -40,6 +40,8 @@ export interface SimOptions {
   onUart?: (path: string) => void;
   /** Sees every byte the firmware sends out of its UART, from boot on. */
   onOutput?: (bytes: Uint8Array) => void;
+  /** Sees each boot and each Wi-Fi change. */
+  onEvent?: (event: SimEvent) => void;
 }
 
 /** XS's figures after the last delivery. */
@@ -191,6 +193,7 @@ export class Simulator {
       handle: (op, fn) => void this.ops.set(op, fn),
       log: (line) => this.log(line),
       debug: (line) => this.options.verbose && this.log(line),
+      event: (event) => this.options.onEvent?.(event),
     };
     this.ops.set("trace", (text: string) => this.trace(text));
     this.ops.set("fatal", (kind: string, message: string, stack: string) => this.fatal(kind, message, stack));
@@ -236,6 +239,7 @@ export class Simulator {
       this.account("boot", (await this.worker.deliver(encode([0, "boot", 0]))).meter);
       await this.collect();
       this.boots++;
+      this.options.onEvent?.({ event: "boot", boot: this.boots });
     } catch (e) {
       // A firmware that dies at boot has been reported already; the exit code says so.
       if (!this.stopping) throw e;

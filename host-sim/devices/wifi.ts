@@ -58,6 +58,7 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
     if (hasIp) tell("lostIP");
     hasIp = false;
     tell("disconnect");
+    host.event({ event: "wifi", state: "disconnected" });
   }
 
   host.handle("wifi.monitor", (id: number) => void monitors.add(id));
@@ -78,14 +79,17 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
       if (!ap || (ap.password ?? "") !== (target.password ?? "")) {
         host.debug(`wifi: ${ap ? "wrong password for" : "no AP named"} "${target.ssid}"`);
         tell("disconnect");
+        host.event({ event: "wifi", state: "join failed", ssid: target.ssid, reason: ap ? "wrong password" : "no such AP" });
         return;
       }
       joined = ap;
       tell("connect");
+      host.event({ event: "wifi", state: "connected", ssid: ap.ssid });
       if (faults.dhcpDown) return host.debug("wifi: DHCP gives no address");
       pending = setTimeout(() => {
         hasIp = true;
         tell("gotIP");
+        host.event({ event: "wifi", state: "got ip", ip: boardIp });
       }, JOIN_MS);
     }, JOIN_MS);
   });

@@ -1,0 +1,72 @@
+// What every xsock command shares: -v, --quiet, --no-color and --ci, an example in --help,
+// colour on terminals, and errors that end a run with a message instead of a stack.
+import { InvalidArgumentError, Option, type Command } from "commander";
+
+export interface OutputOptions {
+  verbose?: boolean;
+  quiet?: boolean;
+  /** false with --no-color. */
+  color?: boolean;
+  ci?: boolean;
+}
+
+/** A failure the user can act on: printed as `xsock <command>: <message>`, exit code 1. */
+export class UserError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** True when the environment variable is set to something other than "", "0" or "false". */
+export function envFlag(name: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env[name];
+  return value !== undefined && value !== "" && value !== "0" && value.toLowerCase() !== "false";
+}
+
+/** Adds the options every command has, and its examples under --help. */
+export function conventions(command: Command, examples: string[], verbose = "say more: each step, and what the tools print"): Command {
+  return command
+    .option("-v, --verbose", verbose)
+    .option("-q, --quiet", "print only errors and results")
+    .option("--no-color", "no colour (NO_COLOR does the same)")
+    .addOption(new Option("--ci", "CI mode: no prompts, no progress animation (default when CI is set)").default(envFlag("CI"), "$CI"))
+    .addOption(new Option("--no-ci", "not CI mode, even when CI is set"))
+    .addHelpText("after", `\nExample${examples.length > 1 ? "s" : ""}:\n${examples.map((e) => `  $ ${e}`).join("\n")}\n`);
+}
+
+export type Tone = "ok" | "error" | "event" | "info" | "dim" | "bold";
+
+const SGR: Record<Tone, string> = { ok: "32", error: "31", event: "33", info: "36", dim: "2", bold: "1" };
+
+/** How a command writes to a terminal: colour, animation and prompts only where they belong. */
+export interface Style {
+  color: boolean;
+  /** Progress that redraws itself, and questions: a terminal, not in CI mode. */
+  interactive: boolean;
+  verbose: boolean;
+  quiet: boolean;
+  paint(tone: Tone, text: string): string;
+}
+
+export function outputStyle(opts: OutputOptions, stream: NodeJS.WriteStream = process.stdout): Style {
+  const tty = Boolean(stream.isTTY);
+  // NO_COLOR, when set to anything but "", turns colour off (no-color.org).
+  const color = tty && opts.color !== false && !process.env.NO_COLOR;
+  return {
+    color,
+    interactive: tty && !opts.ci,
+    verbose: Boolean(opts.verbose),
+    quiet: Boolean(opts.quiet) && !opts.verbose,
+    paint: (tone, text) => (color ? `\x1b[${SGR[tone]}m${text}\x1b[0m` : text),
+  };
+}
+
+/** --baud's parser: a line rate from 300 to 5,000,000. */
+export function baudRate(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 300 || n > 5_000_000) throw new InvalidArgumentError("a baud rate from 300 to 5000000");
+  return n;
+}

@@ -1,0 +1,216 @@
+// `xsock sim`: the firmware on XS, its UART on this terminal, a pty or a TCP port.
+import { InvalidArgumentError, Option, type Command } from "commander";
+import { writeFileSync } from "node:fs";
+import { startSim } from "../api.ts";
+import { DEFAULT_BOARD } from "../board.ts";
+import { parseAccessPoint, type AccessPoint } from "../devices/wifi.ts";
+import { parseFault, type FaultSpec } from "../faults.ts";
+import type { SimEvent } from "../host.ts";
+import { junitReport } from "../junit.ts";
+import { loadScenario, type Scenario } from "../scenario.ts";
+import { runScenario, type StepResult } from "../scenario-run.ts";
+import { Simulator } from "../simulator.ts";
+import { linkUart, type UartLink } from "../uart-link.ts";
+import { parseUartSpec, type UartSpec } from "../uart-line.ts";
+import { UartWatch } from "../watch.ts";
+import { baudRate, conventions, UserError, type OutputOptions } from "./common.ts";
+
+/** Exit code for --timeout, as Wokwi's CLI uses. */
+export const TIMEOUT_EXIT = 42;
+
+function uartSpec(value: string): UartSpec {
+  try {
+    return parseUartSpec(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+function milliseconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("a number of milliseconds > 0");
+  return n;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function fault(value: string, previous: FaultSpec[] = []): FaultSpec[] {
+  try {
+    return [...previous, parseFault(value)];
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+const stepLine = (r: StepResult) =>
+  `xsock sim: ${r.status === "passed" ? "ok" : r.status === "failed" ? "FAILED" : "skipped"} ${r.index}. ${r.title}${r.status === "skipped" ? "" : ` (${r.ms} ms)`}${r.error ? `\n  ${r.error.replaceAll("\n", "\n  ")}` : ""}\n`;
+
+function accessPoint(value: string, previous: AccessPoint[] = []): AccessPoint[] {
+  try {
+    return [...previous, parseAccessPoint(value, previous.length)];
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+/** `key=value` pairs, as mcconfig takes them; numbers and booleans keep their type. */
+export function parseConfigPairs(pairs: string[]): Record<string, unknown> {
+  const config: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const m = /^([A-Za-z_][\w.]*)=(.*)$/s.exec(pair);
+    if (!m) throw new Error(`bad config "${pair}": use key=value`);
+    const value = m[2];
+    config[m[1]] = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value === "true" ? true : value === "false" ? false : value;
+  }
+  return config;
+}
+
+/** `xsock sim --json`'s lines: the simulator's events, the UART's place, and the exit. */
+export type SimJsonEvent = SimEvent | { event: "uart"; path: string; link?: string } | { event: "exit"; code: number };
+
+interface SimCliOptions extends OutputOptions {
+  board: string;
+  uart: UartSpec;
+  uartLink?: string;
+  json?: boolean;
+  baud?: number;
+  ap?: AccessPoint[];
+  expectText?: string[];
+  failText?: string[];
+  timeout?: number;
+  scenario?: string;
+  junit?: string;
+  fault?: FaultSpec[];
+}
+
+/** The firmware's trace() lines go with --quiet; the simulator's and XS's errors stay. */
+const keptWhenQuiet = (line: string) => /^(firmware|xs): |^ {2}/.test(line);
+
+export function registerSim(program: Command): void {
+  const command = program
+    .command("sim")
+    .description("run the firmware on XS, with its UART on this terminal, a pty or a TCP port")
+    .argument("[APP_DIR]", "a folder with a manifest.json (default: the ESP-AT modem)")
+    .argument("[config...]", "config overrides as mcconfig takes them, key=value, read by the app from mc/config")
+    .option("--board <id>", "board id, a Moddable target name", DEFAULT_BOARD)
+    .addOption(new Option("--uart <where>", "stdio, pty or tcp:PORT (pty when --uart-link or --json is given)").default("stdio").argParser(uartSpec))
+    .option("--uart-link <path>", "a symlink to the pty, made at start (replacing one a former run left) and removed at exit")
+    .option("--json", "print events on stdout, one JSON object a line: uart, boot, wifi, exit")
+    .option("--baud <n>", "pace the UART at this line rate, 8N1 (default: unpaced)", baudRate)
+    .option("--ap <ssid[:password]>", "a simulated access point; repeatable (default: one open AP named xsock-sim)", accessPoint)
+    .option("--expect-text <text>", "exit 0 once this text appears on the UART; repeatable", collect)
+    .option("--fail-text <text>", "exit 1 if this text appears on the UART; repeatable", collect)
+    .option("--timeout <ms>", `exit ${TIMEOUT_EXIT} if no expected text has appeared (or the scenario has not ended) by then`, milliseconds)
+    .option("--scenario <file.yaml>", "run a scenario's steps against the board (the UART is the scenario's), then exit 0 or 1")
+    .option("--junit <file.xml>", "with --scenario, write a JUnit XML report of its steps")
+    .option("--fault <kind[@when][+for]>", "inject a network fault: link-drop, dhcp-fail (link-drop@5s+2s); repeatable", fault);
+  conventions(
+    command,
+    [
+      "xsock sim                                   # the console on this terminal: type AT, Enter",
+      "xsock sim --uart-link /tmp/esp32 &          # then: xsock console /tmp/esp32",
+      "xsock sim --uart tcp:0 --expect-text ready --timeout 10000",
+      "xsock sim examples/ci --scenario examples/ci/scenario.yaml --junit results.xml --timeout 30000",
+      "xsock sim examples/tcp-echo-client host=localhost port=50007",
+    ],
+    "log every XS delivery with its computrons and heap",
+  ).action(async (appArg: string | undefined, pairs: string[], opts: SimCliOptions, cmd: Command) => {
+    const explicitUart = cmd.getOptionValueSource("uart") !== "default";
+    if (!explicitUart && (opts.uartLink || opts.json)) opts.uart = "pty";
+    if (opts.uartLink && opts.uart !== "pty") throw new UserError("--uart-link needs the UART on a pty (--uart pty)", 2);
+    if (opts.json && opts.uart === "stdio") throw new UserError("--json prints on stdout, where --uart stdio puts the UART: use --uart pty or tcp:PORT", 2);
+    if (opts.scenario && (opts.json || opts.uartLink)) throw new UserError("--scenario has the UART (its output goes to stdout): drop --json and --uart-link", 2);
+    const emit = (event: SimJsonEvent) => opts.json && process.stdout.write(`${JSON.stringify(event)}\n`);
+
+    let sim: { stop(code?: number): Promise<number>; readonly stopped: Promise<number> } | undefined;
+    let link: UartLink | undefined;
+    let interrupted = false;
+    /** The run's end, decided by --expect-text, --fail-text or --timeout: the code once the simulator has stopped. */
+    let verdict: number | undefined;
+    const stop = () => {
+      interrupted = true;
+      void sim?.stop(0);
+    };
+    const watch = opts.expectText || opts.failText || opts.timeout || opts.scenario ? new UartWatch(opts.expectText ?? [], opts.failText ?? []) : undefined;
+    const lastLines = () => watch!.lastLines().map((l) => `  ${l}\n`).join("");
+    /** Ends a scenario run early, with why (a timeout, a fail text). */
+    const abort = new AbortController();
+    const end = (code: number, why: string) => {
+      if (verdict !== undefined) return;
+      verdict = code;
+      abort.abort(new Error(why));
+      if (code) process.stderr.write(`xsock sim: ${why}; the UART's last lines:\n${lastLines()}`);
+      else process.stderr.write(`xsock sim: ${why}\n`);
+      void sim?.stop(code);
+    };
+    const timer = opts.timeout ? setTimeout(() => end(TIMEOUT_EXIT, `timeout: ${opts.scenario ? "the scenario has not ended" : "no expected text"} within ${opts.timeout} ms`), opts.timeout) : undefined;
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+    const onOutput =
+      watch &&
+      ((bytes: Uint8Array) => {
+        const seen = watch.feed(bytes);
+        if (seen) end(seen.pass ? 0 : 1, `${seen.pass ? "expected" : "fail"} text seen: ${JSON.stringify(seen.text)}`);
+      });
+    let scenario: Scenario | undefined;
+    try {
+      if (opts.junit && !opts.scenario) throw new Error("--junit reports a --scenario run: give one");
+      if (opts.scenario) scenario = loadScenario(opts.scenario);
+      const app = appArg?.includes("=") ? undefined : appArg;
+      const config = parseConfigPairs(app === appArg ? pairs : [appArg!, ...pairs]);
+      if (scenario) {
+        // The scenario has the UART: its output goes to stdout, for the CI log.
+        const board = await startSim({
+          app,
+          config,
+          board: opts.board,
+          baud: opts.baud,
+          aps: opts.ap,
+          faults: opts.fault,
+          verbose: opts.verbose,
+          log: (line) => process.stderr.write(`${line}\n`),
+          onOutput: (bytes) => {
+            process.stdout.write(bytes);
+            onOutput!(bytes);
+          },
+        });
+        sim = board;
+        const timestamp = new Date();
+        const result = await runScenario(scenario, board, { onStep: (r) => process.stderr.write(stepLine(r)), signal: abort.signal });
+        if (opts.junit) writeFileSync(opts.junit, junitReport(result, { timestamp, output: board.uart.text, log: board.log }));
+        end(result.passed ? 0 : 1, `scenario ${JSON.stringify(result.name)} ${result.passed ? "passed" : "failed"}: ${result.steps.filter((s) => s.status === "passed").length} of ${result.steps.length} steps passed`);
+        process.exit(await board.stopped.then(() => verdict!));
+      }
+      sim = await Simulator.start({
+        app,
+        config,
+        board: opts.board,
+        uart: opts.uart,
+        baud: opts.baud,
+        aps: opts.ap,
+        faults: opts.fault,
+        verbose: opts.verbose,
+        log: opts.quiet ? (line) => keptWhenQuiet(line) && process.stderr.write(`${line}\n`) : undefined,
+        onEvent: emit,
+        onOutput,
+        onUart: (path) => {
+          if (opts.uartLink) link = linkUart(opts.uartLink, path);
+          if (opts.json) emit({ event: "uart", path, ...(link && { link: link.path }) });
+          else if (opts.uart === "pty") process.stdout.write(`uart connected to pseudotty: ${path}${link ? ` (linked from ${link.path})` : ""}\n`);
+          else if (opts.uart !== "stdio") process.stdout.write(`uart listening on ${path}\n`);
+        },
+      });
+    } catch (e) {
+      link?.remove();
+      throw new UserError((e as Error).message, 2);
+    }
+    if (interrupted || verdict !== undefined) void sim.stop(verdict ?? 0);
+    const code = await sim.stopped;
+    clearTimeout(timer);
+    link?.remove();
+    // A firmware that dies (exit 1) ends a watched run too: show what the UART last said.
+    if (watch && verdict === undefined && code) process.stderr.write(`xsock sim: the firmware stopped; the UART's last lines:\n${lastLines()}`);
+    emit({ event: "exit", code: verdict ?? code });
+    process.exit(verdict ?? code);
+  });
+}

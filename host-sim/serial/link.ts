@@ -1,0 +1,153 @@
+// A serial port that stays open: when the port goes away (a board unplugged, a USB bridge
+// that re-enumerates on reset, a simulator restarted under the same --uart-link), it says so
+// and opens the port again as soon as it is back.
+import { existsSync } from "node:fs";
+import { SerialPort } from "serialport";
+
+export type LinkEvent =
+  | { type: "data"; bytes: Buffer }
+  /** The port went away; the link waits for it to come back. */
+  | { type: "lost"; reason: string }
+  | { type: "reopened" }
+  /** close() was called. */
+  | { type: "closed" };
+
+/** How often a lost port is looked for. */
+const RETRY_MS = 250;
+
+export class SerialLink {
+  private port: SerialPort;
+  private closed = false;
+  private listeners = new Set<(event: LinkEvent) => void>();
+  private received = "";
+  private waiters = new Set<() => void>();
+  private retry?: NodeJS.Timeout;
+
+  private constructor(
+    readonly path: string,
+    readonly baudRate: number,
+    port: SerialPort,
+  ) {
+    this.port = this.adopt(port);
+  }
+
+  /** Opens the port; fails with serialport's error when it cannot. */
+  static async open(path: string, baudRate: number): Promise<SerialLink> {
+    return new SerialLink(path, baudRate, await openPort(path, baudRate));
+  }
+
+  get connected(): boolean {
+    return this.port.isOpen;
+  }
+
+  /** Calls the listener with each event; returns what stops it. */
+  subscribe(listener: (event: LinkEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The link's events as an async generator, until close(). */
+  async *events(): AsyncGenerator<LinkEvent> {
+    const queue: LinkEvent[] = [];
+    let wake: (() => void) | undefined;
+    const stop = this.subscribe((e) => {
+      queue.push(e);
+      wake?.();
+    });
+    try {
+      while (!this.closed || queue.length) {
+        if (!queue.length) await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+        while (queue.length) yield queue.shift()!;
+      }
+    } finally {
+      stop();
+    }
+  }
+
+  /** Writes and waits until the bytes have left (the port's flow control holds them back). */
+  write(bytes: string | Uint8Array): Promise<void> {
+    if (!this.port.isOpen) return Promise.reject(new Error(`${this.path} is not connected`));
+    return new Promise((resolve, reject) => this.port.write(bytes, (e) => (e ? reject(e) : this.port.drain((d) => (d ? reject(d) : resolve())))));
+  }
+
+  /**
+   * Waits for a pattern in what the port sends from now (or since the last match), and
+   * returns that text up to the match's end.
+   */
+  waitFor(pattern: RegExp, timeoutMs: number): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const m = pattern.exec(this.received);
+        if (!m) return;
+        done();
+        const end = m.index + m[0].length;
+        const text = this.received.slice(0, end);
+        this.received = this.received.slice(end);
+        resolve(text);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`no ${pattern} within ${timeoutMs} ms; the port sent ${JSON.stringify(this.received.slice(-200))}`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Forgets what has come so far: the next waitFor() looks at what comes next. */
+  discard(): void {
+    this.received = "";
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retry);
+    this.emit({ type: "closed" });
+    if (this.port.isOpen) await new Promise<void>((r) => this.port.close(() => r()));
+  }
+
+  private emit(event: LinkEvent): void {
+    for (const l of [...this.listeners]) l(event);
+  }
+
+  private adopt(port: SerialPort): SerialPort {
+    port.on("data", (bytes: Buffer) => {
+      this.received = (this.received + bytes.toString("latin1")).slice(-256 * 1024);
+      this.emit({ type: "data", bytes });
+      for (const w of [...this.waiters]) w();
+    });
+    port.on("error", () => {}); // a close follows
+    port.on("close", (e?: Error) => {
+      if (this.closed || port !== this.port) return;
+      this.emit({ type: "lost", reason: e?.message ?? "the port closed" });
+      this.reopen();
+    });
+    return port;
+  }
+
+  private reopen(): void {
+    this.retry = setTimeout(async () => {
+      if (this.closed) return;
+      try {
+        if (!existsSync(this.path)) throw new Error("not there yet");
+        const port = await openPort(this.path, this.baudRate);
+        if (this.closed) return void port.close();
+        this.port = this.adopt(port);
+        this.emit({ type: "reopened" });
+      } catch {
+        this.reopen();
+      }
+    }, RETRY_MS);
+  }
+}
+
+function openPort(path: string, baudRate: number): Promise<SerialPort> {
+  return new Promise((resolve, reject) => {
+    const port: SerialPort = new SerialPort({ path, baudRate }, (e) => (e ? reject(e) : resolve(port)));
+  });
+}
