@@ -3,10 +3,10 @@ import { InvalidArgumentError, type Command } from "commander";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { createInterface, clearLine, cursorTo } from "node:readline";
-import { command as atCommand, finalResult, lastLine, type CommandResult } from "../serial/at-session.ts";
+import { AtError, command as atCommand, finalResult, lastLine, type CommandResult } from "../serial/at-session.ts";
 import { SerialLink } from "../serial/link.ts";
 import { listPorts } from "../serial/ports.ts";
-import { SendError, sendFile } from "../serial/send-file.ts";
+import { sendFile } from "../serial/send-file.ts";
 import { baudRate, conventions, outputStyle, UserError, type OutputOptions, type Style } from "./common.ts";
 import { ConsoleView } from "./console-view.ts";
 import { historyFile, HISTORY_SIZE, loadHistory, saveHistory } from "./history.ts";
@@ -53,11 +53,17 @@ export function registerConsole(program: Command): void {
     const path = portArg ?? (await pickPort(style, interactive));
     const link = await open(path, opts.baud);
     let code: number;
-    if (opts.raw) code = await raw(link, style);
-    else if (opts.command || opts.send) code = await batch(link, style, opts);
-    else if (interactive) code = await session(link, style);
-    else code = await piped(link, style);
-    await link.close();
+    try {
+      if (opts.raw) code = await raw(link, style);
+      else if (opts.command || opts.send) code = await batch(link, style, opts);
+      else if (interactive) code = await session(link, style);
+      else code = await piped(link, style);
+    } catch (e) {
+      if (e instanceof AtError) throw new UserError(e.message);
+      throw e;
+    } finally {
+      await link.close();
+    }
     process.exit(code);
   });
 }
@@ -201,7 +207,7 @@ async function batch(link: SerialLink, style: Style, opts: ConsoleOptions): Prom
     }
   } catch (e) {
     bar.clear();
-    if (e instanceof SendError) throw new UserError(`--send ${opts.send}: ${e.message}`);
+    if (e instanceof AtError) throw new UserError(`--send ${opts.send}: ${e.message}`);
     throw e;
   }
   return 0;

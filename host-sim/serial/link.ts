@@ -46,25 +46,6 @@ export class SerialLink {
     return () => this.listeners.delete(listener);
   }
 
-  /** The link's events as an async generator, until close(). */
-  async *events(): AsyncGenerator<LinkEvent> {
-    const queue: LinkEvent[] = [];
-    let wake: (() => void) | undefined;
-    const stop = this.subscribe((e) => {
-      queue.push(e);
-      wake?.();
-    });
-    try {
-      while (!this.closed || queue.length) {
-        if (!queue.length) await new Promise<void>((r) => (wake = r));
-        wake = undefined;
-        while (queue.length) yield queue.shift()!;
-      }
-    } finally {
-      stop();
-    }
-  }
-
   /** Writes and waits until the bytes have left (the port's flow control holds them back). */
   write(bytes: string | Uint8Array): Promise<void> {
     if (!this.port.isOpen) return Promise.reject(new Error(`${this.path} is not connected`));

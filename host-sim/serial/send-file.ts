@@ -1,6 +1,6 @@
 // Sends a file over an open link of the ESP-AT console: as CIPSEND payloads of at most
 // 8192 bytes each (ESP-AT's limit), or in passthrough (CIPMODE=1) ended by +++.
-import { command, finalResult, lastLine } from "./at-session.ts";
+import { AtError, command, finalResult, lastLine } from "./at-session.ts";
 import type { SerialLink } from "./link.ts";
 
 /** ESP-AT takes at most this many bytes per AT+CIPSEND. */
@@ -20,9 +20,6 @@ export type SendEvent =
   | { type: "progress"; sent: number; total: number }
   | { type: "done"; sent: number; ms: number };
 
-/** What went wrong, with the console's own words. */
-export class SendError extends Error {}
-
 /** Sends the bytes, yielding progress after each chunk the console has taken. */
 export async function* sendFile(link: SerialLink, data: Uint8Array, options: SendOptions = {}): AsyncGenerator<SendEvent> {
   const chunk = Math.min(options.chunk ?? CIPSEND_MAX, options.passthrough ? Infinity : CIPSEND_MAX);
@@ -38,25 +35,25 @@ async function* cipsend(link: SerialLink, data: Uint8Array, chunk: number, linkI
   for (let sent = 0; sent < data.length; ) {
     const n = Math.min(chunk, data.length - sent);
     const prompt = await command(link, `AT+CIPSEND=${id}${n}`);
-    if (prompt.final !== ">") throw new SendError(`AT+CIPSEND=${id}${n} got ${lastLine(prompt.reply)}: is a link open (AT+CIPSTART)${linkId === undefined ? ", and CIPMUX=0 (or give --link ID)" : ""}?`);
+    if (prompt.final !== ">") throw new AtError(`AT+CIPSEND=${id}${n} got ${lastLine(prompt.reply)}: is a link open (AT+CIPSTART)${linkId === undefined ? ", and CIPMUX=0 (or give --link ID)" : ""}?`);
     await link.write(data.subarray(sent, sent + n));
     const result = await finalResult(link);
-    if (result.final !== "SEND OK") throw new SendError(`after ${sent} bytes, the console answered ${lastLine(result.reply)}`);
+    if (result.final !== "SEND OK") throw new AtError(`after ${sent} bytes, the console answered ${lastLine(result.reply)}`);
     sent += n;
     yield { type: "progress", sent, total: data.length };
   }
 }
 
 async function* passthrough(link: SerialLink, data: Uint8Array, chunk: number, linkId?: number): AsyncGenerator<SendEvent> {
-  if (linkId !== undefined) throw new SendError("passthrough runs on the single link (CIPMUX=0): drop --link");
+  if (linkId !== undefined) throw new AtError("passthrough runs on the single link (CIPMUX=0): drop --link");
   const mode = await command(link, "AT+CIPMODE?");
   const was = /\+CIPMODE:(\d)/.exec(mode.reply)?.[1];
-  if (!mode.ok || was === undefined) throw new SendError(`AT+CIPMODE? got ${lastLine(mode.reply)}`);
+  if (!mode.ok || was === undefined) throw new AtError(`AT+CIPMODE? got ${lastLine(mode.reply)}`);
   const set = (value: string) => command(link, `AT+CIPMODE=${value}`);
-  if (was !== "1" && !(await set("1")).ok) throw new SendError("AT+CIPMODE=1 failed: passthrough needs CIPMUX=0");
+  if (was !== "1" && !(await set("1")).ok) throw new AtError("AT+CIPMODE=1 failed: passthrough needs CIPMUX=0");
   try {
     const prompt = await command(link, "AT+CIPSEND");
-    if (prompt.final !== ">") throw new SendError(`AT+CIPSEND got ${lastLine(prompt.reply)}: is a link open (AT+CIPSTART)?`);
+    if (prompt.final !== ">") throw new AtError(`AT+CIPSEND got ${lastLine(prompt.reply)}: is a link open (AT+CIPSTART)?`);
     for (let sent = 0; sent < data.length; ) {
       const n = Math.min(chunk, data.length - sent);
       await link.write(data.subarray(sent, sent + n));

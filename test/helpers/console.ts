@@ -1,30 +1,60 @@
-// A fresh simulated board for each test (the xsock/sim API), with its console on a pty that a
-// serialport client drives, echo off.
+// A fresh board for each test, with its console over serialport, echo off: a simulated board
+// (the xsock/sim API) on a pty, or the real one on TEST_PORT, which AT+RESTORE brings back to
+// its defaults.
 import assert from "node:assert/strict";
 import { startSim, type SimBoard, type StartOptions } from "xsock/sim";
+import { AP, BOARD_BAUD, BOARD_PORT, JOIN } from "./target.ts";
 import { UartClient } from "./uart.ts";
+
+/** How long a boot may take: a board restarts slower than the simulator. */
+export const BOOT_MS = BOARD_PORT ? 15000 : 3000;
 
 export const JOINED = "WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n";
 
 export interface ConsoleSession {
-  sim: SimBoard;
+  /** The simulator, unless the suites run on a board. */
+  sim?: SimBoard;
   uart: UartClient;
+  /** The board's address, once it has joined the AP. */
+  ip: string;
 }
 
-/** Each test gets a board; with `join`, it has joined the default AP, as links need. */
+/**
+ * A board that has just booted, its console open and its `ready` still to come: a new
+ * simulator, or the board on TEST_PORT after AT+RESTORE (which forgets what tests saved).
+ */
+export async function openBoard(options: StartOptions = {}): Promise<{ sim?: SimBoard; uart: UartClient }> {
+  if (!BOARD_PORT) {
+    const sim = await startSim({ ...options, uart: "pty" });
+    return { sim, uart: await UartClient.open(sim.uart.path) };
+  }
+  if (!AP.ssid) throw new Error("TEST_SSID names the AP the board joins (xsock test --ssid)");
+  const uart = await UartClient.open(BOARD_PORT, BOARD_BAUD);
+  await uart.write("AT+RESTORE\r\n");
+  await uart.expect(/OK\r\n/, 5000);
+  return { uart };
+}
+
+/**
+ * Each test gets a board; with `join`, it has joined the AP, as links need. Simulator
+ * options (`sim`) make a suite the simulator's own: on a board it is skipped.
+ */
 export function withConsole(options: { sim?: StartOptions; join?: boolean } = {}): ConsoleSession {
   const session = {} as ConsoleSession;
-  beforeEach(async () => {
-    session.sim = await startSim({ ...options.sim, uart: "pty" });
-    session.uart = await UartClient.open(session.sim.uart.path);
-    await session.uart.expect("ready\r\n");
+  beforeEach(async function () {
+    if (BOARD_PORT && options.sim) this.skip();
+    Object.assign(session, await openBoard(options.sim));
+    await session.uart.expect("ready\r\n", BOOT_MS);
     assert.equal(await session.uart.command("ATE0"), "ATE0\r\n\r\nOK\r\n");
-    if (options.join !== false) assert.equal(await session.uart.command('AT+CWJAP="xsock-sim",""'), JOINED);
+    if (options.join === false) return;
+    assert.equal(await session.uart.command(JOIN, 20000), JOINED);
+    session.ip = /\+CIFSR:STAIP,"([^"]+)"/.exec(await session.uart.command("AT+CIFSR"))![1];
   });
   afterEach(async function () {
-    if (this.currentTest?.state === "failed") console.log(`--- simulator log ---\n${session.sim.log.slice(-3000)}`);
-    await session.uart.close();
-    await session.sim.stop();
+    if (this.currentTest?.state === "failed" && session.sim) console.log(`--- simulator log ---\n${session.sim.log.slice(-3000)}`);
+    await session.uart?.close();
+    await session.sim?.stop();
+    session.sim = undefined;
   });
   return session;
 }

@@ -1,5 +1,6 @@
-// A TCP server on loopback that keeps what it hears and its connections, to talk back on.
+// A TCP server (on loopback, or where a board reaches it) that keeps what it hears and its connections, to talk back on.
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { BIND_HOST } from "./target.ts";
 
 export async function tcpPeer(): Promise<{ server: Server; port: number; conns: Socket[]; heard: () => Buffer }> {
   const conns: Socket[] = [];
@@ -9,6 +10,6 @@ export async function tcpPeer(): Promise<{ server: Server; port: number; conns: 
     c.on("data", (d) => chunks.push(d));
     c.on("error", () => {});
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  await new Promise<void>((r) => server.listen(0, BIND_HOST, () => r()));
   return { server, port: (server.address() as AddressInfo).port, conns, heard: () => Buffer.concat(chunks) };
 }

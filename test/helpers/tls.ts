@@ -1,8 +1,9 @@
-// A TLS echo server on loopback with the test certificate (test/fixtures/tls, self-signed,
+// A TLS echo server (on loopback, or where a board reaches it) with the test certificate (test/fixtures/tls, self-signed,
 // for localhost and 127.0.0.1).
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { createServer, type Server, type TLSSocket } from "node:tls";
+import { BIND_HOST } from "./target.ts";
 
 const dir = new URL("../fixtures/tls/", import.meta.url);
 export const TEST_CERT = readFileSync(new URL("cert.pem", dir), "utf8");
@@ -16,6 +17,6 @@ export async function tlsEchoServer(onConnection?: (c: TLSSocket) => void): Prom
     else c.pipe(c);
   });
   server.on("tlsClientError", () => {});
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  await new Promise<void>((r) => server.listen(0, BIND_HOST, () => r()));
   return { server, port: (server.address() as AddressInfo).port };
 }

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { JOINED, withConsole } from "../helpers/console.ts";
 import type { UartClient } from "../helpers/uart.ts";
+import { simOnly } from "../helpers/target.ts";
 
 /** AT+RST: OK, then the board boots again: `ready`, and echo is back on. */
 async function restart(uart: UartClient, command = "AT+RST"): Promise<string> {
@@ -14,6 +15,9 @@ async function restart(uart: UartClient, command = "AT+RST"): Promise<string> {
 }
 
 describe("console board commands", function () {
+  before(function () {
+    simOnly(this); // the simulator's flash, pacing and heap figures
+  });
   this.timeout(20000);
   const session = withConsole({ join: false });
 

@@ -1,4 +1,5 @@
-// The console's TCP/IP commands, over the pty with serialport, against loopback peers.
+// The console's TCP/IP commands, over serialport, against peers on this machine: on loopback
+// for the simulator, at PEER_HOST for a board (TEST_PORT).
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { createSocket } from "node:dgram";
@@ -8,6 +9,7 @@ import { tcpPeer as peer } from "../helpers/peer.ts";
 import { tlsEchoServer } from "../helpers/tls.ts";
 import { python } from "../helpers/python.ts";
 import { startSim } from "../helpers/sim.ts";
+import { BIND_HOST, literal, PEER_HOST, simOnly } from "../helpers/target.ts";
 import type { UartClient } from "../helpers/uart.ts";
 
 describe("console TCP/IP commands", function () {
@@ -18,8 +20,8 @@ describe("console TCP/IP commands", function () {
 
   it("opens a single TCP link, sends with CIPSEND, receives +IPD, and closes", async () => {
     const p = await peer();
-    assert.equal(await uart.command(`AT+CIPSTART="TCP","127.0.0.1",${p.port}`), "CONNECT\r\n\r\nOK\r\n");
-    assert.equal(await uart.command(`AT+CIPSTART="TCP","127.0.0.1",${p.port}`), "ALREADY CONNECTED\r\n\r\nERROR\r\n");
+    assert.equal(await uart.command(`AT+CIPSTART="TCP","${PEER_HOST}",${p.port}`), "CONNECT\r\n\r\nOK\r\n");
+    assert.equal(await uart.command(`AT+CIPSTART="TCP","${PEER_HOST}",${p.port}`), "ALREADY CONNECTED\r\n\r\nERROR\r\n");
     await uart.write("AT+CIPSEND=5\r\n");
     assert.equal(await uart.expect(">"), "\r\nOK\r\n\r\n>");
     await uart.write("hello");
@@ -34,12 +36,12 @@ describe("console TCP/IP commands", function () {
   it("runs several links with CIPMUX=1, reports them, and refuses a sixth", async () => {
     const p = await peer();
     assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
-    for (let id = 0; id < 5; id++) assert.equal(await uart.command(`AT+CIPSTART=${id},"TCP","127.0.0.1",${p.port}`), `${id},CONNECT\r\n\r\nOK\r\n`);
-    assert.equal(await uart.command(`AT+CIPSTART=5,"TCP","127.0.0.1",${p.port}`), "\r\nERROR\r\n");
+    for (let id = 0; id < 5; id++) assert.equal(await uart.command(`AT+CIPSTART=${id},"TCP","${PEER_HOST}",${p.port}`), `${id},CONNECT\r\n\r\nOK\r\n`);
+    assert.equal(await uart.command(`AT+CIPSTART=5,"TCP","${PEER_HOST}",${p.port}`), "\r\nERROR\r\n");
     assert.equal(await uart.command("AT+CIPMUX=0"), "\r\nERROR\r\n", "CIPMUX changes only with no link open");
     const status = await uart.command("AT+CIPSTATUS");
-    assert.match(status, /^STATUS:3\r\n(\+CIPSTATUS:\d,"TCP","127\.0\.0\.1",\d+,0,0\r\n){5}\r\nOK\r\n$/);
-    assert.match(await uart.command("AT+CIPSTATE?"), /^(\+CIPSTATE:\d,"TCP","127\.0\.0\.1",\d+,0,0\r\n){5}\r\nOK\r\n$/);
+    assert.match(status, new RegExp(`^STATUS:3\r\n(\\+CIPSTATUS:\\d,"TCP","${literal(PEER_HOST)}",\\d+,0,0\r\n){5}\r\nOK\r\n$`));
+    assert.match(await uart.command("AT+CIPSTATE?"), new RegExp(`^(\\+CIPSTATE:\\d,"TCP","${literal(PEER_HOST)}",\\d+,0,0\r\n){5}\r\nOK\r\n$`));
     await uart.write("AT+CIPSEND=3,4\r\n");
     await uart.expect(">");
     await uart.write("four");
@@ -59,7 +61,7 @@ describe("console TCP/IP commands", function () {
 
   it("sends 64 KB of binary data in CIPSEND chunks, byte for byte", async () => {
     const p = await peer();
-    assert.equal(await uart.command(`AT+CIPSTART="TCP","127.0.0.1",${p.port}`), "CONNECT\r\n\r\nOK\r\n");
+    assert.equal(await uart.command(`AT+CIPSTART="TCP","${PEER_HOST}",${p.port}`), "CONNECT\r\n\r\nOK\r\n");
     const data = randomBytes(64 * 1024);
     for (let at = 0; at < data.length; at += 8192) {
       await uart.write("AT+CIPSEND=8192\r\n");
@@ -75,17 +77,17 @@ describe("console TCP/IP commands", function () {
   it("runs a UDP link with a local port, shows the peer with CIPDINFO, and sends to another peer", async () => {
     const a = createSocket("udp4");
     const b = createSocket("udp4");
-    await new Promise<void>((r) => a.bind(0, "127.0.0.1", () => r()));
-    await new Promise<void>((r) => b.bind(0, "127.0.0.1", () => r()));
+    await new Promise<void>((r) => a.bind(0, BIND_HOST, () => r()));
+    await new Promise<void>((r) => b.bind(0, BIND_HOST, () => r()));
     const heard: string[] = [];
     b.on("message", (m) => heard.push(m.toString()));
     try {
       assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
       assert.equal(await uart.command("AT+CIPDINFO=1"), "\r\nOK\r\n");
-      assert.equal(await uart.command(`AT+CIPSTART=0,"UDP","127.0.0.1",${a.address().port},47777,0`), "0,CONNECT\r\n\r\nOK\r\n");
-      a.send("ping", 47777, "127.0.0.1");
-      assert.equal(await uart.expect("ping"), `\r\n+IPD,0,4,"127.0.0.1",${a.address().port}:ping`);
-      await uart.write(`AT+CIPSEND=0,3,"127.0.0.1",${b.address().port}\r\n`);
+      assert.equal(await uart.command(`AT+CIPSTART=0,"UDP","${PEER_HOST}",${a.address().port},47777,0`), "0,CONNECT\r\n\r\nOK\r\n");
+      a.send("ping", 47777, session.ip);
+      assert.equal(await uart.expect("ping"), `\r\n+IPD,0,4,"${PEER_HOST}",${a.address().port}:ping`);
+      await uart.write(`AT+CIPSEND=0,3,"${PEER_HOST}",${b.address().port}\r\n`);
       await uart.expect(">");
       await uart.write("abc");
       await uart.expect("SEND OK\r\n");
@@ -101,7 +103,7 @@ describe("console TCP/IP commands", function () {
     assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
     assert.equal(await uart.command("AT+CIPSERVER=1,47778"), "\r\nOK\r\n");
     assert.equal(await uart.command("AT+CIPSERVER?"), "+CIPSERVER:1\r\n\r\nOK\r\n");
-    const client = createConnection(47778, "127.0.0.1");
+    const client = createConnection(47778, session.ip);
     assert.equal(await uart.expect("0,CONNECT\r\n"), "0,CONNECT\r\n");
     client.write("hi board");
     assert.equal(await uart.expect("hi board"), "\r\n+IPD,0,8:hi board");
@@ -113,8 +115,8 @@ describe("console TCP/IP commands", function () {
   it("opens an SSL link to a TLS peer with a test certificate, and talks through it", async () => {
     const tls = await tlsEchoServer();
     try {
-      assert.equal(await uart.command(`AT+CIPSTART="SSL","127.0.0.1",${tls.port}`), "CONNECT\r\n\r\nOK\r\n");
-      assert.match(await uart.command("AT+CIPSTATUS"), new RegExp(`^STATUS:3\r\n\\+CIPSTATUS:0,"SSL","127\\.0\\.0\\.1",${tls.port},0,0\r\n`));
+      assert.equal(await uart.command(`AT+CIPSTART="SSL","${PEER_HOST}",${tls.port}`), "CONNECT\r\n\r\nOK\r\n");
+      assert.match(await uart.command("AT+CIPSTATUS"), new RegExp(`^STATUS:3\r\n\\+CIPSTATUS:0,"SSL","${literal(PEER_HOST)}",${tls.port},0,0\r\n`));
       const secret = randomBytes(300);
       await uart.write("AT+CIPSEND=300\r\n");
       await uart.expect(">");
@@ -131,7 +133,7 @@ describe("console TCP/IP commands", function () {
       }
       assert.ok(echoed.equals(secret), "the TLS peer echoed every byte");
       assert.equal(await uart.command("AT+CIPCLOSE"), "CLOSED\r\n\r\nOK\r\n");
-      assert.equal(await uart.command('AT+CIPSTART="SSL","127.0.0.1",1'), "\r\nERROR\r\n", "nothing listens there");
+      assert.equal(await uart.command(`AT+CIPSTART="SSL","${PEER_HOST}",1`), "\r\nERROR\r\n", "nothing listens there");
     } finally {
       tls.server.close();
     }
@@ -140,8 +142,8 @@ describe("console TCP/IP commands", function () {
   it("ends CIPSENDEX data early at \\0, and takes a backslash's next byte as it is", async () => {
     const p = await peer();
     assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
-    assert.equal(await uart.command(`AT+CIPSTARTEX="TCP","127.0.0.1",${p.port}`), "0,CONNECT\r\n\r\nOK\r\n");
-    assert.equal(await uart.command(`AT+CIPSTARTEX="TCP","127.0.0.1",${p.port}`), "1,CONNECT\r\n\r\nOK\r\n", "the next free id");
+    assert.equal(await uart.command(`AT+CIPSTARTEX="TCP","${PEER_HOST}",${p.port}`), "0,CONNECT\r\n\r\nOK\r\n");
+    assert.equal(await uart.command(`AT+CIPSTARTEX="TCP","${PEER_HOST}",${p.port}`), "1,CONNECT\r\n\r\nOK\r\n", "the next free id");
     await uart.write("AT+CIPSENDEX=1,100\r\n");
     assert.equal(await uart.expect(">"), "\r\nOK\r\n\r\n>");
     await uart.write("a\\\\0b\\,c\\0");
@@ -158,6 +160,7 @@ describe("console TCP/IP commands", function () {
   });
 
   it("resolves names with CIPDOMAIN and pings with AT+PING", async function () {
+    simOnly(this); // localhost, and the host's ICMP permissions
     assert.equal(await uart.command('AT+CIPDOMAIN="localhost"'), '+CIPDOMAIN:"127.0.0.1"\r\n\r\nOK\r\n');
     assert.equal(await uart.command('AT+CIPDOMAIN="localhost",3'), '+CIPDOMAIN:"::1"\r\n\r\nOK\r\n');
     assert.equal(await uart.command('AT+CIPDOMAIN="localhost",4'), "\r\nERROR\r\n");
@@ -172,15 +175,15 @@ describe("console TCP/IP commands", function () {
   it("answers ERROR to bad and out-of-place TCP/IP commands, and keeps serving", async () => {
     for (const line of [
       "AT+CIPSEND=5",
-      'AT+CIPSTART="TCP","127.0.0.1",70000',
-      'AT+CIPSTART="FTP","127.0.0.1",21',
-      'AT+CIPSTART="TCP","127.0.0.1',
+      `AT+CIPSTART="TCP","${PEER_HOST}",70000`,
+      `AT+CIPSTART="FTP","${PEER_HOST}",21`,
+      `AT+CIPSTART="TCP","${PEER_HOST}`,
       "AT+CIPSTART=0",
       "AT+CIPCLOSE",
       "AT+CIPMUX=2",
       "AT+CIPSEND=0",
       "AT+CIPSEND=8193",
-      'AT+CIPSTART="TCP","127.0.0.1",1',
+      `AT+CIPSTART="TCP","${PEER_HOST}",1`,
     ])
       assert.equal(await uart.command(line), "\r\nERROR\r\n", line);
     assert.equal(await uart.command("AT"), "\r\nOK\r\n");
@@ -198,7 +201,7 @@ describe("console passive receive and passthrough", function () {
     assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
     assert.equal(await uart.command("AT+CIPRECVMODE=1"), "\r\nOK\r\n");
     assert.equal(await uart.command("AT+CIPRECVMODE?"), "+CIPRECVMODE:1\r\n\r\nOK\r\n");
-    assert.equal(await uart.command(`AT+CIPSTART=0,"TCP","127.0.0.1",${p.port}`), "0,CONNECT\r\n\r\nOK\r\n");
+    assert.equal(await uart.command(`AT+CIPSTART=0,"TCP","${PEER_HOST}",${p.port}`), "0,CONNECT\r\n\r\nOK\r\n");
     await until(() => p.conns.length === 1, "the connection");
     p.conns[0].end("hello world");
     assert.equal(await uart.expect("+IPD,0,11\r\n"), "\r\n+IPD,0,11\r\n");
@@ -206,7 +209,7 @@ describe("console passive receive and passthrough", function () {
     assert.equal(await uart.command("AT+CIPRECVLEN?"), "+CIPRECVLEN:11,-1,-1,-1,-1\r\n\r\nOK\r\n");
     assert.equal(await uart.command("AT+CIPRECVDATA=0,5"), "+CIPRECVDATA:5,hello\r\nOK\r\n");
     assert.equal(await uart.command("AT+CIPDINFO=1"), "\r\nOK\r\n");
-    assert.equal(await uart.command("AT+CIPRECVDATA=0,100"), `+CIPRECVDATA:6,"127.0.0.1",${p.port}, world\r\nOK\r\n`);
+    assert.equal(await uart.command("AT+CIPRECVDATA=0,100"), `+CIPRECVDATA:6,"${PEER_HOST}",${p.port}, world\r\nOK\r\n`);
     assert.equal(await uart.command("AT+CIPRECVLEN?"), "+CIPRECVLEN:-1,-1,-1,-1,-1\r\n\r\nOK\r\n");
     assert.equal(await uart.command("AT+CIPRECVDATA=0,1"), "\r\nERROR\r\n");
     p.server.close();
@@ -215,7 +218,7 @@ describe("console passive receive and passthrough", function () {
   it("bridges 64 KB both ways in passthrough, byte for byte, and leaves it on +++ alone", async () => {
     const p = await peer();
     assert.equal(await uart.command("AT+CIPMODE=1"), "\r\nOK\r\n");
-    assert.equal(await uart.command(`AT+CIPSTART="TCP","127.0.0.1",${p.port}`), "CONNECT\r\n\r\nOK\r\n");
+    assert.equal(await uart.command(`AT+CIPSTART="TCP","${PEER_HOST}",${p.port}`), "CONNECT\r\n\r\nOK\r\n");
     await uart.write("AT+CIPSEND\r\n");
     assert.equal(await uart.expect(">"), "\r\nOK\r\n\r\n>");
     const up = randomBytes(64 * 1024);
@@ -242,6 +245,9 @@ describe("console passive receive and passthrough", function () {
 
 describe("passthrough under backpressure", function () {
   this.timeout(30000);
+  before(function () {
+    simOnly(this); // a python peer on loopback, and the simulator's pacing
+  });
 
   describe("a slow peer", () => {
     const session = withConsole();
@@ -309,6 +315,7 @@ describe("console driven by pyserial", function () {
   this.timeout(20000);
 
   it("opens a link, sends and receives, from a python3 script", async function () {
+    simOnly(this);
     const { spawnSync } = await import("node:child_process");
     const { needs } = await import("../helpers/sim.ts");
     needs(this, "pyserial (python3-serial)", spawnSync("/usr/bin/python3", ["-c", "import serial"]).status === 0);

@@ -1,8 +1,12 @@
 // The console's Wi-Fi commands, over the pty with serialport, on the simulator's access points.
 import assert from "node:assert/strict";
 import { JOINED, withConsole } from "../helpers/console.ts";
+import { simOnly } from "../helpers/target.ts";
 
 describe("console Wi-Fi commands", function () {
+  before(function () {
+    simOnly(this); // the simulated APs
+  });
   this.timeout(20000);
   // Two APs: the default open one, and a WPA2 one.
   const session = withConsole({ sim: { aps: ["xsock-sim", "lab:secret-pass"] }, join: false });

@@ -1,15 +1,17 @@
-// The default firmware's console, driven over its pty with serialport.
+// The default firmware's console, driven over its pty (or TEST_PORT's board) with serialport.
 import assert from "node:assert/strict";
-import { startSim, type SimProcess } from "../helpers/sim.ts";
+import type { SimBoard } from "xsock/sim";
+import { BOOT_MS, openBoard } from "../helpers/console.ts";
+import { startSim } from "../helpers/sim.ts";
+import { simOnly } from "../helpers/target.ts";
 import { UartClient } from "../helpers/uart.ts";
 
 describe("console on a pty (serialport)", () => {
-  let sim: SimProcess;
+  let sim: SimBoard | undefined;
   let uart: UartClient;
 
   before(async () => {
-    sim = await startSim();
-    uart = await UartClient.open(sim.uart);
+    ({ sim, uart } = await openBoard());
   });
   after(async () => {
     await uart?.close();
@@ -17,7 +19,7 @@ describe("console on a pty (serialport)", () => {
   });
 
   it("prints ready at boot", async () => {
-    assert.equal(await uart.expect("\r\nready\r\n"), "\r\nready\r\n");
+    assert.equal(await uart.expect("\r\nready\r\n", BOOT_MS), "\r\nready\r\n");
   });
 
   it("answers AT with OK, echoing the command", async () => {
@@ -55,7 +57,8 @@ describe("console on a pty (serialport)", () => {
 });
 
 describe("console on other boards", () => {
-  it("names the ESP32-S3 in AT+GMR on esp32/esp32s3", async () => {
+  it("names the ESP32-S3 in AT+GMR on esp32/esp32s3", async function () {
+    simOnly(this);
     const sim = await startSim(["--board", "esp32/esp32s3"]);
     const uart = await UartClient.open(sim.uart);
     try {

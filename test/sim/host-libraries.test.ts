@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { JOINED, until, withConsole } from "../helpers/console.ts";
 import { tcpPeer as peer } from "../helpers/peer.ts";
 import type { UartClient } from "../helpers/uart.ts";
+import { simOnly } from "../helpers/target.ts";
 
 /** Sends a command and checks its whole reply, up to OK or ERROR. */
 async function step(uart: UartClient, command: string, reply: string | RegExp): Promise<string> {
@@ -29,6 +30,9 @@ async function sendHello(uart: UartClient, id: number, heard: () => Buffer): Pro
 }
 
 describe("host libraries, replayed", function () {
+  before(function () {
+    simOnly(this); // the simulator's AP and addresses
+  });
   this.timeout(30000);
   const session = withConsole({ join: false });
 
