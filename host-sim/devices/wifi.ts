@@ -133,6 +133,8 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
     },
     drop: leave,
     close() {
+      // The board restarts or stops: its station is gone.
+      if (joined) host.event({ event: "wifi", state: "disconnected" });
       clearTimeout(pending);
       monitors.clear();
     },

@@ -18,9 +18,6 @@ export function classify(line: string): LineKind {
   return "reply";
 }
 
-/** True for a line that ends a command: OK, ERROR and their kin, or the data prompt. */
-export const isFinal = (line: string): boolean => ["ok", "error", "prompt"].includes(classify(line));
-
 /**
  * Cuts what the port sends into lines (CR-LF, LF or CR ended), blank ones left out. A line still open when no
  * more bytes come within `idleMs` (the `>` prompt, +IPD data without a line end) is handed

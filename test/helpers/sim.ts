@@ -70,14 +70,25 @@ export function startSim(args: string[] = [], uart = "pty"): Promise<SimProcess>
 
 /** Runs `xsock sim ARGS` to its end (for firmware that crashes, or bad options). */
 export async function runSim(args: string[], timeout = 10000): Promise<{ code: number | null; log: string }> {
-  const proc = spawn(process.execPath, [XSOCK, "sim", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  let log = "";
-  proc.stdout.on("data", (d: Buffer) => (log += d.toString()));
-  proc.stderr.on("data", (d: Buffer) => (log += d.toString()));
-  const timer = setTimeout(() => proc.kill("SIGKILL"), timeout);
+  const { code, stdout, stderr } = await runXsock(["sim", ...args], { timeout });
+  return { code, log: stdout + stderr };
+}
+
+/** Runs `xsock ARGS` to its end, with `input` on its stdin. */
+export async function runXsock(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string; timeout?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const proc = spawn(process.execPath, [XSOCK, ...args], { cwd: ROOT, env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  proc.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  proc.stdin.end(options.input ?? "");
+  const timer = setTimeout(() => proc.kill("SIGKILL"), options.timeout ?? 10000);
   const code = await new Promise<number | null>((resolve) => proc.on("exit", (c) => resolve(c)));
   clearTimeout(timer);
-  return { code, log };
+  return { code, stdout, stderr };
 }
 
 /** True when a program is on PATH. */

@@ -9,9 +9,11 @@ import { UartClient } from "../helpers/uart.ts";
 describe("console on a pty (serialport)", () => {
   let sim: SimBoard | undefined;
   let uart: UartClient;
+  let boot: string;
 
   before(async () => {
     ({ sim, uart } = await openBoard());
+    boot = await uart.expect("\r\nready\r\n", BOOT_MS);
   });
   after(async () => {
     await uart?.close();
@@ -19,7 +21,7 @@ describe("console on a pty (serialport)", () => {
   });
 
   it("prints ready at boot", async () => {
-    assert.equal(await uart.expect("\r\nready\r\n", BOOT_MS), "\r\nready\r\n");
+    assert.equal(boot, "\r\nready\r\n");
   });
 
   it("answers AT with OK, echoing the command", async () => {
