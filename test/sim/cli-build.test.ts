@@ -8,7 +8,7 @@ import { runXsock } from "../helpers/sim.ts";
 
 /** An environment without the SDK, ESP-IDF, a CI flag or a port of the machine's own. */
 function bare(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env, NO_COLOR: "1", HOME: mkdtempSync(join(tmpdir(), "xsock-home-")), ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", HOME: mkdtempSync(join(tmpdir(), "xsock-home-")), ...extra };
   for (const name of ["MODDABLE", "IDF_PATH", "IDF_PYTHON_ENV_PATH", "UPLOAD_PORT", "CI"]) if (!(name in extra)) delete env[name];
   return env;
 }

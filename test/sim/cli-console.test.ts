@@ -46,9 +46,9 @@ describe("xsock console", function () {
     t.type("AT+NOSUCH");
     const screen = await t.waitFor(/^ERROR$/m);
     const colours = t.screen(true);
-    assert.match(colours, /\x1b\[32mOK/, "OK is green");
-    assert.match(colours, /\x1b\[31mERROR/, "ERROR is red");
-    assert.match(colours, /\x1b\[33mready/, "ready, an AT message, is yellow");
+    assert.ok(colours.includes("\x1b[32mOK"), "OK is green");
+    assert.ok(colours.includes("\x1b[31mERROR"), "ERROR is red");
+    assert.ok(colours.includes("\x1b[33mready"), "ready, an AT message, is yellow");
     assert.match(screen, /^esp32> AT$/m, "the typed line stays");
     assert.doesNotMatch(screen, /^AT$/m, "the console's echo is not shown again");
     t.keys("C-]");
