@@ -7,7 +7,7 @@ import { findToolchain, runMcconfig, SetupError, type BuildEvent, type McconfigR
 import { listPorts } from "../serial/ports.ts";
 import { ROOT_APP } from "../simulator.ts";
 import { conventions, outputStyle, UserError, type OutputOptions, type Style } from "./common.ts";
-import { StatusLine } from "./progress.ts";
+import { formatDuration, StatusLine } from "./progress.ts";
 
 interface BuildOptions extends OutputOptions {
   board: string;
@@ -98,7 +98,7 @@ async function render(events: AsyncGenerator<BuildEvent>, style: Style, what: st
     } else {
       status.clear();
       if (event.code && !everything) process.stderr.write(`${style.paint("dim", `-- mcconfig's last ${tail.length} lines:`)}\n${tail.join("\n")}\n`);
-      if (!event.code && !style.quiet) process.stderr.write(`${style.paint("ok", `-- ${what} in ${(event.ms / 1000).toFixed(1)} s`)}\n`);
+      if (!event.code && !style.quiet) process.stderr.write(`${style.paint("ok", `-- ${what} in ${formatDuration(event.ms)}`)}\n`);
       return event.code;
     }
   }

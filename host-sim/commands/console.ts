@@ -10,7 +10,7 @@ import { sendFile } from "../serial/send-file.ts";
 import { baudRate, conventions, outputStyle, UserError, type OutputOptions, type Style } from "./common.ts";
 import { ConsoleView } from "./console-view.ts";
 import { historyFile, HISTORY_SIZE, loadHistory, saveHistory } from "./history.ts";
-import { formatBytes, progressText, StatusLine } from "./progress.ts";
+import { formatBytes, formatDuration, progressText, StatusLine } from "./progress.ts";
 
 /** Ctrl-], as telnet, picocom and idf.py monitor quit. */
 const QUIT = 0x1d;
@@ -202,7 +202,7 @@ async function batch(link: SerialLink, style: Style, opts: ConsoleOptions): Prom
       else if (event.type === "done") {
         bar.clear();
         if (!style.quiet)
-          process.stderr.write(`-- sent ${basename(opts.send)}, ${formatBytes(event.sent)} in ${(event.ms / 1000).toFixed(1)} s (${formatBytes(Math.round((event.sent * 1000) / Math.max(1, event.ms)))}/s)\n`);
+          process.stderr.write(`-- sent ${basename(opts.send)}, ${formatBytes(event.sent)} in ${formatDuration(event.ms)} (${formatBytes(Math.round((event.sent * 1000) / Math.max(1, event.ms)))}/s)\n`);
       }
     }
   } catch (e) {

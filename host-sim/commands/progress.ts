@@ -7,6 +7,11 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+/** `850 ms`, `12.3 s` */
+export function formatDuration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
 /** `[##########----------]  50%  40.0 KiB of 80.0 KiB, 11.3 KiB/s` */
 export function progressText(done: number, total: number, ms: number, width = 24): string {
   const fraction = total ? Math.min(1, done / total) : 1;
