@@ -3,6 +3,7 @@
 // and opens the port again as soon as it is back.
 import { existsSync } from "node:fs";
 import { SerialPort } from "serialport";
+import { TextWaiters } from "../text-waiters.ts";
 
 export type LinkEvent =
   | { type: "data"; bytes: Buffer }
@@ -19,8 +20,7 @@ export class SerialLink {
   private port: SerialPort;
   private closed = false;
   private listeners = new Set<(event: LinkEvent) => void>();
-  private received = "";
-  private waiters = new Set<() => void>();
+  private readonly received: TextWaiters;
   private retry?: NodeJS.Timeout;
 
   private constructor(
@@ -28,6 +28,7 @@ export class SerialLink {
     readonly baudRate: number,
     port: SerialPort,
   ) {
+    this.received = new TextWaiters(path);
     this.port = this.adopt(port);
   }
 
@@ -57,32 +58,12 @@ export class SerialLink {
    * returns that text up to the match's end.
    */
   waitFor(pattern: RegExp, timeoutMs: number): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const m = pattern.exec(this.received);
-        if (!m) return;
-        done();
-        const end = m.index + m[0].length;
-        const text = this.received.slice(0, end);
-        this.received = this.received.slice(end);
-        resolve(text);
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`no ${pattern} within ${timeoutMs} ms; the port sent ${JSON.stringify(this.received.slice(-200))}`));
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-      };
-      this.waiters.add(check);
-      check();
-    });
+    return this.received.expect(pattern, timeoutMs);
   }
 
   /** Forgets what has come so far: the next waitFor() looks at what comes next. */
   discard(): void {
-    this.received = "";
+    this.received.pending = "";
   }
 
   async close(): Promise<void> {
@@ -98,9 +79,8 @@ export class SerialLink {
 
   private adopt(port: SerialPort): SerialPort {
     port.on("data", (bytes: Buffer) => {
-      this.received = (this.received + bytes.toString("latin1")).slice(-256 * 1024);
+      this.received.add(bytes.toString("latin1"));
       this.emit({ type: "data", bytes });
-      for (const w of [...this.waiters]) w();
     });
     port.on("error", () => {}); // a close follows
     port.on("close", (e?: Error) => {
