@@ -32,7 +32,7 @@ export function conventions(command: Command, examples: string[], verbose = "say
     .option("-v, --verbose", verbose)
     .option("-q, --quiet", "print only errors and results")
     .option("--no-color", "no colour (NO_COLOR does the same)")
-    .addOption(new Option("--ci", "CI mode: no prompts, no progress animation (default when CI is set)").default(envFlag("CI"), "$CI"))
+    .addOption(new Option("--ci", "CI mode: no prompts, no progress animation").default(envFlag("CI"), "on when $CI is set"))
     .addOption(new Option("--no-ci", "not CI mode, even when CI is set"))
     .addHelpText("after", `\nExample${examples.length > 1 ? "s" : ""}:\n${examples.map((e) => `  $ ${e}`).join("\n")}\n`);
 }
