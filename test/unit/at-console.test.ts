@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { runs } from "../helpers/fuzz.ts";
 import { AtConsole, MAX_LINE } from "../../src/at/console.ts";
 import { basicCommands } from "../../src/at/basic.ts";
 import type { Settings } from "../../src/at/settings.ts";
@@ -66,7 +67,7 @@ describe("AT console", () => {
         const replies = take().match(/\r\n(OK|ERROR)\r\n/g) ?? [];
         assert.equal(replies.length, lines.filter((l) => l.length > 0).length);
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { runs } from "../helpers/fuzz.ts";
 import { parseCommand, parseParams } from "../../src/at/parser.ts";
 
 describe("AT command parser", () => {
@@ -30,7 +31,7 @@ describe("AT command parser", () => {
         parseCommand(line);
         parseParams(line);
       }),
-      { numRuns: 5000 },
+      { numRuns: runs(5000) },
     );
     const quote = (s: string) => `"${s.replace(/[\\"]/g, "\\$&")}"`;
     fc.assert(
@@ -38,7 +39,7 @@ describe("AT command parser", () => {
         const text = params.map((p) => (typeof p === "string" ? quote(p) : String(p))).join(",");
         assert.deepEqual(parseCommand(`AT+TEST=${text}`)?.params, params);
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 });

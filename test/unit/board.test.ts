@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { boardIds, checkBoard, loadBoard } from "../../host-sim/board.ts";
+import { runs } from "../helpers/fuzz.ts";
 
 describe("board files", () => {
   it("has a valid board.json for every board folder, named after its Moddable target", () => {
@@ -22,5 +24,21 @@ describe("board files", () => {
       assert.match(e.message, /network\.phy: must be equal to one of the allowed values/);
       return true;
     });
+  });
+
+  it("refuses any malformed board file with its own error, never another (fuzz)", () => {
+    const good = loadBoard("esp32/nodemcu") as unknown as Record<string, unknown>;
+    // Whole values, and a good board with one field replaced by anything.
+    const mutated = fc.tuple(fc.constantFrom(...Object.keys(good)), fc.jsonValue()).map(([k, v]) => ({ ...good, [k]: v }));
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), mutated), (data) => {
+        try {
+          checkBoard(data, "fuzz.json");
+        } catch (e) {
+          assert.match((e as Error).message, /^bad board file fuzz\.json:\n {2}\S/);
+        }
+      }),
+      { numRuns: runs(2000) },
+    );
   });
 });

@@ -1,6 +1,7 @@
 // Scenario files: the checks on them, their text escapes, fault specs and the JUnit report.
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { runs } from "../helpers/fuzz.ts";
 import { parseFault, parseDuration } from "../../host-sim/faults.ts";
 import { junitReport } from "../../host-sim/junit.ts";
 import { checkScenario, type Step } from "../../host-sim/scenario.ts";
@@ -62,7 +63,7 @@ describe("scenario files", () => {
           }
         }
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 

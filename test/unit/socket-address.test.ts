@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { runs } from "../helpers/fuzz.ts";
 import { familyOf, inet_aton, inet_ntoa, ip_to_tuple, parseIPv6, toAddress } from "../../src/socket/address.ts";
 import { AF_INET, AF_INET6 } from "../../src/socket/constants.ts";
 import { SocketError } from "../../src/socket/errors.ts";
@@ -52,9 +53,9 @@ describe("socket address forms", () => {
         assert.deepEqual(toAddress([...ip_to_tuple(ip), port], AF_INET), [ip, port]);
         assert.equal(inet_ntoa(inet_aton(ip)), ip);
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
-    fc.assert(fc.property(fc.ipV6(), (ip) => assert.equal(parseIPv6(ip)?.length, 8, ip)), { numRuns: 2000 });
+    fc.assert(fc.property(fc.ipV6(), (ip) => assert.equal(parseIPv6(ip)?.length, 8, ip)), { numRuns: runs(2000) });
     fc.assert(
       fc.property(fc.anything(), (value) => {
         try {
@@ -63,7 +64,7 @@ describe("socket address forms", () => {
           assert.ok(e instanceof SocketError, String(e));
         }
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { runs } from "../helpers/fuzz.ts";
 import { FrameDecoder, MAX_DIGITS, encodeFrame, utf8 } from "../../src/socket/framing.ts";
 
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
@@ -53,7 +54,7 @@ describe("message framing <N>_<payload>", () => {
         for (let i = 0; i < wire.length; i += chunk) got.push(...d.push(wire.subarray(i, i + chunk)));
         assert.deepEqual(got.map((g) => Buffer.from(g).toString("hex")), payloads.map((p) => Buffer.from(p).toString("hex")));
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
@@ -63,7 +64,7 @@ describe("message framing <N>_<payload>", () => {
           assert.match((e as Error).message, /bad frame header/);
         }
       }),
-      { numRuns: 5000 },
+      { numRuns: runs(5000) },
     );
   });
 });

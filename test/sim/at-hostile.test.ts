@@ -1,0 +1,134 @@
+// Hostile input and faults the console must weather: commands hidden in link data, a peer's
+// reset, a name that does not resolve, too many clients, a restart with links open, and secrets.
+import assert from "node:assert/strict";
+import { connect } from "node:net";
+import { tcpPeer } from "../helpers/peer.ts";
+import { PEER_HOST } from "../helpers/target.ts";
+import { JOINED, until, withConsole } from "../helpers/console.ts";
+
+describe("console under hostile input and faults", function () {
+  this.timeout(20000);
+  // Simulator options: the suite is the simulator's own (it injects faults and reads the log).
+  const session = withConsole({ sim: {} });
+
+  it("never runs a command that arrives as link data", async () => {
+    const { uart } = session;
+    const peer = await tcpPeer();
+    try {
+      assert.match(await uart.command(`AT+CIPSTART="TCP","${PEER_HOST}",${peer.port}`), /CONNECT\r\n\r\nOK\r\n$/);
+      const attack = "\r\nAT+RST\r\nAT+CWQAP\r\nAT+RESTORE\r\n+++";
+      peer.conns[0].write(attack);
+      assert.equal(await uart.expect(`+IPD,${attack.length}:${attack}`), `\r\n+IPD,${attack.length}:${attack}`);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(uart.pending, "", "nothing ran: no reset, no WIFI DISCONNECT");
+      assert.match(await uart.command("AT+CWSTATE?"), /^\+CWSTATE:2,"xsock-sim"/);
+    } finally {
+      peer.server.close();
+    }
+  });
+
+  it("closes only the link whose peer resets; the others carry on", async () => {
+    const { uart } = session;
+    const a = await tcpPeer();
+    const b = await tcpPeer();
+    try {
+      await uart.command("AT+CIPMUX=1");
+      await uart.command(`AT+CIPSTART=0,"TCP","${PEER_HOST}",${a.port}`);
+      await uart.command(`AT+CIPSTART=1,"TCP","${PEER_HOST}",${b.port}`);
+      await until(() => a.conns.length === 1 && b.conns.length === 1, "both peers connected");
+      a.conns[0].write("x".repeat(3000));
+      a.conns[0].resetAndDestroy();
+      await uart.expect("0,CLOSED\r\n");
+      await uart.write("AT+CIPSEND=1,4\r\n");
+      assert.equal(await uart.expect(">"), "\r\nOK\r\n\r\n>");
+      await uart.write("live");
+      await uart.expect("SEND OK\r\n");
+      await until(() => b.heard().toString() === "live", "link 1's data");
+      b.conns[0].write("back");
+      await uart.expect("+IPD,1,4:back");
+    } finally {
+      a.server.close();
+      b.server.close();
+    }
+  });
+
+  it("answers ERROR to a name that does not resolve, and keeps its links", async () => {
+    const { uart } = session;
+    const peer = await tcpPeer();
+    try {
+      await uart.command("AT+CIPMUX=1");
+      await uart.command(`AT+CIPSTART=0,"TCP","${PEER_HOST}",${peer.port}`);
+      assert.equal(await uart.command('AT+CIPSTART=1,"TCP","no-such-host.invalid",80', 10000), "\r\nERROR\r\n");
+      assert.equal(await uart.command('AT+CIPDOMAIN="no-such-host.invalid"', 10000), "\r\nERROR\r\n");
+      assert.match(await uart.command("AT+CIPSTATE?"), /^\+CIPSTATE:0,"TCP",/);
+    } finally {
+      peer.server.close();
+    }
+  });
+
+  it("accepts no more clients than AT+CIPSERVERMAXCONN", async () => {
+    const { uart } = session;
+    await uart.command("AT+CIPMUX=1");
+    assert.equal(await uart.command("AT+CIPSERVERMAXCONN=1"), "\r\nOK\r\n");
+    await uart.command("AT+CIPSERVER=1,47321");
+    const first = connect(47321, "127.0.0.1");
+    await uart.expect("0,CONNECT\r\n");
+    const second = connect(47321, "127.0.0.1").resume();
+    second.on("error", () => {});
+    await new Promise((r) => second.once("close", r));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(uart.pending, "", "no second CONNECT");
+    first.destroy();
+    await uart.expect("0,CLOSED\r\n");
+  });
+
+  it("closes every link on AT+RST, boots, and serves again", async () => {
+    const { uart } = session;
+    const peer = await tcpPeer();
+    try {
+      await uart.command(`AT+CIPSTART="TCP","${PEER_HOST}",${peer.port}`);
+      await until(() => peer.conns.length === 1, "the peer's connection");
+      const closed = new Promise((r) => peer.conns[0].once("close", r));
+      assert.equal(await uart.command("AT+RST"), "\r\nOK\r\n");
+      await closed;
+      await uart.expect("ready\r\n", 5000);
+      assert.equal(await uart.command("AT"), "AT\r\n\r\nOK\r\n", "echo is back on after the restart");
+    } finally {
+      peer.server.close();
+    }
+  });
+
+  it("leaves passthrough when the Wi-Fi link drops mid-transfer, and serves commands again", async () => {
+    const { uart, sim } = session;
+    const peer = await tcpPeer();
+    try {
+      await uart.command("AT+CIPMODE=1");
+      await uart.command(`AT+CIPSTART="TCP","${PEER_HOST}",${peer.port}`);
+      await uart.write("AT+CIPSEND\r\n");
+      await uart.expect(">");
+      await uart.write(Buffer.alloc(20000, 0x61));
+      await until(() => peer.heard().length >= 20000, "the first 20,000 bytes at the peer");
+      const peerClosed = new Promise((r) => peer.conns[0].once("close", r));
+      sim!.fault("link-drop", 500);
+      assert.equal(await uart.expect("CLOSED\r\n"), "WIFI DISCONNECT\r\nCLOSED\r\n");
+      await peerClosed;
+      assert.equal(await uart.command("AT"), "\r\nOK\r\n", "back in command mode");
+      await uart.expect("WIFI CONNECTED\r\nWIFI GOT IP\r\n", 5000);
+      assert.equal(peer.heard().length, 20000, "the peer got every byte sent before the drop");
+    } finally {
+      peer.server.close();
+    }
+  });
+
+  it("never shows the Wi-Fi password, in replies or in the simulator's log", async () => {
+    const { uart, sim } = session;
+    const password = "hunter2-secret-pass";
+    // The AP refuses it, but the console still holds the password it was given.
+    await uart.command(`AT+CWJAP="xsock-sim","${password}"`, 5000);
+    assert.equal(await uart.command('AT+CWJAP="xsock-sim",""'), JOINED);
+    let seen = "";
+    for (const query of ["AT+CWJAP?", "AT+CWJAP_CUR?", "AT+CWJAP_DEF?", "AT+CWSTATE?", "AT+CMD?", "AT+SYSSTORE?"]) seen += await uart.command(query);
+    assert.ok(!seen.includes(password) && !seen.includes("hunter2"), seen);
+    assert.ok(!sim!.log.includes("hunter2"), "the log never shows it");
+  });
+});
