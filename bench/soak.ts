@@ -279,7 +279,22 @@ export function report(f: SoakFigures): string {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  console.log(report(await links(Number(process.env.SOAK_BYTES ?? 1 << 20))));
-  console.log(report(await churn(Number(process.env.SOAK_CYCLES ?? 1000))));
-  console.log(report(await chat(Number(process.env.SOAK_CLIENTS ?? 50), Number(process.env.SOAK_MESSAGES ?? 100))));
+  let failed = false;
+  const runs: [string, () => Promise<SoakFigures>][] = [
+    ["links", () => links(Number(process.env.SOAK_BYTES ?? 1 << 20))],
+    ["churn", () => churn(Number(process.env.SOAK_CYCLES ?? 1000))],
+    ["chat", () => chat(Number(process.env.SOAK_CLIENTS ?? 50), Number(process.env.SOAK_MESSAGES ?? 100))],
+  ];
+  // Each workload runs and reports, whatever the one before did.
+  for (const [name, run] of runs) {
+    try {
+      const f = await run();
+      console.log(report(f));
+      failed ||= f.lost > 0 || f.errors.length > 0;
+    } catch (e) {
+      console.log(`${name}: FAILED: ${(e as Error).message.split("\n")[0]}`);
+      failed = true;
+    }
+  }
+  process.exitCode = failed ? 1 : 0;
 }
