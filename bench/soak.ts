@@ -296,5 +296,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       failed = true;
     }
   }
-  process.exitCode = failed ? 1 : 0;
+  // A failed workload may leave its board and peers open: end here.
+  process.exit(failed ? 1 : 0);
 }
