@@ -37,6 +37,11 @@ export class NetworkFaults {
     return Date.now() < this.apDownUntil;
   }
 
+  /** Milliseconds until the link drop is over (0 when there is none). */
+  get linkDownFor(): number {
+    return Math.max(0, this.apDownUntil - Date.now());
+  }
+
   /** Joins associate but get no address. */
   get dhcpDown(): boolean {
     return Date.now() < this.dhcpDownUntil;

@@ -21,6 +21,7 @@ export const PLATFORM_MODULES: Record<string, string> = {
   "embedded:io/socket/udp": "udp.ts",
   "embedded:io/socket/listener": "listener.ts",
   wifi: "wifi.ts",
+  ethernet: "ethernet.ts",
   net: "net.ts",
   socket: "socket.ts",
   system: "system.ts",
@@ -70,10 +71,24 @@ function addModules(into: Map<string, string>, key: string, paths: string | stri
   }
 }
 
+/**
+ * The one platform section that applies, as mcconfig picks it: the board's own (`esp32/nodemcu`),
+ * else a wildcard or its family's (`esp32/*`, `esp32`), else `...`.
+ */
+export function matchPlatform<T>(platforms: Record<string, T>, target: string): T | undefined {
+  const parts = target.split("/");
+  for (; parts.length; parts.pop()) {
+    const partial = parts.join("/");
+    for (const [name, section] of Object.entries(platforms)) {
+      if (name.endsWith("/*") ? partial.startsWith(name.slice(0, -1)) : name.startsWith("*/") ? partial.endsWith(name.slice(1)) : partial === name) return section;
+    }
+  }
+  return platforms["..."];
+}
+
 /** Reads a manifest with its local includes and the platform sections that apply to the board. */
 export function readManifest(appDir: string, board: Board): Manifest {
   const manifest: Manifest = { modules: new Map(), config: {}, preload: [] };
-  const platformKeys = ["esp32", "esp32/*", board.id];
   const visit = (path: string, seen: Set<string>) => {
     if (seen.has(path)) return;
     seen.add(path);
@@ -88,8 +103,8 @@ export function readManifest(appDir: string, board: Board): Manifest {
       manifest.preload.push(...[(section.preload as string | string[] | undefined) ?? []].flat());
     };
     apply(json);
-    const platforms = (json.platforms ?? {}) as Record<string, Record<string, unknown>>;
-    for (const key of platformKeys) if (platforms[key]) apply(platforms[key]);
+    const platform = matchPlatform((json.platforms ?? {}) as Record<string, Record<string, unknown>>, board.id);
+    if (platform) apply(platform);
   };
   const path = join(appDir, "manifest.json");
   if (!existsSync(path)) throw new Error(`no manifest.json in ${appDir}`);

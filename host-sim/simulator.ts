@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadBoard, type Board } from "./board.ts";
+import { ethernet, type EthernetDevice } from "./devices/ethernet.ts";
 import { network, type NetworkDevice } from "./devices/network.ts";
 import { serial, type SerialDevice } from "./devices/serial.ts";
 import { system, type Flash } from "./devices/system.ts";
@@ -70,6 +71,8 @@ export class Simulator {
   private closers: { close(): void }[] = [];
   private net!: NetworkDevice;
   private wifiDevice!: WifiDevice;
+  /** The Ethernet port, on boards whose network driver is ethernet/esp32. */
+  private ethernetDevice?: EthernetDevice;
   private readonly networkFaults = new NetworkFaults();
   private faultTimers: NodeJS.Timeout[] = [];
   private uartDevice!: SerialDevice;
@@ -122,6 +125,7 @@ export class Simulator {
     this.networkFaults.apply(kind, forMs);
     if (kind === "link-drop" && this.wifiDevice) {
       this.wifiDevice.drop();
+      this.ethernetDevice?.drop();
       this.net.linkDown();
     }
   }
@@ -198,14 +202,17 @@ export class Simulator {
     this.ops.set("trace", (text: string) => this.trace(text));
     this.ops.set("fatal", (kind: string, message: string, stack: string) => this.fatal(kind, message, stack));
     const wifiDevice = (this.wifiDevice = wifi(host, this.options.aps ?? DEFAULT_APS, this.ip, this.networkFaults));
-    this.net = network(host, () => wifiDevice.ip);
+    // On a wired board the Ethernet port answers `net` (registered after Wi-Fi, it takes over).
+    const wired = this.board.network.driver === "ethernet/esp32" ? ethernet(host, this.ip, this.networkFaults) : undefined;
+    this.ethernetDevice = wired;
+    this.net = network(host, () => (wired ?? wifiDevice).ip);
     this.uartDevice = serial(host, this.uart, this.options.baud);
     const board = system(host, this.flash, {
       slots: () => this.heap().slots,
       sockets: () => this.net.open,
       restart: () => void this.restart(),
     });
-    this.closers = [timers(host), this.net, this.uartDevice, wifiDevice, board];
+    this.closers = [timers(host), this.net, this.uartDevice, wifiDevice, ...(wired ? [wired] : []), board];
 
     this.worker = new XsnapWorker(
       "xsock-sim",

@@ -1,4 +1,5 @@
-// Boot: open the console UART named by the board and start the ESP-AT console.
+// Boot: open the console UART named by the board, bring up its network interface (the driver
+// the manifest picked for the board) and start the ESP-AT console.
 import config from "mc/config";
 import Instrumentation from "instrumentation";
 import System from "system";
@@ -9,8 +10,10 @@ import { Links } from "./at/links";
 import { Settings } from "./at/settings";
 import { legacySpellings } from "./at/spellings";
 import { tcpipCommands } from "./at/tcpip";
-import { networkUp, Station, wifiCommands } from "./at/wifi";
+import { Station, wifiCommands } from "./at/wifi";
+import { ethernetCommands, startEthernet } from "./at/ethernet";
 import { Uart, type UartConfig } from "xsock/uart";
+import NetworkInterface from "xsock/netif";
 
 type Limits = { links?: number; xs?: { heap: number; chunk: number } };
 const board = (config.board ?? { id: "esp32/nodemcu", chip: "ESP32" }) as { id: string; chip: string };
@@ -43,6 +46,8 @@ const commands: CommandTable = {};
 const at = new AtConsole((bytes) => uart.write(bytes), commands, clock);
 const uart = new Uart(consoleUart, (bytes) => at.input(bytes));
 const station = new Station(at, settings);
+const netif = new NetworkInterface();
+const wired = netif.kind === "ethernet";
 // Commands that change the UART or restart act once their OK is queued, and it has gone out.
 const afterReply = (fn: () => void) => Timer.set(() => void uart.drained().then(fn), 0);
 Object.assign(
@@ -57,8 +62,10 @@ Object.assign(
     setBaud: (baud) => afterReply(() => void uart.setBaud(baud)),
   }, settings, commands),
   wifiCommands(station, settings),
-  tcpipCommands(new Links(at, maxLinks, uart), networkUp, settings),
+  tcpipCommands(new Links(at, maxLinks, uart), () => netif.address !== undefined, settings),
+  wired ? ethernetCommands(netif, settings) : {},
 );
 Object.assign(commands, legacySpellings(commands, settings, ["+CWMODE", "+CIPSTA", "+CIPSTAMAC", "+CIPAP", "+CIPAPMAC", "+CWDHCP", "+SYSMSG"]));
 at.ready();
+if (wired) startEthernet(at, netif, settings);
 station.boot();

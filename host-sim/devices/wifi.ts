@@ -109,7 +109,7 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
   host.handle("net.get", (what: string) => {
     switch (what) {
       case "IP":
-        return wired || hasIp ? boardIp : undefined;
+        return hasIp ? boardIp : undefined;
       case "MAC":
         return STATION_MAC;
       case "SSID":
@@ -129,7 +129,7 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
 
   return {
     get ip() {
-      return wired || hasIp ? boardIp : undefined;
+      return hasIp ? boardIp : undefined;
     },
     drop: leave,
     close() {

@@ -30,12 +30,6 @@ interface ScannedAp {
 /** Net.get, for the names the typings leave out (CHANNEL). */
 const netGet = Net.get as (what: string) => string | number | undefined;
 
-/** The board has an IP address: Wi-Fi has one, or the board is wired. */
-export function networkUp(): boolean {
-  const ip = netGet("IP");
-  return typeof ip === "string" && ip !== "" && ip !== "0.0.0.0";
-}
-
 /** ESP32's SoftAP MAC: the station's, plus one in the last byte. */
 const softApMac = (sta: string) => sta.replace(/[0-9a-f]{2}$/, (b) => ((parseInt(b, 16) + 1) & 0xff).toString(16).padStart(2, "0"));
 

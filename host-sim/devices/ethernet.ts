@@ -1,0 +1,106 @@
+// An Ethernet port with a cable in it, for boards whose network driver is ethernet/esp32:
+// Moddable's `ethernet` module (start, the link and address events, static IP or DHCP) and
+// the interface facts `net` reports. A link drop pulls the cable for the fault's length.
+import type { NetworkFaults } from "../faults.ts";
+import type { Host } from "../host.ts";
+import { PlatformError } from "../host.ts";
+
+/** The Ethernet MAC: the station's plus three, as ESP-IDF derives it. */
+export const ETHERNET_MAC = "24:0a:c4:00:00:04";
+
+/** How long the PHY takes to bring the link up, and DHCP to give an address, in ms. */
+const LINK_MS = 30;
+
+export interface EthernetDevice {
+  /** The board's address while it has one. */
+  readonly ip: string | undefined;
+  /** The cable comes out: lost IP, link down, and the link back once the fault is over. */
+  drop(): void;
+  close(): void;
+}
+
+const IPV4 = /^(\d{1,3})(\.\d{1,3}){3}$/;
+
+export function ethernet(host: Host, boardIp: string, faults: NetworkFaults): EthernetDevice {
+  const monitors = new Set<number>();
+  let started = false;
+  let link = false;
+  let hasIp = false;
+  /** The address DHCP gives (the simulator's), or a static one. */
+  let address = boardIp;
+  let isStatic = false;
+  let pending: NodeJS.Timeout | undefined;
+  const tell = (message: string) => {
+    for (const id of monitors) host.post("ethernet", id, message);
+  };
+
+  const later = (ms: number, fn: () => void) => {
+    clearTimeout(pending);
+    pending = setTimeout(fn, ms);
+  };
+
+  function linkUp(): void {
+    if (faults.linkDownFor > 0) return later(faults.linkDownFor, linkUp);
+    link = true;
+    tell("connect");
+    if (isStatic) return gotIp();
+    if (faults.dhcpDown) return host.debug("ethernet: DHCP gives no address");
+    later(LINK_MS, gotIp);
+  }
+
+  function gotIp(): void {
+    hasIp = true;
+    tell("gotIP");
+  }
+
+  host.handle("ethernet.start", () => {
+    if (started) return;
+    started = true;
+    later(LINK_MS, linkUp);
+  });
+  host.handle("ethernet.monitor", (id: number) => void monitors.add(id));
+  host.handle("ethernet.unmonitor", (id: number) => void monitors.delete(id));
+  host.handle("ethernet.useStaticIP", (ip: string, netmask: string, gateway: string) => {
+    if (!started) throw new PlatformError("Ethernet not initialized");
+    for (const a of [ip, netmask, gateway]) if (typeof a !== "string" || !IPV4.test(a)) throw new PlatformError(`Invalid IP address format: ${a}`);
+    address = ip;
+    isStatic = true;
+  });
+  host.handle("ethernet.useDHCP", () => {
+    if (!started) throw new PlatformError("Ethernet not initialized");
+    address = boardIp;
+    isStatic = false;
+  });
+  host.handle("net.get", (what: string) => {
+    switch (what) {
+      case "IP":
+        return hasIp ? address : undefined;
+      case "MAC":
+        return ETHERNET_MAC;
+      case "DNS":
+        return ["127.0.0.53"];
+      default:
+        return undefined;
+    }
+  });
+
+  return {
+    get ip() {
+      return hasIp ? address : undefined;
+    },
+    drop() {
+      if (!started) return;
+      clearTimeout(pending);
+      if (link) {
+        if (hasIp) tell("lostIP");
+        hasIp = link = false;
+        tell("disconnect");
+      }
+      later(Math.max(faults.linkDownFor, LINK_MS), linkUp);
+    },
+    close() {
+      clearTimeout(pending);
+      monitors.clear();
+    },
+  };
+}

@@ -1,0 +1,38 @@
+// Moddable's `ethernet` module (modules/network/ethernet), on the simulator's Ethernet port.
+import { host, newId, off, on } from "./bridge";
+
+type Message = "connect" | "gotIP" | "lostIP" | "disconnect";
+
+class Ethernet {
+  static readonly gotIP = "gotIP";
+  static readonly lostIP = "lostIP";
+  static readonly connected = "connect";
+  static readonly disconnected = "disconnect";
+
+  readonly #id = newId();
+
+  /** As on the board, `new Ethernet(onNotify)`: a monitor of the link and address. */
+  constructor(onNotify?: (message: Message) => void) {
+    on("ethernet", this.#id, (message) => onNotify?.(message as Message));
+    host("ethernet.monitor", this.#id);
+  }
+
+  close(): void {
+    off("ethernet", this.#id);
+    host("ethernet.unmonitor", this.#id);
+  }
+
+  static start(): void {
+    host("ethernet.start");
+  }
+
+  static useStaticIP(address: string, netmask: string, gateway: string): void {
+    host("ethernet.useStaticIP", address, netmask, gateway);
+  }
+
+  static useDHCP(): void {
+    host("ethernet.useDHCP");
+  }
+}
+
+export default Ethernet;
