@@ -18,6 +18,8 @@ export interface Pins {
 
 export interface Board {
   id: string;
+  /** The Moddable target it builds with, when not its id. */
+  target?: string;
   name: string;
   chip: string;
   network: { driver: "wifi/esp32" } | { driver: "ethernet/esp32"; phy: string; [pin: string]: unknown };

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { readFileSync } from "node:fs";
 import { boardIds, checkBoard, loadBoard } from "../../host-sim/board.ts";
 import { runs } from "../helpers/fuzz.ts";
 
 describe("board files", () => {
   it("has a valid board.json for every board folder, named after its Moddable target", () => {
     const ids = boardIds();
-    assert.deepEqual(ids, ["esp32/esp32s3", "esp32/nodemcu", "esp32/wt32_eth01"]);
+    assert.deepEqual(ids, ["esp32/esp32s3", "esp32/esp32s3_eth", "esp32/ethernet_kit", "esp32/nodemcu", "esp32/wt32_eth01"]);
     for (const id of ids) assert.equal(loadBoard(id).id, id);
   });
 
@@ -40,5 +41,36 @@ describe("board files", () => {
       }),
       { numRuns: runs(2000) },
     );
+  });
+});
+
+describe("the README's board table", () => {
+  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  const rows = new Map(
+    [...readme.matchAll(/^\| `(esp32\/\w+)`[^|]*\|[^|]*\| ([^|]+) \| UART(\d), GPIO(\d+)\/(\d+) \| TWAI, GPIO(\d+)\/(\d+) \|$/gm)].map((m) => [m[1], m]),
+  );
+
+  it("has a row for every board, with its console UART and CAN pins", () => {
+    assert.deepEqual([...rows.keys()].sort(), boardIds());
+    for (const id of boardIds()) {
+      const board = loadBoard(id);
+      const [, , , port, tx, rx, canTx, canRx] = rows.get(id)!.map(Number);
+      assert.deepEqual([port, tx, rx, canTx, canRx], [board.console.port, board.console.transmit, board.console.receive, board.can.transmit, board.can.receive], id);
+    }
+  });
+
+  it("names each board's network driver, PHY and Ethernet pins as its board file does", () => {
+    for (const id of boardIds()) {
+      const network = loadBoard(id).network as Record<string, unknown> & { driver: string; spi?: Record<string, number> };
+      const text = rows.get(id)![2];
+      if (network.driver === "wifi/esp32") {
+        assert.equal(text, "Wi-Fi", id);
+        continue;
+      }
+      assert.match(text, new RegExp(`^Ethernet, ${String(network.phy)} `), id);
+      const listed = Object.fromEntries([...text.matchAll(/(\w+) (\d+)/g)].map((m) => [m[1].toLowerCase(), Number(m[2])]));
+      const pins = network.spi ?? { mdc: network.mdc as number, mdio: network.mdio as number, ...(network.power === undefined ? {} : { power: network.power as number }), ...(network.reset === undefined ? {} : { reset: network.reset as number }) };
+      for (const [name, pin] of Object.entries(pins)) if (!["host", "hz"].includes(name)) assert.equal(listed[name], pin, `${id} ${name}`);
+    }
   });
 });
