@@ -205,7 +205,7 @@ export class Simulator {
     // On a wired board the Ethernet port answers `net` (registered after Wi-Fi, it takes over).
     const wired = this.board.network.driver === "ethernet/esp32" ? ethernet(host, this.ip, this.networkFaults) : undefined;
     this.ethernetDevice = wired;
-    this.net = network(host, () => (wired ?? wifiDevice).ip);
+    this.net = network(host, () => (wired ?? wifiDevice).ip, this.options.ip);
     this.uartDevice = serial(host, this.uart, this.options.baud);
     const board = system(host, this.flash, {
       slots: () => this.heap().slots,

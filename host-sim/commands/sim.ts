@@ -1,6 +1,7 @@
 // `xsock sim`: the firmware on XS, its UART on this terminal, a pty or a TCP port.
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { writeFileSync } from "node:fs";
+import { isIPv4 } from "node:net";
 import { startSim } from "../api.ts";
 import { DEFAULT_BOARD } from "../board.ts";
 import { parseAccessPoint, type AccessPoint } from "../devices/wifi.ts";
@@ -24,6 +25,11 @@ function uartSpec(value: string): UartSpec {
   } catch (e) {
     throw new InvalidArgumentError((e as Error).message);
   }
+}
+
+function ipv4(value: string): string {
+  if (isIPv4(value)) return value;
+  throw new InvalidArgumentError("an IPv4 address the host has, such as 127.0.0.2");
 }
 
 function milliseconds(value: string): number {
@@ -75,6 +81,7 @@ interface SimCliOptions extends OutputOptions {
   json?: boolean;
   baud?: number;
   ap?: AccessPoint[];
+  ip?: string;
   expectText?: string[];
   failText?: string[];
   timeout?: number;
@@ -97,6 +104,7 @@ export function registerSim(program: Command): void {
     .option("--uart-link <path>", "a symlink to the pty, made at start (replacing one a former run left) and removed at exit")
     .option("--json", "print events on stdout, one JSON object a line: uart, boot, wifi, exit")
     .option("--baud <n>", "pace the UART at this line rate, 8N1 (default: unpaced)", baudRate)
+    .option("--ip <addr>", "the board's address, an IPv4 address of the host's (default 127.0.0.1): its sockets bind to it", ipv4)
     .option("--ap <ssid[:password]>", "a simulated access point; repeatable (default: one open AP named xsock-sim)", accessPoint)
     .option("--expect-text <text>", "exit 0 once this text appears on the UART; repeatable", collect)
     .option("--fail-text <text>", "exit 1 if this text appears on the UART; repeatable", collect)
@@ -166,6 +174,7 @@ export function registerSim(program: Command): void {
           board: opts.board,
           baud: opts.baud,
           aps: opts.ap,
+          ip: opts.ip,
           faults: opts.fault,
           verbose: opts.verbose,
           log: (line) => process.stderr.write(`${line}\n`),
@@ -188,6 +197,7 @@ export function registerSim(program: Command): void {
         uart: opts.uart,
         baud: opts.baud,
         aps: opts.ap,
+        ip: opts.ip,
         faults: opts.fault,
         verbose: opts.verbose,
         log: opts.quiet ? (line) => keptWhenQuiet(line) && process.stderr.write(`${line}\n`) : undefined,

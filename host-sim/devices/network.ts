@@ -76,7 +76,13 @@ export interface NetworkDevice {
   close(): void;
 }
 
-export function network(host: Host, ip: () => string | undefined): NetworkDevice {
+/**
+ * `ip` is the board's address while it has one; `bindTo`, the host address every socket binds
+ * to (--ip), so that boards on 127.0.0.1 and 127.0.0.2 can use the same ports.
+ */
+export function network(host: Host, ip: () => string | undefined, bindTo?: string): NetworkDevice {
+  /** The board's "any address" is its own: with --ip, the host's address it was given. */
+  const own = (address?: string | null) => (!address || address === "0.0.0.0" ? (bindTo ?? address ?? undefined) : address);
   const conns = new Map<number, Connection>();
   const listeners = new Map<number, { server: Server; pending: Connection[] }>();
   const udps = new Map<number, { socket: UdpSocket; packets: Packet[]; readablePending: boolean }>();
@@ -157,7 +163,8 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
   host.handle("tcp.connect", (id: number, to: { host: string; port: number; nodelay: boolean; tls?: { servername: string; verify: boolean; ca?: Uint8Array } }) => {
     reserve();
     // A peer's FIN half-closes, as in lwIP: the board may still send.
-    const options = { host: to.host, port: to.port, noDelay: to.nodelay, allowHalfOpen: true };
+    const local = bindTo && !to.host.includes(":") ? { localAddress: bindTo } : {};
+    const options = { host: to.host, port: to.port, noDelay: to.nodelay, allowHalfOpen: true, ...local };
     const tls = to.tls;
     const socket = tls
       ? tlsConnect({
@@ -232,7 +239,7 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
     await new Promise<void>((resolve, reject) => {
       server.once("error", (e) => reject(platformError(e)));
       // An IPv6 listener hears IPv6 only, as an lwIP PCB bound to an IPv6 address does.
-      const host = options.address ?? ip() ?? "127.0.0.1";
+      const host = own(options.address) ?? ip() ?? "127.0.0.1";
       server.listen({ port: options.port, host, ipv6Only: host.includes(":") }, () => resolve());
     });
     server.on("connection", (socket) => {
@@ -273,7 +280,7 @@ export function network(host: Host, ip: () => string | undefined): NetworkDevice
     const socket = createSocket({ type: v6 ? "udp6" : "udp4", ipv6Only: v6, reuseAddr: Boolean(options.multicast) });
     await new Promise<void>((resolve, reject) => {
       socket.once("error", (e) => reject(platformError(e)));
-      socket.bind(options.port, options.multicast ? undefined : (options.address ?? undefined), () => resolve());
+      socket.bind(options.port, options.multicast ? undefined : (v6 ? (options.address ?? undefined) : own(options.address)), () => resolve());
     });
     if (options.multicast) {
       socket.addMembership(options.multicast);

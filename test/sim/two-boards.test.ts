@@ -1,0 +1,70 @@
+// Two `xsock sim` processes on one machine, on 127.0.0.1 and 127.0.0.2 (--ip): both serve the
+// same ports, and talk to each other over TCP and UDP through their consoles.
+import assert from "node:assert/strict";
+import { JOINED } from "../helpers/console.ts";
+import { runSim, startSim, type SimProcess } from "../helpers/sim.ts";
+import { UartClient } from "../helpers/uart.ts";
+
+describe("two simulated boards, one machine (--ip)", function () {
+  this.timeout(30000);
+  const boards: { sim: SimProcess; uart: UartClient }[] = [];
+  before(async () => {
+    for (const ip of ["127.0.0.1", "127.0.0.2"]) {
+      const sim = await startSim(["--ip", ip]);
+      const uart = await UartClient.open(sim.uart);
+      boards.push({ sim, uart });
+      await uart.expect("ready\r\n", 10000);
+      assert.equal(await uart.command("ATE0"), "ATE0\r\n\r\nOK\r\n");
+      assert.equal(await uart.command('AT+CWJAP="xsock-sim",""'), JOINED);
+      assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
+      assert.equal(await uart.command("AT+CIPSERVER=1,47400"), "\r\nOK\r\n", `the server on ${ip}`);
+    }
+  });
+  after(async () => {
+    for (const { sim, uart } of boards) {
+      await uart.close();
+      await sim.stop();
+    }
+  });
+
+  const send = async (uart: UartClient, id: number, data: string) => {
+    await uart.write(`AT+CIPSEND=${id},${data.length}\r\n`);
+    await uart.expect(">");
+    await uart.write(data);
+    assert.match(await uart.expect(/SEND (OK|FAIL)\r\n/), /SEND OK\r\n$/);
+  };
+
+  it("reports each its own address", async () => {
+    assert.match(await boards[0].uart.command("AT+CIFSR"), /STAIP,"127\.0\.0\.1"/);
+    assert.match(await boards[1].uart.command("AT+CIFSR"), /STAIP,"127\.0\.0\.2"/);
+  });
+
+  it("connects one board to the other over TCP, from its own address, and carries data both ways", async () => {
+    const [a, b] = boards.map((x) => x.uart);
+    assert.equal(await a.command('AT+CIPSTART=0,"TCP","127.0.0.2",47400'), "0,CONNECT\r\n\r\nOK\r\n");
+    assert.equal(await b.expect("0,CONNECT\r\n"), "0,CONNECT\r\n");
+    assert.match(await b.command("AT+CIPSTATUS"), /\+CIPSTATUS:0,"TCP","127\.0\.0\.1",\d+,47400,1\r\n/, "the peer is the other board's address");
+    await send(a, 0, "from A");
+    assert.match(await b.expect("from A"), /\+IPD,0,6:from A$/);
+    await send(b, 0, "from B");
+    assert.match(await a.expect("from B"), /\+IPD,0,6:from B$/);
+    assert.equal(await a.command("AT+CIPCLOSE=0"), "0,CLOSED\r\n\r\nOK\r\n");
+    assert.equal(await b.expect("0,CLOSED\r\n"), "0,CLOSED\r\n");
+  });
+
+  it("exchanges UDP datagrams between the same port on both boards", async () => {
+    const [a, b] = boards.map((x) => x.uart);
+    assert.equal(await a.command('AT+CIPSTART=1,"UDP","127.0.0.2",47401,47401,0'), "1,CONNECT\r\n\r\nOK\r\n");
+    assert.equal(await b.command('AT+CIPSTART=1,"UDP","127.0.0.1",47401,47401,0'), "1,CONNECT\r\n\r\nOK\r\n");
+    await send(a, 1, "ping");
+    assert.match(await b.expect("ping"), /\+IPD,1,4:ping$/);
+    await send(b, 1, "pong");
+    assert.match(await a.expect("pong"), /\+IPD,1,4:pong$/);
+  });
+
+  it("refuses an --ip that is not an IPv4 address", async () => {
+    const { code, log } = await runSim(["--ip", "localhost"]);
+    assert.equal(code, 2);
+    assert.match(log, /option '--ip <addr>' argument 'localhost' is invalid\. an IPv4 address/);
+  });
+});
