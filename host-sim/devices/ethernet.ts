@@ -2,8 +2,8 @@
 // Moddable's `ethernet` module (start, the link and address events, static IP or DHCP) and
 // the interface facts `net` reports. A link drop pulls the cable for the fault's length.
 import type { NetworkFaults } from "../faults.ts";
-import type { Host } from "../host.ts";
-import { PlatformError } from "../host.ts";
+import { PlatformError, type Host } from "../host.ts";
+import type { WifiDevice } from "./wifi.ts";
 
 /** The Ethernet MAC: the station's plus three, as ESP-IDF derives it. */
 export const ETHERNET_MAC = "24:0a:c4:00:00:04";
@@ -11,13 +11,8 @@ export const ETHERNET_MAC = "24:0a:c4:00:00:04";
 /** How long the PHY takes to bring the link up, and DHCP to give an address, in ms. */
 const LINK_MS = 30;
 
-export interface EthernetDevice {
-  /** The board's address while it has one. */
-  readonly ip: string | undefined;
-  /** The cable comes out: lost IP, link down, and the link back once the fault is over. */
-  drop(): void;
-  close(): void;
-}
+/** Its address while it has one; drop() pulls the cable (the link comes back once the fault is over). */
+export type EthernetDevice = WifiDevice;
 
 const IPV4 = /^(\d{1,3})(\.\d{1,3}){3}$/;
 
@@ -71,22 +66,13 @@ export function ethernet(host: Host, boardIp: string, faults: NetworkFaults): Et
     address = boardIp;
     isStatic = false;
   });
-  host.handle("net.get", (what: string) => {
-    switch (what) {
-      case "IP":
-        return hasIp ? address : undefined;
-      case "MAC":
-        return ETHERNET_MAC;
-      case "DNS":
-        return ["127.0.0.53"];
-      default:
-        return undefined;
-    }
-  });
+  const current = () => (hasIp ? address : undefined);
+  // The facts `net` reports for the port: Net.get("IP" | "MAC" | "DNS").
+  host.handle("net.get", (what: string) => ({ IP: current(), MAC: ETHERNET_MAC, DNS: ["127.0.0.53"] })[what as "IP"]);
 
   return {
     get ip() {
-      return hasIp ? address : undefined;
+      return current();
     },
     drop() {
       if (!started) return;

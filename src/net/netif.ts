@@ -1,5 +1,6 @@
 // The one network-interface contract the console and the app see, whatever the driver:
 // link state, address, DNS, and the events link up, got IP, lost IP and link down.
+import Net from "net";
 
 export type LinkEvent = "linkUp" | "gotIP" | "lostIP" | "linkDown";
 
@@ -32,16 +33,50 @@ export interface NetworkInterface {
 /** A usable IPv4 address: not empty and not 0.0.0.0. */
 export const isAddress = (ip: unknown): ip is string => typeof ip === "string" && ip !== "" && ip !== "0.0.0.0";
 
-/** Fans a driver's events out to its listeners. */
-export class LinkEvents {
+const netGet = Net.get as (what: string, iface?: string) => unknown;
+
+/** Moddable's messages (`wifi` and `ethernet` send the same four) as the contract's events. */
+const EVENTS: Record<string, LinkEvent> = { connect: "linkUp", gotIP: "gotIP", lostIP: "lostIP", disconnect: "linkDown" };
+
+/**
+ * What both drivers share: the facts Moddable's `net` reports for one interface, and the link
+ * events, fed by the driver's monitor through notify().
+ */
+export abstract class MonitoredInterface {
+  private link = false;
   private readonly listeners = new Set<(event: LinkEvent) => void>();
 
-  add(listener: (event: LinkEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => void this.listeners.delete(listener);
+  /** `net`'s name for the interface: "station" or "ethernet". */
+  constructor(private readonly iface: string) {}
+
+  /** A message from Moddable's monitor. */
+  protected notify(message: string): void {
+    const event = EVENTS[message];
+    if (!event) return;
+    if (event === "linkUp" || event === "linkDown") this.link = event === "linkUp";
+    for (const l of [...this.listeners]) l(event);
   }
 
-  emit(event: LinkEvent): void {
-    for (const l of [...this.listeners]) l(event);
+  get linked(): boolean {
+    return this.link;
+  }
+
+  get address(): string | undefined {
+    const ip = netGet("IP", this.iface);
+    return isAddress(ip) ? ip : undefined;
+  }
+
+  get mac(): string {
+    return String(netGet("MAC", this.iface) ?? "").toLowerCase();
+  }
+
+  get dns(): string[] {
+    const servers = netGet("DNS", this.iface);
+    return Array.isArray(servers) ? (servers as string[]) : [];
+  }
+
+  onEvent(listener: (event: LinkEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
   }
 }
