@@ -70,3 +70,22 @@ export function baudRate(value: string): number {
   if (!Number.isInteger(n) || n < 300 || n > 5_000_000) throw new InvalidArgumentError("a baud rate from 300 to 5000000");
   return n;
 }
+
+/** A repeatable option's parser: each value joins the list. */
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** A repeatable option's parser from a parser of one value, whose errors become commander's usage errors. */
+export function collectParsed<T>(parse: (value: string, index: number) => T): (value: string, previous?: T[]) => T[] {
+  return (value, previous = []) => [...previous, asArgument((v: string) => parse(v, previous.length))(value)];
+}
+
+/** An option's parser whose errors become commander's usage errors (exit 2, with the message). */
+export function asArgument<T>(parse: (value: string) => T): (value: string) => T {
+  return (value) => {
+    try {
+      return parse(value);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  };
+}

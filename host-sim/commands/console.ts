@@ -7,7 +7,7 @@ import { AtError, command as atCommand, finalResult, lastLine, type CommandResul
 import { SerialLink } from "../serial/link.ts";
 import { listPorts } from "../serial/ports.ts";
 import { sendFile } from "../serial/send-file.ts";
-import { baudRate, conventions, outputStyle, UserError, type OutputOptions, type Style } from "./common.ts";
+import { baudRate, collect, conventions, outputStyle, UserError, type OutputOptions, type Style } from "./common.ts";
 import { ConsoleView } from "./console-view.ts";
 import { historyFile, HISTORY_SIZE, loadHistory, saveHistory } from "./history.ts";
 import { formatBytes, formatDuration, progressText, StatusLine } from "./progress.ts";
@@ -37,7 +37,7 @@ export function registerConsole(program: Command): void {
     .argument("[PORT]", "the serial port or pty (default: the only ESP32-like port, or asks)")
     .option("--baud <n>", "line rate", baudRate, 115200)
     .option("--raw", "a plain byte pipe: no line editing, no CR-LF, no colour")
-    .option("-c, --command <line>", "send this command and wait for its result, then quit; repeatable", (v: string, p: string[] = []) => [...p, v])
+    .option("-c, --command <line>", "send this command and wait for its result, then quit; repeatable", collect)
     .option("--send <file>", "send the file on the open link as AT+CIPSEND payloads (8192 bytes each), then quit")
     .option("--link <id>", "with --send and CIPMUX=1: the link id", linkId)
     .option("--passthrough", "with --send: in passthrough (CIPMODE=1), ended with +++");

@@ -14,18 +14,10 @@ import { Simulator } from "../simulator.ts";
 import { linkUart, type UartLink } from "../uart-link.ts";
 import { parseUartSpec, type UartSpec } from "../uart-line.ts";
 import { UartWatch } from "../watch.ts";
-import { baudRate, conventions, UserError, type OutputOptions } from "./common.ts";
+import { asArgument, baudRate, collect, collectParsed, conventions, UserError, type OutputOptions } from "./common.ts";
 
 /** Exit code for --timeout, as Wokwi's CLI uses. */
 export const TIMEOUT_EXIT = 42;
-
-function uartSpec(value: string): UartSpec {
-  try {
-    return parseUartSpec(value);
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-}
 
 function ipv4(value: string): string {
   if (isIPv4(value)) return value;
@@ -38,26 +30,8 @@ function milliseconds(value: string): number {
   return n;
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-function fault(value: string, previous: FaultSpec[] = []): FaultSpec[] {
-  try {
-    return [...previous, parseFault(value)];
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-}
-
 const stepLine = (r: StepResult) =>
   `xsock sim: ${r.status === "passed" ? "ok" : r.status === "failed" ? "FAILED" : "skipped"} ${r.index}. ${r.title}${r.status === "skipped" ? "" : ` (${r.ms} ms)`}${r.error ? `\n  ${r.error.replaceAll("\n", "\n  ")}` : ""}\n`;
-
-function accessPoint(value: string, previous: AccessPoint[] = []): AccessPoint[] {
-  try {
-    return [...previous, parseAccessPoint(value, previous.length)];
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-}
 
 /** `key=value` pairs, as mcconfig takes them; numbers and booleans keep their type. */
 export function parseConfigPairs(pairs: string[]): Record<string, unknown> {
@@ -100,18 +74,18 @@ export function registerSim(program: Command): void {
     .argument("[APP_DIR]", "a folder with a manifest.json (default: the ESP-AT modem)")
     .argument("[config...]", "config overrides as mcconfig takes them, key=value, read by the app from mc/config")
     .option("--board <id>", "board id, a Moddable target name", DEFAULT_BOARD)
-    .addOption(new Option("--uart <where>", "stdio, pty or tcp:PORT (pty when --uart-link or --json is given)").default("stdio").argParser(uartSpec))
+    .addOption(new Option("--uart <where>", "stdio, pty or tcp:PORT (pty when --uart-link or --json is given)").default("stdio").argParser(asArgument(parseUartSpec)))
     .option("--uart-link <path>", "a symlink to the pty, made at start (replacing one a former run left) and removed at exit")
     .option("--json", "print events on stdout, one JSON object a line: uart, boot, wifi, exit")
     .option("--baud <n>", "pace the UART at this line rate, 8N1 (default: unpaced)", baudRate)
     .option("--ip <addr>", "the board's address, an IPv4 address of the host's (default 127.0.0.1): its sockets bind to it", ipv4)
-    .option("--ap <ssid[:password]>", "a simulated access point; repeatable (default: one open AP named xsock-sim)", accessPoint)
+    .option("--ap <ssid[:password]>", "a simulated access point; repeatable (default: one open AP named xsock-sim)", collectParsed(parseAccessPoint))
     .option("--expect-text <text>", "exit 0 once this text appears on the UART; repeatable", collect)
     .option("--fail-text <text>", "exit 1 if this text appears on the UART; repeatable", collect)
     .option("--timeout <ms>", `exit ${TIMEOUT_EXIT} if no expected text has appeared (or the scenario has not ended) by then`, milliseconds)
     .option("--scenario <file.yaml>", "run a scenario's steps against the board (the UART is the scenario's), then exit 0 or 1")
     .option("--junit <file.xml>", "with --scenario, write a JUnit XML report of its steps")
-    .option("--fault <kind[@when][+for]>", "inject a network fault: link-drop, dhcp-fail (link-drop@5s+2s); repeatable", fault);
+    .option("--fault <kind[@when][+for]>", "inject a network fault: link-drop, dhcp-fail (link-drop@5s+2s); repeatable", collectParsed(parseFault));
   conventions(
     command,
     [
@@ -166,17 +140,11 @@ export function registerSim(program: Command): void {
       if (opts.scenario) scenario = loadScenario(opts.scenario);
       const app = appArg?.includes("=") ? undefined : appArg;
       const config = parseConfigPairs(app === appArg ? pairs : [appArg!, ...pairs]);
+      const boardOptions = { app, config, board: opts.board, baud: opts.baud, aps: opts.ap, ip: opts.ip, faults: opts.fault, verbose: opts.verbose };
       if (scenario) {
         // The scenario has the UART: its output goes to stdout, for the CI log.
         const board = await startSim({
-          app,
-          config,
-          board: opts.board,
-          baud: opts.baud,
-          aps: opts.ap,
-          ip: opts.ip,
-          faults: opts.fault,
-          verbose: opts.verbose,
+          ...boardOptions,
           log: (line) => process.stderr.write(`${line}\n`),
           onOutput: (bytes) => {
             process.stdout.write(bytes);
@@ -191,15 +159,8 @@ export function registerSim(program: Command): void {
         process.exit(await board.stopped.then(() => verdict!));
       }
       sim = await Simulator.start({
-        app,
-        config,
-        board: opts.board,
+        ...boardOptions,
         uart: opts.uart,
-        baud: opts.baud,
-        aps: opts.ap,
-        ip: opts.ip,
-        faults: opts.fault,
-        verbose: opts.verbose,
         log: opts.quiet ? (line) => keptWhenQuiet(line) && process.stderr.write(`${line}\n`) : undefined,
         onEvent: emit,
         onOutput,
