@@ -1,0 +1,240 @@
+// The CAN side of the network layer: the contract every CAN driver implements (TWAI, MCP2515),
+// and CanInterface, the board's `can0`, which sockets and the console share. It starts and stops
+// the driver, loops sent frames back to the other local receivers as SocketCAN does, turns the
+// controller's state changes into error frames, and restarts the controller after bus-off.
+import config from "mc/config";
+import Timer from "timer";
+import mcp2515 from "xsock/can/mcp2515";
+import twai from "xsock/can/twai";
+import {
+  CAN_ERR_BUSOFF,
+  CAN_ERR_CNT,
+  CAN_ERR_CRTL,
+  CAN_ERR_CRTL_ACTIVE,
+  CAN_ERR_CRTL_RX_PASSIVE,
+  CAN_ERR_CRTL_RX_WARNING,
+  CAN_ERR_CRTL_TX_PASSIVE,
+  CAN_ERR_CRTL_TX_WARNING,
+  CAN_ERR_RESTARTED,
+  errorFrame,
+  frameProblem,
+  type CanFrame,
+} from "xsock/can-frame";
+
+/** ISO 11898 fault confinement, as drivers report it. "stopped" is a driver not started. */
+export type CanState = "error-active" | "error-warning" | "error-passive" | "bus-off" | "stopped";
+/** normal; no-ack (a lone node on a bench: sends without an acknowledgement); listen-only. */
+export type CanMode = "normal" | "no-ack" | "listen-only";
+export const CAN_MODES: readonly CanMode[] = ["normal", "no-ack", "listen-only"];
+
+/** Transmit and receive error counters (TEC, REC). */
+export interface CanCounters {
+  tx: number;
+  rx: number;
+}
+
+/** A hardware acceptance filter, in SocketCAN's polarity: a 1 in can_mask is a bit that must match. */
+export interface HardwareFilter {
+  can_id: number;
+  can_mask: number;
+}
+
+export interface CanDriverOptions {
+  bitrate: number;
+  mode: CanMode;
+  /** Lets the controller drop what no receiver wants; sockets filter again above it. */
+  filter?: HardwareFilter;
+  onReceive(frame: CanFrame): void;
+  onState(state: CanState, counters: CanCounters): void;
+  /** The transmit queue has room again after write() returned false. */
+  onWritable(): void;
+}
+
+/** What a CAN driver (drivers/can/<impl>) gives the network layer. */
+export interface CanDriver {
+  /** "twai", "mcp2515" */
+  readonly name: string;
+  /** Carries CAN FD frames. */
+  readonly fd: boolean;
+  /** The bitrates it can be started at, in bit/s. */
+  readonly bitrates: readonly number[];
+  readonly state: CanState;
+  readonly counters: CanCounters;
+  start(options: CanDriverOptions): void;
+  stop(): void;
+  /** Queues a frame for the bus; false when the transmit queue is full (onWritable follows). */
+  write(frame: CanFrame): boolean;
+  /** Starts bus-off recovery (128 x 11 recessive bits); onState reports error-active after it. */
+  recover(): void;
+}
+
+/** The board file's `can` section; each driver reads its own pins from it. */
+export interface CanBoardConfig {
+  driver: string;
+  bitrate: number;
+  [pin: string]: unknown;
+}
+
+export type CanDriverFactory = (board: CanBoardConfig) => CanDriver;
+
+const DRIVERS: Record<string, CanDriverFactory> = { twai, mcp2515 };
+
+/** Who receives frames: a socket or the console. `own` is true for a frame this receiver sent. */
+export type CanReceiver = (frame: CanFrame, own: boolean) => void;
+
+/** A CanInterface error, with the errno SocketCAN would give. */
+export class CanError extends Error {
+  constructor(
+    readonly code: "ENODEV" | "ENETDOWN" | "EINVAL" | "ENOBUFS" | "EOPNOTSUPP",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface CanSettings {
+  bitrate: number;
+  mode: CanMode;
+  /** Restart this many ms after bus-off (0: only by restart()). */
+  restartMs: number;
+}
+
+/** One CAN controller on the board, by its SocketCAN name. */
+export class CanInterface {
+  readonly name: string;
+  readonly driver: CanDriver;
+  settings: CanSettings;
+  #up = false;
+  #receivers = new Set<CanReceiver>();
+  #writableWaiters = new Set<() => void>();
+  #restart?: ReturnType<typeof Timer.set>;
+  #lastState: CanState = "stopped";
+
+  constructor(name: string, driver: CanDriver, bitrate: number) {
+    this.name = name;
+    this.driver = driver;
+    this.settings = { bitrate, mode: "normal", restartMs: 100 };
+  }
+
+  get up(): boolean {
+    return this.#up;
+  }
+
+  get state(): CanState {
+    return this.driver.state;
+  }
+
+  get fd(): boolean {
+    return this.driver.fd;
+  }
+
+  /** Starts the controller with `settings` (changed ones are kept); restarts it when it runs. */
+  start(settings: Partial<CanSettings> = {}): void {
+    const next = { ...this.settings, ...settings };
+    if (!this.driver.bitrates.includes(next.bitrate))
+      throw new CanError("EINVAL", `${this.name} (${this.driver.name}) runs at ${this.driver.bitrates.join(", ")} bit/s, not ${next.bitrate}`);
+    if (!CAN_MODES.includes(next.mode)) throw new CanError("EINVAL", `mode ${String(next.mode)}`);
+    if (this.#up) this.stop();
+    this.settings = next;
+    this.driver.start({
+      bitrate: next.bitrate,
+      mode: next.mode,
+      onReceive: (frame) => this.#deliver(frame, undefined),
+      onState: (state, counters) => this.#stateChanged(state, counters),
+      onWritable: () => {
+        for (const waiter of [...this.#writableWaiters]) waiter();
+      },
+    });
+    this.#up = true;
+    this.#lastState = "error-active";
+  }
+
+  stop(): void {
+    if (!this.#up) return;
+    this.#up = false;
+    if (this.#restart) Timer.clear(this.#restart);
+    this.#restart = undefined;
+    this.driver.stop();
+  }
+
+  /** Sends a frame; `from` (a receiver) does not hear it back unless it asks to. */
+  send(frame: CanFrame, from?: CanReceiver): boolean {
+    if (!this.#up) throw new CanError("ENETDOWN", `${this.name} is down`);
+    const problem = frameProblem(frame);
+    if (problem) throw new CanError("EINVAL", problem);
+    if (frame.fd && !this.driver.fd) throw new CanError("EOPNOTSUPP", `${this.name} (${this.driver.name}) does not carry CAN FD frames`);
+    if (this.settings.mode === "listen-only") throw new CanError("ENETDOWN", `${this.name} is listen-only`);
+    if (this.driver.state === "bus-off") throw new CanError("ENETDOWN", `${this.name} is bus-off`);
+    if (!this.driver.write(frame)) return false;
+    this.#deliver(frame, from);
+    return true;
+  }
+
+  /** Calls `waiter` whenever the transmit queue has room again; returns what stops it. */
+  onWritable(waiter: () => void): () => void {
+    this.#writableWaiters.add(waiter);
+    return () => this.#writableWaiters.delete(waiter);
+  }
+
+  /** Hears every frame on the bus, error frames included; returns what stops it. */
+  subscribe(receiver: CanReceiver): () => void {
+    this.#receivers.add(receiver);
+    return () => this.#receivers.delete(receiver);
+  }
+
+  /** Restarts a bus-off controller now. */
+  restart(): void {
+    if (this.#restart) Timer.clear(this.#restart);
+    this.#restart = undefined;
+    if (this.#up && this.driver.state === "bus-off") this.driver.recover();
+  }
+
+  #deliver(frame: CanFrame, from: CanReceiver | undefined): void {
+    for (const receiver of [...this.#receivers]) receiver(frame, receiver === from);
+  }
+
+  /** SocketCAN's error frames for a state change, as the Linux CAN drivers send them. */
+  #stateChanged(state: CanState, counters: CanCounters): void {
+    const before = this.#lastState;
+    this.#lastState = state;
+    if (state === before || state === "stopped") return;
+    const data = [0, 0, 0, 0, 0, 0, Math.min(counters.tx, 255), Math.min(counters.rx, 255)];
+    if (state === "bus-off") {
+      this.#deliver(errorFrame(CAN_ERR_BUSOFF | CAN_ERR_CNT, data), undefined);
+      if (this.settings.restartMs > 0 && this.#up)
+        this.#restart = Timer.set(() => {
+          this.#restart = undefined;
+          this.restart();
+        }, this.settings.restartMs);
+      return;
+    }
+    if (before === "bus-off") {
+      this.#deliver(errorFrame(CAN_ERR_RESTARTED | CAN_ERR_CNT, data), undefined);
+      return;
+    }
+    if (state === "error-active") data[1] = CAN_ERR_CRTL_ACTIVE;
+    else if (state === "error-warning") data[1] = (counters.tx >= counters.rx ? CAN_ERR_CRTL_TX_WARNING : 0) | (counters.rx >= counters.tx ? CAN_ERR_CRTL_RX_WARNING : 0);
+    else data[1] = (counters.tx >= 128 ? CAN_ERR_CRTL_TX_PASSIVE : 0) | (counters.rx >= 128 ? CAN_ERR_CRTL_RX_PASSIVE : 0);
+    this.#deliver(errorFrame(CAN_ERR_CRTL | CAN_ERR_CNT, data), undefined);
+  }
+}
+
+let interfaces: Map<string, CanInterface> | undefined;
+
+/** The board's CAN interfaces (can0, from the board file's `can` section), made on first use. */
+export function canInterfaces(): Map<string, CanInterface> {
+  if (interfaces) return interfaces;
+  interfaces = new Map();
+  const board = (config as { can?: CanBoardConfig }).can;
+  const factory = board && DRIVERS[board.driver];
+  if (board && factory) interfaces.set("can0", new CanInterface("can0", factory(board), board.bitrate));
+  return interfaces;
+}
+
+/** The interface of that name (the first when none is given); ENODEV when the board has none. */
+export function canInterface(name?: string): CanInterface {
+  const all = canInterfaces();
+  const found = name ? all.get(name) : all.values().next().value;
+  if (!found) throw new CanError("ENODEV", name ? `no CAN interface ${name} (the board has ${[...all.keys()].join(", ") || "none"})` : "the board has no CAN interface");
+  return found;
+}
