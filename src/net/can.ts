@@ -19,7 +19,7 @@ import {
   errorFrame,
   frameProblem,
   type CanFrame,
-} from "xsock/can-frame";
+} from "./can-frame";
 
 /** ISO 11898 fault confinement, as drivers report it. "stopped" is a driver not started. */
 export type CanState = "error-active" | "error-warning" | "error-passive" | "bus-off" | "stopped";
@@ -157,8 +157,11 @@ export class CanInterface {
     this.driver.stop();
   }
 
-  /** Sends a frame; `from` (a receiver) does not hear it back unless it asks to. */
-  send(frame: CanFrame, from?: CanReceiver): boolean {
+  /**
+   * Sends a frame. With `loopback` (SocketCAN's default) the local receivers hear it too, `from`
+   * (the sender's own receiver) marked as its own.
+   */
+  send(frame: CanFrame, from?: CanReceiver, loopback = true): boolean {
     if (!this.#up) throw new CanError("ENETDOWN", `${this.name} is down`);
     const problem = frameProblem(frame);
     if (problem) throw new CanError("EINVAL", problem);
@@ -166,7 +169,7 @@ export class CanInterface {
     if (this.settings.mode === "listen-only") throw new CanError("ENETDOWN", `${this.name} is listen-only`);
     if (this.driver.state === "bus-off") throw new CanError("ENETDOWN", `${this.name} is bus-off`);
     if (!this.driver.write(frame)) return false;
-    this.#deliver(frame, from);
+    if (loopback) this.#deliver(frame, from);
     return true;
   }
 

@@ -10,6 +10,9 @@ import { familyOf, toAddress, type Address, type AddressLike } from "./address";
 import * as C from "./constants";
 import { fromPlatform, SocketError, TimeoutError } from "./errors";
 import { toBytes } from "./framing";
+import { CanEndpoint, type CanData } from "./can-socket";
+import type { CanFilter } from "xsock/can-filter";
+import type { CanFrame } from "xsock/can-frame";
 import { openRaw, type RawPort } from "./raw";
 import { resolveHost } from "./resolve";
 
@@ -21,6 +24,8 @@ const MAX_SOCKETS = Number((config.limits as { sockets?: number } | undefined)?.
 
 let lastFileno = 2;
 const openSockets = new Set<Socket>();
+/** lwIP's sockets: CAN sockets are not among them. */
+let ipSockets = 0;
 /** select() and poll() waiters: each is told when any socket's state changes. */
 export const changeWatchers = new Set<() => void>();
 
@@ -63,16 +68,27 @@ export class Socket {
   #waiters?: Set<() => void>;
   /** wrap_socket's options: the connection speaks TLS. */
   #tls?: TlsOptions;
+  /** An AF_CAN socket's interface, queue and filters. */
+  #can?: CanEndpoint;
 
   constructor(family = C.AF_INET, type = C.SOCK_STREAM, proto = 0, accepted?: TCP) {
-    if (family === C.AF_CAN) throw new SocketError("EAFNOSUPPORT", "AF_CAN is not supported yet");
+    if (family === C.AF_CAN) {
+      if (type !== C.SOCK_RAW || (proto !== 0 && proto !== C.CAN_RAW)) throw new SocketError("EPROTONOSUPPORT", "AF_CAN takes SOCK_RAW with CAN_RAW");
+      this.family = family;
+      this.type = type;
+      this.proto = C.CAN_RAW;
+      this.#can = new CanEndpoint(() => this.#changed());
+      this.#fileno = ++lastFileno;
+      openSockets.add(this);
+      return;
+    }
     if (family !== C.AF_INET && family !== C.AF_INET6) throw new SocketError("EAFNOSUPPORT", `address family ${family}`);
     if (type !== C.SOCK_STREAM && type !== C.SOCK_DGRAM && type !== C.SOCK_RAW) throw new SocketError("EINVAL", `socket type ${type}`);
     if (type === C.SOCK_RAW && (family !== C.AF_INET || proto <= 0 || proto > 255))
       throw new SocketError("EPROTONOSUPPORT", "SOCK_RAW is for AF_INET with an IP protocol, such as IPPROTO_ICMP");
     const expected = type === C.SOCK_STREAM ? C.IPPROTO_TCP : type === C.SOCK_DGRAM ? C.IPPROTO_UDP : proto;
     if (proto !== 0 && proto !== expected) throw new SocketError("EPROTONOSUPPORT", `protocol ${proto} with socket type ${type}`);
-    if (openSockets.size >= MAX_SOCKETS) throw new SocketError("EMFILE", `the board has ${MAX_SOCKETS} sockets, all open`);
+    if (ipSockets >= MAX_SOCKETS) throw new SocketError("EMFILE", `the board has ${MAX_SOCKETS} sockets, all open`);
     this.family = family;
     this.type = type;
     this.proto = expected;
@@ -90,6 +106,7 @@ export class Socket {
     }
     this.#fileno = ++lastFileno;
     openSockets.add(this);
+    ipSockets++;
     if (accepted) this.#adopt(accepted);
   }
 
@@ -116,7 +133,14 @@ export class Socket {
 
   // --- options --------------------------------------------------------------------------
 
-  setsockopt(level: number, option: number, value: number | boolean): void {
+  /** SOL_CAN_RAW's CAN_RAW_FILTER takes a list of {can_id, can_mask} (or packed struct can_filter). */
+  setsockopt(level: number, option: number, value: number | boolean | readonly CanFilter[] | ArrayBufferLike | ArrayBufferView): void {
+    if (level === C.SOL_CAN_RAW) {
+      if (!this.#can) throw new SocketError("ENOPROTOOPT", "SOL_CAN_RAW on a socket that is not AF_CAN");
+      this.#open();
+      this.#can.setOption(option, value);
+      return;
+    }
     const n = Number(value);
     if (level === C.SOL_SOCKET && option === C.SO_RCVTIMEO) this.#recvTimeout = n > 0 ? n : null;
     else if (level === C.SOL_SOCKET && (option === C.SO_REUSEADDR || option === C.SO_KEEPALIVE || option === C.SO_SNDTIMEO)) {
@@ -127,7 +151,13 @@ export class Socket {
     (this.#options ??= new Map()).set(`${level}:${option}`, n);
   }
 
-  getsockopt(level: number, option: number): number {
+  getsockopt(level: typeof C.SOL_CAN_RAW, option: typeof C.CAN_RAW_FILTER): CanFilter[];
+  getsockopt(level: number, option: number): number;
+  getsockopt(level: number, option: number): number | CanFilter[] {
+    if (level === C.SOL_CAN_RAW) {
+      if (!this.#can) throw new SocketError("ENOPROTOOPT", "SOL_CAN_RAW on a socket that is not AF_CAN");
+      return this.#can.getOption(option);
+    }
     if (level === C.SOL_SOCKET && option === C.SO_TYPE) return this.type;
     if (level === C.SOL_SOCKET && option === C.SO_ERROR) return this.#error?.errno ?? 0;
     if (level === C.SOL_SOCKET && option === C.SO_RCVTIMEO) return this.#recvTimeout ?? this.#timeout ?? 0;
@@ -136,13 +166,16 @@ export class Socket {
 
   // --- addresses ------------------------------------------------------------------------
 
+  /** For AF_CAN, [ifname, 0]. */
   getsockname(): Address {
+    if (this.#can) return [this.#can.ifname, 0];
     if (this.#listener) return [this.#bound![0], this.#listener.port];
     if (this.#udp) return [this.#bound?.[0] ?? this.#any(), (this.#udp as unknown as { port: number }).port];
     return this.#bound ?? [this.#any(), 0];
   }
 
   getpeername(): Address {
+    if (this.#can) throw new SocketError("ENOTCONN", "a CAN_RAW socket has no peer");
     if (this.#tcp && this.#state === "connected") return [this.#tcp.remoteAddress ?? "", this.#tcp.remotePort ?? 0];
     if (this.#peer) return this.#peer;
     throw new SocketError("ENOTCONN", "not connected");
@@ -150,8 +183,10 @@ export class Socket {
 
   // --- connection setup -----------------------------------------------------------------
 
+  /** For AF_CAN, an interface name: "can0" or ["can0"] ("" for the board's first). */
   bind(address: AddressLike): void {
     this.#open();
+    if (this.#can) return this.#can.bind(address);
     if (this.#bound) throw new SocketError("EINVAL", "already bound");
     const [host, port] = toAddress(address, this.family);
     this.#checkFamily(host);
@@ -163,6 +198,7 @@ export class Socket {
   listen(backlog = 2): void {
     this.#open();
     if (!Number.isInteger(backlog) || backlog < 0) throw new SocketError("EINVAL", `bad backlog ${backlog}`);
+    if (this.#can) throw new SocketError("EOPNOTSUPP", "listen on a CAN socket");
     if (this.type !== C.SOCK_STREAM) throw new SocketError("EOPNOTSUPP", "listen on a datagram socket");
     if (this.#state !== "new") throw new SocketError("EINVAL", `listen on a ${this.#state} socket`);
     const [host, port] = this.#bound ?? [this.#any(), 0];
@@ -207,6 +243,7 @@ export class Socket {
 
   async connect(address: AddressLike): Promise<void> {
     this.#open();
+    if (this.#can) throw new SocketError("EOPNOTSUPP", "connect on a CAN_RAW socket: bind it to an interface");
     const [name, port] = toAddress(address, this.family);
     const host = await this.#resolve(name);
     if (this.type !== C.SOCK_STREAM) {
@@ -259,8 +296,14 @@ export class Socket {
 
   // --- sending --------------------------------------------------------------------------
 
-  /** Sends what the send buffer takes now (at least a byte); returns how many bytes. */
-  send(data: Data): Promise<number> {
+  /**
+   * Sends what the send buffer takes now (at least a byte); returns how many bytes. A CAN socket
+   * sends one frame (a CanFrame, or a packed 16-byte can_frame / 72-byte canfd_frame) and
+   * returns the packed size.
+   */
+  send(data: Data | CanFrame): Promise<number> {
+    if (this.#can) return this.#sendFrame(data as CanData);
+    if (isFrame(data)) return Promise.reject(new SocketError("EINVAL", "a CAN frame on a socket that is not AF_CAN"));
     const bytes = toBytes(data);
     if (this.type !== C.SOCK_STREAM) {
       if (!this.#peer) return Promise.reject(new SocketError("ENOTCONN", "send on an unconnected datagram socket: use sendto"));
@@ -286,6 +329,11 @@ export class Socket {
 
   async sendto(data: Data, address: AddressLike): Promise<number> {
     this.#open();
+    if (this.#can) {
+      const name = Array.isArray(address) ? address[0] : address;
+      if (name && name !== this.#can.ifname) throw new SocketError("EINVAL", `sendto ${String(name)}: the socket is bound to ${this.#can.ifname || "no interface"}`);
+      return this.#sendFrame(data as CanData);
+    }
     if (this.type === C.SOCK_STREAM) throw new SocketError("EISCONN", "sendto on a stream socket");
     const bytes = toBytes(data);
     const [name, port] = toAddress(address, this.family);
@@ -300,6 +348,40 @@ export class Socket {
       throw fromPlatform(e, "EHOSTUNREACH", `sendto [${host}]:${port}`);
     }
     return bytes.length;
+  }
+
+  /** Sends a frame, waiting (within the timeout) while the controller's transmit queue is full. */
+  #sendFrame(data: CanData): Promise<number> {
+    const can = this.#can!;
+    let frame: CanFrame;
+    try {
+      this.#open();
+      frame = can.frameOf(data);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const size = frame.fd ? 72 : 16;
+    return this.#settle(() => {
+      this.#open();
+      return can.send(frame) ? size : undefined;
+    }, this.#timeout, "send");
+  }
+
+  /** The next CAN frame received, as an object (recv() gives it packed). */
+  recv_frame(): Promise<CanFrame> {
+    if (!this.#can) return Promise.reject(new SocketError("EINVAL", "recv_frame on a socket that is not AF_CAN"));
+    const can = this.#can;
+    const timeout = this.#recvTimeout !== undefined ? this.#recvTimeout : this.#timeout;
+    return this.#settle(() => {
+      this.#open();
+      if (!can.bound) throw new SocketError("EINVAL", "recv_frame on an unbound CAN socket");
+      return can.queue.shift();
+    }, timeout, "recv_frame");
+  }
+
+  /** Frames this CAN socket dropped because its queue was full. */
+  get dropped(): number {
+    return this.#can?.dropped ?? 0;
   }
 
   /** Throws unless a stream send may go ahead. */
@@ -353,7 +435,7 @@ export class Socket {
     if (!(bufsize >= 0)) return Promise.reject(new SocketError("EINVAL", "bufsize must be >= 0"));
     const timeout = this.#recvTimeout !== undefined ? this.#recvTimeout : this.#timeout;
     return this.#settle(() => {
-      const got = this.type === C.SOCK_STREAM ? this.#takeStream(bufsize) : this.#takeDatagram(bufsize, what);
+      const got = this.#can ? this.#takeFrame(bufsize, what) : this.type === C.SOCK_STREAM ? this.#takeStream(bufsize) : this.#takeDatagram(bufsize, what);
       return got && answer(got[0], got[1]);
     }, timeout, what);
   }
@@ -376,6 +458,15 @@ export class Socket {
       return [data.slice(0, bufsize), from];
     }
     return undefined;
+  }
+
+  /** The next CAN frame, packed and cut to bufsize (as Linux truncates); undefined when none is here. */
+  #takeFrame(bufsize: number, what: string): [Uint8Array, Address] | undefined {
+    this.#open();
+    const can = this.#can!;
+    if (!can.bound) throw new SocketError("EINVAL", `${what} on an unbound CAN socket`);
+    const packed = can.takePacked();
+    return packed && [packed.subarray(0, bufsize), [can.ifname, 0]];
   }
 
   /** Bytes that are here, up to bufsize; empty at the end; undefined when there are none yet. */
@@ -403,6 +494,7 @@ export class Socket {
   shutdown(how: number): void {
     this.#open();
     if (how !== C.SHUT_RD && how !== C.SHUT_WR && how !== C.SHUT_RDWR) throw new SocketError("EINVAL", `shutdown how ${how}`);
+    if (this.#can) throw new SocketError("EOPNOTSUPP", "shutdown on a CAN socket");
     if (this.type === C.SOCK_STREAM && this.#state !== "connected") throw new SocketError("ENOTCONN", "not connected");
     if (how !== C.SHUT_WR) this.#readShut = true;
     if (how !== C.SHUT_RD) this.#writeShut = true;
@@ -413,6 +505,8 @@ export class Socket {
     if (this.#state === "closed") return;
     this.#state = "closed";
     openSockets.delete(this);
+    if (this.#can) this.#can.close();
+    else ipSockets--;
     this.#tcp?.close();
     // ECMA-419 gives every IO close(); the typings leave it out for these two.
     (this.#listener as unknown as { close(): void } | undefined)?.close();
@@ -429,12 +523,14 @@ export class Socket {
 
   /** A receive (or accept) would not block. */
   get readyToRead(): boolean {
+    if (this.#can) return this.#state === "closed" || this.#can.queue.length > 0;
     return this.#state === "closed" || this.#readable > 0 || this.#peerClosed || this.#readShut || this.#error !== undefined;
   }
 
   /** A send would not block. */
   get readyToWrite(): boolean {
     if (this.#state === "closed" || this.#error) return true;
+    if (this.#can) return this.#can.writable;
     if (this.type !== C.SOCK_STREAM) return true;
     return this.#state === "connected" && this.#writable > 0;
   }
@@ -588,6 +684,10 @@ export class Socket {
         }, timeout);
     });
   }
+}
+
+function isFrame(data: unknown): data is CanFrame {
+  return typeof data === "object" && data !== null && "can_id" in data;
 }
 
 /** socket(family, type, proto): a new BSD socket. */

@@ -14,6 +14,15 @@ export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
 export const CAN_RAW = 1;
 
+/** SOL_CAN_RAW options (linux/can/raw.h) */
+export const SOL_CAN_RAW = 101;
+export const CAN_RAW_FILTER = 1;
+export const CAN_RAW_ERR_FILTER = 2;
+export const CAN_RAW_LOOPBACK = 3;
+export const CAN_RAW_RECV_OWN_MSGS = 4;
+export const CAN_RAW_FD_FRAMES = 5;
+export const CAN_RAW_JOIN_FILTERS = 6;
+
 export const SOL_SOCKET = 1;
 export const SO_REUSEADDR = 2;
 export const SO_TYPE = 3;

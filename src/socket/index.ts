@@ -8,3 +8,6 @@ export { select, poll, Poll } from "./select";
 export { send_msg, recv_msg } from "./messages";
 export { ping, type EchoReply } from "./ping";
 export { encodeFrame, FrameDecoder } from "./framing";
+export * from "xsock/can-frame";
+export type { CanFilter } from "xsock/can-filter";
+export { canInterface, canInterfaces, type CanInterface, type CanMode, type CanState } from "xsock/can";
