@@ -1,4 +1,8 @@
 // The simulator as a library for test suites: `import { startSim } from "xsock/sim"`.
+import { CanPort, type FrameMatch } from "./can-port.ts";
+import { CanBus, type BusFrame } from "./devices/can-bus.ts";
+import type { CanMessage } from "./devices/can-message.ts";
+import { parseCanTransport, type CanTransportSpec } from "./devices/can-udp.ts";
 import { parseAccessPoint, type AccessPoint } from "./devices/wifi.ts";
 import { parseFault, type FaultKind, type FaultSpec } from "./faults.ts";
 import { Simulator, type HeapFigures } from "./simulator.ts";
@@ -6,6 +10,9 @@ import { TextWaiters } from "./text-waiters.ts";
 
 export type { HeapFigures } from "./simulator.ts";
 export type { FaultKind } from "./faults.ts";
+export type { BusFrame } from "./devices/can-bus.ts";
+export type { CanMessage } from "./devices/can-message.ts";
+export type { FrameMatch } from "./can-port.ts";
 
 export interface StartOptions {
   /** A folder with a manifest.json; the ESP-AT modem by default. */
@@ -20,8 +27,13 @@ export interface StartOptions {
   ip?: string;
   /** Overrides of the manifest's config, as `mcconfig key=value` gives them. */
   config?: Record<string, unknown>;
-  /** Faults to inject, as --fault takes them: `link-drop@5s+2s`, `dhcp-fail`. */
+  /** Faults to inject, as --fault takes them: `link-drop@5s+2s`, `dhcp-fail`, `can-bus-off@3s`. */
   faults?: (string | FaultSpec)[];
+  /**
+   * Shares the CAN bus with python-can, as --can takes it: `udp-multicast`,
+   * `udp-multicast:GROUP` or `udp-multicast:[GROUP]:PORT`. In-process only without it.
+   */
+  can?: string | CanTransportSpec;
   /** "pty" puts the UART on a pseudo-terminal too, at `uart.path`; "memory" (default) keeps it in this process. */
   uart?: "memory" | "pty";
   /** Sees every byte the board sends out of its UART, from boot on. */
@@ -55,8 +67,22 @@ export interface BoardUart {
   readonly text: string;
 }
 
+/** The test's node on the board's CAN bus; it acknowledges frames, as an adapter on a bench does. */
+export interface BoardCan {
+  /** Puts a frame on the bus, given as python-can's Message fields (is_extended_id true unless said). */
+  send(message: CanMessage): BusFrame;
+  /**
+   * Waits for a frame another node sent (the board, or python-can over the transport) that
+   * passes a predicate or has the fields given. It is taken: the next expect looks at the others.
+   */
+  expect(match: FrameMatch, options?: ExpectOptions): Promise<BusFrame>;
+  /** Every frame the other nodes have sent since boot. */
+  readonly frames: readonly BusFrame[];
+}
+
 export interface SimBoard {
   readonly uart: BoardUart;
+  readonly can: BoardCan;
   /** The board's IP address. */
   readonly ip: string;
   /** The board id. */
@@ -72,8 +98,9 @@ export interface SimBoard {
   /** Sockets the firmware has open now. */
   readonly openSockets: number;
   /**
-   * Injects a network fault now: `link-drop` takes the link down (for `forMs`, else for a
-   * moment) and aborts every TCP connection; `dhcp-fail` leaves joins without an address.
+   * Injects a fault now: `link-drop` takes the link down (for `forMs`, else for a moment) and
+   * aborts every TCP connection; `dhcp-fail` leaves joins without an address; `can-bus-off`
+   * puts the CAN controller bus-off (it cannot recover before `forMs` is over).
    */
   fault(kind: FaultKind, forMs?: number): void;
   /** Restarts the board, as esp_restart() does; flash is kept. */
@@ -91,13 +118,17 @@ export async function startSim(options: StartOptions = {}): Promise<SimBoard> {
   const output = new TextWaiters("the UART");
   const log = new TextWaiters("the log");
   const listeners = new Set<(text: string) => void>();
+  const canBus = new CanBus();
+  const port = new CanPort(canBus);
   const sim = await Simulator.start({
+    canBus,
     app: options.app,
     board: options.board,
     config: options.config,
     baud: options.baud,
     ip: options.ip,
     faults: options.faults?.map((f) => (typeof f === "string" ? parseFault(f) : f)),
+    can: typeof options.can === "string" ? parseCanTransport(options.can) : options.can,
     aps: options.aps?.map((ap, i) => (typeof ap === "string" ? parseAccessPoint(ap, i) : ap)),
     uart: options.uart ?? "memory",
     verbose: options.verbose,
@@ -116,6 +147,7 @@ export async function startSim(options: StartOptions = {}): Promise<SimBoard> {
     const why = `the board stopped (exit code ${code})`;
     output.end(why);
     log.end(why);
+    port.end(why);
     for (const listener of listeners) listener("");
   });
 
@@ -131,8 +163,16 @@ export async function startSim(options: StartOptions = {}): Promise<SimBoard> {
       return output.all;
     },
   };
+  const can: BoardCan = {
+    send: (message) => port.send(message),
+    expect: (match, o) => port.expect(match, o?.timeout ?? 5000),
+    get frames() {
+      return port.frames;
+    },
+  };
   return {
     uart,
+    can,
     ip: sim.ip,
     board: sim.board.id,
     get log() {

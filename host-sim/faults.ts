@@ -1,13 +1,17 @@
-// Network faults the simulator can inject: `--fault link-drop@5s+2s`, `--fault dhcp-fail`.
+// Faults the simulator can inject: `--fault link-drop@5s+2s`, `--fault dhcp-fail`,
+// `--fault can-bus-off@3s`.
 
-export const FAULT_KINDS = ["link-drop", "dhcp-fail"] as const;
+export const FAULT_KINDS = ["link-drop", "dhcp-fail", "can-bus-off"] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultSpec {
   kind: FaultKind;
   /** Milliseconds after boot; now (or at boot) when left out. */
   at?: number;
-  /** How long it lasts, in ms: a link drop keeps the AP out of reach that long; without it, DHCP fails for good. */
+  /**
+   * How long it lasts, in ms: a link drop keeps the AP out of reach that long; without it, DHCP
+   * fails for good; a bus-off controller cannot recover before it is over.
+   */
   for?: number;
 }
 
@@ -47,9 +51,9 @@ export class NetworkFaults {
     return Date.now() < this.dhcpDownUntil;
   }
 
-  /** Records the fault; the caller drops the link for a link-drop. */
+  /** Records a network fault; the caller drops the link for a link-drop. */
   apply(kind: FaultKind, forMs?: number): void {
     if (kind === "link-drop") this.apDownUntil = Date.now() + (forMs ?? 0);
-    else this.dhcpDownUntil = forMs === undefined ? Infinity : Date.now() + forMs;
+    else if (kind === "dhcp-fail") this.dhcpDownUntil = forMs === undefined ? Infinity : Date.now() + forMs;
   }
 }

@@ -27,6 +27,7 @@ export const PLATFORM_MODULES: Record<string, string> = {
   system: "system.ts",
   preference: "preference.ts",
   instrumentation: "instrumentation.ts",
+  "xsock/can/twai-native": "twai.ts",
 };
 
 export interface Manifest {

@@ -1,15 +1,18 @@
-// One simulated board: the firmware on XS, its UART, timers, network and Wi-Fi.
+// One simulated board: the firmware on XS, its UART, timers, network, Wi-Fi and CAN bus.
 import { decode, encode } from "./xs/codec.ts";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadBoard, type Board } from "./board.ts";
+import { CanBus } from "./devices/can-bus.ts";
+import { CanUdpTransport, type CanTransportSpec } from "./devices/can-udp.ts";
 import { ethernet, type EthernetDevice } from "./devices/ethernet.ts";
 import { network, type NetworkDevice } from "./devices/network.ts";
 import { serial, type SerialDevice } from "./devices/serial.ts";
 import { system, type Flash } from "./devices/system.ts";
 import { timers } from "./devices/timers.ts";
+import { twai } from "./devices/twai.ts";
 import { DEFAULT_APS, wifi, type AccessPoint, type WifiDevice } from "./devices/wifi.ts";
 import { NetworkFaults, type FaultKind, type FaultSpec } from "./faults.ts";
 import { buildFirmware, type Firmware } from "./firmware.ts";
@@ -34,6 +37,10 @@ export interface SimOptions {
   ip?: string;
   /** Faults to inject, each at its time after the first boot. */
   faults?: FaultSpec[];
+  /** Shares the board's CAN bus with python-can over its udp_multicast transport; in-process only without it. */
+  can?: CanTransportSpec;
+  /** The board's CAN bus, for callers that attach nodes before it boots; a bus of its own by default. */
+  canBus?: CanBus;
   verbose?: boolean;
   /** Where the simulator's log goes; stderr by default. */
   log?: (line: string) => void;
@@ -74,6 +81,11 @@ export class Simulator {
   /** The Ethernet port, on boards whose network driver is ethernet/esp32. */
   private ethernetDevice?: EthernetDevice;
   private readonly networkFaults = new NetworkFaults();
+  /** The board's CAN bus: its controller is one node, the transport and test handles others. It outlives restarts. */
+  readonly can: CanBus;
+  /** The controller the board's CAN driver has (its TWAI, or an MCP2515), where the bus-off fault lands. */
+  private canController?: { busOff(forMs?: number): void };
+  private canTransport?: CanUdpTransport;
   private faultTimers: NodeJS.Timeout[] = [];
   private uartDevice!: SerialDevice;
   private stopping = false;
@@ -92,6 +104,7 @@ export class Simulator {
     private readonly options: SimOptions,
   ) {
     this.stopped = new Promise((resolve) => (this.finish = resolve));
+    this.can = options.canBus ?? new CanBus();
   }
 
   static async start(options: SimOptions = {}): Promise<Simulator> {
@@ -108,6 +121,15 @@ export class Simulator {
       };
     }
     const sim = (started.sim = new Simulator(board, uart, options));
+    if (options.can) {
+      try {
+        sim.canTransport = await CanUdpTransport.open(options.can, sim.can, (line) => sim.log(line));
+      } catch (e) {
+        uart.close();
+        throw e;
+      }
+      sim.log(`sim: the CAN bus is on udp-multicast [${options.can.group}]:${options.can.port}`);
+    }
     options.onUart?.(uart.path);
     for (const f of options.faults ?? []) if (!f.at) sim.fault(f.kind, f.for);
     await sim.boot(firmware);
@@ -116,12 +138,18 @@ export class Simulator {
   }
 
   /**
-   * Injects a network fault now. `link-drop` takes the link down (for `forMs`, else for a
-   * moment): the station loses its AP and address, and every TCP connection is aborted.
-   * `dhcp-fail` leaves joins without an address (for `forMs`, else for good).
+   * Injects a fault now. `link-drop` takes the link down (for `forMs`, else for a moment): the
+   * station loses its AP and address, and every TCP connection is aborted. `dhcp-fail` leaves
+   * joins without an address (for `forMs`, else for good). `can-bus-off` puts the CAN
+   * controller bus-off (TEC past 255); it cannot recover before `forMs` is over.
    */
   fault(kind: FaultKind, forMs?: number): void {
     this.log(`sim: fault ${kind}${forMs === undefined ? "" : ` for ${forMs} ms`}`);
+    if (kind === "can-bus-off") {
+      if (this.canController) this.canController.busOff(forMs);
+      else this.log(`sim: ${this.board.id} has no CAN controller the simulator models (${this.board.can.driver})`);
+      return;
+    }
     this.networkFaults.apply(kind, forMs);
     if (kind === "link-drop" && this.wifiDevice) {
       this.wifiDevice.drop();
@@ -177,6 +205,7 @@ export class Simulator {
       this.stopping = true;
       for (const t of this.faultTimers) clearTimeout(t);
       for (const c of this.closers) c.close();
+      this.canTransport?.close();
       this.uart.close();
       this.worker?.close();
       await this.worker?.exited;
@@ -212,7 +241,9 @@ export class Simulator {
       sockets: () => this.net.open,
       restart: () => void this.restart(),
     });
-    this.closers = [timers(host), this.net, this.uartDevice, wifiDevice, ...(wired ? [wired] : []), board];
+    const can = this.board.can.driver === "twai" ? twai(host, this.can) : undefined;
+    this.canController = can;
+    this.closers = [timers(host), this.net, this.uartDevice, wifiDevice, ...(wired ? [wired] : []), board, ...(can ? [can] : [])];
 
     this.worker = new XsnapWorker(
       "xsock-sim",

@@ -4,6 +4,7 @@ import { writeFileSync } from "node:fs";
 import { isIPv4 } from "node:net";
 import { startSim } from "../api.ts";
 import { DEFAULT_BOARD } from "../board.ts";
+import { parseCanTransport, type CanTransportSpec } from "../devices/can-udp.ts";
 import { parseAccessPoint, type AccessPoint } from "../devices/wifi.ts";
 import { parseFault, type FaultSpec } from "../faults.ts";
 import type { SimEvent } from "../host.ts";
@@ -62,6 +63,7 @@ interface SimCliOptions extends OutputOptions {
   scenario?: string;
   junit?: string;
   fault?: FaultSpec[];
+  can?: CanTransportSpec;
 }
 
 /** The firmware's trace() lines go with --quiet; the simulator's and XS's errors stay. */
@@ -85,7 +87,12 @@ export function registerSim(program: Command): void {
     .option("--timeout <ms>", `exit ${TIMEOUT_EXIT} if no expected text has appeared (or the scenario has not ended) by then`, milliseconds)
     .option("--scenario <file.yaml>", "run a scenario's steps against the board (the UART is the scenario's), then exit 0 or 1")
     .option("--junit <file.xml>", "with --scenario, write a JUnit XML report of its steps")
-    .option("--fault <kind[@when][+for]>", "inject a network fault: link-drop, dhcp-fail (link-drop@5s+2s); repeatable", collectParsed(parseFault));
+    .option("--fault <kind[@when][+for]>", "inject a fault: link-drop, dhcp-fail, can-bus-off (link-drop@5s+2s); repeatable", collectParsed(parseFault))
+    .addOption(
+      new Option("--can <transport>", "share the CAN bus with python-can: udp-multicast[:GROUP] or udp-multicast:[GROUP]:PORT (default: the bus is in-process only)").argParser(
+        asArgument(parseCanTransport),
+      ),
+    );
   conventions(
     command,
     [
@@ -94,6 +101,7 @@ export function registerSim(program: Command): void {
       "xsock sim --uart tcp:0 --expect-text ready --timeout 10000",
       "xsock sim examples/ci --scenario examples/ci/scenario.yaml --junit results.xml --timeout 30000",
       "xsock sim examples/tcp-echo-client host=localhost port=50007",
+      "xsock sim --can udp-multicast --fault can-bus-off@3s   # python-can: can.Bus(interface='udp_multicast')",
     ],
     "log every XS delivery with its computrons and heap",
   ).action(async (appArg: string | undefined, pairs: string[], opts: SimCliOptions, cmd: Command) => {
@@ -140,7 +148,7 @@ export function registerSim(program: Command): void {
       if (opts.scenario) scenario = loadScenario(opts.scenario);
       const app = appArg?.includes("=") ? undefined : appArg;
       const config = parseConfigPairs(app === appArg ? pairs : [appArg!, ...pairs]);
-      const boardOptions = { app, config, board: opts.board, baud: opts.baud, aps: opts.ap, ip: opts.ip, faults: opts.fault, verbose: opts.verbose };
+      const boardOptions = { app, config, board: opts.board, baud: opts.baud, aps: opts.ap, ip: opts.ip, faults: opts.fault, can: opts.can, verbose: opts.verbose };
       if (scenario) {
         // The scenario has the UART: its output goes to stdout, for the CI log.
         const board = await startSim({
