@@ -1,4 +1,5 @@
-// Runs a python3 program (the standard library only), as the seeds' clients are written.
+// Runs a python3 program: the standard library only, as the seeds' clients are written, on the
+// python3 on PATH; or on Debian's (SYSTEM_PYTHON), which has python3-can and python3-serial.
 import { spawn } from "node:child_process";
 
 export interface PythonRun {
@@ -9,8 +10,11 @@ export interface PythonRun {
   kill(): void;
 }
 
-export function python(script: string, args: string[] = [], timeout = 15000): PythonRun {
-  const proc = spawn("python3", ["-u", "-c", script, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+/** Debian's python3, where python3-can and python3-serial install. */
+export const SYSTEM_PYTHON = "/usr/bin/python3";
+
+export function python(script: string, args: string[] = [], timeout = 15000, interpreter = "python3"): PythonRun {
+  const proc = spawn(interpreter, ["-u", "-c", script, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   const waiters = new Set<() => void>();
