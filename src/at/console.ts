@@ -51,6 +51,9 @@ export const ErrorCode = {
   execFail: 0x010a0000,
 } as const;
 
+/** Unsolicited output held while a payload comes in, past which its producers wait. */
+export const HOLD_ROOM = 2048;
+
 /** `+++` leaves passthrough when it comes alone: this much silence before, between and after. */
 export const PLUS_GUARD_MS = 20;
 
@@ -68,6 +71,9 @@ export class AtConsole {
   private data?: { buffer: Uint8Array; filled: number; taken: number; escapes?: { pending: boolean }; done: (bytes: Uint8Array) => void };
   /** Unsolicited lines held while a command takes raw bytes: none lands inside a payload. */
   private held: Uint8Array[] = [];
+  private heldBytes = 0;
+  /** Producers of unsolicited output waiting for the held lines to go out. */
+  private waiting: (() => void)[] = [];
   /** Passthrough (CIPMODE=1): every byte goes to the link, until `+++`. */
   private passthrough?: { sink(bytes: Uint8Array): void; exit(): void; pluses: number; last: number; cancel?: () => void };
 
@@ -129,8 +135,18 @@ export class AtConsole {
 
   /** Output the host did not ask for (+IPD, CLOSED, ...): held while a payload is coming in. */
   unsolicited(bytes: Uint8Array): void {
-    if (this.data) this.held.push(bytes);
-    else this.write(bytes);
+    if (!this.data) return this.write(bytes);
+    this.held.push(bytes);
+    this.heldBytes += bytes.length;
+  }
+
+  /**
+   * Resolves once fewer than `limit` bytes of unsolicited output are held back: a producer
+   * (a link's receive loop) waits here, so a payload coming in slowly cannot pile up output.
+   */
+  whenRoom(limit = HOLD_ROOM): Promise<void> {
+    if (this.heldBytes < limit) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.push(resolve));
   }
 
   /**
@@ -184,6 +200,8 @@ export class AtConsole {
       this.data = undefined;
       data.done(data.buffer.subarray(0, data.filled));
       for (const held of this.held.splice(0)) this.write(held);
+      this.heldBytes = 0;
+      for (const resolve of this.waiting.splice(0)) resolve();
       if (n < bytes.length) this.input(bytes.subarray(n));
       return;
     }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { runs } from "../helpers/fuzz.ts";
-import { AtConsole, MAX_LINE } from "../../src/at/console.ts";
+import { AtConsole, HOLD_ROOM, MAX_LINE } from "../../src/at/console.ts";
 import { basicCommands } from "../../src/at/basic.ts";
 import type { Settings } from "../../src/at/settings.ts";
 
@@ -96,5 +96,30 @@ describe("AT console raw data (CIPSEND)", () => {
     await Promise.resolve();
     assert.equal(Buffer.from(payload!).toString("latin1"), "AT\r\n\x00\xff");
     assert.equal(take(), "\r\nOK\r\n");
+  });
+
+  it("makes producers of unsolicited output wait while a payload holds it back, and lets them go once it is in", async () => {
+    const { at, feed, take } = consoleWithOutput({
+      "+SEND": {
+        set: async (c: AtConsole, [n]: unknown[]) => {
+          c.ok();
+          await c.receiveData(n as number);
+        },
+      },
+    });
+    at.echo = false;
+    let released = false;
+    await at.whenRoom(); // nothing held: at once
+    feed("AT+SEND=4\r\n");
+    take();
+    const frame = Buffer.alloc(HOLD_ROOM, 0x41);
+    at.unsolicited(frame);
+    const waiting = at.whenRoom().then(() => (released = true));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(released, false, "a producer waits while HOLD_ROOM bytes are held");
+    assert.equal(take(), "");
+    feed("data");
+    await waiting;
+    assert.equal(take(), `${frame.toString("latin1")}\r\nOK\r\n`, "the held output goes out with the payload's end");
   });
 });
