@@ -1,5 +1,6 @@
 // The simulator as a library for test suites: `import { startSim } from "xsock/sim"`.
 import { parseAccessPoint, type AccessPoint } from "./devices/wifi.ts";
+import { parseControlAddress, type ControlAddress } from "./control.ts";
 import { parseFault, type FaultKind, type FaultSpec } from "./faults.ts";
 import { Simulator, type HeapFigures } from "./simulator.ts";
 import { TextWaiters } from "./text-waiters.ts";
@@ -22,6 +23,8 @@ export interface StartOptions {
   config?: Record<string, unknown>;
   /** Faults to inject, as --fault takes them: `link-drop@5s+2s`, `dhcp-fail`. */
   faults?: (string | FaultSpec)[];
+  /** Opens the control socket at `[HOST:]PORT` (a loopback address; port 0 picks one), as --control does. */
+  control?: string | number | ControlAddress;
   /** "pty" puts the UART on a pseudo-terminal too, at `uart.path`; "memory" (default) keeps it in this process. */
   uart?: "memory" | "pty";
   /** Sees every byte the board sends out of its UART, from boot on. */
@@ -71,6 +74,8 @@ export interface SimBoard {
   collect(): Promise<HeapFigures>;
   /** Sockets the firmware has open now. */
   readonly openSockets: number;
+  /** Where the control socket listens, with the `control` option. */
+  readonly control?: ControlAddress;
   /**
    * Injects a network fault now: `link-drop` takes the link down (for `forMs`, else for a
    * moment) and aborts every TCP connection; `dhcp-fail` leaves joins without an address.
@@ -100,6 +105,7 @@ export async function startSim(options: StartOptions = {}): Promise<SimBoard> {
     faults: options.faults?.map((f) => (typeof f === "string" ? parseFault(f) : f)),
     aps: options.aps?.map((ap, i) => (typeof ap === "string" ? parseAccessPoint(ap, i) : ap)),
     uart: options.uart ?? "memory",
+    control: typeof options.control === "object" || options.control === undefined ? options.control : parseControlAddress(String(options.control)),
     verbose: options.verbose,
     log: (line) => {
       log.add(`${line}\n`);
@@ -144,6 +150,7 @@ export async function startSim(options: StartOptions = {}): Promise<SimBoard> {
     get openSockets() {
       return sim.openSockets;
     },
+    control: sim.control?.address,
     fault: (kind, forMs) => sim.fault(kind, forMs),
     restart: () => sim.restart(),
     stop: () => sim.stop(),

@@ -12,6 +12,7 @@ import { system, type Flash } from "./devices/system.ts";
 import { timers } from "./devices/timers.ts";
 import { DEFAULT_APS, wifi, type AccessPoint, type WifiDevice } from "./devices/wifi.ts";
 import { NetworkFaults, type FaultKind, type FaultSpec } from "./faults.ts";
+import { openControl, type ControlAddress, type ControlServer } from "./control.ts";
 import { buildFirmware, type Firmware } from "./firmware.ts";
 import { PlatformError, type Host, type OpHandler, type SimEvent } from "./host.ts";
 import { openUartLine, type UartLine, type UartSpec } from "./uart-line.ts";
@@ -34,6 +35,8 @@ export interface SimOptions {
   ip?: string;
   /** Faults to inject, each at its time after the first boot. */
   faults?: FaultSpec[];
+  /** Opens the control socket here (loopback only) once the board has booted. */
+  control?: ControlAddress;
   verbose?: boolean;
   /** Where the simulator's log goes; stderr by default. */
   log?: (line: string) => void;
@@ -85,6 +88,8 @@ export class Simulator {
   boots = 0;
   private collectFirst = false;
   private firmware?: Firmware;
+  /** The control socket, with --control: where it listens. */
+  control?: ControlServer;
 
   private constructor(
     readonly board: Board,
@@ -112,6 +117,14 @@ export class Simulator {
     for (const f of options.faults ?? []) if (!f.at) sim.fault(f.kind, f.for);
     await sim.boot(firmware);
     sim.faultTimers = (options.faults ?? []).filter((f) => f.at).map((f) => setTimeout(() => sim.fault(f.kind, f.for), f.at));
+    if (options.control) {
+      try {
+        sim.control = await openControl(options.control, sim);
+      } catch (e) {
+        await sim.stop(1);
+        throw e;
+      }
+    }
     return sim;
   }
 
@@ -132,6 +145,12 @@ export class Simulator {
 
   get ip(): string {
     return this.options.ip ?? "127.0.0.1";
+  }
+
+  /** `name value` lines for the control socket's status. */
+  status(): string[] {
+    const faults = this.networkFaults.active();
+    return [`board ${this.board.id}`, `ip ${this.ip}`, `boots ${this.boots}`, `sockets ${this.openSockets}`, `heap ${this.heap().slots} slots`, `faults ${faults.join(", ") || "none"}`];
   }
 
   /** XS's heap and computron figures after the last delivery. */
@@ -176,6 +195,7 @@ export class Simulator {
     if (!this.stopping) {
       this.stopping = true;
       for (const t of this.faultTimers) clearTimeout(t);
+      void this.control?.close();
       for (const c of this.closers) c.close();
       this.uart.close();
       this.worker?.close();
