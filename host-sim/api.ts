@@ -2,6 +2,7 @@
 import { parseAccessPoint, type AccessPoint } from "./devices/wifi.ts";
 import { parseControlAddress, type ControlAddress } from "./control.ts";
 import { parseFault, type FaultKind, type FaultSpec } from "./faults.ts";
+import type { FlowControl } from "./devices/serial.ts";
 import { Simulator, type HeapFigures } from "./simulator.ts";
 import { TextWaiters } from "./text-waiters.ts";
 
@@ -17,6 +18,8 @@ export interface StartOptions {
   aps?: (string | AccessPoint)[];
   /** Paces the UART at this line rate, 8N1; unpaced by default. */
   baud?: number;
+  /** "rtscts" (default): the writer waits while the board's receive buffer is full; "none": bytes past its FIFO are lost, as --flow none. */
+  flow?: FlowControl;
   /** The board's address; 127.0.0.1 by default. */
   ip?: string;
   /** Overrides of the manifest's config, as `mcconfig key=value` gives them. */
@@ -101,6 +104,7 @@ export async function startSim(options: StartOptions = {}): Promise<SimBoard> {
     board: options.board,
     config: options.config,
     baud: options.baud,
+    flow: options.flow,
     ip: options.ip,
     faults: options.faults?.map((f) => (typeof f === "string" ? parseFault(f) : f)),
     aps: options.aps?.map((ap, i) => (typeof ap === "string" ? parseAccessPoint(ap, i) : ap)),

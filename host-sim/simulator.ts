@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { loadBoard, type Board } from "./board.ts";
 import { ethernet, type EthernetDevice } from "./devices/ethernet.ts";
 import { network, type NetworkDevice } from "./devices/network.ts";
-import { serial, type SerialDevice } from "./devices/serial.ts";
+import { FLOW_CONTROLS, serial, type FlowControl, type SerialDevice } from "./devices/serial.ts";
 import { system, type Flash } from "./devices/system.ts";
 import { timers } from "./devices/timers.ts";
 import { DEFAULT_APS, wifi, type AccessPoint, type WifiDevice } from "./devices/wifi.ts";
@@ -30,6 +30,8 @@ export interface SimOptions {
   uart?: UartSpec;
   /** Paces the UART at this line rate, 8N1. */
   baud?: number;
+  /** RTS/CTS (the default: the client waits) or none (a full receive FIFO loses bytes). */
+  flow?: FlowControl;
   aps?: AccessPoint[];
   /** The board's address; 127.0.0.1 by default. */
   ip?: string;
@@ -100,6 +102,7 @@ export class Simulator {
   }
 
   static async start(options: SimOptions = {}): Promise<Simulator> {
+    if (options.flow && !FLOW_CONTROLS.includes(options.flow)) throw new Error(`bad flow control "${options.flow}": use ${FLOW_CONTROLS.join(" or ")}`);
     const board = loadBoard(options.board);
     const firmware = await buildFirmware(resolve(options.app ?? ROOT_APP), board, options.config);
     const started: { sim?: Simulator } = {};
@@ -226,7 +229,7 @@ export class Simulator {
     const wired = this.board.network.driver === "ethernet/esp32" ? ethernet(host, this.ip, this.networkFaults) : undefined;
     this.ethernetDevice = wired;
     this.net = network(host, () => (wired ?? wifiDevice).ip, this.options.ip);
-    this.uartDevice = serial(host, this.uart, this.options.baud);
+    this.uartDevice = serial(host, this.uart, this.options.baud, this.options.flow);
     const board = system(host, this.flash, {
       slots: () => this.heap().slots,
       sockets: () => this.net.open,

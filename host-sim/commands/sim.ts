@@ -3,6 +3,7 @@ import { InvalidArgumentError, Option, type Command } from "commander";
 import { writeFileSync } from "node:fs";
 import { startSim } from "../api.ts";
 import { DEFAULT_BOARD } from "../board.ts";
+import { FLOW_CONTROLS, type FlowControl } from "../devices/serial.ts";
 import { parseAccessPoint, type AccessPoint } from "../devices/wifi.ts";
 import { parseControlAddress, type ControlAddress } from "../control.ts";
 import { parseFault, type FaultSpec } from "../faults.ts";
@@ -49,6 +50,7 @@ interface SimCliOptions extends OutputOptions {
   uartLink?: string;
   json?: boolean;
   baud?: number;
+  flow: FlowControl;
   ap?: AccessPoint[];
   ip?: string;
   expectText?: string[];
@@ -74,6 +76,7 @@ export function registerSim(program: Command): void {
     .option("--uart-link <path>", "a symlink to the pty, made at start (replacing one a former run left) and removed at exit")
     .option("--json", "print events on stdout, one JSON object a line: uart, boot, wifi, exit")
     .option("--baud <n>", "pace the UART at this line rate, 8N1 (default: unpaced)", baudRate)
+    .addOption(new Option("--flow <control>", "rtscts: the UART's writer waits while the board's receive buffer is full; none: bytes past its FIFO are lost (an overrun)").choices(FLOW_CONTROLS).default("rtscts"))
     .option("--ip <addr>", "the board's address, an IPv4 address of the host's (default 127.0.0.1): its sockets bind to it", ipv4Address)
     .option("--ap <ssid[:password]>", "a simulated access point; repeatable (default: one open AP named xsock-sim)", collectParsed(parseAccessPoint))
     .option("--expect-text <text>", "exit 0 once this text appears on the UART; repeatable", collect)
@@ -138,7 +141,7 @@ export function registerSim(program: Command): void {
       if (opts.scenario) scenario = loadScenario(opts.scenario);
       const app = appArg?.includes("=") ? undefined : appArg;
       const config = parseConfigPairs(app === appArg ? pairs : [appArg!, ...pairs]);
-      const boardOptions = { app, config, board: opts.board, baud: opts.baud, aps: opts.ap, ip: opts.ip, faults: opts.fault, control: opts.control, verbose: opts.verbose };
+      const boardOptions = { app, config, board: opts.board, baud: opts.baud, flow: opts.flow, aps: opts.ap, ip: opts.ip, faults: opts.fault, control: opts.control, verbose: opts.verbose };
       const log = (line: string) => void ((!opts.quiet || keptWhenQuiet(line)) && process.stderr.write(`${line}\n`));
       const controlAt = (address?: ControlAddress) => {
         if (!address) return;
