@@ -1,5 +1,7 @@
 // Soak and load on one simulated board, loopback only, bounded in bytes and counts.
 //   npm run soak             (the long run: 5 links x 1 MiB each way, 1,000 accept/close cycles, 50 chat clients x 100 messages)
+//   npx tsx bench/soak.ts links       (one workload, or several: links, churn, chat)
+//   SOAK_BYTES=262144 npx tsx bench/soak.ts links   (sizes: SOAK_BYTES, SOAK_CYCLES, SOAK_CLIENTS, SOAK_MESSAGES)
 // The test suite runs the same workloads, shorter (test/sim/soak.test.ts). Every byte is
 // checked by SHA-256; each workload prints bytes moved and lost, errors, and XS's heap before
 // and after (live slots, after a collection).
@@ -74,7 +76,10 @@ class ConsoleReader {
 /** A board running the ESP-AT console, joined, with CIPMUX=1; `reader` sees its UART. */
 async function modem(onData: (id: number, data: Buffer) => void = () => {}): Promise<{ board: SimBoard; reader: ConsoleReader; command(line: string, reply?: string | RegExp): Promise<string> }> {
   const reader = new ConsoleReader(onData);
-  const board = await startSim({ onOutput: (bytes) => reader.feed(bytes), log: () => {} });
+  const problems: string[] = [];
+  const board = await startSim({ onOutput: (bytes) => reader.feed(bytes), log: (line) => /^(firmware|xs):/.test(line) && problems.push(line) });
+  // A board that dies (memory full, an exception) fails the wait under way with its reason.
+  void board.stopped.then((code) => reader.text.end(`the board stopped (exit code ${code})${problems.length ? `: ${problems.join("; ")}` : ""}`));
   const command = async (line: string, reply: string | RegExp = /\r\n(OK|ERROR)\r\n/) => {
     board.uart.write(`${line}\r\n`);
     const text = await reader.text.expect(reply, 10_000);
@@ -285,8 +290,14 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     ["churn", () => churn(Number(process.env.SOAK_CYCLES ?? 1000))],
     ["chat", () => chat(Number(process.env.SOAK_CLIENTS ?? 50), Number(process.env.SOAK_MESSAGES ?? 100))],
   ];
+  const only = process.argv.slice(2);
+  const unknown = only.filter((name) => !runs.some(([n]) => n === name));
+  if (unknown.length) {
+    console.error(`soak: no workload ${unknown.join(", ")}; they are ${runs.map(([n]) => n).join(", ")}`);
+    process.exit(2);
+  }
   // Each workload runs and reports, whatever the one before did.
-  for (const [name, run] of runs) {
+  for (const [name, run] of runs.filter(([n]) => !only.length || only.includes(n))) {
     try {
       const f = await run();
       console.log(report(f));

@@ -4,7 +4,9 @@ import { CanBus, type BusFrame } from "./devices/can-bus.ts";
 import type { CanMessage } from "./devices/can-message.ts";
 import { parseCanTransport, type CanTransportSpec } from "./devices/can-udp.ts";
 import { parseAccessPoint, type AccessPoint } from "./devices/wifi.ts";
+import { parseControlAddress, type ControlAddress } from "./control.ts";
 import { parseFault, type FaultKind, type FaultSpec } from "./faults.ts";
+import type { FlowControl } from "./devices/serial.ts";
 import { Simulator, type HeapFigures } from "./simulator.ts";
 import { TextWaiters } from "./text-waiters.ts";
 
@@ -23,6 +25,8 @@ export interface StartOptions {
   aps?: (string | AccessPoint)[];
   /** Paces the UART at this line rate, 8N1; unpaced by default. */
   baud?: number;
+  /** "rtscts" (default): the writer waits while the board's receive buffer is full; "none": bytes past its FIFO are lost, as --flow none. */
+  flow?: FlowControl;
   /** The board's address; 127.0.0.1 by default. */
   ip?: string;
   /** Overrides of the manifest's config, as `mcconfig key=value` gives them. */
@@ -34,6 +38,8 @@ export interface StartOptions {
    * `udp-multicast:GROUP` or `udp-multicast:[GROUP]:PORT`. In-process only without it.
    */
   can?: string | CanTransportSpec;
+  /** Opens the control socket at `[HOST:]PORT` (a loopback address; port 0 picks one), as --control does. */
+  control?: string | number | ControlAddress;
   /** "pty" puts the UART on a pseudo-terminal too, at `uart.path`; "memory" (default) keeps it in this process. */
   uart?: "memory" | "pty";
   /** Sees every byte the board sends out of its UART, from boot on. */
@@ -97,6 +103,8 @@ export interface SimBoard {
   collect(): Promise<HeapFigures>;
   /** Sockets the firmware has open now. */
   readonly openSockets: number;
+  /** Where the control socket listens, with the `control` option. */
+  readonly control?: ControlAddress;
   /**
    * Injects a fault now: `link-drop` takes the link down (for `forMs`, else for a moment) and
    * aborts every TCP connection; `dhcp-fail` leaves joins without an address; `can-bus-off`
@@ -126,11 +134,13 @@ export async function startSim(options: StartOptions = {}): Promise<SimBoard> {
     board: options.board,
     config: options.config,
     baud: options.baud,
+    flow: options.flow,
     ip: options.ip,
     faults: options.faults?.map((f) => (typeof f === "string" ? parseFault(f) : f)),
     can: typeof options.can === "string" ? parseCanTransport(options.can) : options.can,
     aps: options.aps?.map((ap, i) => (typeof ap === "string" ? parseAccessPoint(ap, i) : ap)),
     uart: options.uart ?? "memory",
+    control: typeof options.control === "object" || options.control === undefined ? options.control : parseControlAddress(String(options.control)),
     verbose: options.verbose,
     log: (line) => {
       log.add(`${line}\n`);
@@ -184,6 +194,7 @@ export async function startSim(options: StartOptions = {}): Promise<SimBoard> {
     get openSockets() {
       return sim.openSockets;
     },
+    control: sim.control?.address,
     fault: (kind, forMs) => sim.fault(kind, forMs),
     restart: () => sim.restart(),
     stop: () => sim.stop(),

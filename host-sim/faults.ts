@@ -51,6 +51,12 @@ export class NetworkFaults {
     return Date.now() < this.dhcpDownUntil;
   }
 
+  /** The faults under way, as the control socket's status reports them. */
+  active(): string[] {
+    const dhcp = this.dhcpDownUntil === Infinity ? "dhcp-fail" : this.dhcpDown ? `dhcp-fail (${this.dhcpDownUntil - Date.now()} ms left)` : "";
+    return [this.apDown ? `link-drop (${this.linkDownFor} ms left)` : "", dhcp].filter(Boolean);
+  }
+
   /** Records a network fault; the caller drops the link for a link-drop. */
   apply(kind: FaultKind, forMs?: number): void {
     if (kind === "link-drop") this.apDownUntil = Date.now() + (forMs ?? 0);

@@ -9,12 +9,13 @@ import { CanBus } from "./devices/can-bus.ts";
 import { CanUdpTransport, type CanTransportSpec } from "./devices/can-udp.ts";
 import { ethernet, type EthernetDevice } from "./devices/ethernet.ts";
 import { network, type NetworkDevice } from "./devices/network.ts";
-import { serial, type SerialDevice } from "./devices/serial.ts";
+import { FLOW_CONTROLS, serial, type FlowControl, type SerialDevice } from "./devices/serial.ts";
 import { system, type Flash } from "./devices/system.ts";
 import { timers } from "./devices/timers.ts";
 import { twai } from "./devices/twai.ts";
 import { DEFAULT_APS, wifi, type AccessPoint, type WifiDevice } from "./devices/wifi.ts";
 import { NetworkFaults, type FaultKind, type FaultSpec } from "./faults.ts";
+import { openControl, type ControlAddress, type ControlServer } from "./control.ts";
 import { buildFirmware, type Firmware } from "./firmware.ts";
 import { PlatformError, type Host, type OpHandler, type SimEvent } from "./host.ts";
 import { openUartLine, type UartLine, type UartSpec } from "./uart-line.ts";
@@ -32,6 +33,8 @@ export interface SimOptions {
   uart?: UartSpec;
   /** Paces the UART at this line rate, 8N1. */
   baud?: number;
+  /** RTS/CTS (the default: the client waits) or none (a full receive FIFO loses bytes). */
+  flow?: FlowControl;
   aps?: AccessPoint[];
   /** The board's address; 127.0.0.1 by default. */
   ip?: string;
@@ -41,6 +44,8 @@ export interface SimOptions {
   can?: CanTransportSpec;
   /** The board's CAN bus, for callers that attach nodes before it boots; a bus of its own by default. */
   canBus?: CanBus;
+  /** Opens the control socket here (loopback only) once the board has booted. */
+  control?: ControlAddress;
   verbose?: boolean;
   /** Where the simulator's log goes; stderr by default. */
   log?: (line: string) => void;
@@ -97,6 +102,8 @@ export class Simulator {
   boots = 0;
   private collectFirst = false;
   private firmware?: Firmware;
+  /** The control socket, with --control: where it listens. */
+  control?: ControlServer;
 
   private constructor(
     readonly board: Board,
@@ -108,6 +115,7 @@ export class Simulator {
   }
 
   static async start(options: SimOptions = {}): Promise<Simulator> {
+    if (options.flow && !FLOW_CONTROLS.includes(options.flow)) throw new Error(`bad flow control "${options.flow}": use ${FLOW_CONTROLS.join(" or ")}`);
     const board = loadBoard(options.board);
     const firmware = await buildFirmware(resolve(options.app ?? ROOT_APP), board, options.config);
     const started: { sim?: Simulator } = {};
@@ -134,6 +142,14 @@ export class Simulator {
     for (const f of options.faults ?? []) if (!f.at) sim.fault(f.kind, f.for);
     await sim.boot(firmware);
     sim.faultTimers = (options.faults ?? []).filter((f) => f.at).map((f) => setTimeout(() => sim.fault(f.kind, f.for), f.at));
+    if (options.control) {
+      try {
+        sim.control = await openControl(options.control, sim);
+      } catch (e) {
+        await sim.stop(1);
+        throw e;
+      }
+    }
     return sim;
   }
 
@@ -160,6 +176,12 @@ export class Simulator {
 
   get ip(): string {
     return this.options.ip ?? "127.0.0.1";
+  }
+
+  /** `name value` lines for the control socket's status. */
+  status(): string[] {
+    const faults = this.networkFaults.active();
+    return [`board ${this.board.id}`, `ip ${this.ip}`, `boots ${this.boots}`, `sockets ${this.openSockets}`, `heap ${this.heap().slots} slots`, `faults ${faults.join(", ") || "none"}`];
   }
 
   /** XS's heap and computron figures after the last delivery. */
@@ -204,6 +226,7 @@ export class Simulator {
     if (!this.stopping) {
       this.stopping = true;
       for (const t of this.faultTimers) clearTimeout(t);
+      void this.control?.close();
       for (const c of this.closers) c.close();
       this.canTransport?.close();
       this.uart.close();
@@ -235,7 +258,7 @@ export class Simulator {
     const wired = this.board.network.driver === "ethernet/esp32" ? ethernet(host, this.ip, this.networkFaults) : undefined;
     this.ethernetDevice = wired;
     this.net = network(host, () => (wired ?? wifiDevice).ip, this.options.ip);
-    this.uartDevice = serial(host, this.uart, this.options.baud);
+    this.uartDevice = serial(host, this.uart, this.options.baud, this.options.flow);
     const board = system(host, this.flash, {
       slots: () => this.heap().slots,
       sockets: () => this.net.open,

@@ -44,7 +44,7 @@ const figure = (name: "XS Slot Heap Used" | "XS Chunk Heap Used") => {
 
 const commands: CommandTable = {};
 const at = new AtConsole((bytes) => uart.write(bytes), commands, clock);
-const uart = new Uart(consoleUart, (bytes) => at.input(bytes));
+const uart = new Uart(consoleUart, (bytes) => at.input(bytes), () => at.overrun());
 const station = new Station(at, settings);
 const netif = new NetworkInterface();
 const wired = netif.kind === "ethernet";

@@ -25,9 +25,14 @@ export class Uart {
   private paused = false;
   private unread = false;
 
+  /**
+   * @param onOverrun called when the port reports lost input (ECMA-419's onError: its receive
+   * FIFO overflowed, with no flow control), once the bytes that came before the loss are read.
+   */
   constructor(
     private config: UartConfig,
     private readonly onData: (bytes: Uint8Array) => void,
+    private readonly onOverrun: () => void = () => {},
   ) {
     this.open();
   }
@@ -38,7 +43,8 @@ export class Uart {
 
   private open(): void {
     this.writable = this.capacity = 0;
-    this.serial = new Serial({
+    // ECMA-419's IO class pattern has onError; Moddable's typings for Serial leave it out.
+    const options: ConstructorParameters<typeof Serial>[0] & { onError?: (this: Serial, message?: string) => void } = {
       ...this.config,
       format: "buffer",
       onReadable: () => {
@@ -50,7 +56,9 @@ export class Uart {
         this.capacity = Math.max(this.capacity, bytes);
         this.drain();
       },
-    });
+      onError: () => this.onOverrun(),
+    };
+    this.serial = new Serial(options);
   }
 
   private read(): void {

@@ -1,6 +1,7 @@
 // What every xsock command shares: -v, --quiet, --no-color and --ci, an example in --help,
 // colour on terminals, and errors that end a run with a message instead of a stack.
 import { InvalidArgumentError, Option, type Command } from "commander";
+import { isIPv4 } from "node:net";
 
 export interface OutputOptions {
   verbose?: boolean;
@@ -69,6 +70,12 @@ export function baudRate(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 300 || n > 5_000_000) throw new InvalidArgumentError("a baud rate from 300 to 5000000");
   return n;
+}
+
+/** An IPv4 address option's parser (sim --ip, test --host-ip): a dotted quad, as node:net reads one. */
+export function ipv4Address(value: string): string {
+  if (isIPv4(value)) return value;
+  throw new InvalidArgumentError("an IPv4 address, four numbers from 0 to 255 such as 127.0.0.2");
 }
 
 /** A repeatable option's parser: each value joins the list. */

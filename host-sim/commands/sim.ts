@@ -1,11 +1,12 @@
 // `xsock sim`: the firmware on XS, its UART on this terminal, a pty or a TCP port.
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { writeFileSync } from "node:fs";
-import { isIPv4 } from "node:net";
 import { startSim } from "../api.ts";
 import { DEFAULT_BOARD } from "../board.ts";
 import { parseCanTransport, type CanTransportSpec } from "../devices/can-udp.ts";
+import { FLOW_CONTROLS, type FlowControl } from "../devices/serial.ts";
 import { parseAccessPoint, type AccessPoint } from "../devices/wifi.ts";
+import { parseControlAddress, type ControlAddress } from "../control.ts";
 import { parseFault, type FaultSpec } from "../faults.ts";
 import type { SimEvent } from "../host.ts";
 import { junitReport } from "../junit.ts";
@@ -15,15 +16,10 @@ import { Simulator } from "../simulator.ts";
 import { linkUart, type UartLink } from "../uart-link.ts";
 import { parseUartSpec, type UartSpec } from "../uart-line.ts";
 import { UartWatch } from "../watch.ts";
-import { asArgument, baudRate, collect, collectParsed, conventions, UserError, type OutputOptions } from "./common.ts";
+import { asArgument, baudRate, collect, collectParsed, conventions, ipv4Address, UserError, type OutputOptions } from "./common.ts";
 
 /** Exit code for --timeout, as Wokwi's CLI uses. */
 export const TIMEOUT_EXIT = 42;
-
-function ipv4(value: string): string {
-  if (isIPv4(value)) return value;
-  throw new InvalidArgumentError("an IPv4 address the host has, such as 127.0.0.2");
-}
 
 function milliseconds(value: string): number {
   const n = Number(value);
@@ -47,7 +43,7 @@ export function parseConfigPairs(pairs: string[]): Record<string, unknown> {
 }
 
 /** `xsock sim --json`'s lines: the simulator's events, the UART's place, and the exit. */
-export type SimJsonEvent = SimEvent | { event: "uart"; path: string; link?: string } | { event: "exit"; code: number };
+export type SimJsonEvent = SimEvent | { event: "uart"; path: string; link?: string } | ({ event: "control" } & ControlAddress) | { event: "exit"; code: number };
 
 interface SimCliOptions extends OutputOptions {
   board: string;
@@ -55,6 +51,7 @@ interface SimCliOptions extends OutputOptions {
   uartLink?: string;
   json?: boolean;
   baud?: number;
+  flow: FlowControl;
   ap?: AccessPoint[];
   ip?: string;
   expectText?: string[];
@@ -64,6 +61,7 @@ interface SimCliOptions extends OutputOptions {
   junit?: string;
   fault?: FaultSpec[];
   can?: CanTransportSpec;
+  control?: ControlAddress;
 }
 
 /** The firmware's trace() lines go with --quiet; the simulator's and XS's errors stay. */
@@ -80,7 +78,8 @@ export function registerSim(program: Command): void {
     .option("--uart-link <path>", "a symlink to the pty, made at start (replacing one a former run left) and removed at exit")
     .option("--json", "print events on stdout, one JSON object a line: uart, boot, wifi, exit")
     .option("--baud <n>", "pace the UART at this line rate, 8N1 (default: unpaced)", baudRate)
-    .option("--ip <addr>", "the board's address, an IPv4 address of the host's (default 127.0.0.1): its sockets bind to it", ipv4)
+    .addOption(new Option("--flow <control>", "rtscts: the UART's writer waits while the board's receive buffer is full; none: bytes past its FIFO are lost (an overrun)").choices(FLOW_CONTROLS).default("rtscts"))
+    .option("--ip <addr>", "the board's address, an IPv4 address of the host's (default 127.0.0.1): its sockets bind to it", ipv4Address)
     .option("--ap <ssid[:password]>", "a simulated access point; repeatable (default: one open AP named xsock-sim)", collectParsed(parseAccessPoint))
     .option("--expect-text <text>", "exit 0 once this text appears on the UART; repeatable", collect)
     .option("--fail-text <text>", "exit 1 if this text appears on the UART; repeatable", collect)
@@ -88,6 +87,7 @@ export function registerSim(program: Command): void {
     .option("--scenario <file.yaml>", "run a scenario's steps against the board (the UART is the scenario's), then exit 0 or 1")
     .option("--junit <file.xml>", "with --scenario, write a JUnit XML report of its steps")
     .option("--fault <kind[@when][+for]>", "inject a fault: link-drop, dhcp-fail, can-bus-off (link-drop@5s+2s); repeatable", collectParsed(parseFault))
+    .option("--control <[host:]port>", "a control socket on loopback (127.0.0.1 by default; port 0 picks one): line commands fault, status, help", asArgument(parseControlAddress))
     .addOption(
       new Option("--can <transport>", "share the CAN bus with python-can: udp-multicast[:GROUP] or udp-multicast:[GROUP]:PORT (default: the bus is in-process only)").argParser(
         asArgument(parseCanTransport),
@@ -99,6 +99,7 @@ export function registerSim(program: Command): void {
       "xsock sim                                   # the console on this terminal: type AT, Enter",
       "xsock sim --uart-link /tmp/esp32 &          # then: xsock console /tmp/esp32",
       "xsock sim --uart tcp:0 --expect-text ready --timeout 10000",
+      "xsock sim --uart-link /tmp/esp32 --control 7100 &   # then: echo 'fault link-drop +2s' | nc -N 127.0.0.1 7100",
       "xsock sim examples/ci --scenario examples/ci/scenario.yaml --junit results.xml --timeout 30000",
       "xsock sim examples/tcp-echo-client host=localhost port=50007",
       "xsock sim --can udp-multicast --fault can-bus-off@3s   # python-can: can.Bus(interface='udp_multicast')",
@@ -148,28 +149,35 @@ export function registerSim(program: Command): void {
       if (opts.scenario) scenario = loadScenario(opts.scenario);
       const app = appArg?.includes("=") ? undefined : appArg;
       const config = parseConfigPairs(app === appArg ? pairs : [appArg!, ...pairs]);
-      const boardOptions = { app, config, board: opts.board, baud: opts.baud, aps: opts.ap, ip: opts.ip, faults: opts.fault, can: opts.can, verbose: opts.verbose };
+      const boardOptions = { app, config, board: opts.board, baud: opts.baud, flow: opts.flow, aps: opts.ap, ip: opts.ip, faults: opts.fault, control: opts.control, can: opts.can, verbose: opts.verbose };
+      const log = (line: string) => void ((!opts.quiet || keptWhenQuiet(line)) && process.stderr.write(`${line}\n`));
+      const controlAt = (address?: ControlAddress) => {
+        if (!address) return;
+        if (opts.json) emit({ event: "control", ...address });
+        else process[scenario || opts.uart === "stdio" ? "stderr" : "stdout"].write(`control listening on ${address.host.includes(":") ? `[${address.host}]` : address.host}:${address.port}\n`);
+      };
       if (scenario) {
         // The scenario has the UART: its output goes to stdout, for the CI log.
         const board = await startSim({
           ...boardOptions,
-          log: (line) => process.stderr.write(`${line}\n`),
+          log,
           onOutput: (bytes) => {
             process.stdout.write(bytes);
             onOutput!(bytes);
           },
         });
         sim = board;
+        controlAt(board.control);
         const timestamp = new Date();
         const result = await runScenario(scenario, board, { onStep: (r) => process.stderr.write(stepLine(r)), signal: abort.signal });
         if (opts.junit) writeFileSync(opts.junit, junitReport(result, { timestamp, output: board.uart.text, log: board.log }));
         end(result.passed ? 0 : 1, `scenario ${JSON.stringify(result.name)} ${result.passed ? "passed" : "failed"}: ${result.steps.filter((s) => s.status === "passed").length} of ${result.steps.length} steps passed`);
         process.exit(await board.stopped.then(() => verdict!));
       }
-      sim = await Simulator.start({
+      const started = await Simulator.start({
         ...boardOptions,
         uart: opts.uart,
-        log: opts.quiet ? (line) => keptWhenQuiet(line) && process.stderr.write(`${line}\n`) : undefined,
+        log,
         onEvent: emit,
         onOutput,
         onUart: (path) => {
@@ -179,6 +187,8 @@ export function registerSim(program: Command): void {
           else if (opts.uart !== "stdio") process.stdout.write(`uart listening on ${path}\n`);
         },
       });
+      sim = started;
+      controlAt(started.control?.address);
     } catch (e) {
       link?.remove();
       throw new UserError((e as Error).message, 2);

@@ -3,9 +3,9 @@
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { InvalidArgumentError, type Command } from "commander";
+import type { Command } from "commander";
 import { ROOT_APP } from "../simulator.ts";
-import { baudRate, conventions, envFlag, outputStyle, UserError, type OutputOptions } from "./common.ts";
+import { baudRate, conventions, envFlag, ipv4Address, outputStyle, UserError, type OutputOptions } from "./common.ts";
 
 interface TestOptions extends OutputOptions {
   port?: string;
@@ -28,18 +28,13 @@ export function consoleSuites(dir = SUITES): string[] {
     .map((f) => join(dir, f));
 }
 
-function ipv4(value: string): string {
-  if (!/^(\d{1,3})(\.\d{1,3}){3}$/.test(value) || value.split(".").some((n) => Number(n) > 255)) throw new InvalidArgumentError("an IPv4 address");
-  return value;
-}
-
 export function registerTest(program: Command): void {
   const command = program
     .command("test")
     .description("run the console test suites against a flashed board on a serial port (or, with --sim, the simulator)")
     .option("--port <port>", "the board's console UART (default: $TEST_PORT); without one the board tests are skipped")
     .option("--sim", "run the suites on the simulator instead of a board")
-    .option("--host-ip <ip>", "this machine's address as the board reaches it, where the peers listen (default: $TEST_HOST_IP, else the first LAN address)", ipv4)
+    .option("--host-ip <ip>", "this machine's address as the board reaches it, where the peers listen (default: $TEST_HOST_IP, else the first LAN address)", ipv4Address)
     .option("--ssid <ssid>", "the AP the board joins (default: $TEST_SSID)")
     .option("--password <password>", "its password (default: $TEST_PASSWORD)")
     .option("--baud <n>", "the console UART's line rate", baudRate, 115200)

@@ -1,5 +1,8 @@
 // The board's UARTs. The console UART is wired to the simulator's UART line; with a baud
-// rate set, bytes cross it no faster than they would at that rate, 8N1.
+// rate set, bytes cross it no faster than they would at that rate, 8N1. With RTS/CTS flow
+// control the client waits while the receive buffer is full; without it the buffer is a FIFO
+// that overflows: bytes past it are lost, and the firmware hears of it (onError) once it has
+// read what came before them.
 import type { Host } from "../host.ts";
 import { PlatformError } from "../host.ts";
 import type { UartLine } from "../uart-line.ts";
@@ -10,6 +13,10 @@ export const RX_BUFFER = 1024;
 export const TX_BUFFER = 1024;
 /** Unpaced, the line is as fast as the host: the buffers are bigger, so fewer events carry the bytes. */
 export const UNPACED_BUFFER = 16384;
+
+/** `rtscts`: the client waits while the receive buffer is full. `none`: what overflows it is lost. */
+export type FlowControl = "rtscts" | "none";
+export const FLOW_CONTROLS: readonly FlowControl[] = ["rtscts", "none"];
 
 /** Releases bytes at a line rate; with no rate, at once. */
 export class Pacer {
@@ -76,8 +83,19 @@ export class Pacer {
   }
 }
 
+/** Bytes lost to an overrun, after the byte at `at` (counted from the port's opening). */
+interface Gap {
+  at: number;
+  lost: number;
+}
+
 interface OpenPort {
   rx: ByteQueue;
+  /** Bytes put into rx, and taken from it, since the port opened. */
+  received: number;
+  taken: number;
+  /** Overruns the firmware has not read up to yet, in order. */
+  gaps: Gap[];
   /** A readable (writable) event is on its way in; its count is taken when it is delivered. */
   readablePending: boolean;
   writablePending: boolean;
@@ -89,7 +107,16 @@ export interface SerialDevice {
   close(): void;
 }
 
-export function serial(host: Host, line: UartLine, baud: number | undefined): SerialDevice {
+/**
+ * The receive FIFO without flow control: RX_BUFFER, or 20 ms of the line where that is more (a
+ * paced line delivers in bursts). Unpaced, the line is infinitely fast: a write bigger than
+ * this overruns it at once.
+ */
+export function fifoSize(rate: number | undefined): number {
+  return Math.max(RX_BUFFER, rate ? Math.ceil(rate / 10 / 50) : 0);
+}
+
+export function serial(host: Host, line: UartLine, baud: number | undefined, flow: FlowControl = "rtscts"): SerialDevice {
   const ports = new Map<number, OpenPort>();
   let consoleId: number | undefined;
   let txBuffer = TX_BUFFER;
@@ -98,14 +125,28 @@ export function serial(host: Host, line: UartLine, baud: number | undefined): Se
   const toFirmware = new Pacer(baud, (bytes) => {
     const port = consoleId === undefined ? undefined : ports.get(consoleId);
     if (!port) return; // nothing listens: the bytes fall off the wire
+    if (flow === "none" && port.rx.length + bytes.length > rxBuffer) {
+      const fits = Math.max(0, rxBuffer - port.rx.length);
+      overrun(port, bytes.length - fits);
+      bytes = bytes.subarray(0, fits);
+    }
     port.rx.push(bytes);
-    if (port.rx.length >= rxBuffer) line.pause(); // RTS: the client waits, nothing is lost
+    port.received += bytes.length;
+    if (flow === "rtscts" && port.rx.length >= rxBuffer) line.pause(); // RTS: the client waits, nothing is lost
     notifyReadable(consoleId!, port);
   });
   const toLine = new Pacer(baud, (bytes) => {
     line.write(bytes);
     afterTransmit();
   });
+
+  /** The FIFO is full: `lost` bytes fall after what it holds. Gaps with nothing between them are one. */
+  function overrun(port: OpenPort, lost: number): void {
+    const last = port.gaps.at(-1);
+    const at = port.received + Math.max(0, rxBuffer - port.rx.length);
+    if (last?.at === at) last.lost += lost;
+    else port.gaps.push({ at, lost });
+  }
 
   function notifyReadable(id: number, port: OpenPort): void {
     if (port.readablePending || !port.rx.length) return;
@@ -147,17 +188,26 @@ export function serial(host: Host, line: UartLine, baud: number | undefined): Se
     toFirmware.setBaud(rate);
     toLine.setBaud(rate);
     txBuffer = rate ? TX_BUFFER : UNPACED_BUFFER;
-    rxBuffer = rate ? RX_BUFFER : UNPACED_BUFFER;
-    ports.set(id, { rx: new ByteQueue(), readablePending: false, writablePending: false, believed: txBuffer });
+    rxBuffer = flow === "none" ? fifoSize(rate) : rate ? RX_BUFFER : UNPACED_BUFFER;
+    ports.set(id, { rx: new ByteQueue(), received: 0, taken: 0, gaps: [], readablePending: false, writablePending: false, believed: txBuffer });
     host.post("serial", id, "writable", txBuffer);
     line.onData((bytes) => toFirmware.push(Buffer.from(bytes)));
     line.resume();
   });
 
+  // A read stops at an overrun's gap; once it has reached it, the firmware hears of the loss
+  // (an error event), and the next read goes on after it.
   host.handle("serial.read", (id: number, max: number) => {
     const port = portOf(id);
-    const got = port.rx.take(max);
-    if (port.rx.length < rxBuffer / 2) line.resume();
+    const gap = port.gaps[0];
+    const got = port.rx.take(gap ? Math.min(max, gap.at - port.taken) : max);
+    port.taken += got?.length ?? 0;
+    if (gap && port.taken === gap.at) {
+      port.gaps.shift();
+      host.log(`sim: UART overrun: ${gap.lost} bytes lost (a ${rxBuffer}-byte receive FIFO, no flow control)`);
+      host.post("serial", id, "error", `receive overrun: ${gap.lost} bytes lost`);
+    }
+    if (flow === "rtscts" && port.rx.length < rxBuffer / 2) line.resume();
     notifyReadable(id, port);
     return got;
   });
@@ -171,6 +221,8 @@ export function serial(host: Host, line: UartLine, baud: number | undefined): Se
 
   host.handle("serial.flush", (id: number) => {
     const port = portOf(id);
+    port.taken = port.received;
+    port.gaps = [];
     port.rx.clear();
   });
 

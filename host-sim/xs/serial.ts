@@ -3,6 +3,7 @@ import { checkFormat, host, newId, off, on, readStream, tell, writeStream, type 
 
 type Format = ByteFormat;
 type Callback = (this: Serial, bytes: number) => void;
+type ErrorCallback = (this: Serial, message: string) => void;
 
 interface Options {
   port: number;
@@ -11,6 +12,8 @@ interface Options {
   transmit?: number;
   onReadable?: Callback;
   onWritable?: Callback;
+  /** A receive overrun (the simulator's UART without flow control): bytes after those read so far were lost. The port stays open. */
+  onError?: ErrorCallback;
   format?: Format;
   target?: unknown;
 }
@@ -26,11 +29,11 @@ class Serial {
   constructor(options: Options) {
     this.#format = options.format ?? "buffer";
     this.target = options.target;
-    const { onReadable, onWritable } = options;
+    const { onReadable, onWritable, onError } = options;
     on("serial", this.#id, (what, count) => {
       if (what === "readable") {
         if (count) onReadable?.call(this, count as number); // 0: the firmware has read it all already
-      }
+      } else if (what === "error") onError?.call(this, count as string);
       else {
         this.#writable = count as number;
         onWritable?.call(this, count as number);

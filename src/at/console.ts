@@ -44,12 +44,25 @@ const systemClock: Clock = {
 
 /** ESP-AT's error codes (AT+SYSLOG=1 prints `ERR CODE:0x<code>` before ERROR): category 1, a subcategory. */
 export const ErrorCode = {
+  noTerminator: 0x01020000,
   noAt: 0x01030000,
   lengthMismatch: 0x01040000,
   parseFail: 0x01080000,
   unsupported: 0x01090000,
   execFail: 0x010a0000,
 } as const;
+
+/** Unsolicited output held while a payload comes in, past which its producers wait. */
+export const HOLD_ROOM = 2048;
+
+/**
+ * After a receive overrun the console drops its input until the UART has been quiet this
+ * long (the rest of what the host was sending when bytes were lost), then answers.
+ */
+export const OVERRUN_QUIET_MS = 50;
+
+/** The console's report of a receive overrun (ESP-AT has none), before the ERROR or SEND FAIL it causes. */
+export const OVERRUN_URC = "+UART_OVERRUN";
 
 /** `+++` leaves passthrough when it comes alone: this much silence before, between and after. */
 export const PLUS_GUARD_MS = 20;
@@ -65,11 +78,16 @@ export class AtConsole {
    * A command is taking raw bytes (CIPSEND): where they go, and how many more. With `escapes`
    * (CIPSENDEX), `\0` ends the data early and a backslash takes the next byte as it is.
    */
-  private data?: { buffer: Uint8Array; filled: number; taken: number; escapes?: { pending: boolean }; done: (bytes: Uint8Array) => void };
+  private data?: { buffer: Uint8Array; filled: number; taken: number; escapes?: { pending: boolean }; done: (bytes: Uint8Array) => void; fail: () => void };
   /** Unsolicited lines held while a command takes raw bytes: none lands inside a payload. */
   private held: Uint8Array[] = [];
+  private heldBytes = 0;
+  /** Producers of unsolicited output waiting for the held lines to go out. */
+  private waiting: (() => void)[] = [];
   /** Passthrough (CIPMODE=1): every byte goes to the link, until `+++`. */
-  private passthrough?: { sink(bytes: Uint8Array): void; exit(): void; pluses: number; last: number; cancel?: () => void };
+  private passthrough?: { sink(bytes: Uint8Array): void; exit(): void; pluses: number; last: number; cancel?: () => void; overrun?: boolean };
+  /** Bytes were lost: input is dropped until the UART goes quiet; `cancel` stops the quiet timer. */
+  private overran?: { cancel: () => void };
 
   constructor(
     private readonly write: (bytes: Uint8Array) => void,
@@ -88,6 +106,36 @@ export class AtConsole {
     pt.cancel?.();
     this.passthrough = undefined;
     pt.exit();
+    if (pt.overrun) this.print(OVERRUN_URC); // in passthrough a report would land in the link's data
+  }
+
+  /**
+   * The UART lost input (its receive FIFO overflowed, without flow control) after the bytes
+   * input() has had: those stand, and what was under way when the loss came is damaged. In
+   * passthrough the loss is reported when it ends. Otherwise the console drops input until
+   * the host stops sending, then prints `+UART_OVERRUN` and answers the damaged line `ERROR`
+   * (`busy p...` while a command runs), or a CIPSEND payload `SEND FAIL`, sending none of it.
+   */
+  overrun(): void {
+    if (this.passthrough) {
+      this.passthrough.overrun = true;
+      return;
+    }
+    this.overran?.cancel();
+    this.overran = { cancel: this.clock.after(OVERRUN_QUIET_MS, () => this.endOverrun()) };
+  }
+
+  private endOverrun(): void {
+    this.overran = undefined;
+    this.line = [];
+    this.overlong = false;
+    const data = this.data;
+    this.data = undefined;
+    this.releaseHeld();
+    this.print(OVERRUN_URC);
+    if (data) data.fail();
+    else if (this.busy) this.send("busy p...\r\n");
+    else this.error(ErrorCode.noTerminator);
   }
 
   get inPassthrough(): boolean {
@@ -129,17 +177,38 @@ export class AtConsole {
 
   /** Output the host did not ask for (+IPD, CLOSED, ...): held while a payload is coming in. */
   unsolicited(bytes: Uint8Array): void {
-    if (this.data) this.held.push(bytes);
-    else this.write(bytes);
+    if (!this.data) return this.write(bytes);
+    this.held.push(bytes);
+    this.heldBytes += bytes.length;
+  }
+
+  /** Writes the unsolicited output held while a payload came in, and lets its producers go on. */
+  private releaseHeld(): void {
+    for (const held of this.held.splice(0)) this.write(held);
+    this.heldBytes = 0;
+    for (const resolve of this.waiting.splice(0)) resolve();
+  }
+
+  /**
+   * Resolves once fewer than `limit` bytes of unsolicited output are held back: a producer
+   * (a link's receive loop) waits here, so a payload coming in slowly cannot pile up output.
+   */
+  whenRoom(limit = HOLD_ROOM): Promise<void> {
+    if (this.heldBytes < limit) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.push(resolve));
   }
 
   /**
    * Prints the `>` prompt on a line of its own and takes the next `length` raw bytes, with no
    * echo and no parsing. With `escapes` (CIPSENDEX), `\0` ends them early, and `\x` is x.
+   * Rejects with an `Overrun` when the UART loses bytes of them.
    */
   receiveData(length: number, escapes = false): Promise<Uint8Array> {
     this.send("\r\n>");
-    return new Promise((done) => (this.data = { buffer: new Uint8Array(length), filled: 0, taken: 0, escapes: escapes ? { pending: false } : undefined, done }));
+    return new Promise((done, reject) => {
+      const fail = () => reject(new Error("Overrun: the UART lost bytes of the payload"));
+      this.data = { buffer: new Uint8Array(length), filled: 0, taken: 0, escapes: escapes ? { pending: false } : undefined, done, fail };
+    });
   }
 
   /** Takes payload bytes; returns how many of them it used. */
@@ -177,13 +246,14 @@ export class AtConsole {
    */
   input(bytes: Uint8Array): void {
     if (this.passthrough) return this.passthroughInput(this.passthrough, bytes);
+    if (this.overran) return this.overrun(); // dropped, and the quiet starts again
     const data = this.data;
     if (data) {
       const n = this.takeData(data, bytes);
       if (data.taken < data.buffer.length) return;
       this.data = undefined;
       data.done(data.buffer.subarray(0, data.filled));
-      for (const held of this.held.splice(0)) this.write(held);
+      this.releaseHeld();
       if (n < bytes.length) this.input(bytes.subarray(n));
       return;
     }

@@ -143,7 +143,10 @@ export class Links {
     try {
       for (;;) {
         if (this.passive) await new Promise<void>((resolve) => (link.heldBytes < PASSIVE_LIMIT ? resolve() : (link.wake = resolve)));
-        else await this.uart.whenRoom();
+        else {
+          await this.at.whenRoom(); // no +IPD piles up behind a CIPSEND payload
+          await this.uart.whenRoom();
+        }
         const chunk = this.transparent === link ? PASSTHROUGH_CHUNK : RECV_CHUNK;
         const [data, from] = link.type === "UDP" ? await link.sock.recvfrom(chunk) : [await link.sock.recv(chunk), link.remote];
         if (!data.length && link.type !== "UDP") break;

@@ -70,7 +70,13 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
     const to = host === undefined ? undefined : typeof host === "string" && isInt(port, 1, 65535) && link.type === "UDP" ? [host, port] : null;
     if (to === null) return false;
     at.ok();
-    const data = await at.receiveData(length, escapes);
+    let data: Uint8Array;
+    try {
+      data = await at.receiveData(length, escapes);
+    } catch {
+      at.send("\r\nSEND FAIL\r\n"); // the UART lost bytes of the payload: none of it goes
+      return REPLIED;
+    }
     at.send(`\r\nRecv ${data.length} bytes\r\n`);
     try {
       if (to) await link.sock.sendto(data, to as [string, number]);

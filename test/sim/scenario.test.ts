@@ -1,6 +1,6 @@
 // `xsock sim --scenario`, run as a CI job runs it: every step, each way a run fails, and the JUnit report.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { python } from "../helpers/python.ts";
@@ -120,5 +120,17 @@ describe("xsock sim --scenario", function () {
     const missing = await runSim(["--scenario", join(dir, "nosuch.yaml")]);
     assert.equal(missing.code, 2);
     assert.match(missing.log, /bad scenario .*nosuch\.yaml: ENOENT/);
+  });
+
+  it("leaves the firmware's trace() lines out with --quiet, keeping the step results", async () => {
+    const scenario = join(dir, "quiet.yaml");
+    writeFileSync(scenario, "name: quiet\nsteps:\n  - tcp-connect: 5000\n  - delay: 200ms\n");
+    const loud = await runSim(["examples/chat-server", "--scenario", scenario]);
+    assert.equal(loud.code, 0, loud.log);
+    assert.match(loud.log, /Chat server started on port 5000\n[^]*Client \(127\.0\.0\.1, \d+\) connected/);
+    const quiet = await runSim(["examples/chat-server", "--scenario", scenario, "--quiet"]);
+    assert.equal(quiet.code, 0, quiet.log);
+    assert.doesNotMatch(quiet.log, /Chat server started|Client \(/);
+    assert.match(quiet.log, /ok 1\. tcp-connect 5000[^]*scenario "quiet" passed: 2 of 2 steps passed/);
   });
 });

@@ -5,10 +5,10 @@ import { chat, churn, links, report } from "../../bench/soak.ts";
 describe("soak, short (npm run soak runs the long one)", function () {
   this.timeout(60000);
 
-  it("moves 64 KiB each way on each of 5 links at once, byte for byte", async () => {
-    const f = await links(64 * 1024);
+  it("moves 256 KiB each way on each of 5 links at once, byte for byte", async () => {
+    const f = await links(256 * 1024);
     assert.deepEqual([f.lost, f.errors, f.sockets], [0, [], 0], report(f));
-    assert.equal(f.bytes, 10 * 64 * 1024);
+    assert.equal(f.bytes, 10 * 256 * 1024);
     assert.ok(f.heapAfter - f.heapBefore < 150, report(f));
   });
 

@@ -2,7 +2,7 @@
 // same ports, and talk to each other over TCP and UDP through their consoles.
 import assert from "node:assert/strict";
 import { JOINED } from "../helpers/console.ts";
-import { runSim, startSim, type SimProcess } from "../helpers/sim.ts";
+import { runXsock, startSim, type SimProcess } from "../helpers/sim.ts";
 import { UartClient } from "../helpers/uart.ts";
 
 describe("two simulated boards, one machine (--ip)", function () {
@@ -62,9 +62,13 @@ describe("two simulated boards, one machine (--ip)", function () {
     assert.match(await a.expect("pong"), /\+IPD,1,4:pong$/);
   });
 
-  it("refuses an --ip that is not an IPv4 address", async () => {
-    const { code, log } = await runSim(["--ip", "localhost"]);
-    assert.equal(code, 2);
-    assert.match(log, /option '--ip <addr>' argument 'localhost' is invalid\. an IPv4 address/);
+  it("refuses an --ip (and xsock test's --host-ip) that is not an IPv4 address, with the same words", async () => {
+    for (const [args, option] of [[["sim", "--ip"], "--ip <addr>"], [["test", "--host-ip"], "--host-ip <ip>"]] as const) {
+      for (const bad of ["localhost", "256.1.1.1", "1.2.3", "::1"]) {
+        const { code, stderr } = await runXsock([...args, bad]);
+        assert.equal(code, 2, stderr);
+        assert.match(stderr, new RegExp(`option '${option}' argument '${bad.replaceAll(".", "\\.")}' is invalid\\. an IPv4 address, four numbers from 0 to 255 such as 127\\.0\\.0\\.2`));
+      }
+    }
   });
 });
