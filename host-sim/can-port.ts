@@ -26,7 +26,7 @@ export function frameMatcher(match: FrameMatch): (frame: BusFrame) => boolean {
 
 function describeMatch(match: FrameMatch): string {
   if (typeof match === "function") return match.name ? `a frame passing ${match.name}` : "the frame";
-  return JSON.stringify(match, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString("hex") : v));
+  return JSON.stringify(match, (k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString("hex") : k === "arbitration_id" && typeof v === "number" ? `0x${v.toString(16)}` : v));
 }
 
 export class CanPort implements BusNode {

@@ -63,6 +63,7 @@ function argument(value: unknown): string {
   if (value === null || value === undefined) return "";
   if (typeof value === "object" && !Array.isArray(value)) {
     const v = value as Record<string, unknown>;
+    if (typeof v.arbitration_id === "number") return ` 0x${v.arbitration_id.toString(16)}${v.data === undefined ? "" : argument(v.data)}`;
     return argument(v.text ?? v.data ?? v.kind ?? v.port ?? v.on);
   }
   // eslint-disable-next-line no-control-regex
@@ -186,6 +187,14 @@ async function runStep(step: Step, board: SimBoard, peers: Peers): Promise<void>
       const value = step[action]!;
       const peer = await peers.udpSocket((typeof value === "object" ? value.on : undefined) ?? "default");
       await peer.text.expect(expected(textOf(value)), timeoutOf(value));
+      return;
+    }
+    case "can-send":
+      board.can.send(step[action]!);
+      return;
+    case "can-expect": {
+      const { timeout, ...fields } = step[action]!;
+      await board.can.expect(fields, { timeout: timeout === undefined ? STEP_TIMEOUT : parseDuration(timeout) });
       return;
     }
     case "fault": {

@@ -4,6 +4,7 @@ import { Ajv, type ErrorObject } from "ajv";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
+import type { CanMessage } from "./devices/can-message.ts";
 import type { FaultKind } from "./faults.ts";
 
 export const SCENARIO_SCHEMA = fileURLToPath(new URL("./scenario.schema.json", import.meta.url));
@@ -11,6 +12,8 @@ export const SCENARIO_SCHEMA = fileURLToPath(new URL("./scenario.schema.json", i
 type Bytes = string | number[];
 type Wait = string | { text: string; timeout?: number | string };
 type Duration = number | string;
+/** A CAN frame in python-can's Message fields, data as hex text or a list of bytes. */
+type CanFields = Omit<CanMessage, "data" | "timestamp"> & { data?: string | number[] };
 
 /** A step: a name, if any, and exactly one action. */
 export interface Step {
@@ -25,6 +28,8 @@ export interface Step {
   "tcp-close"?: null | string | { on?: string };
   "udp-send"?: { port: number; host?: string; data: Bytes; from?: number };
   "udp-expect"?: string | { text: string; on?: number; timeout?: Duration };
+  "can-send"?: CanFields;
+  "can-expect"?: Partial<CanFields> & { timeout?: Duration };
   fault?: FaultKind | { kind: FaultKind; for?: Duration };
 }
 
@@ -119,6 +124,7 @@ function describeErrors(errors: ErrorObject[], data: unknown): string[] {
     } else if (missing.length) out.push(`${at}: missing field "${String(missing[0].params.missingProperty)}"`);
     else if (other?.keyword === "enum") out.push(`${at}: must be one of ${(other.params.allowedValues as unknown[]).join(", ")}`);
     else if (other?.keyword === "pattern" && String(other.params.pattern).includes("ms|s")) out.push(`${at}: must be a duration: 100ms, 2s or a number of milliseconds`);
+    else if (other?.keyword === "pattern" && String(other.params.pattern).includes("0-9a-fA-F")) out.push(`${at}: must be hex bytes ("01 02 ff") or a list of byte values`);
     else if (other) out.push(`${at}: ${other.message}`);
     else if (types.length) out.push(`${at}: must be ${types.join(" or ")}`);
   }

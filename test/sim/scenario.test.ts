@@ -105,8 +105,8 @@ describe("xsock sim --scenario", function () {
       log.split("\n").slice(0, 5).join("\n"),
       [
         `xsock sim: bad scenario ${SCENARIOS}/bad.yaml:`,
-        `  step 2 ("two actions"): a step has exactly one action (write-serial and delay); the actions are wait-serial, wait-serial-regex, write-serial, delay, tcp-connect, tcp-send, tcp-expect, tcp-close, udp-send, udp-expect, fault`,
-        `  step 3: unknown action "can-send"; the actions are wait-serial, wait-serial-regex, write-serial, delay, tcp-connect, tcp-send, tcp-expect, tcp-close, udp-send, udp-expect, fault`,
+        `  step 2 ("two actions"): a step has exactly one action (write-serial and delay); the actions are wait-serial, wait-serial-regex, write-serial, delay, tcp-connect, tcp-send, tcp-expect, tcp-close, udp-send, udp-expect, can-send, can-expect, fault`,
+        `  step 3: unknown action "i2c-write"; the actions are wait-serial, wait-serial-regex, write-serial, delay, tcp-connect, tcp-send, tcp-expect, tcp-close, udp-send, udp-expect, can-send, can-expect, fault`,
         `  step 4: tcp-connect.port: must be <= 65535`,
         `  step 5: wait-serial.timeout: must be a duration: 100ms, 2s or a number of milliseconds`,
       ].join("\n"),

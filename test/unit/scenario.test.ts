@@ -34,20 +34,31 @@ describe("scenario files", () => {
       { "tcp-close": "web" },
       { "udp-send": { port: 7, data: "x", from: 9000, host: "127.0.0.1" } },
       { "udp-expect": { text: "x", on: 9000 } },
+      { "can-send": { arbitration_id: 0x123, is_extended_id: false, data: "01 02 ff" } },
+      { "can-send": { arbitration_id: 0x1abcdef0, is_remote_frame: true, dlc: 4 } },
+      { "can-expect": { arbitration_id: 0x124, data: [1, 2, 255], timeout: "2s" } },
+      { "can-expect": {} },
+      { fault: "can-bus-off" },
       { fault: "link-drop" },
       { fault: { kind: "dhcp-fail", for: "3s" }, name: "no DHCP" },
     ];
     assert.deepEqual(problems({ name: "all", steps }), []);
     assert.equal(stepTitle(steps[3]), 'write-serial "AT\\r\\n"');
-    assert.equal(stepTitle(steps[16]), "no DHCP");
+    assert.equal(stepTitle(steps[15]), 'can-send 0x123 "01 02 ff"');
+    assert.equal(stepTitle(steps[21]), "no DHCP");
   });
 
   it("names the field of each mistake", () => {
     assert.deepEqual(problems({ steps: [] }), ['the scenario: missing field "name"', "steps: must NOT have fewer than 1 items"]);
-    assert.deepEqual(problems({ name: "x", steps: [{ fault: "power-cut" }], extra: 1 }), ['the scenario: unknown field "extra"', "step 1: fault: must be one of link-drop, dhcp-fail"]);
+    assert.deepEqual(problems({ name: "x", steps: [{ fault: "power-cut" }], extra: 1 }), ['the scenario: unknown field "extra"', "step 1: fault: must be one of link-drop, dhcp-fail, can-bus-off"]);
     assert.deepEqual(problems({ name: "x", steps: [{ "udp-send": { port: 7 } }, { name: "only a name" }] }), [
       'step 1: udp-send: missing field "data"',
-      'step 2 ("only a name"): a step has exactly one action (none found); the actions are wait-serial, wait-serial-regex, write-serial, delay, tcp-connect, tcp-send, tcp-expect, tcp-close, udp-send, udp-expect, fault',
+      'step 2 ("only a name"): a step has exactly one action (none found); the actions are wait-serial, wait-serial-regex, write-serial, delay, tcp-connect, tcp-send, tcp-expect, tcp-close, udp-send, udp-expect, can-send, can-expect, fault',
+    ]);
+    assert.deepEqual(problems({ name: "x", steps: [{ "can-send": { id: 0x123 } }, { "can-send": { arbitration_id: 1, data: "0x1" } }, { "can-expect": { dlc: 65 } }] }), [
+      'step 1: can-send: unknown field "id"',
+      'step 2: can-send.data: must be hex bytes ("01 02 ff") or a list of byte values',
+      "step 3: can-expect.dlc: must be <= 64",
     ]);
     assert.deepEqual(problems({ name: "x", steps: [{ delay: "soon" }, { "write-serial": [256] }] }), ["step 1: delay: must be a duration: 100ms, 2s or a number of milliseconds", "step 2: write-serial.0: must be <= 255"]);
   });
