@@ -281,7 +281,10 @@ export function twai(host: Host, bus: CanBus): TwaiDevice {
     if (!TWAI_BITRATES.includes(config.bitrate)) throw new PlatformError(`TWAI runs at ${TWAI_BITRATES.join(", ")} bit/s`);
     if (!(config.mode in TWAI_MODES)) throw new PlatformError("TWAI mode is 0 (normal), 1 (no-ack) or 2 (listen-only)");
     if (!(config.txQueue >= 1 && config.rxQueue >= 1)) throw new PlatformError("TWAI queues hold at least one frame");
-    const controller = new TwaiController({ ...config, code: config.code >>> 0, mask: config.mask >>> 0 }, bus, (take) => host.post("twai", id, take), (line) => host.debug(line));
+    // A delivery is posted once the datagrams the event loop has read are on the bus, so a
+    // burst goes in as one delivery rather than one a frame.
+    const deliver = (take: () => [number, Uint8Array]) => setImmediate(() => host.post("twai", id, take));
+    const controller = new TwaiController({ ...config, code: config.code >>> 0, mask: config.mask >>> 0 }, bus, deliver, (line) => host.debug(line));
     open = { id, controller };
     host.debug(`twai: started at ${config.bitrate} bit/s, ${controller.mode}, pins ${config.transmit} and ${config.receive}`);
   });
