@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSim, type SimBoard } from "../../host-sim/api.ts";
 import { runSim, startSim as spawnSim, type SimProcess } from "../helpers/sim.ts";
-import { pythonCan, pythonCanPresent, testBus } from "../helpers/python-can.ts";
+import { hasPythonCan, pythonCan, testBus } from "../helpers/python-can.ts";
 import { needs } from "../helpers/sim.ts";
 
 const ECHO = "test/fixtures/can-echo";
@@ -77,7 +77,7 @@ describe("the CAN bus (xsock/can on the TWAI model, python-can's udp_multicast)"
   });
 
   it("exchanges standard, extended and remote frames of 0 to 8 bytes with python-can, both ways", async function () {
-    needs(this, "/usr/bin/python3 with python3-can and python3-msgpack", await pythonCanPresent());
+    needs(this, "/usr/bin/python3 with python3-can and python3-msgpack", hasPythonCan);
     const bus = testBus();
     board = await startSim({ app: ECHO, can: bus.spec });
     await board.waitLog(/echo: ready/);
@@ -168,7 +168,7 @@ describe("the CAN bus (xsock/can on the TWAI model, python-can's udp_multicast)"
   });
 
   it("shares the bus with python-can from the command line, and injects --fault can-bus-off@WHEN", async function () {
-    needs(this, "/usr/bin/python3 with python3-can and python3-msgpack", await pythonCanPresent());
+    needs(this, "/usr/bin/python3 with python3-can and python3-msgpack", hasPythonCan);
     const bus = testBus();
     proc = await spawnSim([ECHO, "--can", bus.spec, "--fault", "can-bus-off@1500ms"]);
     await proc.waitLog(/echo: ready/);

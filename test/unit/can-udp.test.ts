@@ -7,7 +7,7 @@ import type { BusFrame } from "../../host-sim/devices/can-bus.ts";
 import { busFrameProblem } from "../../host-sim/devices/can-message.ts";
 import { DEFAULT_GROUP, DEFAULT_PORT, packMessage, parseCanTransport, unpackMessage } from "../../host-sim/devices/can-udp.ts";
 import { runs } from "../helpers/fuzz.ts";
-import { pythonCan, pythonCanPresent } from "../helpers/python-can.ts";
+import { hasPythonCan, pythonCan } from "../helpers/python-can.ts";
 import { needs } from "../helpers/sim.ts";
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
@@ -96,7 +96,7 @@ const validFrame = fc
 
 describe("python-can's udp_multicast wire format", () => {
   it("packs each frame to the very bytes python-can packs", async function () {
-    needs(this, "/usr/bin/python3 with python3-can and python3-msgpack", await pythonCanPresent());
+    needs(this, "/usr/bin/python3 with python3-can and python3-msgpack", hasPythonCan);
     const cases = CASES.map((f) => {
       const { data, ...rest } = asJson(f);
       return { ...rest, data };
@@ -108,7 +108,7 @@ describe("python-can's udp_multicast wire format", () => {
   });
 
   it("packs frames python-can reads back unchanged, whatever their fields", async function () {
-    needs(this, "/usr/bin/python3 with python3-can and python3-msgpack", await pythonCanPresent());
+    needs(this, "/usr/bin/python3 with python3-can and python3-msgpack", hasPythonCan);
     const frames = fc.sample(validFrame, { numRuns: 300, seed: 6 });
     const lines = (await pythonCan(UNPACK, [JSON.stringify(frames.map((f) => hex(packMessage(f))))]).done).trim().split("\n");
     assert.equal(lines.length, frames.length);
