@@ -283,7 +283,7 @@ export function twai(host: Host, bus: CanBus): TwaiDevice {
     if (!(config.txQueue >= 1 && config.rxQueue >= 1)) throw new PlatformError("TWAI queues hold at least one frame");
     // A delivery is posted once the datagrams the event loop has read are on the bus, so a
     // burst goes in as one delivery rather than one a frame.
-    const deliver = (take: () => [number, Uint8Array]) => setImmediate(() => host.post("twai", id, take));
+    const deliver = (take: () => [number, Uint8Array]) => setImmediate(() => open?.id === id && host.post("twai", id, take));
     const controller = new TwaiController({ ...config, code: config.code >>> 0, mask: config.mask >>> 0 }, bus, deliver, (line) => host.debug(line));
     open = { id, controller };
     host.debug(`twai: started at ${config.bitrate} bit/s, ${controller.mode}, pins ${config.transmit} and ${config.receive}`);
