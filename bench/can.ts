@@ -132,27 +132,31 @@ interface Run {
   deliveries?: number;
 }
 
-/** Sweeps the offered rate up to the first loss, then bisects; returns the best run without loss and the first with. */
-async function sweep(measure: (rate: number) => Promise<Run>, name: string): Promise<{ best?: Run; failed?: Run }> {
-  let best: Run | undefined;
-  let failed: Run | undefined;
+interface Target {
+  name: string;
+  measure(rate: number): Promise<Run>;
+  /** The best run without loss, and the first with. */
+  best?: Run;
+  failed?: Run;
+}
+
+async function record(target: Target, rate: number): Promise<void> {
+  const run = await target.measure(rate);
+  console.log(`  ${target.name.padEnd(9)} ${String(rate).padStart(6)} frames/s offered (${run.achieved.toFixed(0)} sent/s): ${run.lost} lost`);
+  if (run.lost) target.failed = run;
+  else target.best = run;
+}
+
+/**
+ * Sweeps the offered rate up to each target's first loss, then bisects between its best rate
+ * and that. The targets take turns at each rate, so a change in the machine's load touches both.
+ */
+async function sweep(targets: Target[]): Promise<void> {
   for (const rate of RATES) {
-    const run = await measure(rate);
-    console.log(`  ${name.padEnd(9)} ${String(rate).padStart(6)} frames/s offered (${run.achieved.toFixed(0)} sent/s): ${run.lost} lost`);
-    if (run.lost) {
-      failed = run;
-      break;
-    }
-    best = run;
+    for (const t of targets) if (!t.failed) await record(t, rate);
+    if (targets.every((t) => t.failed)) break;
   }
-  for (let i = 0; i < REFINE && failed; i++) {
-    const rate = Math.round(((best?.rate ?? 0) + failed.rate) / 2);
-    const run = await measure(rate);
-    console.log(`  ${name.padEnd(9)} ${String(rate).padStart(6)} frames/s offered (${run.achieved.toFixed(0)} sent/s): ${run.lost} lost`);
-    if (run.lost) failed = run;
-    else best = run;
-  }
-  return { best, failed };
+  for (let i = 0; i < REFINE; i++) for (const t of targets) if (t.failed) await record(t, Math.round(((t.best?.rate ?? 0) + t.failed.rate) / 2));
 }
 
 console.log(`CAN frames into the board over udp_multicast [${GROUP}]:${PORT}, ${SECONDS} s a rate`);
@@ -165,21 +169,30 @@ sim.onDelivery = (kind, meter) => {
   compute += meter.compute;
   deliveries++;
 };
-const boardResult = await sweep(async (rate) => {
-  const before = await count();
-  compute = deliveries = 0;
-  counting = true;
-  const { sent, rate: achieved } = await offer(rate);
-  await new Promise((r) => setTimeout(r, 300));
-  counting = false;
-  const received = (await count()) - before;
-  return { rate, achieved, lost: sent - received, computrons: received ? compute / received : 0, deliveries: deliveries ? received / deliveries : 0 };
-}, "board");
+const boardTarget: Target = {
+  name: "board",
+  async measure(rate) {
+    const before = await count();
+    compute = deliveries = 0;
+    counting = true;
+    const { sent, rate: achieved } = await offer(rate);
+    await new Promise((r) => setTimeout(r, 300));
+    counting = false;
+    const received = (await count()) - before;
+    return { rate, achieved, lost: sent - received, computrons: received ? compute / received : 0, deliveries: deliveries ? received / deliveries : 0 };
+  },
+};
+const refTarget: Target = {
+  name: "reference",
+  async measure(rate) {
+    const { sent, received } = await reference(rate);
+    return { rate, achieved: rate, lost: sent - received };
+  },
+};
+await sweep([boardTarget, refTarget]);
 await sim.stop();
-const refResult = await sweep(async (rate) => {
-  const { sent, received } = await reference(rate);
-  return { rate, achieved: rate, lost: sent - received };
-}, "reference");
+const boardResult = boardTarget;
+const refResult = refTarget;
 
 const figure = (r: { best?: Run; failed?: Run }) => (r.best ? `${r.best.rate}${r.failed ? "" : "+"}` : "0");
 const boardBest = boardResult.best?.rate ?? 0;
