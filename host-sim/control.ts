@@ -20,7 +20,7 @@ export interface ControlAddress {
 export const MAX_CONTROL_LINE = 256;
 
 const HELP = [
-  "fault KIND [+FOR]   inject a fault now: link-drop (+FOR: the AP out of reach that long), dhcp-fail (+FOR: that long; without it, for good; +0 ends it)",
+  "fault KIND [+FOR]   inject a fault now: link-drop (+FOR: the AP out of reach that long), dhcp-fail (+FOR: that long; without it, for good; +0 ends it), can-bus-off (+FOR: no recovery before it is over)",
   "status              the board, its address, boots, open sockets, XS heap and the faults under way",
   "help                this list",
   "quit                close this connection",

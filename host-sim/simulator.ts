@@ -89,7 +89,7 @@ export class Simulator {
   /** The board's CAN bus: its controller is one node, the transport and test handles others. It outlives restarts. */
   readonly can: CanBus;
   /** The controller the board's CAN driver has (its TWAI, or an MCP2515), where the bus-off fault lands. */
-  private canController?: { busOff(forMs?: number): void };
+  private canController?: { busOff(forMs?: number): void; active(): string[] };
   private canTransport?: CanUdpTransport;
   private faultTimers: NodeJS.Timeout[] = [];
   private uartDevice!: SerialDevice;
@@ -180,7 +180,7 @@ export class Simulator {
 
   /** `name value` lines for the control socket's status. */
   status(): string[] {
-    const faults = this.networkFaults.active();
+    const faults = [...this.networkFaults.active(), ...(this.canController?.active() ?? [])];
     return [`board ${this.board.id}`, `ip ${this.ip}`, `boots ${this.boots}`, `sockets ${this.openSockets}`, `heap ${this.heap().slots} slots`, `faults ${faults.join(", ") || "none"}`];
   }
 

@@ -266,6 +266,8 @@ export interface TwaiDevice {
   readonly controller?: TwaiController;
   /** The fault `can-bus-off`, on the open controller. */
   busOff(forMs?: number): void;
+  /** `can-bus-off` while the controller is bus-off or recovering, for the control socket's status. */
+  active(): string[];
   close(): void;
 }
 
@@ -300,6 +302,10 @@ export function twai(host: Host, bus: CanBus): TwaiDevice {
   return {
     get controller() {
       return open?.controller;
+    },
+    active() {
+      const state = open?.controller.state;
+      return state === TwaiState.BusOff ? ["can-bus-off"] : state === TwaiState.Recovering ? ["can-bus-off (recovering)"] : [];
     },
     busOff(forMs) {
       if (open) open.controller.busOff(forMs);

@@ -4,6 +4,7 @@
 // of CAN FD; the scenario steps and the --can and --fault options of `xsock sim`.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSim, type SimBoard } from "../../host-sim/api.ts";
@@ -127,6 +128,29 @@ describe("the CAN bus (xsock/can on the TWAI model, python-can's udp_multicast)"
     await board.waitLog(/^error 240 /m);
     await board.waitLog(/^error 300 /m, { timeout: 3000 });
     assert.ok(Date.now() - t0 >= 800, `recovered after ${Date.now() - t0} ms`);
+  });
+
+  it("takes can-bus-off from the control socket, and shows it in status until the controller is back", async () => {
+    board = await startSim({ app: ECHO, control: 0 });
+    await board.waitLog(/echo: ready/);
+    const socket = createConnection(board.control!.port, board.control!.host);
+    let text = "";
+    socket.on("data", (d: Buffer) => (text += d.toString()));
+    const command = async (line: string) => {
+      text = "";
+      socket.write(`${line}\n`);
+      while (!/(OK|ERROR[^\n]*)\r\n$/.test(text)) await new Promise((r) => setTimeout(r, 10));
+      return text;
+    };
+    try {
+      assert.equal(await command("fault can-bus-off +600ms"), "OK\r\n");
+      await board.waitLog(/^error 240 000000000000ff00$/m);
+      assert.match(await command("status"), /^faults can-bus-off( \(recovering\))?\r\nOK\r\n$/m);
+      await board.waitLog(/^error 300 /m, { timeout: 3000 });
+      assert.match(await command("status"), /^faults none\r\nOK\r\n$/m);
+    } finally {
+      socket.destroy();
+    }
   });
 
   it("lists TWAI's bitrates, refuses others, and refuses CAN FD frames with EOPNOTSUPP", async () => {

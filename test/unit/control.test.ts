@@ -33,7 +33,7 @@ describe("control socket", () => {
     assert.deepEqual(board.faults, [["link-drop", 2000], ["link-drop", 500], ["dhcp-fail", undefined], ["dhcp-fail", 0]]);
     assert.deepEqual(runControlLine(board, "status"), ["board esp32/nodemcu", "faults none", "OK"]);
     assert.equal(runControlLine(board, "help").at(-1), "OK");
-    assert.deepEqual(runControlLine(board, "fault"), ["ERROR fault needs a kind: the faults are link-drop, dhcp-fail (fault link-drop +2s)"]);
+    assert.deepEqual(runControlLine(board, "fault"), ["ERROR fault needs a kind: the faults are link-drop, dhcp-fail, can-bus-off (fault link-drop +2s)"]);
     assert.deepEqual(runControlLine(board, "fault link-drop@5s"), ["ERROR a fault from the control socket starts now: leave out @WHEN"]);
     assert.deepEqual(runControlLine(board, "fault link-drop 2s"), ['ERROR bad length "2s": use fault link-drop [+FOR], FOR such as 2s or 500ms']);
     assert.deepEqual(runControlLine(board, "status now"), ["ERROR status takes no arguments"]);
