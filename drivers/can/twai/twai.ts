@@ -5,8 +5,8 @@ import TwaiNative from "xsock/can/twai-native";
 import { CAN_EFF_FLAG, CAN_EFF_MASK, CAN_INV_FILTER, CAN_MTU, CAN_RTR_FLAG, CAN_SFF_MASK, packFrame, type CanFrame } from "xsock/can-frame";
 import type { CanBoardConfig, CanCounters, CanDriver, CanDriverFactory, CanDriverOptions, CanMode, CanState, HardwareFilter } from "xsock/can";
 
-/** The bitrates ESP-IDF has timing presets for: TWAI_TIMING_CONFIG_25KBITS() to _1MBITS(). */
-export const TWAI_BITRATES: readonly number[] = [25000, 50000, 100000, 125000, 250000, 500000, 800000, 1000000];
+/** The bitrates ESP-IDF has timing presets for: TWAI_TIMING_CONFIG_25KBITS() to _1MBITS(). Frozen, as preloaded objects stay in flash. */
+export const TWAI_BITRATES: readonly number[] = Object.freeze([25000, 50000, 100000, 125000, 250000, 500000, 800000, 1000000]);
 
 // ESP-IDF's alerts (driver/twai.h), as the native side hands them over.
 export const TWAI_ALERT_TX_IDLE = 0x0001;
@@ -31,7 +31,7 @@ const STATE_ALERTS =
 const ROOM_ALERTS = TWAI_ALERT_TX_IDLE | TWAI_ALERT_TX_SUCCESS | TWAI_ALERT_TX_FAILED | TWAI_ALERT_BUS_RECOVERED;
 
 /** twai_mode_t */
-const MODES: Record<CanMode, number> = { normal: 0, "no-ack": 1, "listen-only": 2 };
+const MODES: Readonly<Record<CanMode, number>> = Object.freeze({ normal: 0, "no-ack": 1, "listen-only": 2 });
 /** twai_state_t */
 const STATE_BUS_OFF = 2;
 const STATE_RECOVERING = 3;
@@ -49,7 +49,7 @@ export interface TwaiAcceptance {
   mask: number;
 }
 
-export const ACCEPT_ALL: TwaiAcceptance = { code: 0, mask: 0xffffffff };
+export const ACCEPT_ALL: Readonly<TwaiAcceptance> = Object.freeze({ code: 0, mask: 0xffffffff });
 
 /**
  * The single-filter acceptance code and mask for a filter in SocketCAN's polarity. TWAI lays
