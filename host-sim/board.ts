@@ -24,8 +24,26 @@ export interface Board {
   chip: string;
   network: { driver: "wifi/esp32" } | { driver: "ethernet/esp32"; phy: string; [pin: string]: unknown };
   console: Pins;
-  can: { driver: "twai" | "mcp2515"; transmit: number; receive: number; bitrate: number };
+  can: TwaiCan | Mcp2515Can;
   limits: { sockets: number; links: number; xs: { chunk: number; heap: number; stack: number } };
+}
+
+/** The ESP32's own CAN controller and the pins of its transceiver. */
+export interface TwaiCan {
+  driver: "twai";
+  transmit: number;
+  receive: number;
+  bitrate: number;
+}
+
+/** An MCP2515 on an SPI bus: its pins, its INT line and the crystal it runs on. */
+export interface Mcp2515Can {
+  driver: "mcp2515";
+  spi: { clock: number; out: number; in: number; port?: number };
+  select: number;
+  interrupt: number;
+  oscillator: number;
+  bitrate: number;
 }
 
 let validate: ReturnType<Ajv["compile"]> | undefined;
@@ -42,8 +60,8 @@ function describe(e: ErrorObject): string {
 export function checkBoard(data: unknown, source: string): Board {
   validate ??= new Ajv({ allErrors: true }).compile(JSON.parse(readFileSync(join(BOARDS_DIR, "board.schema.json"), "utf8")));
   if (!validate(data)) {
-    // oneOf reports every branch; the most specific messages are the useful ones.
-    const errors = (validate.errors ?? []).filter((e) => e.keyword !== "oneOf" && e.keyword !== "const");
+    // oneOf reports every branch, if/then its own failure: the specific messages are the useful ones.
+    const errors = (validate.errors ?? []).filter((e) => e.keyword !== "oneOf" && e.keyword !== "const" && e.keyword !== "if");
     const lines = [...new Set((errors.length ? errors : (validate.errors ?? [])).map(describe))];
     throw new Error(`bad board file ${source}:\n  ${lines.join("\n  ")}`);
   }

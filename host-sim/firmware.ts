@@ -16,6 +16,8 @@ const BRIDGE_KEY = 'Symbol.for("xsock.bridge")';
 export const PLATFORM_MODULES: Record<string, string> = {
   timer: "timer.ts",
   "embedded:io/serial": "serial.ts",
+  "embedded:io/spi": "spi.ts",
+  "embedded:io/digital": "digital.ts",
   "embedded:io/socket/tcp": "tcp.ts",
   "embedded:io/socket/tcp/tls": "tls.ts",
   "embedded:io/socket/udp": "udp.ts",

@@ -8,6 +8,8 @@ import { loadBoard, type Board } from "./board.ts";
 import { CanBus } from "./devices/can-bus.ts";
 import { CanUdpTransport, type CanTransportSpec } from "./devices/can-udp.ts";
 import { ethernet, type EthernetDevice } from "./devices/ethernet.ts";
+import { gpio, NO_WIRING } from "./devices/gpio.ts";
+import { Mcp2515Module } from "./devices/mcp2515-module.ts";
 import { network, type NetworkDevice } from "./devices/network.ts";
 import { FLOW_CONTROLS, serial, type FlowControl, type SerialDevice } from "./devices/serial.ts";
 import { system, type Flash } from "./devices/system.ts";
@@ -91,6 +93,7 @@ export class Simulator {
   /** The controller the board's CAN driver has (its TWAI, or an MCP2515), where the bus-off fault lands. */
   private canController?: { busOff(forMs?: number): void; active(): string[] };
   private canTransport?: CanUdpTransport;
+  private mcp2515?: Mcp2515Module;
   private faultTimers: NodeJS.Timeout[] = [];
   private uartDevice!: SerialDevice;
   private stopping = false;
@@ -265,8 +268,11 @@ export class Simulator {
       restart: () => void this.restart(),
     });
     const can = this.board.can.driver === "twai" ? twai(host, this.can) : undefined;
-    this.canController = can;
-    this.closers = [timers(host), this.net, this.uartDevice, wifiDevice, ...(wired ? [wired] : []), board, ...(can ? [can] : [])];
+    // An MCP2515 module on the GPIO pins: its own chip, it outlives restarts of the ESP32.
+    if (this.board.can.driver === "mcp2515") this.mcp2515 ??= new Mcp2515Module(this.board.can, this.can, (line) => host.debug(line));
+    this.canController = can ?? this.mcp2515;
+    const pins = gpio(host, this.mcp2515?.wiring ?? NO_WIRING);
+    this.closers = [timers(host), this.net, this.uartDevice, wifiDevice, ...(wired ? [wired] : []), board, ...(can ? [can] : []), pins];
 
     this.worker = new XsnapWorker(
       "xsock-sim",

@@ -225,6 +225,8 @@ export class Mcp2515 implements BusNode {
   #rolledOver = false;
   /** Transmissions to spoil with a bit error, for tests and faults. */
   #bitErrors = 0;
+  /** A bus fault lasts until then (model time): see busFault(). */
+  #brokenUntil = 0;
   #intLevel: 0 | 1 = 1;
   readonly #intListeners = new Set<(level: 0 | 1) => void>();
   #bus?: CanBus;
@@ -337,12 +339,15 @@ export class Mcp2515 implements BusNode {
   }
 
   /**
-   * A bus fault that drives the transmitter off the bus: TEC past 255, as a run of bit errors
-   * would leave it. The controller then recovers by itself after 128 x 11 recessive bits,
-   * unless it is taken to configuration mode first.
+   * A bus fault (the bus held dominant, say) for `forMs`: the transmitter goes bus-off now (TEC
+   * past 255, as a run of bit errors would leave it). Until the fault is over, every frame it
+   * tries meets a bit error, and it neither recovers (128 x 11 recessive bits) nor joins the bus
+   * again after configuration mode (11 recessive bits). A controller that is not on the bus
+   * (configuration or sleep mode) only sees the bus stay broken.
    */
-  forceBusOff(): void {
+  busFault(forMs = 0): void {
     this.#catchUp();
+    this.#brokenUntil = Math.max(this.#brokenUntil, this.#clock.now() + forMs);
     if (this.#mode === MODE.configuration || this.#mode === MODE.sleep || this.#busOff) return;
     this.#tec = 256;
     this.#enterBusOff();
@@ -428,7 +433,10 @@ export class Mcp2515 implements BusNode {
   #startInstruction(byte: number): number {
     this.#instruction = byte;
     this.#phase = "ignore";
-    if (byte === 0xc0) this.#reset();
+    if (byte === 0xc0) {
+      this.#log(`mcp2515: RESET in ${MODE_NAMES[this.#mode]} mode`);
+      this.#reset();
+    }
     else if (byte === 0x03 || byte === 0x02) this.#phase = "address";
     else if (byte === 0x05) this.#phase = "modify-address";
     else if ((byte & 0xf9) === 0x90) {
@@ -617,7 +625,7 @@ export class Mcp2515 implements BusNode {
     }
     this.#retry?.cancel();
     this.#retry = undefined;
-    if (from === MODE.configuration || from === MODE.sleep) this.#idleFrom = this.#clock.now() + this.#bitTimeMs() * 11;
+    if (from === MODE.configuration || from === MODE.sleep) this.#idleFrom = Math.max(this.#clock.now() + this.#bitTimeMs() * 11, this.#brokenUntil);
     this.#startNext();
   }
 
@@ -699,7 +707,7 @@ export class Mcp2515 implements BusNode {
     const ctrl = TXBCTRL[n];
     let error: "ack" | "bit" | undefined;
     if (this.#mode === MODE.normal) {
-      if (this.#bitrateMismatch() || this.#bitErrors > 0) {
+      if (this.#bitrateMismatch() || this.#bitErrors > 0 || this.#clock.now() < this.#brokenUntil) {
         error = "bit";
         if (this.#bitErrors > 0) this.#bitErrors--;
       } else if (!this.#bus || this.#bus.others(this) === 0) {
@@ -797,7 +805,8 @@ export class Mcp2515 implements BusNode {
     this.#retry = undefined;
     // It comes back by itself after 128 occurrences of 11 consecutive recessive bits.
     this.#recovery?.cancel();
-    this.#recovery = this.#schedule(128 * 11 * this.#bitTimeMs(), () => {
+    const recessive = 128 * 11 * this.#bitTimeMs();
+    this.#recovery = this.#schedule(Math.max(recessive, this.#brokenUntil + recessive - this.#clock.now()), () => {
       this.#recovery = undefined;
       if (!this.#busOff || this.#mode === MODE.configuration) return;
       this.#busOff = false;

@@ -1,18 +1,8 @@
-// Frames on the simulated CAN bus, as python-can's can.Message has them.
+// A frame on the simulated CAN bus from an identifier and data: a standard frame unless
+// `is_extended_id` says otherwise (python-can's Message defaults to extended).
 import type { BusFrame } from "../../host-sim/devices/can-bus.ts";
+import { busFrame as checked, type CanMessage } from "../../host-sim/devices/can-message.ts";
 
-export function busFrame(id: number, data: number[] = [], options: Partial<BusFrame> = {}): BusFrame {
-  return {
-    arbitration_id: id,
-    is_extended_id: false,
-    is_remote_frame: false,
-    is_error_frame: false,
-    is_fd: false,
-    bitrate_switch: false,
-    error_state_indicator: false,
-    dlc: data.length,
-    data: Uint8Array.from(data),
-    timestamp: 0,
-    ...options,
-  };
+export function busFrame(id: number, data: number[] = [], options: Omit<CanMessage, "arbitration_id" | "data"> = {}): BusFrame {
+  return checked({ arbitration_id: id, data, is_extended_id: false, ...options });
 }

@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { boardIds, checkBoard, loadBoard } from "../../host-sim/board.ts";
 import { runs } from "../helpers/fuzz.ts";
+
+const MCP2515_FIXTURE = fileURLToPath(new URL("../fixtures/boards/nodemcu-mcp2515.json", import.meta.url));
 
 describe("board files", () => {
   it("has a valid board.json for every board folder, named after its Moddable target", () => {
@@ -25,6 +28,27 @@ describe("board files", () => {
       assert.match(e.message, /network\.phy: must be equal to one of the allowed values/);
       return true;
     });
+  });
+
+  it("takes an MCP2515 on SPI: its pins, INT line and crystal (the test fixture's module on VSPI)", () => {
+    const board = loadBoard(MCP2515_FIXTURE);
+    assert.deepEqual(board.can, { driver: "mcp2515", spi: { clock: 18, out: 23, in: 19, port: 2 }, select: 5, interrupt: 4, oscillator: 8000000, bitrate: 500000 });
+  });
+
+  it("names what is wrong in an MCP2515's section, and only the MCP2515's choice", () => {
+    const good = loadBoard(MCP2515_FIXTURE);
+    const can = { ...good.can };
+    const bad = { ...good, can: { ...can, interrupt: undefined, transmit: 21, spi: { clock: 18, out: 23 } } };
+    assert.throws(() => checkBoard(JSON.parse(JSON.stringify(bad)), "bad.json"), (e: Error) => {
+      assert.match(e.message, /can: missing field "interrupt"/);
+      assert.match(e.message, /can: unknown field "transmit"/);
+      assert.match(e.message, /can\.spi: missing field "in"/);
+      assert.doesNotMatch(e.message, /missing field "receive"/, "nothing from TWAI's choice");
+      return true;
+    });
+    assert.throws(() => checkBoard({ ...good, can: { ...can, bitrate: 1000000 } }, "fast.json"), /can\.bitrate: must be equal to one of the allowed values \(25000, 50000, 100000, 125000, 250000, 500000\)/);
+    assert.equal(checkBoard({ ...good, can: { ...can, oscillator: 16000000, bitrate: 1000000 } }, "16mhz.json").can.bitrate, 1000000);
+    assert.throws(() => checkBoard({ ...good, can: { ...can, oscillator: 12000000 } }, "12mhz.json"), /can\.oscillator: must be equal to one of the allowed values \(8000000, 16000000, 20000000\)/);
   });
 
   it("refuses any malformed board file with its own error, never another (fuzz)", () => {
@@ -55,6 +79,8 @@ describe("the README's board table", () => {
     for (const id of boardIds()) {
       const board = loadBoard(id);
       const [, , , port, tx, rx, canTx, canRx] = rows.get(id)!.map(Number);
+      assert.equal(board.can.driver, "twai", id);
+      if (board.can.driver !== "twai") continue;
       assert.deepEqual([port, tx, rx, canTx, canRx], [board.console.port, board.console.transmit, board.console.receive, board.can.transmit, board.can.receive], id);
     }
   });

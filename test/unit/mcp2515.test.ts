@@ -437,11 +437,22 @@ describe("MCP2515 driver: error states", () => {
     );
   });
 
-  it("reports a bus fault that forces bus-off", async () => {
-    const { driver, chip, settle } = rig();
-    chip.forceBusOff();
+  it("reports a bus fault that forces bus-off; back on, it cannot send before the fault is over", async () => {
+    const { driver, chip, settle, after, heard } = rig();
+    await after(1);
+    chip.busFault(50);
     await settle();
     assert.equal(driver.state, "bus-off");
+    driver.recover();
+    assert.equal(driver.state, "error-active");
+    assert.ok(driver.write(frame(0x5, [5])));
+    await after(40, 1);
+    assert.equal(heard.length, 0, "the bus is still held dominant: no 11 recessive bits to join it");
+    await after(20, 1);
+    assert.deepEqual(
+      heard.map((f) => f.arbitration_id),
+      [0x5],
+    );
   });
 
   it("hears nothing at another bitrate than the bus, and reports the receive errors", async () => {
