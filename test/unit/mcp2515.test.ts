@@ -163,15 +163,16 @@ describe("MCP2515 driver: reset and bit timing", () => {
     );
   });
 
-  it("reaches 25 to 500 kbit/s on an 8 MHz crystal and 25 kbit/s to 1 Mbit/s on 16 MHz", () => {
+  it("reaches 25 to 500 kbit/s on an 8 MHz crystal, 25 kbit/s to 1 Mbit/s on 16 MHz, all but 800 kbit/s on 20 MHz", () => {
     assert.deepEqual(bitratesFor(8e6), [25000, 50000, 100000, 125000, 250000, 500000]);
     assert.deepEqual(bitratesFor(16e6), CAN_BITRATES);
+    assert.deepEqual(bitratesFor(20e6), [25000, 50000, 100000, 125000, 250000, 500000, 1000000]);
     assert.deepEqual(rig({ oscillator: 8e6 }).driver.bitrates, [25000, 50000, 100000, 125000, 250000, 500000]);
   });
 
   it("programs CNF1-3 so that the chip runs at each bitrate, within the datasheet's rules", () => {
     const table: string[] = [];
-    for (const oscillator of [8e6, 16e6]) {
+    for (const oscillator of [8e6, 16e6, 20e6]) {
       const { chip, start } = rig({ oscillator });
       for (const bitrate of CAN_BITRATES) {
         const timing = bitTiming(oscillator, bitrate);
@@ -187,7 +188,7 @@ describe("MCP2515 driver: reset and bit timing", () => {
         table.push(`${oscillator / 1e6} MHz ${bitrate}: ${decoded.quanta} TQ, sample ${(decoded.samplePoint * 100).toFixed(1)}%`);
       }
     }
-    assert.equal(table.length, 6 + 8);
+    assert.equal(table.length, 6 + 8 + 7);
   });
 });
 

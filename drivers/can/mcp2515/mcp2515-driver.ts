@@ -107,10 +107,11 @@ export interface BitTiming {
 /**
  * CNF1-3 for a bitrate, or undefined when the oscillator cannot make it exactly within the
  * datasheet's rules (section 5): 8 to 25 time quanta of 2 x (BRP + 1) oscillator periods,
- * PropSeg and PS1 of 1 to 8, PS2 of 2 to 8 with PropSeg + PS1 >= PS2, SJW 1. It takes the most
- * quanta that fit, and a sample point near 87.5%.
+ * PropSeg and PS1 of 1 to 8, PS2 of 2 to 8 with PropSeg + PS1 >= PS2, SJW 1. Of the settings
+ * that fit, it takes the sample point nearest 87.5% (CiA's), then the most quanta.
  */
 export function bitTiming(oscillator: number, bitrate: number): BitTiming | undefined {
+  let best: BitTiming | undefined;
   for (let quanta = 25; quanta >= 8; quanta--) {
     if ((oscillator / 2) % (bitrate * quanta) !== 0) continue;
     const prescaler = oscillator / 2 / (bitrate * quanta);
@@ -120,7 +121,9 @@ export function bitTiming(oscillator: number, bitrate: number): BitTiming | unde
     const propSeg = quanta - 1 - ps2 - ps1;
     if (propSeg < 1 || propSeg > 8 || propSeg + ps1 < ps2) continue;
     const sjw = 1;
-    return {
+    const samplePoint = (1 + propSeg + ps1) / quanta;
+    if (best && Math.abs(best.samplePoint - 0.875) <= Math.abs(samplePoint - 0.875)) continue;
+    best = {
       cnf1: ((sjw - 1) << 6) | (prescaler - 1),
       cnf2: 0x80 | ((ps1 - 1) << 3) | (propSeg - 1), // BTLMODE: PS2 from CNF3
       cnf3: ps2 - 1,
@@ -130,13 +133,13 @@ export function bitTiming(oscillator: number, bitrate: number): BitTiming | unde
       ps1,
       ps2,
       sjw,
-      samplePoint: (1 + propSeg + ps1) / quanta,
+      samplePoint,
     };
   }
-  return undefined;
+  return best;
 }
 
-/** The bitrates of CAN_BITRATES an oscillator reaches: 25k-500k on 8 MHz, 25k-1M on 16 MHz. */
+/** The bitrates of CAN_BITRATES an oscillator reaches: 25k-500k on 8 MHz, 25k-1M on 16 MHz, all but 800k on 20 MHz. */
 export function bitratesFor(oscillator: number): number[] {
   return CAN_BITRATES.filter((bitrate) => bitTiming(oscillator, bitrate) !== undefined);
 }
