@@ -50,6 +50,7 @@ const RXB0CTRL = 0x60;
 // CANINTE / CANINTF
 const RX0IF = 0x01;
 const RX1IF = 0x02;
+const TX0IF = 0x04;
 const TX_FLAGS = 0x1c;
 const ERRIF = 0x20;
 const MERRF = 0x80;
@@ -300,10 +301,18 @@ export class Mcp2515 implements CanDriver {
     const extended = (frame.can_id & CAN_EFF_FLAG) !== 0;
     const rtr = (frame.can_id & CAN_RTR_FLAG) !== 0;
     const id = frame.can_id & (extended ? CAN_EFF_MASK : CAN_SFF_MASK);
-    const data = rtr ? [] : Array.from(frame.data.subarray(0, frame.len));
-    // TXBnCTRL (priority), SIDH, SIDL, EID8, EID0, DLC, data; then RTS.
-    this.#write(TXBCTRL[n], [this.#priority[n], ...idBytes(id, extended, true), (rtr ? DLC_RTR : 0) | frame.len, ...data]);
-    this.#command([RTS | (1 << n)]);
+    const length = rtr ? 0 : frame.len;
+    // WRITE from TXBnCTRL: the priority, SIDH, SIDL, EID8, EID0, DLC and the data; then RTS.
+    const bytes = new Uint8Array(8 + length);
+    bytes[0] = WRITE;
+    bytes[1] = TXBCTRL[n];
+    bytes[2] = this.#priority[n];
+    bytes.set(idBytes(id, extended, true), 3);
+    bytes[7] = (rtr ? DLC_RTR : 0) | frame.len;
+    if (length) bytes.set(frame.data.subarray(0, length), 8);
+    this.#spi.write(bytes);
+    this.#spi.flush(true);
+    this.#command(Uint8Array.of(RTS | (1 << n)));
     this.#busy |= 1 << n;
     this.#order.push(n);
     return true;
@@ -322,19 +331,23 @@ export class Mcp2515 implements CanDriver {
     }
   }
 
-  /** The INT line fell: serve the controller until it has nothing pending. */
+  /**
+   * The INT line fell: serve the controller until no enabled flag is pending (INT is high
+   * again), for the line only falls again after that.
+   */
   interrupt(): void {
     for (let pass = 0; pass < MAX_PASSES; pass++) {
-      if (!this.#running) return;
-      this.#serve();
-      if (!this.#running || this.#int.read() !== 0) return;
+      if (!this.#running || !this.#serve() || this.#int.read() !== 0) return;
     }
     this.#defer(() => this.interrupt()); // still busy: let others run first
   }
 
-  #serve(): void {
+  /** One pass over CANINTF and EFLG; false when nothing enabled was pending. */
+  #serve(): boolean {
     const options = this.#options!;
     const [flags, eflg] = this.#read(CANINTF, 2);
+    // A change of error state or an overflow raises ERRIF, so nothing enabled means nothing new.
+    if (!(flags & (this.#quietErrors ? ENABLED & ~MERRF : ENABLED))) return false;
     let intf = flags;
     const frames: CanFrame[] = [];
     if (intf & RX0IF) {
@@ -343,7 +356,10 @@ export class Mcp2515 implements CanDriver {
       if (!(intf & RX1IF)) intf |= this.#read(CANINTF, 1)[0] & RX1IF;
     }
     if (intf & RX1IF) frames.push(this.#readFrame(1));
-    const sent = this.#busy ? this.#sentBuffers() : 0;
+    // TXnIF: sent. A buffer freed without it (one-shot's single try, an abort) shows in READ STATUS.
+    let sent = 0;
+    for (let n = 0; n < 3; n++) if (this.#busy & (1 << n) && intf & (TX0IF << n)) sent |= 1 << n;
+    if (this.#busy & ~sent && intf & MERRF) sent |= this.#sentBuffers();
     if (eflg & (RX0OVR | RX1OVR)) {
       this.#modify(EFLG, eflg & (RX0OVR | RX1OVR), 0);
       const lost = (eflg & RX0OVR ? 1 : 0) + (eflg & RX1OVR ? 1 : 0);
@@ -366,10 +382,11 @@ export class Mcp2515 implements CanDriver {
     const state = stateOf(eflg);
     const counters = state !== this.#state || intf & (ERRIF | MERRF) ? this.#readCounters() : this.#counters;
     for (const frame of frames) options.onReceive(frame);
-    if (!this.#running) return;
+    if (!this.#running) return false;
     this.#release(sent);
     if (state === "bus-off" && this.#state !== "bus-off") this.#holdOffBus();
     this.#setState(state, counters);
+    return true;
   }
 
   #readCounters(): CanCounters {
@@ -415,7 +432,7 @@ export class Mcp2515 implements CanDriver {
 
   /** Buffers this driver filled whose TXREQ has dropped: sent, or aborted (READ STATUS). */
   #sentBuffers(): number {
-    const status = this.#transfer([READ_STATUS, 0])[1];
+    const status = this.#transfer(Uint8Array.of(READ_STATUS, 0))[1];
     let done = 0;
     for (let n = 0; n < 3; n++) if (this.#busy & (1 << n) && !(status & (0x04 << (2 * n)))) done |= 1 << n;
     return done;
@@ -444,7 +461,7 @@ export class Mcp2515 implements CanDriver {
 
   /** RESET, then configuration mode, as the datasheet leaves it (CANCTRL 87h). */
   #reset(): void {
-    this.#command([RESET]);
+    this.#command(Uint8Array.of(RESET));
     let canstat = 0;
     for (let i = 0; i < MODE_POLLS; i++) {
       canstat = this.#read(CANSTAT, 1)[0];
@@ -477,27 +494,33 @@ export class Mcp2515 implements CanDriver {
 
   // ---- SPI: one instruction per CS low ----
 
-  #transfer(bytes: number[]): Uint8Array {
-    const buffer = Uint8Array.from(bytes);
-    this.#spi.transfer(buffer);
+  #transfer(bytes: Uint8Array): Uint8Array {
+    this.#spi.transfer(bytes);
     this.#spi.flush(true);
-    return buffer;
+    return bytes;
   }
 
-  #command(bytes: number[]): void {
-    this.#spi.write(Uint8Array.from(bytes));
+  #command(bytes: Uint8Array): void {
+    this.#spi.write(bytes);
     this.#spi.flush(true);
   }
 
   #read(address: number, count: number): Uint8Array {
-    return this.#transfer([READ, address, ...new Array<number>(count).fill(0)]).subarray(2);
+    const bytes = new Uint8Array(2 + count);
+    bytes[0] = READ;
+    bytes[1] = address;
+    return this.#transfer(bytes).subarray(2);
   }
 
-  #write(address: number, bytes: number[]): void {
-    this.#command([WRITE, address, ...bytes]);
+  #write(address: number, values: number[]): void {
+    const bytes = new Uint8Array(2 + values.length);
+    bytes[0] = WRITE;
+    bytes[1] = address;
+    bytes.set(values, 2);
+    this.#command(bytes);
   }
 
   #modify(address: number, mask: number, value: number): void {
-    this.#command([BIT_MODIFY, address, mask, value]);
+    this.#command(Uint8Array.of(BIT_MODIFY, address, mask, value));
   }
 }
