@@ -24,6 +24,12 @@ export class Mcp2515Module {
     };
   }
 
+  /** `can-bus-off` while the chip is bus-off or the fault holds the bus, for the control socket's status. */
+  active(): string[] {
+    if (this.chip.counters.busOff) return ["can-bus-off"];
+    return this.chip.faultRemaining > 0 ? ["can-bus-off (the bus is held dominant)"] : [];
+  }
+
   /** The fault `can-bus-off`: the bus breaks for `forMs` and the controller goes bus-off. */
   busOff(forMs?: number): void {
     if (this.chip.mode === MODE.configuration) this.log("sim: can-bus-off: the MCP2515 is in configuration mode (not started): the bus breaks, the chip stays off it");

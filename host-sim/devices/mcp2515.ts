@@ -322,6 +322,11 @@ export class Mcp2515 implements BusNode {
     return { tec: this.#tec, rec: this.#rec, busOff: this.#busOff };
   }
 
+  /** Milliseconds of a bus fault (busFault) still to run, 0 when there is none. */
+  get faultRemaining(): number {
+    return Math.max(0, this.#brokenUntil - this.#clock.now());
+  }
+
   /** The bit timing CNF1-3 hold now. */
   get timing(): BitTiming {
     return decodeBitTiming(this.oscillator, this.#regs[CNF1], this.#regs[CNF2], this.#regs[CNF3]);

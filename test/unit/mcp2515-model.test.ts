@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { CanBus, type BusFrame, type BusNode } from "../../host-sim/devices/can-bus.ts";
 import { Mcp2515, decodeBitTiming, frameBits } from "../../host-sim/devices/mcp2515.ts";
+import { Mcp2515Module } from "../../host-sim/devices/mcp2515-module.ts";
 import { busFrame as frame } from "../helpers/can.ts";
 import { ManualClock } from "../helpers/manual-clock.ts";
 
@@ -474,5 +475,21 @@ describe("MCP2515 model: reception", () => {
     send(frame(0x1, [1]));
     assert.equal(spi.read(0x0e)[0] >> 5, 3);
     assert.equal(spi.read(0x2c)[0] & 0x40, 0x40);
+  });
+});
+
+describe("MCP2515 module on a board", () => {
+  it("shows can-bus-off in the simulator's status while the chip is bus-off or the fault holds the bus", async () => {
+    const module = new Mcp2515Module({ driver: "mcp2515", spi: { clock: 18, out: 23, in: 19 }, select: 5, interrupt: 4, oscillator: 8e6, bitrate: 500000 }, new CanBus(), () => {});
+    const spi = spiOf(module.chip);
+    spi.write(0x28, 0x01, 0xb5, 0x01); // 250 kbit/s
+    spi.write(0x0f, 0x00);
+    module.busOff(40);
+    assert.deepEqual(module.active(), ["can-bus-off"]);
+    spi.write(0x0f, 0x80); // the driver holds it in configuration mode
+    assert.deepEqual(module.active(), ["can-bus-off (the bus is held dominant)"]);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    assert.deepEqual(module.active(), []);
+    module.chip.close();
   });
 });

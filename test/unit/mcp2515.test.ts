@@ -1,17 +1,17 @@
 // The MCP2515 driver (drivers/can/mcp2515) under Node, on the register-level model of the chip
 // (host-sim/devices/mcp2515.ts) over a simulated SPI bus and INT line, on a CanBus.
-import "../helpers/firmware.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { CanBus, type BusFrame, type BusNode } from "../../host-sim/devices/can-bus.ts";
 import { Mcp2515 as Chip } from "../../host-sim/devices/mcp2515.ts";
 import type { CanFrame } from "../../src/net/can-frame.ts";
 import { busFrame } from "../helpers/can.ts";
+import { importFirmware } from "../helpers/firmware-module.ts";
 import { runs } from "../helpers/fuzz.ts";
 import { ManualClock } from "../helpers/manual-clock.ts";
 
-// The driver and the filter rules import other firmware modules by specifier (xsock/can), which
-// the host's type check does not resolve: they come in untyped, with the types they have here.
+// The driver and the filter rules come bundled (they import other firmware modules by
+// specifier, which the host's type check does not resolve), with the types they have here.
 type CanState = "error-active" | "error-warning" | "error-passive" | "bus-off" | "stopped";
 type CanMode = "normal" | "no-ack" | "listen-only";
 type CanCounters = { tx: number; rx: number };
@@ -47,9 +47,9 @@ interface DriverModule {
   bitTiming(oscillator: number, bitrate: number): object | undefined;
   bitratesFor(oscillator: number): number[];
 }
-const firmware = (path: string) => import(new URL(path, import.meta.url).href);
-const { Mcp2515, CAN_BITRATES, bitTiming, bitratesFor } = (await firmware("../../drivers/can/mcp2515/mcp2515-driver.ts")) as DriverModule;
-const { FilterSet } = (await firmware("../../src/net/can-filter.ts")) as { FilterSet: new (filters: HardwareFilter[]) => { passes(frame: CanFrame): boolean } };
+const { Mcp2515, CAN_BITRATES, bitTiming, bitratesFor, FilterSet } = await importFirmware<
+  DriverModule & { FilterSet: new (filters: HardwareFilter[]) => { passes(frame: CanFrame): boolean } }
+>(`export { Mcp2515, CAN_BITRATES, bitTiming, bitratesFor } from "xsock/can/mcp2515-driver"; export { FilterSet } from "xsock/can-filter";`);
 const { CAN_EFF_FLAG, CAN_ERR_CRTL, CAN_ERR_CRTL_RX_OVERFLOW, CAN_ERR_FLAG, CAN_RTR_FLAG } = await import("../../src/net/can-frame.ts");
 
 /** SPI at 10 MHz: 0.8 us a byte, and 2 us for the CS edges and the MCU between instructions. */
