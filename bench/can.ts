@@ -1,7 +1,8 @@
 // CAN frames into a simulated board over python-can's udp_multicast transport.
 //   npm run bench:can
 // A sender process offers 8-byte frames to a multicast group of the bench's own at a rising
-// rate; the board (bench/apps/can-sink, on xsock/can and the TWAI model) counts them. It prints
+// rate; the board (bench/apps/can-sink, on xsock/can and the TWAI model; BENCH_BOARD names another
+// board file, such as test/fixtures/boards/nodemcu-mcp2515.json) counts them. It prints
 // the highest rate the board receives with none lost, the same for a plain Node udp6 multicast
 // receiver of the same datagrams (decoding each with msgpack) measured in the same run, their
 // ratio, and the XS computrons per frame received at the board's best rate.
@@ -14,6 +15,8 @@ import { Simulator } from "../host-sim/simulator.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+/** Another board file (BENCH_BOARD=test/fixtures/boards/nodemcu-mcp2515.json: an MCP2515 on SPI). */
+const BOARD = process.env.BENCH_BOARD;
 const RATES = [1000, 2000, 4000, 8000, 16000, 32000, 64000];
 /** Bisection steps between the best rate without loss and the first with. */
 const REFINE = 3;
@@ -97,6 +100,7 @@ async function board(): Promise<{ sim: Simulator; count(): Promise<number> }> {
   const ready = new Promise<void>((r) => (resolveReady = r));
   const sim = await Simulator.start({
     app: `${ROOT}/bench/apps/can-sink`,
+    board: BOARD,
     uart: "memory",
     can: { transport: "udp-multicast", group: GROUP, port: PORT },
     log: (line) => {
@@ -165,7 +169,8 @@ let counting = false;
 let compute = 0;
 let deliveries = 0;
 sim.onDelivery = (kind, meter) => {
-  if (!counting || kind !== "twai") return;
+  // The controller's deliveries: TWAI alerts, or the MCP2515's INT line.
+  if (!counting || (kind !== "twai" && kind !== "digital")) return;
   compute += meter.compute;
   deliveries++;
 };

@@ -67,6 +67,9 @@ export const MODE = { normal: 0, sleep: 1, loopback: 2, listenOnly: 3, configura
 export type Mode = (typeof MODE)[keyof typeof MODE];
 const MODE_NAMES: Record<number, string> = { 0: "normal", 1: "sleep", 2: "loopback", 3: "listen-only", 4: "configuration" };
 
+/** How far behind the frames of other nodes may pile up when they come faster than the bus carries them. */
+export const MAX_BACKLOG_MS = 50;
+
 /** Registers the BIT MODIFY instruction reaches; on any other it writes the whole byte. */
 function bitModifiable(address: number): boolean {
   const low = address & 0x0f;
@@ -225,6 +228,8 @@ export class Mcp2515 implements BusNode {
   #rolledOver = false;
   /** Transmissions to spoil with a bit error, for tests and faults. */
   #bitErrors = 0;
+  /** When the last frame another node sent is off the wire (model time). */
+  #wireBusyUntil = -Infinity;
   /** A bus fault lasts until then (model time): see busFault(). */
   #brokenUntil = 0;
   #intLevel: 0 | 1 = 1;
@@ -361,10 +366,32 @@ export class Mcp2515 implements BusNode {
 
   // ---- the bus ----
 
+  /**
+   * A frame another node sent. The simulated bus hands frames over as they come (a burst from
+   * python-can at once); a CAN bus carries one at a time, so a frame that comes while the last
+   * one would still be on the wire ends one frame time after it, up to MAX_BACKLOG_MS behind.
+   */
   receive(busFrame: BusFrame): void {
     this.#catchUp();
-    this.#hear(busFrame);
-    this.#settle();
+    const now = this.#clock.now();
+    const duration = frameBits({ extended: busFrame.is_extended_id, rtr: busFrame.is_remote_frame, dlc: busFrame.dlc }) * this.#bitTimeMs();
+    const end = Math.max(now, this.#wireBusyUntil + duration);
+    if (end - now > MAX_BACKLOG_MS) {
+      // More than the bus carries at this bitrate (python-can's UDP bus has no such limit):
+      // no real bus could have carried it, and a backlog would delay every later frame.
+      this.#log(`mcp2515: a frame more than ${MAX_BACKLOG_MS} ms of bus time behind: dropped`);
+      return;
+    }
+    this.#wireBusyUntil = end;
+    if (end <= now) {
+      this.#hear(busFrame);
+      this.#settle();
+    } else {
+      this.#schedule(end - now, () => {
+        this.#hear(busFrame);
+        this.#settle();
+      });
+    }
   }
 
   #hear(busFrame: BusFrame): void {

@@ -36,7 +36,11 @@ function bench(oscillator = 16e6) {
   const peer: BusNode = { receive: (f) => void heard.push(f) };
   const detachPeer = bus.attach(peer);
   const spi = spiOf(chip);
-  const send = (f: BusFrame) => bus.send(f, peer);
+  /** Another node sends a frame, and the bus carries it (0.3 ms: a frame's time at 500 kbit/s). */
+  const send = (f: BusFrame) => {
+    bus.send(f, peer);
+    clock.advance(0.3);
+  };
   return { clock, bus, chip, heard, peer, detachPeer, spi, send };
 }
 
@@ -287,13 +291,13 @@ describe("MCP2515 model: transmission", () => {
   });
 
   it("a frame that loses arbitration sets MLOA and goes after the winner", () => {
-    const { spi, clock, heard, send } = bench();
+    const { spi, clock, heard, bus, peer } = bench();
     run(spi);
     clock.advance(1);
     load(spi, 0, 0x400, [1]);
     spi.cmd(0x81);
     clock.advance(0.01);
-    send(frame(0x100, [2])); // more dominant identifier, on the wire at the same time
+    bus.send(frame(0x100, [2]), peer); // more dominant identifier, on the wire at the same time
     assert.equal(spi.read(0x30)[0] & 0x28, 0x28, "MLOA, TXREQ");
     clock.advance(5);
     assert.equal(heard.length, 1);
@@ -360,6 +364,38 @@ describe("MCP2515 model: transmission", () => {
 });
 
 describe("MCP2515 model: reception", () => {
+  it("takes frames that come in a burst one frame time apart, as a bus carries them", () => {
+    const { spi, bus, peer, clock, chip } = bench();
+    spi.write(0x60, 0x64);
+    run(spi);
+    bus.send(frame(0x1, [1, 2, 3, 4, 5, 6, 7, 8]), peer);
+    bus.send(frame(0x2, [1, 2, 3, 4, 5, 6, 7, 8]), peer);
+    assert.equal(chip.peek(0x2c) & 3, 1, "the second is still on the wire");
+    clock.advance(frameBits({ extended: false, rtr: false, dlc: 8 }) * 0.002);
+    assert.equal(chip.peek(0x2c) & 3, 3);
+  });
+
+  it("drops what comes faster than the bus carries, once it is more than 50 ms behind", () => {
+    const { spi, bus, peer, clock, chip } = bench();
+    spi.write(0x60, 0x60);
+    spi.write(0x2b, 0x01); // RX0IE
+    run(spi);
+    const frameMs = frameBits({ extended: false, rtr: false, dlc: 8 }) * 0.002;
+    let taken = 0;
+    const take = () => {
+      if (!(chip.peek(0x2c) & 1)) return;
+      taken++;
+      spi.modify(0x2c, 0x01, 0);
+    };
+    for (let i = 0; i < 1000; i++) bus.send(frame(i, [1, 2, 3, 4, 5, 6, 7, 8]), peer);
+    take();
+    for (let t = 0; t < 100; t += frameMs) {
+      clock.advance(frameMs);
+      take();
+    }
+    assert.equal(taken, Math.floor(50 / frameMs) + 1);
+  });
+
   it("rolls over into RXB1 with BUKT, and overflows (EFLG RXnOVR, ERRIF) when both are full", () => {
     const { spi, send } = bench();
     spi.write(0x60, 0x64); // RXB0: any frame, BUKT

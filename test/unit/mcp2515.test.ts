@@ -134,7 +134,11 @@ function rig(options: RigOptions = {}) {
       await settle();
     }
   };
-  const send = (f: BusFrame) => bus.send(f, peer);
+  /** Another node sends a frame, and the bus carries it (0.3 ms: a frame's time at 500 kbit/s). */
+  const send = (f: BusFrame) => {
+    bus.send(f, peer);
+    clock.advance(0.3);
+  };
   return { clock, bus, chip, driver, heard, peer, received, states, writable: () => writable, start, settle, after, send, hooks };
 }
 
