@@ -31,7 +31,7 @@ const WRITE = 0x02;
 const BIT_MODIFY = 0x05;
 const READ_STATUS = 0xa0;
 const RTS = 0x80;
-const READ_RX_BUFFER = [0x90, 0x94]; // from RXBnSIDH
+const READ_RX_BUFFER = Object.freeze([0x90, 0x94]); // from RXBnSIDH
 
 // Registers (section 11)
 const RXF0SIDH = 0x00;
@@ -44,7 +44,7 @@ const CNF3 = 0x28;
 const CANINTE = 0x2b;
 const CANINTF = 0x2c;
 const EFLG = 0x2d;
-const TXBCTRL = [0x30, 0x40, 0x50];
+const TXBCTRL = Object.freeze([0x30, 0x40, 0x50]);
 const RXB0CTRL = 0x60;
 
 // CANINTE / CANINTF
@@ -72,7 +72,7 @@ const OSM = 0x08;
 const REQOP_NORMAL = 0;
 const REQOP_LISTEN_ONLY = 3;
 const REQOP_CONFIGURATION = 4;
-const MODE_NAMES = ["normal", "sleep", "loopback", "listen-only", "configuration"];
+const MODE_NAMES = Object.freeze(["normal", "sleep", "loopback", "listen-only", "configuration"]);
 
 // RXBnCTRL
 const RXM_OFF = 0x60; // RXM 11: masks and filters off, every frame
@@ -89,7 +89,7 @@ const MODE_POLLS = 2000;
 const MAX_PASSES = 32;
 
 /** The bitrates xsock offers (the board file's). */
-export const CAN_BITRATES: readonly number[] = [25000, 50000, 100000, 125000, 250000, 500000, 800000, 1000000];
+export const CAN_BITRATES: readonly number[] = Object.freeze([25000, 50000, 100000, 125000, 250000, 500000, 800000, 1000000]);
 
 export interface BitTiming {
   cnf1: number;
