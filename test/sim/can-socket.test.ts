@@ -2,14 +2,8 @@
 // then a python-can program on the udp_multicast bus exchanging frames with a filtered socket,
 // and a bus-off reaching a socket as error frames.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { startSim } from "xsock/sim";
-import { python, SYSTEM_PYTHON } from "../helpers/python.ts";
-
-const hasPythonCan = spawnSync(SYSTEM_PYTHON, ["-c", "import can, msgpack"]).status === 0;
-/** A multicast group of this run's own, so that parallel runs do not share a bus. */
-const group = () => `ff15:7079:7468:6f6e:6465:6d6f:${randomBytes(2).toString("hex")}:${randomBytes(2).toString("hex")}`;
+import { hasPythonCan, pythonCan, testBus } from "../helpers/python-can.ts";
 
 describe("AF_CAN sockets on the simulated board", function () {
   this.timeout(40000);
@@ -30,14 +24,14 @@ describe("AF_CAN sockets on the simulated board", function () {
 
   it("exchanges frames with python-can's udp_multicast bus, both ways, through the socket's filters", async function () {
     if (!hasPythonCan) this.skip();
-    const channel = group();
-    const sim = await startSim({ app: "test/fixtures/can-socket", can: `udp-multicast:${channel}` });
+    const bus = testBus();
+    const sim = await startSim({ app: "test/fixtures/can-socket", can: bus.spec });
     try {
       await sim.waitLog(/echo: ready/, { timeout: 20000 });
-      const out = await python(
+      const out = await pythonCan(
         `
 import can, json, sys, time
-bus = can.Bus(interface='udp_multicast', channel=sys.argv[1], receive_own_messages=False)
+bus = can.Bus(interface='udp_multicast', channel=sys.argv[1], port=int(sys.argv[2]))
 sent = [
   can.Message(arbitration_id=0x100, is_extended_id=False, data=[1]),
   can.Message(arbitration_id=0x1ff, is_extended_id=False, data=[1, 2, 3, 4, 5, 6, 7, 8]),
@@ -68,9 +62,7 @@ while time.time() < end:
 print(json.dumps(sorted(got, key=lambda g: (g['ext'], g['id']))))
 bus.shutdown()
 `,
-        [channel],
-        20000,
-        SYSTEM_PYTHON,
+        [bus.group, String(bus.port)],
       ).done;
       const echoes = JSON.parse(out.trim().split("\n").pop()!) as { id: number; ext: boolean; rtr: boolean; dlc: number; data: number[] }[];
       assert.deepEqual(echoes, [

@@ -1,11 +1,11 @@
 // The socket module's examples, each in the simulator and driven by an outside client:
 // python3 written like the seeds, nc and socat.
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { spawn } from "node:child_process";
 import { startSim, type SimBoard, type StartOptions } from "xsock/sim";
 import { have, needs } from "../helpers/sim.ts";
-import { python, SYSTEM_PYTHON } from "../helpers/python.ts";
+import { python } from "../helpers/python.ts";
+import { hasPythonCan, pythonCan, testBus } from "../helpers/python-can.ts";
 import { UartClient } from "../helpers/uart.ts";
 
 async function withSim(app: string, config: Record<string, unknown>, run: (sim: SimBoard) => Promise<void>, options: StartOptions = {}): Promise<void> {
@@ -231,17 +231,17 @@ print('bad', bad.recv(100))
     }));
 
   it("candump prints what python-can sends on the bus, in can-utils' format, through candump-style filters", async function () {
-    if (spawnSync(SYSTEM_PYTHON, ["-c", "import can, msgpack"]).status !== 0) this.skip();
-    const group = `ff15:7079:7468:6f6e:6465:6d6f:${randomBytes(2).toString("hex")}:${randomBytes(2).toString("hex")}`;
+    if (!hasPythonCan) this.skip();
+    const bus = testBus();
     await withSim(
       "examples/candump",
       { filters: "100:700,18FF0000:1FFF0000" },
       async (sim) => {
         await sim.waitLog(/candump: listening on can0/);
-        await python(
+        await pythonCan(
           `
 import can, sys
-bus = can.Bus(interface='udp_multicast', channel=sys.argv[1])
+bus = can.Bus(interface='udp_multicast', channel=sys.argv[1], port=int(sys.argv[2]))
 for m in [can.Message(arbitration_id=0x123, is_extended_id=False, data=[0x11, 0x22, 0x33]),
           can.Message(arbitration_id=0x223, is_extended_id=False, data=[1]),
           can.Message(arbitration_id=0x18FF1234, data=[0xAB, 0xCD]),
@@ -249,9 +249,7 @@ for m in [can.Message(arbitration_id=0x123, is_extended_id=False, data=[0x11, 0x
     bus.send(m)
 bus.shutdown()
 `,
-          [group],
-          15000,
-          SYSTEM_PYTHON,
+          [bus.group, String(bus.port)],
         ).done;
         await sim.waitLog(/remote request/);
         const lines = sim.log.split("\n").filter((l) => l.startsWith("  can0"));
@@ -259,7 +257,7 @@ bus.shutdown()
         sim.fault("can-bus-off");
         await sim.waitLog(/ {2}can0 {2}20000240 {3}\[8\]/);
       },
-      { can: `udp-multicast:${group}` },
+      { can: bus.spec },
     );
   });
 });
