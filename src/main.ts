@@ -12,7 +12,10 @@ import { legacySpellings } from "./at/spellings";
 import { tcpipCommands } from "./at/tcpip";
 import { Station, wifiCommands } from "./at/wifi";
 import { ethernetCommands, startEthernet } from "./at/ethernet";
+import { canCommands } from "./at/can";
+import { canInterfaces } from "xsock/can";
 import { Uart, type UartConfig } from "xsock/uart";
+import { XSOCK_VERSION } from "./version";
 import NetworkInterface from "xsock/netif";
 
 type Limits = { links?: number; xs?: { heap: number; chunk: number } };
@@ -48,6 +51,11 @@ const uart = new Uart(consoleUart, (bytes) => at.input(bytes), () => at.overrun(
 const station = new Station(at, settings);
 const netif = new NetworkInterface();
 const wired = netif.kind === "ethernet";
+const links = new Links(at, maxLinks, uart);
+const can = canInterfaces().get("can0");
+/** SLCAN's V and N replies: hardware 01 and firmware <major><minor>; the MAC's last 4 digits. */
+const [major, minor] = XSOCK_VERSION.split(".");
+const slcan = { version: `01${major}${minor}`.slice(0, 4), serial: netif.mac.replace(/:/g, "").slice(-4).toUpperCase().padStart(4, "0") };
 // Commands that change the UART or restart act once their OK is queued, and it has gone out.
 const afterReply = (fn: () => void) => Timer.set(() => void uart.drained().then(fn), 0);
 Object.assign(
@@ -62,8 +70,16 @@ Object.assign(
     setBaud: (baud) => afterReply(() => void uart.setBaud(baud)),
   }, settings, commands),
   wifiCommands(station, settings),
-  tcpipCommands(new Links(at, maxLinks, uart), () => netif.address !== undefined, settings),
+  tcpipCommands(links, () => netif.address !== undefined, settings),
   wired ? ethernetCommands(netif, settings) : {},
+  can
+    ? canCommands(at, can, {
+        clock,
+        uartBacklog: () => uart.backlog,
+        idle: () => links.count === 0 && !links.serving,
+        slcan,
+      })
+    : {},
 );
 Object.assign(commands, legacySpellings(commands, settings, ["+CWMODE", "+CIPSTA", "+CIPSTAMAC", "+CIPAP", "+CIPAPMAC", "+CWDHCP", "+SYSMSG"]));
 at.ready();

@@ -41,6 +41,11 @@ export class Uart {
     return this.config.baud;
   }
 
+  /** Bytes queued for the wire and not yet handed to the port. */
+  get backlog(): number {
+    return this.queued;
+  }
+
   private open(): void {
     this.writable = this.capacity = 0;
     // ECMA-419's IO class pattern has onError; Moddable's typings for Serial leave it out.

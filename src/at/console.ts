@@ -9,7 +9,8 @@ import { isInt, parseCommand, type CommandKind, type Param } from "./parser";
 export const REPLIED = "replied";
 type Result = boolean | void | typeof REPLIED;
 export type Handler = (at: AtConsole, params: Param[]) => Result | Promise<Result>;
-export type CommandSpec = Partial<Record<CommandKind, Handler>>;
+/** `textFields`: the set form takes its parameters as text (parseFields), for hex ids and data. */
+export type CommandSpec = Partial<Record<CommandKind, Handler>> & { textFields?: boolean };
 export type CommandTable = Record<string, CommandSpec>;
 
 /** A command that is 0 or 1: `?` prints it, `=<0|1>` sets it. */
@@ -88,6 +89,8 @@ export class AtConsole {
   private passthrough?: { sink(bytes: Uint8Array): void; exit(): void; pluses: number; last: number; cancel?: () => void; overrun?: boolean };
   /** Bytes were lost: input is dropped until the UART goes quiet; `cancel` stops the quiet timer. */
   private overran?: { cancel: () => void };
+  /** Another protocol has the UART (SLCAN): every byte goes to it, and the console says nothing. */
+  private handedOver?: (bytes: Uint8Array) => void;
 
   constructor(
     private readonly write: (bytes: Uint8Array) => void,
@@ -117,6 +120,7 @@ export class AtConsole {
    * (`busy p...` while a command runs), or a CIPSEND payload `SEND FAIL`, sending none of it.
    */
   overrun(): void {
+    if (this.handedOver) return; // SLCAN's own commands fail on what was lost: BEL
     if (this.passthrough) {
       this.passthrough.overrun = true;
       return;
@@ -161,6 +165,28 @@ export class AtConsole {
     pt.sink(bytes);
   }
 
+  /**
+   * Gives the UART to another protocol until the board restarts: every byte from now on goes to
+   * `input`, and the console's own output (replies, +IPD, Wi-Fi messages) stops. Returns the
+   * new owner's way out to the UART.
+   */
+  handOver(input: (bytes: Uint8Array) => void): (bytes: Uint8Array) => void {
+    this.handedOver = input;
+    return (bytes) => this.write(bytes);
+  }
+
+  /** Gives bytes to the protocol that has the UART, if one has: true when it took them. */
+  private passOn(bytes: Uint8Array): boolean {
+    const to = this.handedOver;
+    if (to && bytes.length) to(bytes);
+    return to !== undefined;
+  }
+
+  /** Bytes of unsolicited output held back while a payload comes in. */
+  get heldOutput(): number {
+    return this.heldBytes;
+  }
+
   /** Prints `\r\nready\r\n`, as ESP-AT does at boot. */
   ready(): void {
     this.send("\r\nready\r\n");
@@ -172,11 +198,12 @@ export class AtConsole {
   }
 
   send(text: string): void {
-    this.write(encodeLatin1(text));
+    if (!this.handedOver) this.write(encodeLatin1(text));
   }
 
   /** Output the host did not ask for (+IPD, CLOSED, ...): held while a payload is coming in. */
   unsolicited(bytes: Uint8Array): void {
+    if (this.handedOver) return;
     if (!this.data) return this.write(bytes);
     this.held.push(bytes);
     this.heldBytes += bytes.length;
@@ -245,6 +272,7 @@ export class AtConsole {
    * lines end in CR-LF. Each line is echoed before it runs, so ATE0 stops the echo after itself.
    */
   input(bytes: Uint8Array): void {
+    if (this.passOn(bytes)) return;
     if (this.passthrough) return this.passthroughInput(this.passthrough, bytes);
     if (this.overran) return this.overrun(); // dropped, and the quiet starts again
     const data = this.data;
@@ -265,6 +293,7 @@ export class AtConsole {
         echoed = i + 1;
         if (this.line.at(-1) === 0x0d) this.line.pop();
         if (this.line.length || this.overlong) this.endLine();
+        if (this.passOn(bytes.subarray(i + 1))) return; // the command gave the UART away
       } else if (this.line.length < MAX_LINE + 1) {
         this.line.push(byte);
       } else {
@@ -291,7 +320,7 @@ export class AtConsole {
   }
 
   private run(text: string): void {
-    const command = parseCommand(text);
+    const command = parseCommand(text, (name) => this.commands[name]?.textFields === true);
     if (!command) return this.error(/^AT/.test(text) ? ErrorCode.parseFail : ErrorCode.noAt);
     const handler = this.commands[command.name]?.[command.kind];
     if (!handler) return this.error(ErrorCode.unsupported);

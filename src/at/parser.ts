@@ -15,8 +15,11 @@ export interface Command {
 /** A parameter that is an integer from min to max. */
 export const isInt = (p: Param, min: number, max: number): p is number => typeof p === "number" && Number.isInteger(p) && p >= min && p <= max;
 
-/** Parses one command line (without its CR-LF); null when it is not a well-formed AT command. */
-export function parseCommand(line: string): Command | null {
+/**
+ * Parses one command line (without its CR-LF); null when it is not a well-formed AT command.
+ * A command for which `textFields` is true takes its set parameters as text (parseFields).
+ */
+export function parseCommand(line: string, textFields?: (name: string) => boolean): Command | null {
   if (!line.startsWith("AT")) return null;
   const rest = line.slice(2);
   if (rest === "") return { name: "", kind: "execute", params: [] };
@@ -27,43 +30,66 @@ export function parseCommand(line: string): Command | null {
   if (tail === "?") return { name, kind: "query", params: [] };
   if (tail === "=?") return { name, kind: "test", params: [] };
   if (!tail.startsWith("=")) return null;
-  const params = parseParams(tail.slice(1));
+  const params = textFields?.(name) ? parseFields(tail.slice(1)) : parseParams(tail.slice(1));
   return params ? { name, kind: "set", params } : null;
 }
 
+/** Reads the quoted string that starts at text[i]: its value and the index after its closing quote. */
+function readQuoted(text: string, i: number): [string, number] | null {
+  let value = "";
+  i++;
+  for (;;) {
+    if (i >= text.length) return null;
+    const c = text[i++];
+    if (c === '"') return [value, i];
+    if (c === "\\") {
+      if (i >= text.length) return null;
+      value += text[i++];
+    } else value += c;
+  }
+}
+
 /**
- * Parses comma-separated parameters. Strings are double-quoted; inside them a backslash
- * escapes the next character (`\"`, `\\`, `\,`), as ESP-AT does. Numbers are decimal,
- * or hex with 0x. An empty field is a left-out parameter.
+ * Splits comma-separated parameters: a quoted field is a string (a backslash escapes the next
+ * character: `\"`, `\\`, `\,`, as ESP-AT does), a bare one goes through `bare`, and an empty
+ * one is a left-out parameter. Null when the quoting is bad or `bare` refuses a field.
  */
-export function parseParams(text: string): Param[] | null {
+function splitParams(text: string, bare: (field: string) => Param | null): Param[] | null {
   const params: Param[] = [];
   let i = 0;
   for (;;) {
     if (text[i] === '"') {
-      let value = "";
-      i++;
-      for (;;) {
-        if (i >= text.length) return null;
-        const c = text[i++];
-        if (c === '"') break;
-        if (c === "\\") {
-          if (i >= text.length) return null;
-          value += text[i++];
-        } else value += c;
-      }
-      params.push(value);
+      const quoted = readQuoted(text, i);
+      if (!quoted) return null;
+      params.push(quoted[0]);
+      i = quoted[1];
     } else {
       const end = text.indexOf(",", i);
       const field = text.slice(i, end < 0 ? text.length : end);
       i += field.length;
-      if (field === "") params.push(undefined);
-      else if (/^-?[0-9]+$/.test(field)) params.push(Number(field));
-      else if (/^0[xX][0-9a-fA-F]+$/.test(field)) params.push(Number.parseInt(field, 16));
-      else return null;
+      const value = field === "" ? undefined : bare(field);
+      if (value === null) return null;
+      params.push(value);
     }
     if (i >= text.length) return params;
     if (text[i] !== ",") return null;
     i++;
   }
+}
+
+/** Parses comma-separated parameters: quoted strings, and numbers in decimal or in hex with 0x. */
+export function parseParams(text: string): Param[] | null {
+  return splitParams(text, (field) => {
+    if (/^-?[0-9]+$/.test(field)) return Number(field);
+    if (/^0[xX][0-9a-fA-F]+$/.test(field)) return Number.parseInt(field, 16);
+    return null;
+  });
+}
+
+/**
+ * Parses comma-separated parameters as text, for commands whose numbers are hex (AT+CANSEND's
+ * `7FF,DEADBEEF`): a bare field is kept as it is (without quotes), a quoted one is unquoted.
+ */
+export function parseFields(text: string): Param[] | null {
+  return splitParams(text, (field) => (field.includes('"') ? null : field));
 }
