@@ -6,9 +6,9 @@ export type LineKind = "ok" | "error" | "message" | "prompt" | "reply";
 /** Final results: a command is over once one of these comes. */
 const OK = /^(OK|SEND OK|SET OK)$/;
 const ERROR = /^(ERROR|FAIL|SEND FAIL|SEND CANCELLED|busy [ps]\.\.\.|ERR CODE:0x[0-9a-fA-F]+)$/;
-/** ESP-AT's "AT messages": boot, Wi-Fi, links and data that come when they happen. */
+/** ESP-AT's "AT messages": boot, Wi-Fi, links, data and CAN frames that come when they happen. */
 const MESSAGE =
-  /^(ready|WIFI (CONNECTED|GOT IP|DISCONNECT)|(\d,)?(CONNECT|CLOSED|CONNECT FAIL)|ALREADY CONNECTED|\+IPD,.*|\+LINK_CONN:.*|\+QUITT|\+STA_(CONNECTED|DISCONNECTED):.*|\+DIST_STA_IP:.*|\+TIME_UPDATED|Recv \d+ bytes)$/;
+  /^(ready|WIFI (CONNECTED|GOT IP|DISCONNECT)|(\d,)?(CONNECT|CLOSED|CONNECT FAIL)|ALREADY CONNECTED|\+IPD,.*|\+LINK_CONN:.*|\+QUITT|\+STA_(CONNECTED|DISCONNECTED):.*|\+DIST_STA_IP:.*|\+TIME_UPDATED|Recv \d+ bytes|\+CANRX:.*|\+CANERR:.*)$/;
 
 export function classify(line: string): LineKind {
   if (OK.test(line)) return "ok";

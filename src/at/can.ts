@@ -167,16 +167,18 @@ export function canCommands(at: AtConsole, bus: CanBus, board: CanConsoleBoard):
 
   const room = () => !at.inPassthrough && at.heldOutput + board.uartBacklog() < CAN_UART_ROOM;
   const say = (line: string) => at.unsolicited(encodeLatin1(`${line}\r\n`));
-  /** Reports the lost count once there is room again. */
+  /** Reports the lost count now if there is room, else tries again shortly. */
   const reportLost = () => {
-    if (!lost || retry) return;
+    if (!lost) return;
     if (!room()) {
-      retry = board.clock.after(50, () => {
+      retry ??= board.clock.after(50, () => {
         retry = undefined;
         reportLost();
       });
       return;
     }
+    retry?.();
+    retry = undefined;
     say(`+CANERR:"rx-overflow",${lost}`);
     lost = 0;
   };
