@@ -166,6 +166,22 @@ describe("console CAN commands with python-can on the bus", function () {
     await sim!.can.expect({ arbitration_id: 0x123, is_extended_id: false, data: "01" });
   });
 
+  it("waits out a full transmit queue: every AT+CANSEND answered, every frame it OKs on the bus, in order", async () => {
+    const { uart, sim } = session;
+    await uart.command("AT+CANCFG=25000"); // about 6 ms a frame: the queue of 16 fills at once
+    const line = (i: number) => `AT+CANSEND=${i.toString(16)},0011223344556677\r\n`;
+    await uart.write(Array.from({ length: 24 }, (_, i) => line(i)).join(""));
+    let replies = "";
+    while ((replies.match(/OK\r\n|busy p\.\.\.\r\n/g) ?? []).length < 24) replies += await uart.expect(/OK\r\n|busy p\.\.\.\r\n/, 5000);
+    const oks = (replies.match(/OK\r\n/g) ?? []).length;
+    assert.ok(replies.includes("busy p..."), "a CANSEND waited for room: the lines behind it were busy");
+    assert.ok(oks >= 16, `${oks} OK`);
+    for (let i = 0; i < oks; i++) assert.equal((await sim!.can.expect({ is_extended_id: false }, { timeout: 5000 })).arbitration_id, i);
+    // A host that waits for each reply, as ESP-AT hosts do, gets every frame out.
+    for (let i = 0; i < 40; i++) assert.equal(await uart.command(line(100 + i).trim()), "\r\nOK\r\n");
+    for (let i = 0; i < 40; i++) assert.equal((await sim!.can.expect({ is_extended_id: false }, { timeout: 5000 })).arbitration_id, 100 + i, "no busy line's frame went out");
+  });
+
   it("lists the CAN commands in AT+CMD?", async () => {
     const list = await session.uart.command("AT+CMD?");
     for (const name of ["CANCFG", "CANSEND", "CANFLT", "CANSLCAN"]) assert.match(list, new RegExp(`\\+CMD:\\d+,"AT\\+${name}",`), name);
@@ -243,5 +259,34 @@ describe("SLCAN mode with python-can's slcan interface on the pty", function () 
     assert.equal(await session.uart.command("AT"), "AT\r\n\r\nOK\r\n");
     assert.equal(await session.uart.command("V"), "V\r\n\r\nERROR\r\n");
     assert.equal(await session.uart.command("AT+CANCFG?"), 'AT+CANCFG?\r\n+CANCFG:0,0,"stopped",0,0\r\n\r\nOK\r\n');
+  });
+});
+
+describe("console CAN frames faster than the UART takes them", function () {
+  this.timeout(60000);
+  const session = withConsole({ sim: { baud: 38400 }, join: false });
+
+  it("drops what the UART has no room for, reports how many with +CANERR, keeps answering, and holds no more heap", async () => {
+    const { uart, sim } = session;
+    assert.equal(await uart.command("AT+CANCFG=1000000"), "\r\nOK\r\n");
+    const before = await sim!.collect();
+    const sent = 3000;
+    for (let i = 0; i < sent; i++) {
+      sim!.can.send({ arbitration_id: i & 0x7ff, is_extended_id: false, data: "0011223344556677" });
+      if (i % 25 === 24) await new Promise((r) => setTimeout(r, 2));
+    }
+    const text = await uart.expect(/\+CANERR:"rx-overflow",\d+\r\n/, 30000);
+    const lost = Number(/"rx-overflow",(\d+)/.exec(text)![1]);
+    const shown = (text.match(/\+CANRX:/g) ?? []).length;
+    assert.ok(lost > 0 && shown > 0, `${shown} shown, ${lost} lost`);
+    const rest = await uart.command("AT", 30000); // the lines still queued, then OK
+    const all = text + rest;
+    const lines = all.match(/\+CANRX:[^\r]*\r\n/g) ?? [];
+    const reported = [...all.matchAll(/"rx-overflow",(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    assert.ok(lines.length + reported <= sent, `${lines.length} shown and ${reported} reported lost of ${sent}`);
+    assert.ok(lines.every((l) => /^\+CANRX:[0-7][0-9A-F]{2},8,0011223344556677\r\n$/.test(l)), "whole lines only");
+    const after = await sim!.collect();
+    assert.ok(after.slots < before.slots + 1000, `heap: ${before.slots} slots before, ${after.slots} after`);
+    console.log(`      ${sent} frames at the board, ${lines.length} shown on a 38400-baud UART, ${reported} reported lost; heap ${before.slots} -> ${after.slots} slots`);
   });
 });
