@@ -1,18 +1,15 @@
 // The console's CAN commands and SLCAN mode over the simulator's UART, against python-can peers
-// (Debian's python3-can) on the board's bus: its udp_multicast interface on a group of this
+// (Debian's python3-can) on the board's bus: its udp_multicast interface on a group and port of this
 // suite's own, and its slcan interface on the pty.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { withConsole } from "../helpers/console.ts";
-import { python, SYSTEM_PYTHON } from "../helpers/python.ts";
+import { hasPythonCan, pythonCan, testBus } from "../helpers/python-can.ts";
+import { SYSTEM_PYTHON } from "../helpers/python.ts";
 import { needs } from "../helpers/sim.ts";
 import { UartClient } from "../helpers/uart.ts";
 
-const hasPythonCan = () => spawnSync(SYSTEM_PYTHON, ["-c", "import can, serial"]).status === 0;
-
-/** A multicast group nobody else's bus is on: python-can's prefix, a random tail. */
-const randomGroup = () => `ff15:7079:7468:6f6e:${randomBytes(8).toString("hex").match(/..../g)!.join(":")}`;
+const hasPyserial = spawnSync(SYSTEM_PYTHON, ["-c", "import serial"]).status === 0;
 
 interface PeerFrame {
   id: number;
@@ -25,8 +22,8 @@ interface PeerFrame {
 /** Prints `ready` once on the bus, then each of n frames it hears as a JSON line. */
 const RECEIVE = `
 import can, json, sys
-group, n = sys.argv[1], int(sys.argv[2])
-bus = can.Bus(interface="udp_multicast", channel=group)
+group, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+bus = can.Bus(interface="udp_multicast", channel=group, port=port)
 print("ready", flush=True)
 for _ in range(n):
     m = bus.recv(10)
@@ -39,8 +36,8 @@ bus.shutdown()
 /** Sends the frames given as JSON. */
 const SEND = `
 import can, json, sys
-group, frames = sys.argv[1], json.loads(sys.argv[2])
-bus = can.Bus(interface="udp_multicast", channel=group)
+group, port, frames = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+bus = can.Bus(interface="udp_multicast", channel=group, port=port)
 for f in frames:
     bus.send(can.Message(arbitration_id=f["id"], is_extended_id=f["ext"], is_remote_frame=f.get("rtr", False), dlc=f.get("dlc"), data=bytes.fromhex(f.get("data", ""))))
 bus.shutdown()
@@ -54,19 +51,19 @@ const heard = (out: string) =>
 
 describe("console CAN commands with python-can on the bus", function () {
   this.timeout(30000);
-  const group = randomGroup();
-  const session = withConsole({ sim: { can: `udp-multicast:${group}` }, join: false });
+  const bus = testBus();
+  const session = withConsole({ sim: { can: bus.spec }, join: false });
   before(function () {
-    needs(this, "python-can (python3-can)", hasPythonCan());
+    needs(this, "python-can (python3-can)", hasPythonCan);
   });
-  const sendFromPeer = (frames: PeerFrame[]) => python(SEND, [group, JSON.stringify(frames)], 15000, SYSTEM_PYTHON).done;
+  const sendFromPeer = (frames: PeerFrame[]) => pythonCan(SEND, [bus.group, String(bus.port), JSON.stringify(frames)]).done;
 
   it("sends AT+CANSEND frames that python-can receives with their ids, flags and data", async () => {
     const { uart } = session;
     assert.equal(await uart.command("AT+CANSEND=123,00"), "\r\nERROR\r\n", "can0 is not started");
     assert.equal(await uart.command("AT+CANCFG=500000"), "\r\nOK\r\n");
     assert.equal(await uart.command("AT+CANCFG?"), '+CANCFG:500000,0,"error-active",0,0\r\n\r\nOK\r\n');
-    const peer = python(RECEIVE, [group, "5"], 20000, SYSTEM_PYTHON);
+    const peer = pythonCan(RECEIVE, [bus.group, String(bus.port), "5"]);
     await peer.line(/ready/, 10000);
     for (const line of ["AT+CANSEND=123,DEADBEEF", "AT+CANSEND=1ABCDEF0,0102030405060708,1", "AT+CANSEND=7FF,4,2", "AT+CANSEND=\"00000005\",\"\"", "AT+CANSEND=0x10,,3"])
       assert.equal(await uart.command(line), "\r\nOK\r\n", line);
@@ -191,8 +188,8 @@ describe("console CAN commands with python-can on the bus", function () {
 /** python-can's slcan interface on the pty, and a udp_multicast bus on the board's group: frames both ways. */
 const SLCAN = `
 import can, json, sys
-path, group = sys.argv[1], sys.argv[2]
-mc = can.Bus(interface="udp_multicast", channel=group)
+path, group, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+mc = can.Bus(interface="udp_multicast", channel=group, port=port)
 sl = can.Bus(interface="slcan", channel=path, bitrate=500000, sleep_after_open=0)
 out = {"version": list(sl.get_version(5)), "serial": sl.get_serial_number(5)}
 sent = [
@@ -222,17 +219,17 @@ print(json.dumps(out))
 
 describe("SLCAN mode with python-can's slcan interface on the pty", function () {
   this.timeout(40000);
-  const group = randomGroup();
-  const session = withConsole({ sim: { can: `udp-multicast:${group}` }, join: false });
+  const bus = testBus();
+  const session = withConsole({ sim: { can: bus.spec }, join: false });
   before(function () {
-    needs(this, "python-can (python3-can)", hasPythonCan());
+    needs(this, "python-can (python3-can) and pyserial (python3-serial)", hasPythonCan && hasPyserial);
   });
 
   it("makes the board a USB-CAN adapter after AT+CANSLCAN, frames both ways, until a restart", async () => {
     const { sim } = session;
     assert.equal(await session.uart.command("AT+CANSLCAN"), "\r\nOK\r\n");
     await session.uart.close(); // python-can takes the pty
-    const out = JSON.parse(await python(SLCAN, [sim!.uart.path, group], 30000, SYSTEM_PYTHON).done) as Record<string, unknown>;
+    const out = JSON.parse(await pythonCan(SLCAN, [sim!.uart.path, bus.group, String(bus.port)], 30000).done) as Record<string, unknown>;
     assert.deepEqual(out.version, [1, 1], "V0101");
     assert.match(String(out.serial), /^[0-9A-F]{4}$/);
     assert.deepEqual(out.to_bus, [
