@@ -8,6 +8,7 @@ import {
   CAN_ERR_CNT,
   CAN_ERR_CRTL,
   CAN_ERR_CRTL_ACTIVE,
+  CAN_ERR_CRTL_RX_OVERFLOW,
   CAN_ERR_CRTL_RX_PASSIVE,
   CAN_ERR_CRTL_RX_WARNING,
   CAN_ERR_CRTL_TX_PASSIVE,
@@ -149,6 +150,11 @@ export function errorState(frame: CanFrame, current: string): string {
   return current;
 }
 
+/** An error frame that only tells of frames the controller missed. */
+function isRxOverflow(frame: CanFrame): boolean {
+  return (frame.can_id & ~CAN_ERR_FLAG) === CAN_ERR_CRTL && (frame.data[1] & CAN_ERR_CRTL_RX_OVERFLOW) !== 0;
+}
+
 /** `+CANERR:"<state>",<tec>,<rec>` for an error frame; the counters from it when it has them. */
 export function canErrLine(frame: CanFrame, current: string, counters: { tx: number; rx: number }): string {
   const cnt = (frame.can_id & CAN_ERR_CNT) !== 0;
@@ -187,6 +193,12 @@ export function canCommands(at: AtConsole, bus: CanBus, board: CanConsoleBoard):
     if (own) return;
     const error = (frame.can_id & CAN_ERR_FLAG) !== 0;
     if (!error && !filters.passes(frame)) return;
+    // The controller missed frames (its receive queue was full): at least one more is lost.
+    if (error && isRxOverflow(frame)) {
+      lost++;
+      reportLost();
+      return;
+    }
     if (!room()) {
       lost++;
       reportLost();

@@ -93,4 +93,19 @@ bus.shutdown()
       await sim.stop();
     }
   });
+
+  it("tells a socket of frames the controller missed (receive queue full) with a CAN_ERR_CRTL_RX_OVERFLOW error frame", async () => {
+    const sim = await startSim({ app: "test/fixtures/can-socket" });
+    try {
+      await sim.waitLog(/echo: ready/, { timeout: 20000 });
+      // 500 frames at once from the bench: far more than the TWAI's 32-frame receive queue holds.
+      for (let i = 0; i < 500; i++) sim.can.send({ arbitration_id: 0x100 + (i % 0x100), is_extended_id: false, data: [i & 0xff] });
+      await sim.waitLog(/^error 4 0001000000000000$/m, { timeout: 5000 });
+      // The socket's own queue (64 frames) may have dropped some too; what it kept it echoed.
+      await sim.can.expect({ arbitration_id: 0x101, data: [0] });
+    } finally {
+      await sim.stop();
+    }
+  });
 });
+

@@ -2,7 +2,19 @@
 // contract of xsock/can. It turns the driver's alerts into received frames, state changes
 // and room to write; frames cross the native boundary as SocketCAN's struct can_frame.
 import TwaiNative from "xsock/can/twai-native";
-import { CAN_EFF_FLAG, CAN_EFF_MASK, CAN_INV_FILTER, CAN_MTU, CAN_RTR_FLAG, CAN_SFF_MASK, packFrame, type CanFrame } from "xsock/can-frame";
+import {
+  CAN_EFF_FLAG,
+  CAN_EFF_MASK,
+  CAN_ERR_CRTL,
+  CAN_ERR_CRTL_RX_OVERFLOW,
+  CAN_INV_FILTER,
+  CAN_MTU,
+  CAN_RTR_FLAG,
+  CAN_SFF_MASK,
+  errorFrame,
+  packFrame,
+  type CanFrame,
+} from "xsock/can-frame";
 import type { CanBoardConfig, CanCounters, CanDriver, CanDriverFactory, CanDriverOptions, CanMode, CanState, HardwareFilter } from "xsock/can";
 
 /** The bitrates ESP-IDF has timing presets for: TWAI_TIMING_CONFIG_25KBITS() to _1MBITS(). Frozen, as preloaded objects stay in flash. */
@@ -23,6 +35,7 @@ export const TWAI_ALERT_TX_FAILED = 0x0400;
 export const TWAI_ALERT_RX_QUEUE_FULL = 0x0800;
 export const TWAI_ALERT_ERR_PASS = 0x1000;
 export const TWAI_ALERT_BUS_OFF = 0x2000;
+export const TWAI_ALERT_RX_FIFO_OVERRUN = 0x4000;
 
 /** Alerts after which the error counters or the state may have changed. */
 const STATE_ALERTS =
@@ -93,6 +106,8 @@ class TwaiDriver implements CanDriver {
   #counters: CanCounters = { tx: 0, rx: 0 };
   /** write() found the transmit queue full: onWritable is owed. */
   #blocked = false;
+  /** Frames the controller has missed so far (twai_status_info_t's rx_missed_count + rx_overrun_count). */
+  #lost = 0;
   readonly #frame = new ArrayBuffer(CAN_MTU);
   readonly #view = new DataView(this.#frame);
   readonly #bytes = new Uint8Array(this.#frame);
@@ -130,6 +145,7 @@ class TwaiDriver implements CanDriver {
     });
     this.#state = "error-active";
     this.#counters = { tx: 0, rx: 0 };
+    this.#lost = 0;
     this.#blocked = false;
   }
 
@@ -165,6 +181,7 @@ class TwaiDriver implements CanDriver {
       options.onReceive({ can_id: id, len, data: id & CAN_RTR_FLAG ? new Uint8Array(0) : this.#bytes.slice(8, 8 + len) });
     }
     if (this.#native !== native) return;
+    if (alerts & (TWAI_ALERT_RX_QUEUE_FULL | TWAI_ALERT_RX_FIFO_OVERRUN)) this.#overflowed(native, options);
     // Recovery leaves the controller stopped; it runs again from error-active.
     if (alerts & TWAI_ALERT_BUS_RECOVERED) {
       try {
@@ -178,6 +195,15 @@ class TwaiDriver implements CanDriver {
       this.#blocked = false;
       options.onWritable();
     }
+  }
+
+  /** Frames the controller missed (queue full, FIFO overrun) reach the sockets as Linux reports them. */
+  #overflowed(native: TwaiNative, options: CanDriverOptions): void {
+    const status = native.status();
+    const lost = status[6] + status[7];
+    if (lost <= this.#lost) return;
+    this.#lost = lost;
+    options.onReceive(errorFrame(CAN_ERR_CRTL, [0, CAN_ERR_CRTL_RX_OVERFLOW]));
   }
 
   #refresh(native: TwaiNative, options: CanDriverOptions): void {
