@@ -7,6 +7,7 @@ import Timer from "timer";
 import { AtConsole, type CommandTable } from "./at/console";
 import { basicCommands } from "./at/basic";
 import { Links } from "./at/links";
+import { parseCas } from "./at/cas";
 import { Settings } from "./at/settings";
 import { legacySpellings } from "./at/spellings";
 import { tcpipCommands } from "./at/tcpip";
@@ -51,7 +52,7 @@ const uart = new Uart(consoleUart, (bytes) => at.input(bytes), () => at.overrun(
 const station = new Station(at, settings);
 const netif = new NetworkInterface();
 const wired = netif.kind === "ethernet";
-const links = new Links(at, maxLinks, uart);
+const links = new Links(at, maxLinks, uart, parseCas(config.ca));
 const can = canInterfaces().get("can0");
 /** SLCAN's V and N replies: hardware 01 and firmware <major><minor>; the MAC's last 4 digits. */
 const [major, minor] = XSOCK_VERSION.split(".");

@@ -6,6 +6,16 @@ import { encodeLatin1 } from "./console";
 
 export type LinkType = "TCP" | "UDP" | "SSL";
 
+/**
+ * AT+CIPSSLCCONF for a link id: `mode` 0 checks nothing, 2 checks the server's certificate
+ * against CA number `ca` (1 and 3, client certificates, are not supported); `pki` is kept as given.
+ */
+export interface SslConf {
+  mode: 0 | 2;
+  pki: number;
+  ca: number;
+}
+
 /** What the links need of the console's UART. */
 export interface UartFlow {
   /** Resolves when the UART has room: the receive loops wait on it (backpressure). */
@@ -71,13 +81,18 @@ export class Links {
   readonly links: (Link | undefined)[];
   private listener?: Socket;
   serverMax: number;
+  /** Each link id's AT+CIPSSLCCONF: it stays until changed, across the links on that id. */
+  readonly ssl: SslConf[];
 
   constructor(
     private readonly at: AtConsole,
     readonly max: number,
     private readonly uart: UartFlow,
+    /** The CA certificates (DER) CIPSSLCCONF's CA numbers name; a hole is an unusable entry. */
+    readonly cas: readonly (ArrayBuffer | undefined)[] = [],
   ) {
     this.links = new Array<Link | undefined>(max).fill(undefined);
+    this.ssl = Array.from({ length: max }, () => ({ mode: 0, pki: 0, ca: 0 }));
     this.serverMax = max;
   }
 
@@ -99,13 +114,22 @@ export class Links {
   }
 
   /**
-   * Opens a TCP, UDP or SSL link to host:port. Throws a SocketError when it cannot. SSL does
-   * not check the server's certificate, as ESP-AT's default (CIPSSLCCONF auth mode 0).
+   * Opens a TCP, UDP or SSL link to host:port. Throws a SocketError when it cannot, or when
+   * an SSL server's certificate fails the check the link id's CIPSSLCCONF asks for (auth mode 2:
+   * against its CA). Auth mode 0, ESP-AT's default, checks nothing.
    */
   async open(id: number, type: LinkType, host: string, port: number, localPort = 0): Promise<Link> {
     const family = host.includes(":") ? AF_INET6 : AF_INET;
     const sock = socket(family, type === "UDP" ? SOCK_DGRAM : SOCK_STREAM);
-    if (type === "SSL") wrap_socket(sock, { verify: false, server_hostname: host });
+    if (type === "SSL") {
+      const conf = this.ssl[id]!;
+      const ca = conf.mode === 2 ? this.cas[conf.ca] : undefined;
+      if (conf.mode === 2 && !ca) {
+        sock.close();
+        throw new Error(`CA ${conf.ca} is not configured`);
+      }
+      wrap_socket(sock, ca ? { verify: true, ca, server_hostname: host } : { verify: false, server_hostname: host });
+    }
     try {
       sock.settimeout(5000);
       if (type === "UDP" && localPort) sock.bind(localPort);

@@ -6,7 +6,8 @@ import { createSocket } from "node:dgram";
 import { createConnection } from "node:net";
 import { until, withConsole } from "../helpers/console.ts";
 import { tcpPeer as peer } from "../helpers/peer.ts";
-import { tlsEchoServer } from "../helpers/tls.ts";
+import { readFileSync } from "node:fs";
+import { TEST_CERT, tlsEchoServer } from "../helpers/tls.ts";
 import { python } from "../helpers/python.ts";
 import { startSim } from "../helpers/sim.ts";
 import { BIND_HOST, literal, PEER_HOST, simOnly } from "../helpers/target.ts";
@@ -187,6 +188,104 @@ describe("console TCP/IP commands", function () {
     ])
       assert.equal(await uart.command(line), "\r\nERROR\r\n", line);
     assert.equal(await uart.command("AT"), "\r\nOK\r\n");
+  });
+});
+
+describe("console SSL certificate checking (AT+CIPSSLCCONF)", function () {
+  this.timeout(20000);
+  // CA 0 signed the echo server's certificate; CA 1 did not.
+  const OTHER_CA = readFileSync(new URL("../fixtures/tls/other-ca.pem", import.meta.url), "utf8");
+  const session = withConsole({ sim: { config: { ca: [TEST_CERT, OTHER_CA] } } });
+  let uart: UartClient;
+  beforeEach(() => void ({ uart } = session));
+
+  const roundTrip = async (id: number) => {
+    const data = randomBytes(64);
+    await uart.write(`AT+CIPSEND=${id},64\r\n`);
+    await uart.expect(">");
+    await uart.write(data);
+    await uart.expect("SEND OK\r\n");
+    let echoed = Buffer.alloc(0);
+    while (echoed.length < 64) {
+      const n = Number(/\+IPD,\d+,(\d+):/.exec(await uart.expect(/\+IPD,\d+,\d+:/))![1]);
+      await until(() => uart.pending.length >= n, "the +IPD payload");
+      echoed = Buffer.concat([echoed, Buffer.from(uart.pending.slice(0, n), "latin1")]);
+      await uart.expect(uart.pending.slice(0, n));
+    }
+    assert.ok(echoed.equals(data), "the TLS peer echoed every byte");
+  };
+
+  it("checks the server against the CA it names, per link id, and refuses a server another CA did not sign", async () => {
+    const tls = await tlsEchoServer();
+    try {
+      assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
+      assert.equal(await uart.command("AT+CIPSSLCCONF=0,2,0,0"), "\r\nOK\r\n");
+      assert.equal(await uart.command("AT+CIPSSLCCONF=1,2,0,1"), "\r\nOK\r\n");
+      assert.equal(
+        await uart.command("AT+CIPSSLCCONF?"),
+        "+CIPSSLCCONF:0,2,0,0\r\n+CIPSSLCCONF:1,2,0,1\r\n+CIPSSLCCONF:2,0,0,0\r\n+CIPSSLCCONF:3,0,0,0\r\n+CIPSSLCCONF:4,0,0,0\r\n\r\nOK\r\n",
+      );
+      assert.equal(await uart.command(`AT+CIPSTART=0,"SSL","${PEER_HOST}",${tls.port}`), "0,CONNECT\r\n\r\nOK\r\n");
+      await roundTrip(0);
+      assert.equal(await uart.command(`AT+CIPSTART=1,"SSL","${PEER_HOST}",${tls.port}`), "\r\nERROR\r\n", "CA 1 did not sign the server's certificate");
+      assert.equal(await uart.command("AT"), "\r\nOK\r\n");
+      assert.match(await uart.command("AT+CIPSTATUS"), /^STATUS:3\r\n\+CIPSTATUS:0,"SSL",[^\r]*\r\n\r\nOK\r\n$/, "only link 0 is open");
+      // The setting stays with the id: link 0 closed and reopened checks again.
+      assert.equal(await uart.command("AT+CIPCLOSE=0"), "0,CLOSED\r\n\r\nOK\r\n");
+      assert.equal(await uart.command(`AT+CIPSTART=0,"SSL","${PEER_HOST}",${tls.port}`), "0,CONNECT\r\n\r\nOK\r\n");
+      await roundTrip(0);
+      // Auth mode 0 connects to any server.
+      assert.equal(await uart.command("AT+CIPSSLCCONF=1,0"), "\r\nOK\r\n");
+      assert.equal(await uart.command(`AT+CIPSTART=1,"SSL","${PEER_HOST}",${tls.port}`), "1,CONNECT\r\n\r\nOK\r\n");
+      await roundTrip(1);
+    } finally {
+      tls.server.close();
+    }
+  });
+
+  it("takes the single-link form, and answers ERROR to bad arguments, client certificates and unknown CAs", async () => {
+    const tls = await tlsEchoServer();
+    try {
+      assert.equal(await uart.command("AT+CIPSSLCCONF?"), "+CIPSSLCCONF:0,0,0,0\r\n\r\nOK\r\n");
+      for (const line of [
+        "AT+CIPSSLCCONF=1",
+        "AT+CIPSSLCCONF=3,0,0",
+        "AT+CIPSSLCCONF=4",
+        "AT+CIPSSLCCONF=2,0,2",
+        "AT+CIPSSLCCONF=2,0,-1",
+        "AT+CIPSSLCCONF=2,0,0,0",
+        'AT+CIPSSLCCONF="2"',
+        "AT+CIPSSLCCONF",
+      ])
+        assert.equal(await uart.command(line), "\r\nERROR\r\n", line);
+      assert.equal(await uart.command("AT+CIPSSLCCONF?"), "+CIPSSLCCONF:0,0,0,0\r\n\r\nOK\r\n", "a refused setting changes nothing");
+      assert.equal(await uart.command("AT+CIPSSLCCONF=2,0,1"), "\r\nOK\r\n");
+      assert.equal(await uart.command(`AT+CIPSTART="SSL","${PEER_HOST}",${tls.port}`), "\r\nERROR\r\n");
+      assert.equal(await uart.command("AT+CIPSSLCCONF=2"), "\r\nOK\r\n", "CA 0 by default");
+      assert.equal(await uart.command("AT+CIPSSLCCONF?"), "+CIPSSLCCONF:0,2,0,0\r\n\r\nOK\r\n");
+      assert.equal(await uart.command(`AT+CIPSTART="SSL","${PEER_HOST}",${tls.port}`), "CONNECT\r\n\r\nOK\r\n");
+      assert.equal(await uart.command("AT+CIPSSLCCONF=0,2,0,0"), "\r\nERROR\r\n", "no link id in single-link mode");
+    } finally {
+      tls.server.close();
+    }
+  });
+});
+
+describe("a console with no CA configured", function () {
+  this.timeout(20000);
+  const session = withConsole({ sim: {} });
+  let uart: UartClient;
+  beforeEach(() => void ({ uart } = session));
+
+  it("refuses auth mode 2, and auth mode 0 still connects to any server", async () => {
+    const tls = await tlsEchoServer();
+    try {
+      assert.equal(await uart.command("AT+CIPSSLCCONF=2,0,0"), "\r\nERROR\r\n");
+      assert.equal(await uart.command("AT+CIPSSLCCONF=0"), "\r\nOK\r\n");
+      assert.equal(await uart.command(`AT+CIPSTART="SSL","${PEER_HOST}",${tls.port}`), "CONNECT\r\n\r\nOK\r\n");
+    } finally {
+      tls.server.close();
+    }
   });
 });
 

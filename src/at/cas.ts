@@ -1,0 +1,55 @@
+// The CA certificates SSL links may check servers against (AT+CIPSSLCCONF's CA numbers). ESP-AT
+// flashes them in its manufacturing partition; here they come from the app's config, `config.ca`:
+// a list of certificates, each PEM or base64 DER, or one string holding them (PEM blocks, or
+// base64 DER separated by commas), as `mcconfig ca=...` and `xsock sim ca=...` give it.
+
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/** Base64 to bytes; undefined when it is not base64. */
+export function decodeBase64(text: string): Uint8Array | undefined {
+  const clean = text.replace(/\s+/g, "").replace(/=+$/, "");
+  if (!clean || clean.length % 4 === 1) return undefined;
+  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
+  let bits = 0;
+  let value = 0;
+  let at = 0;
+  for (const c of clean) {
+    const digit = ALPHABET.indexOf(c);
+    if (digit < 0) return undefined;
+    value = (value << 6) | digit;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[at++] = (value >> bits) & 0xff;
+    }
+  }
+  return out;
+}
+
+const PEM = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
+
+/** A DER certificate starts with an ASN.1 SEQUENCE. */
+const looksDer = (der: Uint8Array | undefined): der is Uint8Array => der !== undefined && der.length > 16 && der[0] === 0x30;
+
+/**
+ * The CAs in `config.ca`, numbered from 0 in order. An entry that is not a certificate keeps its
+ * number and is undefined, so the others keep theirs; CIPSSLCCONF refuses its number.
+ */
+export function parseCas(value: unknown): (ArrayBuffer | undefined)[] {
+  if (value === undefined || value === null || value === "") return [];
+  const entries: unknown[] = Array.isArray(value) ? value : [value];
+  const out: (ArrayBuffer | undefined)[] = [];
+  for (const entry of entries) {
+    if (typeof entry !== "string") {
+      out.push(undefined);
+      continue;
+    }
+    const pieces = entry.includes("-----BEGIN") ? [...entry.matchAll(PEM)].map((m) => m[1]!) : entry.split(",");
+    if (!pieces.length) out.push(undefined);
+    for (const piece of pieces) {
+      const der = decodeBase64(piece);
+      out.push(looksDer(der) ? (der.buffer as ArrayBuffer) : undefined);
+    }
+  }
+  return out;
+}

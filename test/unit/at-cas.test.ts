@@ -1,0 +1,53 @@
+// The CA certificates the console takes from config.ca: PEM or base64 DER, in a list or one string.
+import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
+import fc from "fast-check";
+import { runs } from "../helpers/fuzz.ts";
+import { decodeBase64, parseCas } from "../../src/at/cas.ts";
+
+const pem = (name: string) => readFileSync(new URL(`../fixtures/tls/${name}`, import.meta.url), "utf8");
+const TEST = pem("cert.pem");
+const OTHER = pem("other-ca.pem");
+const derOf = (text: string) => new X509Certificate(text).raw;
+const same = (got: ArrayBuffer | undefined, want: Buffer) => assert.ok(got && Buffer.from(got).equals(want));
+
+describe("config.ca", () => {
+  it("takes a list of PEM and base64 DER certificates, numbered in order", () => {
+    const cas = parseCas([TEST, derOf(OTHER).toString("base64")]);
+    assert.equal(cas.length, 2);
+    same(cas[0], derOf(TEST));
+    same(cas[1], derOf(OTHER));
+  });
+
+  it("takes one string of PEM blocks, or of base64 DER separated by commas (mcconfig ca=...)", () => {
+    const pems = parseCas(TEST + OTHER);
+    same(pems[0], derOf(TEST));
+    same(pems[1], derOf(OTHER));
+    const ders = parseCas(`${derOf(OTHER).toString("base64")},${derOf(TEST).toString("base64")}`);
+    same(ders[0], derOf(OTHER));
+    same(ders[1], derOf(TEST));
+  });
+
+  it("keeps a bad entry's number as a hole, and has none without config", () => {
+    assert.deepEqual(parseCas(undefined), []);
+    assert.deepEqual(parseCas(""), []);
+    const cas = parseCas(["not base64!", 7, TEST]);
+    assert.equal(cas.length, 3);
+    assert.equal(cas[0], undefined);
+    assert.equal(cas[1], undefined);
+    same(cas[2], derOf(TEST));
+  });
+
+  it("decodes base64 as Node does, and never throws on any text", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        const text = Buffer.from(bytes).toString("base64");
+        if (!bytes.length) return;
+        assert.deepEqual(Buffer.from(decodeBase64(text)!), Buffer.from(bytes));
+      }),
+      { numRuns: runs(1000) },
+    );
+    fc.assert(fc.property(fc.string(), fc.anything(), (text, value) => void (decodeBase64(text), parseCas(text), parseCas(value))), { numRuns: runs(1000) });
+  });
+});
