@@ -3,6 +3,7 @@
 // and waits for the one a test expects. Being a node, it acknowledges frames.
 import type { BusFrame, BusNode, CanBus } from "./devices/can-bus.ts";
 import { busFrame, describeFrame, messageData, type CanMessage } from "./devices/can-message.ts";
+import { waitUntil } from "./text-waiters.ts";
 
 /** A frame a test waits for: a predicate, or the fields that must be equal (data as bytes or hex). */
 export type FrameMatch = ((frame: BusFrame) => boolean) | Partial<CanMessage>;
@@ -60,28 +61,16 @@ export class CanPort implements BusNode {
   /** Waits for a frame that matches; it is taken, and the next expect looks at the others. */
   expect(match: FrameMatch, timeout = 5000): Promise<BusFrame> {
     const test = frameMatcher(match);
-    return new Promise((resolve, reject) => {
-      const check = () => {
+    return waitUntil(
+      this.waiters,
+      timeout,
+      () => {
         const i = this.pending.findIndex(test);
-        if (i >= 0) {
-          cleanup();
-          resolve(this.pending.splice(i, 1)[0]);
-        } else if (this.ended) {
-          cleanup();
-          reject(new Error(`no CAN frame ${describeMatch(match)}: ${this.ended}; ${this.seen()}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`no CAN frame ${describeMatch(match)} within ${timeout} ms; ${this.seen()}`));
-      }, timeout);
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-      };
-      this.waiters.add(check);
-      check();
-    });
+        return i >= 0 ? this.pending.splice(i, 1)[0] : undefined;
+      },
+      () => this.ended,
+      (why) => `no CAN frame ${describeMatch(match)}${why}; ${this.seen()}`,
+    );
   }
 
   private seen(): string {

@@ -45,29 +45,53 @@ export class TextWaiters {
 
   private wait<T>(timeout: number, text: () => string, what: string | RegExp, take: (end: number) => T): Promise<T> {
     const describe = typeof what === "string" ? JSON.stringify(what) : String(what);
-    return new Promise((resolve, reject) => {
-      const check = () => {
+    return waitUntil(
+      this.waiters,
+      timeout,
+      () => {
         const end = endOf(text(), what);
-        if (end >= 0) {
-          cleanup();
-          resolve(take(end));
-        } else if (this.ended) {
-          cleanup();
-          reject(new Error(`no ${describe} in ${this.source}: ${this.ended}; it sent ${tail(text())}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`no ${describe} in ${this.source} within ${timeout} ms; it sent ${tail(text())}`));
-      }, timeout);
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-      };
-      this.waiters.add(check);
-      check();
-    });
+        return end >= 0 ? take(end) : undefined;
+      },
+      () => this.ended,
+      (why) => `no ${describe} in ${this.source}${why}; it sent ${tail(text())}`,
+    );
   }
+}
+
+/**
+ * Resolves with `probe`'s first answer, trying it now and each time a function in `waiters` is
+ * called. Rejects once `ended` gives a reason, or after `timeout` ms; `failure` words the error
+ * from `: <reason>` or ` within <timeout> ms`.
+ */
+export function waitUntil<T>(
+  waiters: Set<() => void>,
+  timeout: number,
+  probe: () => T | undefined,
+  ended: () => string | undefined,
+  failure: (why: string) => string,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const answer = probe();
+      if (answer !== undefined) {
+        cleanup();
+        resolve(answer);
+      } else if (ended()) {
+        cleanup();
+        reject(new Error(failure(`: ${ended()}`)));
+      }
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(failure(` within ${timeout} ms`)));
+    }, timeout);
+    const cleanup = () => {
+      clearTimeout(timer);
+      waiters.delete(check);
+    };
+    waiters.add(check);
+    check();
+  });
 }
 
 /** Where the text or the match ends in text, or -1. */

@@ -12,7 +12,7 @@ import { fromPlatform, SocketError, TimeoutError } from "./errors";
 import { toBytes } from "./framing";
 import { CanEndpoint, type CanData } from "./can-socket";
 import type { CanFilter } from "xsock/can-filter";
-import type { CanFrame } from "xsock/can-frame";
+import { packFrame, type CanFrame } from "xsock/can-frame";
 import { openRaw, type RawPort } from "./raw";
 import { resolveHost } from "./resolve";
 
@@ -24,8 +24,8 @@ const MAX_SOCKETS = Number((config.limits as { sockets?: number } | undefined)?.
 
 let lastFileno = 2;
 const openSockets = new Set<Socket>();
-/** lwIP's sockets: CAN sockets are not among them. */
-let ipSockets = 0;
+/** lwIP's sockets open now: CAN sockets are not among them. */
+const ipSocketCount = () => [...openSockets].filter((s) => s.isIP).length;
 /** select() and poll() waiters: each is told when any socket's state changes. */
 export const changeWatchers = new Set<() => void>();
 
@@ -72,27 +72,17 @@ export class Socket {
   #can?: CanEndpoint;
 
   constructor(family = C.AF_INET, type = C.SOCK_STREAM, proto = 0, accepted?: TCP) {
-    if (family === C.AF_CAN) {
-      if (type !== C.SOCK_RAW || (proto !== 0 && proto !== C.CAN_RAW)) throw new SocketError("EPROTONOSUPPORT", "AF_CAN takes SOCK_RAW with CAN_RAW");
-      this.family = family;
-      this.type = type;
-      this.proto = C.CAN_RAW;
-      this.#can = new CanEndpoint(() => this.#changed());
-      this.#fileno = ++lastFileno;
-      openSockets.add(this);
-      return;
-    }
-    if (family !== C.AF_INET && family !== C.AF_INET6) throw new SocketError("EAFNOSUPPORT", `address family ${family}`);
-    if (type !== C.SOCK_STREAM && type !== C.SOCK_DGRAM && type !== C.SOCK_RAW) throw new SocketError("EINVAL", `socket type ${type}`);
-    if (type === C.SOCK_RAW && (family !== C.AF_INET || proto <= 0 || proto > 255))
-      throw new SocketError("EPROTONOSUPPORT", "SOCK_RAW is for AF_INET with an IP protocol, such as IPPROTO_ICMP");
-    const expected = type === C.SOCK_STREAM ? C.IPPROTO_TCP : type === C.SOCK_DGRAM ? C.IPPROTO_UDP : proto;
-    if (proto !== 0 && proto !== expected) throw new SocketError("EPROTONOSUPPORT", `protocol ${proto} with socket type ${type}`);
-    if (ipSockets >= MAX_SOCKETS) throw new SocketError("EMFILE", `the board has ${MAX_SOCKETS} sockets, all open`);
     this.family = family;
     this.type = type;
-    this.proto = expected;
-    if (type === C.SOCK_RAW) {
+    if (family === C.AF_CAN) {
+      if (type !== C.SOCK_RAW || (proto !== 0 && proto !== C.CAN_RAW)) throw new SocketError("EPROTONOSUPPORT", "AF_CAN takes SOCK_RAW with CAN_RAW");
+      this.proto = C.CAN_RAW;
+      this.#can = new CanEndpoint(() => this.#changed());
+    } else {
+      this.proto = Socket.#ipProtocol(family, type, proto);
+      if (ipSocketCount() >= MAX_SOCKETS) throw new SocketError("EMFILE", `the board has ${MAX_SOCKETS} sockets, all open`);
+    }
+    if (type === C.SOCK_RAW && !this.#can) {
       try {
         this.#raw = openRaw(proto, (data, address) => {
           this.#packets!.push([data, [address, 0]]);
@@ -106,8 +96,23 @@ export class Socket {
     }
     this.#fileno = ++lastFileno;
     openSockets.add(this);
-    ipSockets++;
     if (accepted) this.#adopt(accepted);
+  }
+
+  /** The IP protocol an AF_INET/AF_INET6 socket of that type speaks; throws for a bad combination. */
+  static #ipProtocol(family: number, type: number, proto: number): number {
+    if (family !== C.AF_INET && family !== C.AF_INET6) throw new SocketError("EAFNOSUPPORT", `address family ${family}`);
+    if (type !== C.SOCK_STREAM && type !== C.SOCK_DGRAM && type !== C.SOCK_RAW) throw new SocketError("EINVAL", `socket type ${type}`);
+    if (type === C.SOCK_RAW && (family !== C.AF_INET || proto <= 0 || proto > 255))
+      throw new SocketError("EPROTONOSUPPORT", "SOCK_RAW is for AF_INET with an IP protocol, such as IPPROTO_ICMP");
+    const expected = type === C.SOCK_STREAM ? C.IPPROTO_TCP : type === C.SOCK_DGRAM ? C.IPPROTO_UDP : proto;
+    if (proto !== 0 && proto !== expected) throw new SocketError("EPROTONOSUPPORT", `protocol ${proto} with socket type ${type}`);
+    return expected;
+  }
+
+  /** An lwIP socket (CAN sockets are not). */
+  get isIP(): boolean {
+    return !this.#can;
   }
 
   fileno(): number {
@@ -370,13 +375,7 @@ export class Socket {
   /** The next CAN frame received, as an object (recv() gives it packed). */
   recv_frame(): Promise<CanFrame> {
     if (!this.#can) return Promise.reject(new SocketError("EINVAL", "recv_frame on a socket that is not AF_CAN"));
-    const can = this.#can;
-    const timeout = this.#recvTimeout !== undefined ? this.#recvTimeout : this.#timeout;
-    return this.#settle(() => {
-      this.#open();
-      if (!can.bound) throw new SocketError("EINVAL", "recv_frame on an unbound CAN socket");
-      return can.queue.shift();
-    }, timeout, "recv_frame");
+    return this.#settle(() => this.#takeFrame("recv_frame"), this.#receiveTimeout, "recv_frame");
   }
 
   /** Frames this CAN socket dropped because its queue was full. */
@@ -433,11 +432,15 @@ export class Socket {
 
   #receive<T>(bufsize: number, what: string, answer: (data: Uint8Array, from: Address) => T): Promise<T> {
     if (!(bufsize >= 0)) return Promise.reject(new SocketError("EINVAL", "bufsize must be >= 0"));
-    const timeout = this.#recvTimeout !== undefined ? this.#recvTimeout : this.#timeout;
     return this.#settle(() => {
-      const got = this.#can ? this.#takeFrame(bufsize, what) : this.type === C.SOCK_STREAM ? this.#takeStream(bufsize) : this.#takeDatagram(bufsize, what);
+      const got = this.#can ? this.#takePacked(bufsize, what) : this.type === C.SOCK_STREAM ? this.#takeStream(bufsize) : this.#takeDatagram(bufsize, what);
       return got && answer(got[0], got[1]);
-    }, timeout, what);
+    }, this.#receiveTimeout, what);
+  }
+
+  /** SO_RCVTIMEO when set, else the socket's timeout. */
+  get #receiveTimeout(): number | null {
+    return this.#recvTimeout !== undefined ? this.#recvTimeout : this.#timeout;
   }
 
   /** The next datagram (from the peer, when connected), cut to bufsize; undefined when none is here. */
@@ -460,13 +463,17 @@ export class Socket {
     return undefined;
   }
 
-  /** The next CAN frame, packed and cut to bufsize (as Linux truncates); undefined when none is here. */
-  #takeFrame(bufsize: number, what: string): [Uint8Array, Address] | undefined {
+  /** The next CAN frame received; undefined when none is here. */
+  #takeFrame(what: string): CanFrame | undefined {
     this.#open();
-    const can = this.#can!;
-    if (!can.bound) throw new SocketError("EINVAL", `${what} on an unbound CAN socket`);
-    const packed = can.takePacked();
-    return packed && [packed.subarray(0, bufsize), [can.ifname, 0]];
+    if (!this.#can!.bound) throw new SocketError("EINVAL", `${what} on an unbound CAN socket`);
+    return this.#can!.queue.shift();
+  }
+
+  /** The next CAN frame, packed and cut to bufsize (as Linux truncates); undefined when none is here. */
+  #takePacked(bufsize: number, what: string): [Uint8Array, Address] | undefined {
+    const frame = this.#takeFrame(what);
+    return frame && [packFrame(frame).subarray(0, bufsize), [this.#can!.ifname, 0]];
   }
 
   /** Bytes that are here, up to bufsize; empty at the end; undefined when there are none yet. */
@@ -505,8 +512,7 @@ export class Socket {
     if (this.#state === "closed") return;
     this.#state = "closed";
     openSockets.delete(this);
-    if (this.#can) this.#can.close();
-    else ipSockets--;
+    this.#can?.close();
     this.#tcp?.close();
     // ECMA-419 gives every IO close(); the typings leave it out for these two.
     (this.#listener as unknown as { close(): void } | undefined)?.close();

@@ -3,7 +3,7 @@
 // data frame, no error frames, loopback on, own messages off, no CAN FD).
 import { canInterface, CanError, type CanInterface } from "xsock/can";
 import { DEFAULT_FILTERS, FilterSet, type CanFilter } from "xsock/can-filter";
-import { frameProblem, packFrame, unpackFrame, type CanFrame } from "xsock/can-frame";
+import { frameProblem, unpackFrame, type CanFrame } from "xsock/can-frame";
 import { CAN_RAW_ERR_FILTER, CAN_RAW_FD_FRAMES, CAN_RAW_FILTER, CAN_RAW_JOIN_FILTERS, CAN_RAW_LOOPBACK, CAN_RAW_RECV_OWN_MSGS } from "./constants";
 import { SocketError, type ErrorCode } from "./errors";
 
@@ -93,12 +93,6 @@ export class CanEndpoint {
     } catch (e) {
       throw toSocketError(e, `send on ${this.#iface.name}`);
     }
-  }
-
-  /** The oldest received frame, packed as recv() gives it. */
-  takePacked(): Uint8Array | undefined {
-    const frame = this.queue.shift();
-    return frame && packFrame(frame);
   }
 
   setOption(option: number, value: unknown): void {
