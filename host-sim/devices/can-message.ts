@@ -1,14 +1,10 @@
 // Frames on the simulated bus in python-can's terms (can.Message's fields), checked as
 // python-can's Message(check=True) checks them, and converted to and from SocketCAN's packed
 // struct can_frame, the form in which the board's controllers hand them to the firmware.
+import { CAN_EFF_FLAG, CAN_EFF_MASK, CAN_ERR_FLAG, CAN_MTU, CAN_RTR_FLAG, CAN_SFF_MASK, FD_LENGTHS, packFrame } from "../../src/net/can-frame.ts";
 import type { BusFrame } from "./can-bus.ts";
 
-export const CAN_EFF_FLAG = 0x80000000;
-export const CAN_RTR_FLAG = 0x40000000;
-export const CAN_ERR_FLAG = 0x20000000;
-export const CAN_SFF_MASK = 0x7ff;
-export const CAN_EFF_MASK = 0x1fffffff;
-export const CAN_MTU = 16;
+export { CAN_MTU };
 
 /** What a user gives for a frame: can.Message's fields, of which only arbitration_id is required. */
 export interface CanMessage {
@@ -26,8 +22,6 @@ export interface CanMessage {
   dlc?: number;
   timestamp?: number;
 }
-
-const FD_LENGTHS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64];
 
 /** Bytes from a Uint8Array, a list of numbers or a hex string. */
 export function messageData(data: CanMessage["data"]): Uint8Array {
@@ -78,12 +72,8 @@ export function busFrame(message: CanMessage): BusFrame {
 
 /** A classic frame as SocketCAN's struct can_frame (16 bytes, little-endian). */
 export function packBusFrame(frame: BusFrame): Uint8Array {
-  const out = new Uint8Array(CAN_MTU);
-  const id = (frame.arbitration_id | (frame.is_extended_id ? CAN_EFF_FLAG : 0) | (frame.is_remote_frame ? CAN_RTR_FLAG : 0)) >>> 0;
-  new DataView(out.buffer).setUint32(0, id, true);
-  out[4] = frame.dlc;
-  if (!frame.is_remote_frame) out.set(frame.data.subarray(0, 8), 8);
-  return out;
+  const can_id = (frame.arbitration_id | (frame.is_extended_id ? CAN_EFF_FLAG : 0) | (frame.is_remote_frame ? CAN_RTR_FLAG : 0)) >>> 0;
+  return packFrame({ can_id, len: frame.dlc, data: frame.data });
 }
 
 /** A struct can_frame (16 bytes) as a frame on the bus; throws on one no bus could carry. */

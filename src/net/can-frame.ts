@@ -54,7 +54,7 @@ export interface CanFrame {
 }
 
 /** The lengths a CAN FD frame may have (its DLC codes 0 to 15). */
-const FD_LENGTHS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64];
+export const FD_LENGTHS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64];
 
 /** Why a frame is not one a bus could carry, or undefined when it is. */
 export function frameProblem(frame: CanFrame): string | undefined {
