@@ -3,7 +3,7 @@
 // data frame, no error frames, loopback on, own messages off, no CAN FD).
 import { canInterface, CanError, type CanInterface } from "xsock/can";
 import { DEFAULT_FILTERS, FilterSet, type CanFilter } from "xsock/can-filter";
-import { frameProblem, unpackFrame, type CanFrame } from "xsock/can-frame";
+import { unpackFrame, type CanFrame } from "xsock/can-frame";
 import { CAN_RAW_ERR_FILTER, CAN_RAW_FD_FRAMES, CAN_RAW_FILTER, CAN_RAW_JOIN_FILTERS, CAN_RAW_LOOPBACK, CAN_RAW_RECV_OWN_MSGS } from "./constants";
 import { SocketError, type ErrorCode } from "./errors";
 
@@ -69,7 +69,7 @@ export class CanEndpoint {
     });
   }
 
-  /** A frame from what send() was given, checked against the socket's options. */
+  /** A frame from what send() was given, checked against the socket's options (can0 checks the frame itself). */
   frameOf(data: CanData): CanFrame {
     let frame: CanFrame;
     try {
@@ -77,8 +77,6 @@ export class CanEndpoint {
     } catch (e) {
       throw toSocketError(e, "send");
     }
-    const problem = frameProblem(frame);
-    if (problem) throw new SocketError("EINVAL", `send: ${problem}`);
     if (frame.fd && !this.#fdFrames) throw new SocketError("EINVAL", "send: a CAN FD frame needs CAN_RAW_FD_FRAMES on");
     return frame;
   }
