@@ -5,7 +5,7 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   // Native bindings use Moddable's host-function syntax (`@ "xs_..."`), which is not JavaScript.
-  { ignores: ["node_modules/", "build/", "drivers/*/*/esp32/*-native.js"] },
+  { ignores: ["node_modules/", "build/", "drivers/**/esp32/*-native.js"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

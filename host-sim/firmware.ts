@@ -30,6 +30,7 @@ export const PLATFORM_MODULES: Record<string, string> = {
   preference: "preference.ts",
   instrumentation: "instrumentation.ts",
   "xsock/can/twai-native": "twai.ts",
+  "xsock/ipconfig-native": "ipconfig.ts",
 };
 
 export interface Manifest {

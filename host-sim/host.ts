@@ -26,7 +26,8 @@ export type SimEvent =
   | { event: "wifi"; state: "connected"; ssid: string }
   | { event: "wifi"; state: "got ip"; ip: string }
   | { event: "wifi"; state: "disconnected" }
-  | { event: "wifi"; state: "join failed"; ssid: string; reason: "no such AP" | "wrong password" };
+  | { event: "wifi"; state: "join failed"; ssid: string; reason: "no such AP" | "wrong password" }
+  | { event: "hostname"; interface: string; hostname: string };
 
 /** An error the firmware's platform call throws, with a Linux errno where one applies. */
 export class PlatformError extends Error {

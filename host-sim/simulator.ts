@@ -1,13 +1,14 @@
 // One simulated board: the firmware on XS, its UART, timers, network, Wi-Fi and CAN bus.
 import { decode, encode } from "./xs/codec.ts";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadBoard, type Board } from "./board.ts";
 import { CanBus } from "./devices/can-bus.ts";
 import { CanUdpTransport, type CanTransportSpec } from "./devices/can-udp.ts";
 import { ethernet, type EthernetDevice } from "./devices/ethernet.ts";
+import { Addressing, DHCP_DNS, ipconfig, type IpConfigDevice } from "./devices/ipconfig.ts";
 import { gpio, NO_WIRING } from "./devices/gpio.ts";
 import { Mcp2515Module } from "./devices/mcp2515-module.ts";
 import { network, type NetworkDevice } from "./devices/network.ts";
@@ -24,6 +25,9 @@ import { openUartLine, type UartLine, type UartSpec } from "./uart-line.ts";
 import { XsnapWorker, type Meter } from "./xsnap.ts";
 
 export const ROOT_APP = fileURLToPath(new URL("..", import.meta.url));
+
+/** The host has this IPv4 address: loopback's 127/8, or one of its interfaces'. */
+const hostHas = (ip: string) => ip.startsWith("127.") || Object.values(networkInterfaces()).some((list) => list?.some((a) => a.address === ip));
 
 export interface SimOptions {
   /** A folder with a manifest.json; the root app (the ESP-AT modem) by default. */
@@ -256,11 +260,17 @@ export class Simulator {
     };
     this.ops.set("trace", (text: string) => this.trace(text));
     this.ops.set("fatal", (kind: string, message: string, stack: string) => this.fatal(kind, message, stack));
-    const wifiDevice = (this.wifiDevice = wifi(host, this.options.aps ?? DEFAULT_APS, this.ip, this.networkFaults));
+    // esp_netif's addressing, DNS and hostnames start afresh with each boot.
+    const netifs: { device?: IpConfigDevice } = {};
+    const dns = () => netifs.device?.dnsServers ?? DHCP_DNS;
+    const wifiDevice = (this.wifiDevice = wifi(host, this.options.aps ?? DEFAULT_APS, this.ip, this.networkFaults, new Addressing(), dns));
     // On a wired board the Ethernet port answers `net` (registered after Wi-Fi, it takes over).
-    const wired = this.board.network.driver === "ethernet/esp32" ? ethernet(host, this.ip, this.networkFaults) : undefined;
+    const wired = this.board.network.driver === "ethernet/esp32" ? ethernet(host, this.ip, this.networkFaults, new Addressing(), dns) : undefined;
     this.ethernetDevice = wired;
-    this.net = network(host, () => (wired ?? wifiDevice).ip, this.options.ip);
+    netifs.device = ipconfig(host, { WIFI_STA_DEF: wifiDevice, ETH_DEF: wired });
+    // Sockets bind to the board's address where the host has it (a static 127.x), else to the simulator's.
+    const onHost = (ip: string | undefined) => (ip === undefined || hostHas(ip) ? ip : this.ip);
+    this.net = network(host, () => onHost((wired ?? wifiDevice).ip), this.options.ip, () => netifs.device?.dnsServers);
     this.uartDevice = serial(host, this.uart, this.options.baud, this.options.flow);
     const board = system(host, this.flash, {
       slots: () => this.heap().slots,

@@ -13,6 +13,7 @@ import { legacySpellings } from "./at/spellings";
 import { tcpipCommands } from "./at/tcpip";
 import { Station, wifiCommands } from "./at/wifi";
 import { ethernetCommands, startEthernet } from "./at/ethernet";
+import { applySavedIpConfig, ipconfigCommands } from "./at/ipconfig";
 import { canCommands } from "./at/can";
 import { canInterfaces } from "xsock/can";
 import { Uart, type UartConfig } from "xsock/uart";
@@ -52,6 +53,7 @@ const uart = new Uart(consoleUart, (bytes) => at.input(bytes), () => at.overrun(
 const station = new Station(at, settings);
 const netif = new NetworkInterface();
 const wired = netif.kind === "ethernet";
+const ipconfig = { netif, settings, station };
 const links = new Links(at, maxLinks, uart, parseCas(config.ca));
 const can = canInterfaces().get("can0");
 /** SLCAN's V and N replies: hardware 01 and firmware <major><minor>; the MAC's last 4 digits. */
@@ -71,6 +73,7 @@ Object.assign(
     setBaud: (baud) => afterReply(() => void uart.setBaud(baud)),
   }, settings, commands),
   wifiCommands(station, settings),
+  ipconfigCommands(ipconfig),
   tcpipCommands(links, () => netif.address !== undefined, settings),
   wired ? ethernetCommands(netif, settings) : {},
   can
@@ -84,5 +87,6 @@ Object.assign(
 );
 Object.assign(commands, legacySpellings(commands, settings, ["+CWMODE", "+CIPSTA", "+CIPSTAMAC", "+CIPAP", "+CIPAPMAC", "+CWDHCP", "+SYSMSG"]));
 at.ready();
-if (wired) startEthernet(at, netif, settings);
+applySavedIpConfig(ipconfig);
+if (wired) startEthernet(at, netif);
 station.boot();

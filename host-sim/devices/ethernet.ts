@@ -3,6 +3,7 @@
 // the interface facts `net` reports. A link drop pulls the cable for the fault's length.
 import type { NetworkFaults } from "../faults.ts";
 import { PlatformError, type Host } from "../host.ts";
+import type { Addressing } from "./ipconfig.ts";
 import type { WifiDevice } from "./wifi.ts";
 
 /** The Ethernet MAC: the station's plus three, as ESP-IDF derives it. */
@@ -16,18 +17,17 @@ export type EthernetDevice = WifiDevice;
 
 const IPV4 = /^(\d{1,3})(\.\d{1,3}){3}$/;
 
-export function ethernet(host: Host, boardIp: string, faults: NetworkFaults): EthernetDevice {
+/** `addressing` is the port's esp_netif (ETH_DEF), which start() creates; DHCP gives `boardIp`. */
+export function ethernet(host: Host, boardIp: string, faults: NetworkFaults, addressing: Addressing, dns: () => string[]): EthernetDevice {
   const monitors = new Set<number>();
   let started = false;
   let link = false;
   let hasIp = false;
-  /** The address DHCP gives (the simulator's), or a static one. */
-  let address = boardIp;
-  let isStatic = false;
   let pending: NodeJS.Timeout | undefined;
   const tell = (message: string) => {
     for (const id of monitors) host.post("ethernet", id, message);
   };
+  const address = () => (hasIp ? addressing.addressFor(boardIp) : undefined);
 
   const later = (ms: number, fn: () => void) => {
     clearTimeout(pending);
@@ -38,7 +38,18 @@ export function ethernet(host: Host, boardIp: string, faults: NetworkFaults): Et
     if (faults.linkDownFor > 0) return later(faults.linkDownFor, linkUp);
     link = true;
     tell("connect");
-    if (isStatic) return gotIp();
+    takeAddress();
+  }
+
+  /** The port takes its address: at once when static, from DHCP after a moment (unless it fails). */
+  function takeAddress(): void {
+    clearTimeout(pending);
+    if (!addressing.addressFor(boardIp)) {
+      if (hasIp) tell("lostIP");
+      hasIp = false;
+      return;
+    }
+    if (addressing.static) return gotIp();
     if (faults.dhcpDown) return host.debug("ethernet: DHCP gives no address");
     later(LINK_MS, gotIp);
   }
@@ -48,6 +59,8 @@ export function ethernet(host: Host, boardIp: string, faults: NetworkFaults): Et
     tell("gotIP");
   }
 
+  addressing.onChange = () => void (link && takeAddress());
+
   host.handle("ethernet.start", () => {
     if (started) return;
     started = true;
@@ -55,25 +68,32 @@ export function ethernet(host: Host, boardIp: string, faults: NetworkFaults): Et
   });
   host.handle("ethernet.monitor", (id: number) => void monitors.add(id));
   host.handle("ethernet.unmonitor", (id: number) => void monitors.delete(id));
+  // Moddable's own static-IP calls, on the same esp_netif as drivers/ipconfig's.
   host.handle("ethernet.useStaticIP", (ip: string, netmask: string, gateway: string) => {
     if (!started) throw new PlatformError("Ethernet not initialized");
     for (const a of [ip, netmask, gateway]) if (typeof a !== "string" || !IPV4.test(a)) throw new PlatformError(`Invalid IP address format: ${a}`);
-    address = ip;
-    isStatic = true;
+    addressing.static = { ip, gateway, netmask };
+    addressing.onChange();
   });
   host.handle("ethernet.useDHCP", () => {
     if (!started) throw new PlatformError("Ethernet not initialized");
-    address = boardIp;
-    isStatic = false;
+    addressing.static = undefined;
+    addressing.onChange();
   });
-  const current = () => (hasIp ? address : undefined);
   // The facts `net` reports for the port: Net.get("IP" | "MAC" | "DNS").
-  host.handle("net.get", (what: string) => ({ IP: current(), MAC: ETHERNET_MAC, DNS: ["127.0.0.53"] })[what as "IP"]);
+  host.handle("net.get", (what: string) => ({ IP: address()?.ip, MAC: ETHERNET_MAC, DNS: dns() })[what as "IP"]);
 
   return {
     get ip() {
-      return current();
+      return address()?.ip;
     },
+    get address() {
+      return address();
+    },
+    get exists() {
+      return started;
+    },
+    addressing,
     drop() {
       if (!started) return;
       clearTimeout(pending);

@@ -2,7 +2,7 @@
 // limit (lwIP's) holds here too: one socket more gets EMFILE.
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { createRequire } from "node:module";
-import { lookup } from "node:dns/promises";
+import { lookup, Resolver } from "node:dns/promises";
 import { X509Certificate } from "node:crypto";
 import { connect, createServer, isIP, type Server, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
@@ -76,11 +76,16 @@ export interface NetworkDevice {
   close(): void;
 }
 
+/** How long the board's resolver waits for a DNS server set by hand, and how often it asks. */
+const DNS_TIMEOUT_MS = 1000;
+const DNS_TRIES = 2;
+
 /**
  * `ip` is the board's address while it has one; `bindTo`, the host address every socket binds
- * to (--ip), so that boards on 127.0.0.1 and 127.0.0.2 can use the same ports.
+ * to (--ip), so that boards on 127.0.0.1 and 127.0.0.2 can use the same ports. `dnsServers` are
+ * the servers set by hand (AT+CIPDNS); without them names go to the host's resolver.
  */
-export function network(host: Host, ip: () => string | undefined, bindTo?: string): NetworkDevice {
+export function network(host: Host, ip: () => string | undefined, bindTo?: string, dnsServers: () => string[] | undefined = () => undefined): NetworkDevice {
   /** The board's "any address" is its own: with --ip, the host's address it was given. */
   const own = (address?: string | null) => (!address || address === "0.0.0.0" ? (bindTo ?? address ?? undefined) : address);
   const conns = new Map<number, Connection>();
@@ -339,9 +344,19 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
   });
 
   host.handle("net.resolve", (id: number, name: string) => {
-    lookup(name, { family: 4 }).then(
-      (r) => host.post("resolve", id, r.address),
-      () => host.post("resolve", id, null),
+    const servers = dnsServers();
+    let answer: Promise<string>;
+    if (servers) {
+      const resolver = new Resolver({ timeout: DNS_TIMEOUT_MS, tries: DNS_TRIES });
+      resolver.setServers(servers);
+      answer = resolver.resolve4(name).then((addresses) => addresses[0]);
+    } else answer = lookup(name, { family: 4 }).then((r) => r.address);
+    answer.then(
+      (address) => host.post("resolve", id, address),
+      (e: Error) => {
+        host.debug(`resolve ${name}: ${e.message}`);
+        host.post("resolve", id, null);
+      },
     );
   });
 

@@ -3,6 +3,7 @@
 import type { NetworkFaults } from "../faults.ts";
 import type { Host } from "../host.ts";
 import { PlatformError } from "../host.ts";
+import type { Address, Addressing, Interface } from "./ipconfig.ts";
 
 export interface AccessPoint {
   ssid: string;
@@ -32,7 +33,7 @@ export const STATION_MAC = "24:0a:c4:00:00:01";
 /** How long joining an AP takes, in ms. */
 const JOIN_MS = 30;
 
-export interface WifiDevice {
+export interface WifiDevice extends Interface {
   /** The station's IP address while it has one. */
   readonly ip: string | undefined;
   /** The link goes down, as when the AP vanishes: the station loses its address and its AP. */
@@ -40,7 +41,11 @@ export interface WifiDevice {
   close(): void;
 }
 
-export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: NetworkFaults): WifiDevice {
+/**
+ * `addressing` is the station's esp_netif (static or DHCP); `dns` the DNS servers in use.
+ * DHCP gives `boardIp`.
+ */
+export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: NetworkFaults, addressing: Addressing, dns: () => string[]): WifiDevice {
   const monitors = new Set<number>();
   let mode = 1;
   let joined: AccessPoint | undefined;
@@ -50,6 +55,28 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
     for (const id of monitors) host.post("wifi", id, message);
   };
   const wired = host.board.network.driver !== "wifi/esp32";
+  const address = (): Address | undefined => (hasIp ? addressing.addressFor(boardIp) : undefined);
+
+  /** The station takes its address: at once when static, from DHCP after a moment (unless it fails). */
+  function takeAddress(): void {
+    clearTimeout(pending);
+    const target = addressing.addressFor(boardIp);
+    if (!target || (!addressing.static && faults.dhcpDown)) {
+      if (!target) {
+        if (hasIp) tell("lostIP");
+        hasIp = false;
+      } else host.debug("wifi: DHCP gives no address");
+      return;
+    }
+    const got = () => {
+      hasIp = true;
+      tell("gotIP");
+      host.event({ event: "wifi", state: "got ip", ip: target.ip });
+    };
+    if (addressing.static) got();
+    else pending = setTimeout(got, JOIN_MS);
+  }
+  addressing.onChange = () => void (joined && takeAddress());
 
   function leave(): void {
     clearTimeout(pending);
@@ -85,12 +112,7 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
       joined = ap;
       tell("connect");
       host.event({ event: "wifi", state: "connected", ssid: ap.ssid });
-      if (faults.dhcpDown) return host.debug("wifi: DHCP gives no address");
-      pending = setTimeout(() => {
-        hasIp = true;
-        tell("gotIP");
-        host.event({ event: "wifi", state: "got ip", ip: boardIp });
-      }, JOIN_MS);
+      takeAddress();
     }, JOIN_MS);
   });
   host.handle("wifi.disconnect", () => leave());
@@ -109,7 +131,7 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
   host.handle("net.get", (what: string) => {
     switch (what) {
       case "IP":
-        return hasIp ? boardIp : undefined;
+        return address()?.ip;
       case "MAC":
         return STATION_MAC;
       case "SSID":
@@ -121,7 +143,7 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
       case "CHANNEL":
         return joined?.channel;
       case "DNS":
-        return ["127.0.0.53"];
+        return dns();
       default:
         return undefined;
     }
@@ -129,8 +151,13 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
 
   return {
     get ip() {
-      return hasIp ? boardIp : undefined;
+      return address()?.ip;
     },
+    get address() {
+      return address();
+    },
+    exists: true,
+    addressing,
     drop: leave,
     close() {
       // The board restarts or stops: its station is gone.

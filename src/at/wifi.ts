@@ -1,6 +1,6 @@
 // ESP-AT's Wi-Fi station commands over Moddable's `wifi` and `net`: CWMODE, CWJAP (and the AT
-// 1.x CWJAP_CUR and CWJAP_DEF), CWQAP, CWLAP, CWLAPOPT, CWAUTOCONN, CWSTATE, CIPSTA, CIFSR, and
-// the unsolicited WIFI CONNECTED, WIFI GOT IP and WIFI DISCONNECT.
+// 1.x CWJAP_CUR and CWJAP_DEF), CWQAP, CWLAP, CWLAPOPT, CWAUTOCONN, CWSTATE, and the unsolicited
+// WIFI CONNECTED, WIFI GOT IP and WIFI DISCONNECT. The address commands are in ipconfig.ts.
 import Net from "net";
 import Timer from "timer";
 import WiFi from "wifi";
@@ -209,7 +209,6 @@ export class Station {
 }
 
 export function wifiCommands(station: Station, settings: Settings): CommandTable {
-  const ip = () => (station.online ? (netGet("IP") as string | undefined) : undefined) ?? "0.0.0.0";
   const mac = () => String(netGet("MAC") ?? "").toLowerCase();
 
   /** AT+CWJAP and its AT 1.x spellings: `save` says whether the AP goes to flash. */
@@ -277,46 +276,6 @@ export function wifiCommands(station: Station, settings: Settings): CommandTable
     },
     // Always saved, whatever AT+SYSSTORE says.
     "+CWAUTOCONN": onOff("+CWAUTOCONN", () => settings.get("autoconn", 1) === 1, (_at, on) => settings.save("autoconn", on ? 1 : 0)),
-    "+CIPSTA": {
-      query: (at) => {
-        const address = ip();
-        // Moddable's Net reports no gateway or netmask: the station's /24, with the router at .1.
-        const none = address === "0.0.0.0";
-        at.print(`+CIPSTA:ip:"${address}"`);
-        at.print(`+CIPSTA:gateway:"${none ? address : address.replace(/\.\d+$/, ".1")}"`);
-        at.print(`+CIPSTA:netmask:"${none ? address : "255.255.255.0"}"`);
-      },
-    },
-    // DHCP: bit 0 the station's client, bit 1 the SoftAP's server. Kept and reported.
-    "+CWDHCP": {
-      query: (at) => at.print(`+CWDHCP:${settings.get("cwdhcp", 3)}`),
-      set: (_at, [operate, mode, ...rest]) => {
-        if (rest.length || !isInt(operate, 0, 1) || !isInt(mode, 1, 3)) return false;
-        const now = settings.get<number>("cwdhcp", 3);
-        settings.keep("cwdhcp", operate ? now | mode : now & ~mode);
-      },
-    },
-    // DNS servers: 0 is DHCP's (the platform's), 1 sets up to three. Kept and reported.
-    "+CIPDNS": {
-      query: (at) => {
-        const mine = settings.get<string>("dns", "");
-        const servers = mine ? mine.split(",") : ((netGet("DNS") as unknown as string[] | undefined) ?? []);
-        at.print(`+CIPDNS:${mine ? 1 : 0}${servers.map((d) => `,"${d}"`).join("")}`);
-      },
-      set: (_at, [enable, ...servers]) => {
-        if (!isInt(enable, 0, 1) || servers.length > 3 || (enable === 0 && servers.length)) return false;
-        if (!servers.every((d) => typeof d === "string" && /^\d{1,3}(\.\d{1,3}){3}$/.test(d))) return false;
-        if (enable === 1 && !servers.length) return false;
-        settings.keep("dns", servers.join(","));
-      },
-    },
-    "+CWHOSTNAME": {
-      query: (at) => at.print(`+CWHOSTNAME:${settings.get("hostname", "xsock")}`),
-      set: (_at, [name, ...rest]) => {
-        if (rest.length || typeof name !== "string" || !/^[A-Za-z0-9-]{1,32}$/.test(name)) return false;
-        settings.keep("hostname", name);
-      },
-    },
     "+CIPSTAMAC": { query: (at) => at.print(`+CIPSTAMAC:"${mac()}"`) },
     // The SoftAP is not built: its address is ESP-AT's default, its MAC the station's plus one.
     "+CIPAP": {
@@ -327,11 +286,5 @@ export function wifiCommands(station: Station, settings: Settings): CommandTable
       },
     },
     "+CIPAPMAC": { query: (at) => at.print(`+CIPAPMAC:"${softApMac(mac())}"`) },
-    "+CIFSR": {
-      execute: (at) => {
-        at.print(`+CIFSR:STAIP,"${ip()}"`);
-        at.print(`+CIFSR:STAMAC,"${mac()}"`);
-      },
-    },
   };
 }

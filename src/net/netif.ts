@@ -22,10 +22,17 @@ export interface NetworkInterface {
   readonly mac: string;
   /** The DNS servers in use. */
   readonly dns: string[];
+  /** The gateway and netmask that go with the address, while it has one. */
+  readonly gateway: string | undefined;
+  readonly netmask: string | undefined;
   /** Brings the interface up: an Ethernet PHY starts; Wi-Fi waits for a join. */
   start(): void;
-  /** A static address, or DHCP when none is given. */
+  /** A static address (all 0.0.0.0: DHCP off, no address), or DHCP when none is given. */
   configure(address?: StaticAddress): void;
+  /** Up to three DNS servers, or DHCP's again when none are given. */
+  setDns(servers?: string[]): void;
+  /** The hostname the DHCP client sends. */
+  setHostname(name: string): void;
   /** Calls `listener` with every event; returns what stops it. */
   onEvent(listener: (event: LinkEvent) => void): () => void;
 }

@@ -45,6 +45,7 @@ describe("console on an Ethernet board", function () {
       assert.equal(await uart.command(bad), "\r\nERROR\r\n", bad);
     assert.match(await uart.command("AT+CIPETH?"), /^\+CIPETH:ip:127\.0\.0\.1\r\n/);
     assert.equal(await uart.command('AT+CIPETH="127.0.0.7","127.0.0.254","255.0.0.0"'), "\r\nOK\r\n");
+    assert.equal(await uart.expect("+ETH_GOT_IP:127.0.0.7\r\n"), "+ETH_GOT_IP:127.0.0.7\r\n", "esp_netif reports the new address as it takes it");
     assert.equal(await uart.command("AT+CIPETH?"), "+CIPETH:ip:127.0.0.7\r\n+CIPETH:gateway:127.0.0.254\r\n+CIPETH:netmask:255.0.0.0\r\n\r\nOK\r\n");
     assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
     assert.equal(await uart.command("AT+CIPSERVER=1,47331"), "\r\nOK\r\n");

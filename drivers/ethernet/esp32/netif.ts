@@ -1,12 +1,14 @@
 // The Ethernet driver: the NetworkInterface contract on Moddable's `ethernet` module, which
 // drives the ESP32's internal EMAC (LAN87xx, IP101 PHYs) or an SPI chip (W5500, ENC28J60).
 import Ethernet from "ethernet";
+import InterfaceConfig from "xsock/ipconfig";
 import { MonitoredInterface, type NetworkInterface, type StaticAddress } from "xsock/net";
 
 export default class EthernetInterface extends MonitoredInterface implements NetworkInterface {
   readonly kind: NetworkInterface["kind"] = "ethernet";
   private started = false;
-  private wanted?: StaticAddress;
+  /** The esp_netif Moddable's Ethernet.start() creates: what is set before waits for it. */
+  private readonly ipconfig = new InterfaceConfig("ETH_DEF", this);
 
   constructor() {
     super("ethernet");
@@ -17,13 +19,26 @@ export default class EthernetInterface extends MonitoredInterface implements Net
     if (this.started) return;
     this.started = true;
     Ethernet.start();
-    if (this.wanted) this.configure(this.wanted);
+    this.ipconfig.apply();
   }
 
   configure(address?: StaticAddress): void {
-    this.wanted = address;
-    if (!this.started) return; // start() applies it
-    if (address) Ethernet.useStaticIP(address.ip, address.netmask, address.gateway);
-    else Ethernet.useDHCP();
+    this.ipconfig.setAddress(address);
+  }
+
+  setDns(servers?: string[]): void {
+    this.ipconfig.setDns(servers);
+  }
+
+  setHostname(name: string): void {
+    this.ipconfig.setHostname(name);
+  }
+
+  get gateway(): string | undefined {
+    return this.ipconfig.info?.gateway;
+  }
+
+  get netmask(): string | undefined {
+    return this.ipconfig.info?.netmask;
   }
 }

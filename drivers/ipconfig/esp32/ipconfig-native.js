@@ -1,0 +1,12 @@
+// One ESP-IDF network interface, implemented in ipconfig.c; ../ipconfig-native.d.ts describes it.
+class IpConfigNative @ "xs_ipconfig_destructor" {
+	constructor(key) @ "xs_ipconfig";
+	info() @ "xs_ipconfig_info";
+	useStatic(ip, gateway, netmask) @ "xs_ipconfig_use_static";
+	useDHCP() @ "xs_ipconfig_use_dhcp";
+	dns() @ "xs_ipconfig_dns";
+	setDNS(servers) @ "xs_ipconfig_set_dns";
+	setHostname(name) @ "xs_ipconfig_set_hostname";
+}
+
+export default IpConfigNative;

@@ -1,0 +1,187 @@
+/*
+ * One ESP-IDF network interface for xsock (see ../ipconfig-native.d.ts): its IPv4 address (static,
+ * with the DHCP client stopped, or from DHCP), its DNS servers and its hostname, on esp_netif.
+ *
+ * The interface is found by its key each time ("WIFI_STA_DEF" and "WIFI_AP_DEF", which
+ * esp_netif_create_default_wifi_sta/ap give Moddable's wifi; "ETH_DEF", ESP_NETIF_DEFAULT_ETH,
+ * which Moddable's ethernet creates in its start()), so nothing dangles when a driver deletes it.
+ *
+ * Written against ESP-IDF's documented esp_netif API; it has not been compiled with ESP-IDF
+ * nor run here.
+ */
+
+#include "xsmc.h"
+#include "xsHost.h"
+#include "mc.xs.h"			// for xsID_ values
+
+#include "esp_netif.h"
+
+#define KEY_LENGTH	16
+#define DNS_COUNT	3
+
+typedef struct {
+	char	key[KEY_LENGTH];
+} modIpConfigRecord, *modIpConfig;
+
+static const esp_netif_dns_type_t gDnsTypes[DNS_COUNT] = { ESP_NETIF_DNS_MAIN, ESP_NETIF_DNS_BACKUP, ESP_NETIF_DNS_FALLBACK };
+
+static esp_netif_t *netifOf(xsMachine *the)
+{
+	modIpConfig config = xsmcGetHostData(xsThis);
+	return config ? esp_netif_get_handle_from_ifkey(config->key) : NULL;
+}
+
+static void toAddress(xsMachine *the, xsSlot *slot, esp_ip4_addr_t *address)
+{
+	if (ESP_OK != esp_netif_str_to_ip4(xsmcToString(*slot), address))
+		xsRangeError("not a dotted IPv4 address");
+}
+
+static void setAddress(xsMachine *the, xsSlot *slot, const esp_ip4_addr_t *address)
+{
+	char text[16];
+	esp_ip4addr_ntoa(address, text, sizeof(text));
+	xsmcSetString(*slot, text);
+}
+
+void xs_ipconfig_destructor(void *data)
+{
+	if (data)
+		c_free(data);
+}
+
+void xs_ipconfig(xsMachine *the)
+{
+	modIpConfig config;
+	char *key = xsmcToString(xsArg(0));
+
+	if ((c_strlen(key) == 0) || (c_strlen(key) >= KEY_LENGTH))
+		xsRangeError("an interface key has 1 to %d characters", KEY_LENGTH - 1);
+	config = c_calloc(1, sizeof(modIpConfigRecord));
+	if (!config)
+		xsUnknownError("no memory");
+	c_strcpy(config->key, key);
+	xsmcSetHostData(xsThis, config);
+}
+
+void xs_ipconfig_info(xsMachine *the)
+{
+	esp_netif_ip_info_t info;
+	esp_netif_t *netif = netifOf(the);
+
+	if (!netif || (ESP_OK != esp_netif_get_ip_info(netif, &info)))
+		return;
+	xsmcVars(1);
+	xsmcSetNewArray(xsResult, 3);
+	setAddress(the, &xsVar(0), &info.ip);
+	xsmcSetIndex(xsResult, 0, xsVar(0));
+	setAddress(the, &xsVar(0), &info.gw);
+	xsmcSetIndex(xsResult, 1, xsVar(0));
+	setAddress(the, &xsVar(0), &info.netmask);
+	xsmcSetIndex(xsResult, 2, xsVar(0));
+}
+
+void xs_ipconfig_use_static(xsMachine *the)
+{
+	esp_netif_ip_info_t info;
+	esp_netif_t *netif = netifOf(the);
+	esp_err_t err;
+
+	toAddress(the, &xsArg(0), &info.ip);
+	toAddress(the, &xsArg(1), &info.gw);
+	toAddress(the, &xsArg(2), &info.netmask);
+	xsmcSetBoolean(xsResult, 0);
+	if (!netif)
+		return;
+	err = esp_netif_dhcpc_stop(netif);
+	if ((ESP_OK != err) && (ESP_ERR_ESP_NETIF_DHCP_ALREADY_STOPPED != err))
+		xsUnknownError("esp_netif_dhcpc_stop failed: %d", err);
+	err = esp_netif_set_ip_info(netif, &info);
+	if (ESP_OK != err)
+		xsUnknownError("esp_netif_set_ip_info failed: %d", err);
+	xsmcSetBoolean(xsResult, 1);
+}
+
+void xs_ipconfig_use_dhcp(xsMachine *the)
+{
+	esp_netif_ip_info_t none;
+	esp_netif_t *netif = netifOf(the);
+	esp_err_t err;
+
+	xsmcSetBoolean(xsResult, 0);
+	if (!netif)
+		return;
+	c_memset(&none, 0, sizeof(none));
+	esp_netif_set_ip_info(netif, &none);		// fails harmlessly while the client runs
+	err = esp_netif_dhcpc_start(netif);
+	if ((ESP_OK != err) && (ESP_ERR_ESP_NETIF_DHCP_ALREADY_STARTED != err))
+		xsUnknownError("esp_netif_dhcpc_start failed: %d", err);
+	xsmcSetBoolean(xsResult, 1);
+}
+
+void xs_ipconfig_dns(xsMachine *the)
+{
+	esp_netif_dns_info_t dns;
+	esp_netif_t *netif = netifOf(the);
+	int i, count = 0;
+
+	if (!netif)
+		return;
+	xsmcVars(1);
+	xsmcSetNewArray(xsResult, 0);
+	for (i = 0; i < DNS_COUNT; i++) {
+		if (ESP_OK != esp_netif_get_dns_info(netif, gDnsTypes[i], &dns))
+			continue;
+		if ((dns.ip.type != ESP_IPADDR_TYPE_V4) || (dns.ip.u_addr.ip4.addr == 0))
+			continue;
+		setAddress(the, &xsVar(0), &dns.ip.u_addr.ip4);
+		xsmcSetIndex(xsResult, count++, xsVar(0));
+	}
+}
+
+void xs_ipconfig_set_dns(xsMachine *the)
+{
+	esp_netif_dns_info_t dns[DNS_COUNT];
+	esp_netif_t *netif = netifOf(the);
+	int i, count;
+	esp_err_t err;
+
+	xsmcVars(1);
+	xsmcGet(xsVar(0), xsArg(0), xsID_length);
+	count = xsmcToInteger(xsVar(0));
+	if ((count < 0) || (count > DNS_COUNT))
+		xsRangeError("up to %d DNS servers", DNS_COUNT);
+	c_memset(dns, 0, sizeof(dns));
+	for (i = 0; i < DNS_COUNT; i++)
+		dns[i].ip.type = ESP_IPADDR_TYPE_V4;
+	for (i = 0; i < count; i++) {
+		xsmcGetIndex(xsVar(0), xsArg(0), i);
+		toAddress(the, &xsVar(0), &dns[i].ip.u_addr.ip4);
+	}
+	xsmcSetBoolean(xsResult, 0);
+	if (!netif)
+		return;
+	for (i = 0; i < DNS_COUNT; i++) {
+		err = esp_netif_set_dns_info(netif, gDnsTypes[i], &dns[i]);
+		if (ESP_OK != err)
+			xsUnknownError("esp_netif_set_dns_info failed: %d", err);
+	}
+	xsmcSetBoolean(xsResult, 1);
+}
+
+void xs_ipconfig_set_hostname(xsMachine *the)
+{
+	esp_netif_t *netif = netifOf(the);
+	char *name = xsmcToString(xsArg(0));
+	esp_err_t err;
+
+	if ((c_strlen(name) == 0) || (c_strlen(name) > 32))
+		xsRangeError("a hostname has 1 to 32 characters");
+	xsmcSetBoolean(xsResult, 0);
+	if (!netif)
+		return;
+	err = esp_netif_set_hostname(netif, name);		// esp_netif keeps its own copy
+	if (ESP_OK != err)
+		xsUnknownError("esp_netif_set_hostname failed: %d", err);
+	xsmcSetBoolean(xsResult, 1);
+}

@@ -1,0 +1,87 @@
+// What a driver asks of its ESP-IDF network interface: a static IPv4 address or DHCP, DNS
+// servers or DHCP's, and a hostname. Each waits until the interface exists (Moddable's drivers
+// create it when they start), and the DNS servers are set again after each DHCP lease, which
+// would overwrite them.
+import IpConfigNative from "xsock/ipconfig-native";
+import type { LinkEvent, NetworkInterface, StaticAddress } from "xsock/net";
+
+/** ESP-IDF's keys: the Wi-Fi station, the SoftAP, and the Ethernet interface Moddable creates. */
+export type InterfaceKey = "WIFI_STA_DEF" | "WIFI_AP_DEF" | "ETH_DEF";
+
+/** "0.0.0.0" three times: the DHCP client off, and no address. */
+export const NO_ADDRESS: StaticAddress = { ip: "0.0.0.0", gateway: "0.0.0.0", netmask: "0.0.0.0" };
+
+export default class InterfaceConfig {
+  readonly #native: IpConfigNative;
+  /** A static address; DHCP when undefined. */
+  #address?: StaticAddress;
+  /** Servers set by hand; DHCP's when undefined. */
+  #dns?: string[];
+  /** DHCP's servers, as they were before the ones set by hand replaced them. */
+  #leased: string[] = [];
+  #hostname?: string;
+  /** What is still to be applied. */
+  readonly #pending = new Set<"address" | "dns" | "hostname">();
+
+  /** `netif`'s events tell when the interface is up and when DHCP has leased an address. */
+  constructor(key: InterfaceKey, netif?: Pick<NetworkInterface, "onEvent">) {
+    this.#native = new IpConfigNative(key);
+    netif?.onEvent((event) => this.#onEvent(event));
+  }
+
+  /** A static address, or DHCP when none is given. */
+  setAddress(address?: StaticAddress): void {
+    this.#address = address;
+    this.#pending.add("address");
+    this.apply();
+  }
+
+  /** Up to three DNS servers, or DHCP's when none are given. */
+  setDns(servers?: string[]): void {
+    if (servers && !this.#dns) this.#leased = this.#native.dns() ?? this.#leased;
+    this.#dns = servers?.length ? servers.slice(0, 3) : undefined;
+    this.#pending.add("dns");
+    this.apply();
+  }
+
+  /** The name the DHCP client sends. */
+  setHostname(name: string): void {
+    this.#hostname = name;
+    this.#pending.add("hostname");
+    this.apply();
+  }
+
+  /** The address, gateway and netmask the interface has now. */
+  get info(): StaticAddress | undefined {
+    const info = this.#native.info();
+    return info && info[0] !== "0.0.0.0" ? { ip: info[0], gateway: info[1], netmask: info[2] } : undefined;
+  }
+
+  /** The DNS servers in use; undefined before the interface exists. */
+  get dns(): string[] | undefined {
+    return this.#native.dns();
+  }
+
+  /** Applies what waits; what the interface cannot take yet waits on. */
+  apply(): void {
+    for (const what of [...this.#pending]) if (this.#applyOne(what)) this.#pending.delete(what);
+  }
+
+  #applyOne(what: "address" | "dns" | "hostname"): boolean {
+    const native = this.#native;
+    if (what === "hostname") return this.#hostname === undefined || native.setHostname(this.#hostname);
+    if (what === "dns") return native.setDNS(this.#dns ?? this.#leased);
+    const a = this.#address;
+    return a ? native.useStatic(a.ip, a.gateway, a.netmask) : native.useDHCP();
+  }
+
+  #onEvent(event: LinkEvent): void {
+    if (event === "linkUp") return this.apply();
+    if (event !== "gotIP" || !this.#dns) return;
+    // A lease brings DHCP's servers over the ones set by hand: keep them for later, and set ours again.
+    const mine = this.#dns;
+    this.#leased = (this.#native.dns() ?? []).filter((d) => !mine.includes(d));
+    this.#pending.add("dns");
+    this.apply();
+  }
+}

@@ -1,0 +1,48 @@
+// `xsock/ipconfig-native` (drivers/ipconfig/esp32/ipconfig.c on the board), on the simulator's
+// network interfaces (host-sim/devices/ipconfig.ts).
+import { host } from "./bridge";
+
+const DOTTED = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
+/** As esp_netif_str_to_ip4 refuses it on the board. */
+function dotted(value: unknown): string {
+  if (typeof value !== "string" || !DOTTED.test(value)) throw new RangeError("not a dotted IPv4 address");
+  return value;
+}
+
+class IpConfigNative {
+  readonly #key: string;
+
+  constructor(key: string) {
+    if (typeof key !== "string" || !key || key.length > 15) throw new RangeError("an interface key has 1 to 15 characters");
+    this.#key = key;
+  }
+
+  info(): [string, string, string] | undefined {
+    return host<[string, string, string] | null>("ipconfig.info", this.#key) ?? undefined;
+  }
+
+  useStatic(ip: string, gateway: string, netmask: string): boolean {
+    return host<boolean>("ipconfig.useStatic", this.#key, dotted(ip), dotted(gateway), dotted(netmask));
+  }
+
+  useDHCP(): boolean {
+    return host<boolean>("ipconfig.useDHCP", this.#key);
+  }
+
+  dns(): string[] | undefined {
+    return host<string[] | null>("ipconfig.dns", this.#key) ?? undefined;
+  }
+
+  setDNS(servers: string[]): boolean {
+    if (servers.length > 3) throw new RangeError("up to 3 DNS servers");
+    return host<boolean>("ipconfig.setDNS", this.#key, servers.map(dotted));
+  }
+
+  setHostname(name: string): boolean {
+    if (typeof name !== "string" || !name || name.length > 32) throw new RangeError("a hostname has 1 to 32 characters");
+    return host<boolean>("ipconfig.setHostname", this.#key, name);
+  }
+}
+
+export default IpConfigNative;
