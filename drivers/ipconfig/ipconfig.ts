@@ -76,7 +76,11 @@ export default class InterfaceConfig {
   }
 
   #onEvent(event: LinkEvent): void {
-    if (event === "linkUp") return this.apply();
+    if (event === "linkUp") {
+      // Moddable's drivers name the interface as it starts (their manifest's hostname): ours wins.
+      if (this.#hostname !== undefined) this.#pending.add("hostname");
+      return this.apply();
+    }
     if (event !== "gotIP" || !this.#dns) return;
     // A lease brings DHCP's servers over the ones set by hand: keep them for later, and set ours again.
     const mine = this.#dns;

@@ -55,6 +55,7 @@ export function ethernet(host: Host, boardIp: string, faults: NetworkFaults, add
   }
 
   function gotIp(): void {
+    if (!addressing.static) addressing.onLease();
     hasIp = true;
     tell("gotIP");
   }

@@ -25,6 +25,8 @@ export class Addressing {
   static?: Address;
   /** Called after `static` changed. */
   onChange: () => void = () => {};
+  /** Its device calls this when DHCP leases an address: the lease brings DHCP's DNS servers. */
+  onLease: () => void = () => {};
 
   /** The address the interface has once its link is up: the static one, or DHCP's lease of `dhcpIp`. */
   addressFor(dhcpIp: string): Address | undefined {
@@ -49,6 +51,8 @@ export interface IpConfigDevice {
 
 export function ipconfig(host: Host, interfaces: Record<string, Interface | undefined>): IpConfigDevice {
   let dns: string[] | undefined;
+  const hostnames = new Map<string, string>();
+  for (const iface of Object.values(interfaces)) if (iface) iface.addressing.onLease = () => void (dns = undefined);
   const find = (key: string) => {
     const iface = interfaces[key];
     return iface?.exists ? iface : undefined;
@@ -86,7 +90,8 @@ export function ipconfig(host: Host, interfaces: Record<string, Interface | unde
   });
   host.handle("ipconfig.setHostname", (key: string, hostname: string) => {
     if (!find(key)) return false;
-    host.event({ event: "hostname", interface: key, hostname });
+    if (hostnames.get(key) !== hostname) host.event({ event: "hostname", interface: key, hostname });
+    hostnames.set(key, hostname);
     return true;
   });
 

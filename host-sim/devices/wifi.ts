@@ -69,6 +69,7 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
       return;
     }
     const got = () => {
+      if (!addressing.static) addressing.onLease();
       hasIp = true;
       tell("gotIP");
       host.event({ event: "wifi", state: "got ip", ip: target.ip });

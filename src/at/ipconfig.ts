@@ -110,13 +110,12 @@ export interface IpConfigDeps {
   softAp?: () => { ip: string; mac: string } | undefined;
 }
 
-/** The hostname the interface's DHCP client sends until AT+CWHOSTNAME names it. */
-export const DEFAULT_HOSTNAME = "xsock";
+/** The hostname the DHCP client sends until AT+CWHOSTNAME names it: ESP-IDF's (CONFIG_LWIP_LOCAL_HOSTNAME). */
+export const DEFAULT_HOSTNAME = "espressif";
 
-/** At boot, before the interface starts: the saved static address or DHCP, the saved DNS servers, the hostname. */
+/** At boot, before the interface starts: the saved static address or DHCP, and the saved DNS servers. */
 export function applySavedIpConfig({ netif, settings }: IpConfigDeps): void {
   netif.configure(startingAddress(settings, netif.kind === "ethernet"));
-  netif.setHostname(DEFAULT_HOSTNAME);
   const dns = settings.get<string>("dns", "");
   if (dns) netif.setDns(dns.split(","));
 }
