@@ -6,7 +6,22 @@
 import type { CommandTable } from "./console";
 import { isInt, type Param } from "./parser";
 import type { Settings } from "./settings";
-import type { NetworkInterface, StaticAddress } from "xsock/net";
+
+/** xsock/net's StaticAddress: an IPv4 address with its gateway and netmask, dotted. */
+type StaticAddress = { ip: string; gateway: string; netmask: string };
+
+/** What these commands use of the board's interface (xsock/net's NetworkInterface). */
+export interface AddressedInterface {
+  readonly kind: "wifi" | "ethernet";
+  readonly address: string | undefined;
+  readonly gateway: string | undefined;
+  readonly netmask: string | undefined;
+  readonly mac: string;
+  readonly dns: string[];
+  configure(address?: StaticAddress): void;
+  setDns(servers?: string[]): void;
+  setHostname(name: string): void;
+}
 
 const DOTTED = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 const NONE = "0.0.0.0";
@@ -91,7 +106,7 @@ export function startingAddress(settings: Settings, wired: boolean): StaticAddre
 }
 
 /** A static address for the board's interface (AT+CIPSTA= on Wi-Fi, AT+CIPETH= wired): its DHCP goes off. */
-export function setStaticAddress(netif: NetworkInterface, settings: Settings, address: StaticAddress): void {
+export function setStaticAddress(netif: AddressedInterface, settings: Settings, address: StaticAddress): void {
   const wired = netif.kind === "ethernet";
   netif.configure(address);
   keepAddress(settings, wired ? "ethip" : "staip", address);
@@ -99,7 +114,7 @@ export function setStaticAddress(netif: NetworkInterface, settings: Settings, ad
 }
 
 export interface IpConfigDeps {
-  netif: NetworkInterface;
+  netif: AddressedInterface;
   settings: Settings;
   /** The station: CWMODE's mode, and whether it holds an address. */
   station: { readonly mode: number; readonly online: boolean };

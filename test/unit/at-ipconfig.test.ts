@@ -4,10 +4,11 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { runs } from "../helpers/fuzz.ts";
 import type { AtConsole } from "../../src/at/console.ts";
-import { DEFAULT_DNS, ipconfigCommands, NO_ADDRESS, parseAddress, parseDhcp, parseDns, parseHostname, startingAddress } from "../../src/at/ipconfig.ts";
+import { DEFAULT_DNS, ipconfigCommands, NO_ADDRESS, parseAddress, parseDhcp, parseDns, parseHostname, startingAddress, type AddressedInterface } from "../../src/at/ipconfig.ts";
 import type { Param } from "../../src/at/parser.ts";
 import type { Settings } from "../../src/at/settings.ts";
-import type { LinkEvent, NetworkInterface, StaticAddress } from "../../src/net/netif.ts";
+
+type StaticAddress = { ip: string; gateway: string; netmask: string };
 
 const DOTTED = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 const octets = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((o) => o.join("."));
@@ -30,7 +31,7 @@ describe("address command parsers", () => {
         if (!a) return;
         assert.ok(params.length === 1 || params.length === 3);
         for (const v of [a.ip, a.gateway, a.netmask]) assert.match(v, DOTTED);
-        const mask = a.netmask.split(".").reduce((n, b) => n * 256 + Number(b), 0);
+        const mask = a.netmask.split(".").reduce((n: number, b: string) => n * 256 + Number(b), 0);
         assert.ok(Array.from({ length: 33 }, (_, bits) => maskOf(bits)).includes(a.netmask) && mask !== 0, a.netmask);
         assert.notEqual(a.ip, "0.0.0.0");
       }),
@@ -98,41 +99,35 @@ describe("address command parsers", () => {
 
 /** Flash as a map, with AT+SYSSTORE's choice. */
 function fakeSettings(saved: Record<string, string | number> = {}): Settings & { flash: Map<string, string | number> } {
-  const flash = new Map(Object.entries(saved));
+  const flash = new Map<string, string | number>(Object.entries(saved));
   const ram = new Map<string, string | number>();
-  return {
+  const save = (key: string, value: string | number) => {
+    ram.set(key, value);
+    flash.set(key, value);
+  };
+  const settings = {
     flash,
     store: true,
-    get<T>(key: string, fallback: T): T {
-      return (ram.get(key) ?? flash.get(key) ?? fallback) as T;
-    },
-    save(key: string, value: string | number) {
-      ram.set(key, value);
-      flash.set(key, value);
-    },
-    keep(key: string, value: string | number) {
-      if (this.store) this.save(key, value);
-      else ram.set(key, value);
-    },
-  } as unknown as Settings & { flash: Map<string, string | number> };
+    get: <T>(key: string, fallback: T): T => (ram.get(key) ?? flash.get(key) ?? fallback) as T,
+    save,
+    keep: (key: string, value: string | number) => (settings.store ? save(key, value) : void ram.set(key, value)),
+  };
+  return settings as unknown as Settings & { flash: Map<string, string | number> };
 }
 
 /** An interface that records what it is asked. */
 function fakeNetif(kind: "wifi" | "ethernet", address?: string) {
   const asked: unknown[][] = [];
-  const netif: NetworkInterface = {
+  const netif: AddressedInterface = {
     kind,
-    linked: true,
     address,
     mac: "24:0a:c4:00:00:01",
     dns: ["127.0.0.53"],
     gateway: address && "10.0.0.1",
     netmask: address && "255.255.255.0",
-    start: () => {},
     configure: (a?: StaticAddress) => void asked.push(["configure", a]),
     setDns: (servers?: string[]) => void asked.push(["setDns", servers]),
     setHostname: (name: string) => void asked.push(["setHostname", name]),
-    onEvent: (_listener: (event: LinkEvent) => void) => () => {},
   };
   return { netif, asked };
 }
