@@ -62,9 +62,16 @@ export default class InterfaceConfig {
     return this.#native.dns();
   }
 
-  /** Applies what waits; what the interface cannot take yet waits on. */
+  /** Applies what waits; what the interface cannot take yet waits on. What it refuses throws, and is dropped. */
   apply(): void {
-    for (const what of [...this.#pending]) if (this.#applyOne(what)) this.#pending.delete(what);
+    for (const what of [...this.#pending]) {
+      let done = true;
+      try {
+        done = this.#applyOne(what);
+      } finally {
+        if (done) this.#pending.delete(what);
+      }
+    }
   }
 
   #applyOne(what: "address" | "dns" | "hostname"): boolean {
@@ -79,13 +86,17 @@ export default class InterfaceConfig {
     if (event === "linkUp") {
       // Moddable's drivers name the interface as it starts (their manifest's hostname): ours wins.
       if (this.#hostname !== undefined) this.#pending.add("hostname");
-      return this.apply();
+    } else if (event === "gotIP" && this.#dns) {
+      // A lease brings DHCP's servers over the ones set by hand: keep them for later, and set ours again.
+      const mine = this.#dns;
+      this.#leased = (this.#native.dns() ?? []).filter((d) => !mine.includes(d));
+      this.#pending.add("dns");
+    } else return;
+    try {
+      this.apply();
+    } catch (e) {
+      // An event has nobody to answer: the interface refused, and the log says so.
+      trace(`ipconfig: ${(e as Error).message}\n`);
     }
-    if (event !== "gotIP" || !this.#dns) return;
-    // A lease brings DHCP's servers over the ones set by hand: keep them for later, and set ours again.
-    const mine = this.#dns;
-    this.#leased = (this.#native.dns() ?? []).filter((d) => !mine.includes(d));
-    this.#pending.add("dns");
-    this.apply();
   }
 }

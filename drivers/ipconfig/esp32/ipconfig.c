@@ -105,18 +105,21 @@ void xs_ipconfig_use_static(xsMachine *the)
 void xs_ipconfig_use_dhcp(xsMachine *the)
 {
 	esp_netif_ip_info_t none;
+	esp_netif_dhcp_status_t status;
 	esp_netif_t *netif = netifOf(the);
 	esp_err_t err;
 
 	xsmcSetBoolean(xsResult, 0);
 	if (!netif)
 		return;
+	xsmcSetBoolean(xsResult, 1);
+	if ((ESP_OK == esp_netif_dhcpc_get_status(netif, &status)) && (ESP_NETIF_DHCP_STARTED == status))
+		return;		// the client runs: its lease stays
 	c_memset(&none, 0, sizeof(none));
-	esp_netif_set_ip_info(netif, &none);		// fails harmlessly while the client runs
+	esp_netif_set_ip_info(netif, &none);		// the static address goes
 	err = esp_netif_dhcpc_start(netif);
 	if ((ESP_OK != err) && (ESP_ERR_ESP_NETIF_DHCP_ALREADY_STARTED != err))
 		xsUnknownError("esp_netif_dhcpc_start failed: %d", err);
-	xsmcSetBoolean(xsResult, 1);
 }
 
 void xs_ipconfig_dns(xsMachine *the)
