@@ -111,6 +111,14 @@ export interface SimBoard {
    * puts the CAN controller bus-off (it cannot recover before `forMs` is over).
    */
   fault(kind: FaultKind, forMs?: number): void;
+  /**
+   * A phone with this MAC joins the board's SoftAP (on with AT+CWMODE=2 or 3): the console
+   * prints +STA_CONNECTED, then +DIST_STA_IP once DHCP gives the address returned here. Throws
+   * when the SoftAP is off or full, or the phone is on it already.
+   */
+  stationJoin(mac: string): string;
+  /** The phone with this MAC leaves the SoftAP (+STA_DISCONNECTED); throws when it is not on it. */
+  stationLeave(mac: string): void;
   /** Restarts the board, as esp_restart() does; flash is kept. */
   restart(): Promise<void>;
   /** Stops the board; resolves with its exit code (0, or 1 when the firmware died). */
@@ -196,6 +204,8 @@ export async function startSim(options: StartOptions = {}): Promise<SimBoard> {
     },
     control: sim.control?.address,
     fault: (kind, forMs) => sim.fault(kind, forMs),
+    stationJoin: (mac) => sim.stationJoin(mac),
+    stationLeave: (mac) => sim.stationLeave(mac),
     restart: () => sim.restart(),
     stop: () => sim.stop(),
     stopped: sim.stopped,

@@ -7,6 +7,10 @@ import { FAULT_KINDS, parseFault, type FaultKind } from "./faults.ts";
 /** What the control socket drives: the Simulator. */
 export interface ControlledBoard {
   fault(kind: FaultKind, forMs?: number): void;
+  /** A phone joins the board's SoftAP; returns the address DHCP gives it. Throws with the reason it is refused. */
+  stationJoin(mac: string): string;
+  /** A phone leaves the board's SoftAP. Throws when it is not on it. */
+  stationLeave(mac: string): void;
   /** `name value` lines that describe the board now. */
   status(): string[];
 }
@@ -21,6 +25,8 @@ export const MAX_CONTROL_LINE = 256;
 
 const HELP = [
   "fault KIND [+FOR]   inject a fault now: link-drop (+FOR: the AP out of reach that long), dhcp-fail (+FOR: that long; without it, for good; +0 ends it), can-bus-off (+FOR: no recovery before it is over)",
+  "station join MAC    a phone with this MAC joins the board's SoftAP (AT+CWMODE=2 or 3); replies with the address DHCP gives it",
+  "station leave MAC   that phone leaves the SoftAP",
   "status              the board, its address, boots, open sockets, XS heap and the faults under way",
   "help                this list",
   "quit                close this connection",
@@ -66,13 +72,23 @@ export function runControlLine(board: ControlledBoard, line: string): string[] {
         board.fault(fault.kind, fault.for);
         return ["OK"];
       }
+      case "station": {
+        const [verb = "", mac, ...rest] = args;
+        const usage = "use station join MAC or station leave MAC (MAC as aa:bb:cc:dd:ee:ff)";
+        if (!/^(join|leave)$/i.test(verb)) return [`ERROR ${verb ? `no station command "${verb}"` : "station needs join or leave"}: ${usage}`];
+        if (!mac || rest.length) return [`ERROR station ${verb.toLowerCase()} takes one MAC: ${usage}`];
+        if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(mac)) return [`ERROR bad MAC "${mac}": ${usage}`];
+        if (verb.toLowerCase() === "join") return [`ip ${board.stationJoin(mac)}`, "OK"];
+        board.stationLeave(mac);
+        return ["OK"];
+      }
       case "status":
         return args.length ? ["ERROR status takes no arguments"] : [...board.status(), "OK"];
       case "help":
       case "?":
         return [...HELP, "OK"];
       default:
-        return [`ERROR unknown command "${command}": the commands are fault, status, help, quit`];
+        return [`ERROR unknown command "${command}": the commands are fault, station, status, help, quit`];
     }
   } catch (e) {
     return [`ERROR ${(e as Error).message}`];

@@ -31,6 +31,7 @@ export const PLATFORM_MODULES: Record<string, string> = {
   instrumentation: "instrumentation.ts",
   "xsock/can/twai-native": "twai.ts",
   "xsock/ipconfig-native": "ipconfig.ts",
+  "xsock/wifi/softap-stations": "softap-stations.ts",
 };
 
 export interface Manifest {

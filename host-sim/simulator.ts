@@ -16,7 +16,7 @@ import { FLOW_CONTROLS, serial, type FlowControl, type SerialDevice } from "./de
 import { system, type Flash } from "./devices/system.ts";
 import { timers } from "./devices/timers.ts";
 import { twai } from "./devices/twai.ts";
-import { DEFAULT_APS, wifi, type AccessPoint, type WifiDevice } from "./devices/wifi.ts";
+import { DEFAULT_APS, wifi, type AccessPoint, type WifiRadio } from "./devices/wifi.ts";
 import { NetworkFaults, type FaultKind, type FaultSpec } from "./faults.ts";
 import { openControl, type ControlAddress, type ControlServer } from "./control.ts";
 import { buildFirmware, type Firmware } from "./firmware.ts";
@@ -88,7 +88,7 @@ export class Simulator {
   private traceLine = "";
   private closers: { close(): void }[] = [];
   private net!: NetworkDevice;
-  private wifiDevice!: WifiDevice;
+  private wifiDevice!: WifiRadio;
   /** The Ethernet port, on boards whose network driver is ethernet/esp32. */
   private ethernetDevice?: EthernetDevice;
   private readonly networkFaults = new NetworkFaults();
@@ -179,6 +179,19 @@ export class Simulator {
       this.ethernetDevice?.drop();
       this.net.linkDown();
     }
+  }
+
+  /** A phone with this MAC joins the board's SoftAP; returns the address DHCP gives it. Throws when the SoftAP refuses it. */
+  stationJoin(mac: string): string {
+    const ip = this.wifiDevice.stationJoin(mac);
+    this.log(`sim: ${mac.toLowerCase()} joins the SoftAP (${ip})`);
+    return ip;
+  }
+
+  /** The phone with this MAC leaves the board's SoftAP. */
+  stationLeave(mac: string): void {
+    this.wifiDevice.stationLeave(mac);
+    this.log(`sim: ${mac.toLowerCase()} leaves the SoftAP`);
   }
 
   get ip(): string {

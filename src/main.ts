@@ -12,6 +12,7 @@ import { Settings } from "./at/settings";
 import { legacySpellings } from "./at/spellings";
 import { tcpipCommands } from "./at/tcpip";
 import { Station, wifiCommands } from "./at/wifi";
+import { SoftApConsole, softApCommands } from "./at/softap";
 import { ethernetCommands, startEthernet } from "./at/ethernet";
 import { applySavedIpConfig, ipconfigCommands } from "./at/ipconfig";
 import { canCommands } from "./at/can";
@@ -50,10 +51,11 @@ const figure = (name: "XS Slot Heap Used" | "XS Chunk Heap Used") => {
 const commands: CommandTable = {};
 const at = new AtConsole((bytes) => uart.write(bytes), commands, clock);
 const uart = new Uart(consoleUart, (bytes) => at.input(bytes), () => at.overrun());
-const station = new Station(at, settings);
 const netif = new NetworkInterface();
+const station = new Station(at, settings, netif);
+const softAp = new SoftApConsole(at, settings, netif);
 const wired = netif.kind === "ethernet";
-const ipconfig = { netif, settings, station };
+const ipconfig = { netif, settings, station, softAp: () => netif.wifi?.softAp };
 const links = new Links(at, maxLinks, uart, parseCas(config.ca));
 const can = canInterfaces().get("can0");
 /** SLCAN's V and N replies: hardware 01 and firmware <major><minor>; the MAC's last 4 digits. */
@@ -72,7 +74,8 @@ Object.assign(
     defaultBaud: boardUart.baud,
     setBaud: (baud) => afterReply(() => void uart.setBaud(baud)),
   }, settings, commands),
-  wifiCommands(station, settings),
+  wifiCommands(station, settings, softAp),
+  softApCommands(softAp, settings),
   ipconfigCommands(ipconfig),
   tcpipCommands(links, () => netif.address !== undefined, settings),
   wired ? ethernetCommands(netif, settings) : {},
@@ -85,8 +88,9 @@ Object.assign(
       })
     : {},
 );
-Object.assign(commands, legacySpellings(commands, settings, ["+CWMODE", "+CIPSTA", "+CIPSTAMAC", "+CIPAP", "+CIPAPMAC", "+CWDHCP", "+SYSMSG"]));
+Object.assign(commands, legacySpellings(commands, settings, ["+CWMODE", "+CIPSTA", "+CIPSTAMAC", "+CIPAP", "+CIPAPMAC", "+CWDHCP", "+SYSMSG", "+CWSAP"]));
 at.ready();
 applySavedIpConfig(ipconfig);
 if (wired) startEthernet(at, netif);
+softAp.follow(station.mode);
 station.boot();

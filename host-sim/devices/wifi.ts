@@ -1,5 +1,5 @@
-// Wi-Fi station on simulated access points (--ap SSID[:PASSWORD]), and the interface facts
-// that Moddable's `net` module reports.
+// Wi-Fi station on simulated access points (--ap SSID[:PASSWORD]), the board's SoftAP with the
+// phones a test makes join it, and the interface facts that Moddable's `net` module reports.
 import type { NetworkFaults } from "../faults.ts";
 import type { Host } from "../host.ts";
 import { PlatformError } from "../host.ts";
@@ -29,6 +29,23 @@ export const DEFAULT_APS = [parseAccessPoint("xsock-sim", 0)];
 
 /** The board's station MAC: Espressif's OUI. */
 export const STATION_MAC = "24:0a:c4:00:00:01";
+/** The SoftAP's MAC: the station's plus one, as the ESP32 derives it. */
+export const SOFTAP_MAC = "24:0a:c4:00:00:02";
+/** The SoftAP's address: ESP-IDF's default, which ESP-AT keeps. */
+export const SOFTAP_IP = "192.168.4.1";
+/** The first address the SoftAP's DHCP server gives. */
+const FIRST_LEASE = 2;
+
+const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/;
+
+/** The SoftAP's settings, as WiFi.accessPoint takes them. */
+export interface SoftApSettings {
+  ssid: string;
+  password?: string;
+  channel: number;
+  hidden: boolean;
+  max: number;
+}
 
 /** How long joining an AP takes, in ms. */
 const JOIN_MS = 30;
@@ -41,18 +58,33 @@ export interface WifiDevice extends Interface {
   close(): void;
 }
 
+/** The Wi-Fi radio: the station's link, and the SoftAP. */
+export interface WifiRadio extends WifiDevice {
+  /** The SoftAP while it runs. */
+  readonly softAp: SoftApSettings | undefined;
+  /** A phone with this MAC joins the SoftAP; returns the address its DHCP server will give. Throws when the SoftAP refuses it. */
+  stationJoin(mac: string): string;
+  /** The phone with this MAC leaves the SoftAP; throws when it is not on it. */
+  stationLeave(mac: string): void;
+}
+
 /**
  * `addressing` is the station's esp_netif (static or DHCP); `dns` the DNS servers in use.
  * DHCP gives `boardIp`.
  */
-export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: NetworkFaults, addressing: Addressing, dns: () => string[]): WifiDevice {
+export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: NetworkFaults, addressing: Addressing, dns: () => string[]): WifiRadio {
   const monitors = new Set<number>();
   let mode = 1;
   let joined: AccessPoint | undefined;
   let hasIp = false;
   let pending: NodeJS.Timeout | undefined;
-  const tell = (message: string) => {
-    for (const id of monitors) host.post("wifi", id, message);
+  let softAp: SoftApSettings | undefined;
+  /** The phones on the SoftAP, each with its address once DHCP gave it. */
+  const stations = new Map<string, { ip: string; assigned: boolean; timer?: NodeJS.Timeout }>();
+  /** DHCP's leases, by MAC: a phone that comes back gets its address again. */
+  const leases = new Map<string, string>();
+  const tell = (message: string, ...args: unknown[]) => {
+    for (const id of monitors) host.post("wifi", id, message, ...args);
   };
   const wired = host.board.network.driver !== "wifi/esp32";
   const address = (): Address | undefined => (hasIp ? addressing.addressFor(boardIp) : undefined);
@@ -89,12 +121,41 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
     host.event({ event: "wifi", state: "disconnected" });
   }
 
+  /** The next address DHCP gives this MAC: its lease, or the lowest one nobody holds. */
+  function lease(mac: string): string {
+    const held = leases.get(mac);
+    if (held) return held;
+    const taken = new Set(leases.values());
+    for (let n = FIRST_LEASE; n < 255; n++) {
+      const ip = `192.168.4.${n}`;
+      if (taken.has(ip)) continue;
+      leases.set(mac, ip);
+      return ip;
+    }
+    throw new Error("the SoftAP's DHCP pool is used up");
+  }
+
+  function dropStation(mac: string): void {
+    const station = stations.get(mac);
+    if (!station) return;
+    clearTimeout(station.timer);
+    stations.delete(mac);
+    tell("station_disconnect");
+    host.debug(`wifi: ${mac} left the SoftAP`);
+  }
+
+  function stopSoftAp(): void {
+    for (const mac of [...stations.keys()]) dropStation(mac);
+    softAp = undefined;
+  }
+
   host.handle("wifi.monitor", (id: number) => void monitors.add(id));
   host.handle("wifi.unmonitor", (id: number) => void monitors.delete(id));
   host.handle("wifi.mode", (value?: number) => {
     if (value === undefined) return mode;
     if (![-5, 0, 1, 2, 3].includes(value)) throw new PlatformError(`bad Wi-Fi mode ${value}`);
     if (!(value & 1)) leave();
+    if (!(value & 2)) stopSoftAp();
     mode = value;
     return mode;
   });
@@ -106,7 +167,8 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
       const ap = faults.apDown ? undefined : aps.find((a) => a.ssid === target.ssid);
       if (!ap || (ap.password ?? "") !== (target.password ?? "")) {
         host.debug(`wifi: ${ap ? "wrong password for" : "no AP named"} "${target.ssid}"`);
-        tell("disconnect");
+        // Moddable's ESP32 reason: -1 when the 4-way handshake failed, else 0.
+        tell("disconnect", ap ? -1 : 0);
         host.event({ event: "wifi", state: "join failed", ssid: target.ssid, reason: ap ? "wrong password" : "no such AP" });
         return;
       }
@@ -126,10 +188,38 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
       host.post("scan", id, null);
     }, JOIN_MS);
   });
-  host.handle("wifi.accessPoint", () => {
-    mode |= 2;
+  // WiFi.accessPoint, with the ESP32's checks (modules/network/wifi/esp32/xs6wifi.c).
+  host.handle("wifi.accessPoint", (options: { ssid: string; password?: string; channel?: number; hidden?: boolean; max?: number; station?: boolean }) => {
+    if (wired) throw new PlatformError(`${host.board.id} has no Wi-Fi`);
+    const { ssid, password, channel = 1, hidden = false, max = 4, station = false } = options;
+    if (typeof ssid !== "string" || Buffer.byteLength(ssid) > 32) throw new PlatformError("ssid too long - 32 bytes max");
+    if (password !== undefined && password.length > 64) throw new PlatformError("password too long - 64 bytes max");
+    if (password !== undefined && password.length < 8) throw new PlatformError("password too short - 8 bytes min");
+    if (!Number.isInteger(channel) || channel < 1 || channel > 13) throw new PlatformError("invalid channel");
+    if (!(mode & 2)) mode = station ? 3 : 2;
+    // New settings restart the AP: its stations are sent off.
+    for (const mac of [...stations.keys()]) dropStation(mac);
+    softAp = { ssid, password: password || undefined, channel, hidden, max };
+    host.debug(`wifi: SoftAP "${ssid}" on channel ${channel}, ${max} stations at most`);
   });
-  host.handle("net.get", (what: string) => {
+  host.handle("wifi.ap.stations", () => [...stations].flatMap(([mac, s]) => [mac, s.assigned ? s.ip : "0.0.0.0"]));
+  host.handle("wifi.ap.deauth", (mac: string | null) => {
+    if (mac === null) {
+      const any = stations.size > 0;
+      for (const m of [...stations.keys()]) dropStation(m);
+      return any;
+    }
+    if (!stations.has(mac)) return false;
+    dropStation(mac);
+    return true;
+  });
+  host.handle("net.get", (what: string, iface?: string) => {
+    if (iface === "ap") {
+      if (!softAp) return undefined;
+      if (what === "IP") return SOFTAP_IP;
+      if (what === "MAC") return SOFTAP_MAC;
+      return undefined;
+    }
     switch (what) {
       case "IP":
         return address()?.ip;
@@ -160,10 +250,37 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
     exists: true,
     addressing,
     drop: leave,
+    get softAp() {
+      return softAp && { ...softAp };
+    },
+    stationJoin(spec: string) {
+      const mac = spec.toLowerCase();
+      if (!MAC.test(mac)) throw new Error(`bad MAC "${spec}": use six hex pairs, aa:bb:cc:dd:ee:ff`);
+      if (!softAp) throw new Error(`the board's SoftAP is off (Wi-Fi mode ${mode}): it needs AT+CWMODE=2 or 3`);
+      if (stations.has(mac)) throw new Error(`${mac} is on the SoftAP already`);
+      if (stations.size >= softAp.max) throw new Error(`the SoftAP is full: ${softAp.max} stations at most`);
+      const ip = lease(mac);
+      const station: { ip: string; assigned: boolean; timer?: NodeJS.Timeout } = { ip, assigned: false };
+      stations.set(mac, station);
+      tell("station_connect");
+      host.debug(`wifi: ${mac} joined the SoftAP`);
+      station.timer = setTimeout(() => {
+        station.assigned = true;
+        host.debug(`wifi: the SoftAP's DHCP gave ${mac} ${ip}`);
+      }, JOIN_MS);
+      return ip;
+    },
+    stationLeave(spec: string) {
+      const mac = spec.toLowerCase();
+      if (!MAC.test(mac)) throw new Error(`bad MAC "${spec}": use six hex pairs, aa:bb:cc:dd:ee:ff`);
+      if (!stations.has(mac)) throw new Error(`${mac} is not on the SoftAP`);
+      dropStation(mac);
+    },
     close() {
-      // The board restarts or stops: its station is gone.
+      // The board restarts or stops: its station is gone, and so is its SoftAP.
       if (joined) host.event({ event: "wifi", state: "disconnected" });
       clearTimeout(pending);
+      for (const s of stations.values()) clearTimeout(s.timer);
       monitors.clear();
     },
   };

@@ -26,8 +26,12 @@ class WiFi {
 
   readonly #id = newId();
 
-  constructor(options?: Options, callback?: (message: Message) => void) {
-    on("wifi", this.#id, (message) => callback?.(message as Message));
+  /** `disconnect` comes with a reason, as on the ESP32: -1 when the handshake failed (a wrong password), else 0. */
+  constructor(options?: Options, callback?: (message: Message, reason?: number) => void) {
+    on("wifi", this.#id, (message, reason) => {
+      if (message === "disconnect") callback?.(message, (reason as number | undefined) ?? 0);
+      else callback?.(message as Message);
+    });
     host("wifi.monitor", this.#id);
     if (options) WiFi.connect(options);
   }
@@ -64,8 +68,10 @@ class WiFi {
     host("wifi.scan", id, options ?? {});
   }
 
-  static accessPoint(options: { ssid: string; password?: string; channel?: number; hidden?: boolean; max?: number }): void {
-    host("wifi.accessPoint", options);
+  /** As on the ESP32: throws on a bad SSID, password or channel; `station` keeps the station beside it. */
+  static accessPoint(options: { ssid: string; password?: string; channel?: number; hidden?: boolean; max?: number; station?: boolean }): void {
+    const { ssid, password, channel, hidden, max, station } = options;
+    host("wifi.accessPoint", { ssid, password, channel, hidden, max, station });
   }
 }
 

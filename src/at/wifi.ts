@@ -1,58 +1,21 @@
-// ESP-AT's Wi-Fi station commands over Moddable's `wifi` and `net`: CWMODE, CWJAP (and the AT
-// 1.x CWJAP_CUR and CWJAP_DEF), CWQAP, CWLAP, CWLAPOPT, CWAUTOCONN, CWSTATE, and the unsolicited
-// WIFI CONNECTED, WIFI GOT IP and WIFI DISCONNECT. The address commands are in ipconfig.ts.
+// ESP-AT's Wi-Fi station commands over the Wi-Fi driver (`netif.wifi`) and Moddable's `net`:
+// CWMODE, CWJAP (and the AT 1.x CWJAP_CUR and CWJAP_DEF), CWQAP, CWLAP, CWLAPOPT, CWAUTOCONN,
+// CWSTATE, and the unsolicited WIFI CONNECTED, WIFI GOT IP and WIFI DISCONNECT. The address
+// commands are in ipconfig.ts, the SoftAP's in softap.ts.
 import Net from "net";
-import Timer from "timer";
-import WiFi from "wifi";
 import { encodeLatin1, onOff, type AtConsole, type CommandTable } from "./console";
 import { isInt, type Param } from "./parser";
 import type { Settings } from "./settings";
+import type { SoftApConsole } from "./softap";
+import type { JoinOutcome, NetworkInterface, ScannedAp, WifiControl } from "xsock/net";
 
 const isText = (p: Param, max: number): p is string => typeof p === "string" && p.length <= max;
 
-/** Moddable's authentication names, in the order of ESP-AT's <ecn>. */
-const ECN = ["none", "wep", "wpa_psk", "wpa2_psk", "wpa_wpa2_psk", "wpa2_enterprise", "wpa3_psk", "wpa2_wpa3_psk", "wapi_psk", "owe"];
-
-/** +CWJAP error codes. */
-const JOIN_TIMEOUT = 1;
-const WRONG_PASSWORD = 2;
-const NO_AP = 3;
+/** +CWJAP's code when the radio cannot join at all (no Wi-Fi, or not in station mode). */
 const JOIN_FAILED = 4;
-
-interface ScannedAp {
-  ecn: number;
-  ssid: string;
-  rssi: number;
-  mac: string;
-  channel: number;
-}
 
 /** Net.get, for the names the typings leave out (CHANNEL). */
 const netGet = Net.get as (what: string) => string | number | undefined;
-
-/** ESP32's SoftAP MAC: the station's, plus one in the last byte. */
-const softApMac = (sta: string) => sta.replace(/[0-9a-f]{2}$/, (b) => ((parseInt(b, 16) + 1) & 0xff).toString(16).padStart(2, "0"));
-
-const hex = (bytes: ArrayBuffer) => Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join(":");
-
-function scan(): Promise<ScannedAp[]> {
-  return new Promise((resolve) => {
-    const found: ScannedAp[] = [];
-    WiFi.scan({}, (item) => {
-      if (!item) return resolve(found);
-      const ecn = ECN.indexOf(item.authentication);
-      const channel = (item as { channel?: number }).channel ?? 0;
-      found.push({ ecn: ecn < 0 ? 3 : ecn, ssid: item.ssid, rssi: item.rssi, mac: hex(item.bssid), channel });
-    });
-  });
-}
-
-interface Join {
-  done(code: number): void;
-  /** What a failure means, from the scan before the join. */
-  failure: number;
-  cancel: () => void;
-}
 
 /** The station: its mode, the AP it joins, and what it announces. */
 export class Station {
@@ -60,32 +23,52 @@ export class Station {
   ssid = "";
   private password = "";
   private bssid = "";
-  /** Seconds between reconnections after the AP drops the station (0: none). */
-  reconnectInterval = 1;
-  private joined = false;
+  private linked = false;
   private hasIp = false;
-  /** The station should be on its AP: it reconnects after a drop. */
-  private wanted = false;
-  private join?: Join;
-  private reconnect?: Timer;
   /** AT+CWLAPOPT: which fields +CWLAP prints, the weakest AP shown, which <ecn>s. */
   listMask = 0x7ff;
   listRssi = -100;
   listEcns = 0xffff;
+  /** The driver's station and SoftAP; an Ethernet board has none. */
+  readonly wifi: WifiControl | undefined;
 
   constructor(
     private readonly at: AtConsole,
     private readonly settings: Settings,
+    netif: NetworkInterface,
   ) {
     this.mode = settings.get("cwmode", 1);
     this.ssid = settings.get("ssid", "");
     this.password = settings.get("pwd", "");
-    WiFi.mode = this.mode as 0 | 1 | 2 | 3;
-    new WiFi(undefined, (message) => this.onEvent(message));
+    this.wifi = netif.wifi;
+    if (!this.wifi) return;
+    this.wifi.mode = this.mode;
+    netif.onEvent((event) => {
+      if (event === "linkUp") {
+        this.linked = true;
+        this.announce("WIFI CONNECTED");
+      } else if (event === "gotIP") {
+        this.hasIp = true;
+        this.announce("WIFI GOT IP");
+      } else if (event === "lostIP") this.hasIp = false;
+      else if (event === "linkDown") {
+        const was = this.linked;
+        this.linked = this.hasIp = false;
+        if (was) this.announce("WIFI DISCONNECT");
+      }
+    });
   }
 
   get online(): boolean {
     return this.hasIp;
+  }
+
+  /** Seconds between reconnections after the AP drops the station (0: none). */
+  get reconnectInterval(): number {
+    return this.wifi?.reconnectInterval ?? 0;
+  }
+  set reconnectInterval(seconds: number) {
+    if (this.wifi) this.wifi.reconnectInterval = seconds;
   }
 
   /** At power-on: join the saved AP when AT+CWAUTOCONN=1. */
@@ -97,67 +80,14 @@ export class Station {
     this.at.unsolicited(encodeLatin1(`${line}\r\n`));
   }
 
-  private onEvent(message: string): void {
-    if (message === "connect") {
-      this.joined = true;
-      this.announce("WIFI CONNECTED");
-    } else if (message === "gotIP") {
-      this.hasIp = true;
-      this.announce("WIFI GOT IP");
-      this.join?.done(0);
-    } else if (message === "lostIP") {
-      this.hasIp = false;
-    } else if (message === "disconnect") {
-      const was = this.joined;
-      this.joined = this.hasIp = false;
-      if (was) this.announce("WIFI DISCONNECT");
-      else if (this.join) this.join.done(this.join.failure);
-      // A drop the host did not ask for, or a retry that failed: try again after ESP-AT's
-      // reconnect interval, for as long as the host wants the AP.
-      if (this.wanted && !this.join && this.reconnectInterval && !this.reconnect) {
-        this.reconnect = Timer.set(() => {
-          this.reconnect = undefined;
-          if (this.wanted && !this.joined) WiFi.connect({ ssid: this.ssid, password: this.password });
-        }, this.reconnectInterval * 1000);
-      }
-    }
-  }
-
   /** Joins the configured AP; resolves 0, or a +CWJAP error code. */
-  async connect(timeoutMs = 15000): Promise<number> {
-    if (!(this.mode & 1)) return JOIN_FAILED;
-    // A join already under way (the boot's auto-connect) gives way to this one.
-    this.join?.cancel();
-    this.join = undefined;
-    if (this.reconnect) Timer.clear(this.reconnect);
-    this.reconnect = undefined;
-    this.wanted = true;
-    const aps = (await scan()).filter((ap) => ap.ssid === this.ssid && (!this.bssid || ap.mac === this.bssid.toLowerCase()));
-    const failure = !aps.length ? NO_AP : aps[0].ecn ? WRONG_PASSWORD : JOIN_FAILED;
-    return new Promise((resolve) => {
-      const timer = Timer.set(() => {
-        WiFi.disconnect();
-        this.join?.done(JOIN_TIMEOUT);
-      }, timeoutMs);
-      this.join = {
-        failure,
-        cancel: () => Timer.clear(timer),
-        done: (code) => {
-          this.join?.cancel();
-          this.join = undefined;
-          if (code) this.wanted = false;
-          resolve(code);
-        },
-      };
-      WiFi.connect({ ssid: this.ssid, password: this.password || undefined });
-    });
+  connect(timeoutMs = 15000): Promise<JoinOutcome> {
+    if (!this.wifi || !(this.mode & 1)) return Promise.resolve(JOIN_FAILED);
+    return this.wifi.join({ ssid: this.ssid, password: this.password, bssid: this.bssid.toLowerCase() || undefined }, timeoutMs);
   }
 
   disconnect(): void {
-    this.wanted = false;
-    if (this.reconnect) Timer.clear(this.reconnect);
-    this.reconnect = undefined;
-    WiFi.disconnect();
+    this.wifi?.leave();
   }
 
   configure(ssid: string, password: string, bssid: string, save: boolean): void {
@@ -175,24 +105,25 @@ export class Station {
     this.mode = mode;
     this.settings.keep("cwmode", mode);
     if (hadStation && !(mode & 1)) this.disconnect();
-    WiFi.mode = mode as 0 | 1 | 2 | 3;
+    if (this.wifi) this.wifi.mode = mode;
     if (!hadStation && mode & 1 && autoConnect && this.ssid) void this.connect();
   }
 
   /** AT+CWSTATE's <state>: 0 not started, 1 no IP yet, 2 got IP, 3 connecting, 4 disconnected. */
   get state(): number {
     if (this.hasIp) return 2;
-    if (this.joined) return 1;
-    if (this.join) return 3;
+    if (this.linked) return 1;
+    if (this.wifi?.joining) return 3;
     return this.ssid ? 4 : 0;
   }
 
   get connected(): boolean {
-    return this.joined;
+    return this.linked;
   }
 
   async list(ssid?: string, mac?: string, channel?: number): Promise<string[]> {
-    const aps = (await scan()).filter(
+    const found: ScannedAp[] = this.wifi && this.mode & 1 ? await this.wifi.scan() : [];
+    const aps = found.filter(
       (ap) =>
         (ssid === undefined || ap.ssid === ssid) &&
         (mac === undefined || ap.mac === mac.toLowerCase()) &&
@@ -208,14 +139,15 @@ export class Station {
   }
 }
 
-export function wifiCommands(station: Station, settings: Settings): CommandTable {
+export function wifiCommands(station: Station, settings: Settings, softAp: SoftApConsole): CommandTable {
   const mac = () => String(netGet("MAC") ?? "").toLowerCase();
 
   /** AT+CWJAP and its AT 1.x spellings: `save` says whether the AP goes to flash. */
   const join = (name: string, save: () => boolean, full: boolean) => ({
     query: (at: AtConsole) => {
-      if (!station.connected) return void at.print("No AP");
-      const head = `${name}:"${netGet("SSID")}","${String(netGet("BSSID")).toLowerCase()}",${netGet("CHANNEL") ?? 0},${netGet("RSSI")}`;
+      const ap = station.wifi?.joined;
+      if (!station.connected || !ap) return void at.print("No AP");
+      const head = `${name}:"${ap.ssid}","${ap.bssid}",${ap.channel},${ap.rssi}`;
       at.print(full ? `${head},0,${station.reconnectInterval},3,0,1` : head);
     },
     set: async (at: AtConsole, params: Param[]) => {
@@ -248,6 +180,7 @@ export function wifiCommands(station: Station, settings: Settings): CommandTable
       set: (_at, [mode, autoConnect, ...rest]) => {
         if (rest.length || !isInt(mode, 0, 3) || (autoConnect !== undefined && !isInt(autoConnect, 0, 1))) return false;
         station.setMode(mode, autoConnect !== 0);
+        softAp.follow(mode);
       },
     },
     "+CWJAP": join("+CWJAP", () => settings.store, true),
@@ -277,14 +210,5 @@ export function wifiCommands(station: Station, settings: Settings): CommandTable
     // Always saved, whatever AT+SYSSTORE says.
     "+CWAUTOCONN": onOff("+CWAUTOCONN", () => settings.get("autoconn", 1) === 1, (_at, on) => settings.save("autoconn", on ? 1 : 0)),
     "+CIPSTAMAC": { query: (at) => at.print(`+CIPSTAMAC:"${mac()}"`) },
-    // The SoftAP is not built: its address is ESP-AT's default, its MAC the station's plus one.
-    "+CIPAP": {
-      query: (at) => {
-        at.print('+CIPAP:ip:"192.168.4.1"');
-        at.print('+CIPAP:gateway:"192.168.4.1"');
-        at.print('+CIPAP:netmask:"255.255.255.0"');
-      },
-    },
-    "+CIPAPMAC": { query: (at) => at.print(`+CIPAPMAC:"${softApMac(mac())}"`) },
   };
 }

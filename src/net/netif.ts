@@ -1,6 +1,9 @@
 // The one network-interface contract the console and the app see, whatever the driver:
 // link state, address, DNS, and the events link up, got IP, lost IP and link down.
 import Net from "net";
+import type { WifiControl } from "./wifi-control";
+
+export type * from "./wifi-control";
 
 export type LinkEvent = "linkUp" | "gotIP" | "lostIP" | "linkDown";
 
@@ -35,6 +38,8 @@ export interface NetworkInterface {
   setHostname(name: string): void;
   /** Calls `listener` with every event; returns what stops it. */
   onEvent(listener: (event: LinkEvent) => void): () => void;
+  /** The Wi-Fi driver's station and SoftAP (drivers/wifi/esp32); other drivers have none. */
+  readonly wifi?: WifiControl;
 }
 
 /** A usable IPv4 address: not empty and not 0.0.0.0. */

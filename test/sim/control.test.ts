@@ -55,7 +55,7 @@ describe("xsock sim --control", function () {
     try {
       assert.match(await uart.command(`AT+CIPSTART="TCP","127.0.0.1",${peer.port}`), /CONNECT\r\n\r\nOK\r\n$/);
       assert.equal(await a.command("fault power-cut"), 'ERROR no fault "power-cut": the faults are link-drop, dhcp-fail, can-bus-off (fault link-drop +2s)\r\n');
-      assert.equal(await a.command("reboot now"), 'ERROR unknown command "reboot": the commands are fault, status, help, quit\r\n');
+      assert.equal(await a.command("reboot now"), 'ERROR unknown command "reboot": the commands are fault, station, status, help, quit\r\n');
       assert.equal(await a.command("fault link-drop +1s"), "OK\r\n", "the same connection takes the next command");
       await uart.expect("WIFI DISCONNECT\r\n", 3000);
       await uart.expect("CLOSED\r\n", 3000);

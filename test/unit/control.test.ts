@@ -5,10 +5,26 @@ import { runs } from "../helpers/fuzz.ts";
 import { parseControlAddress, runControlLine } from "../../host-sim/control.ts";
 import type { FaultKind } from "../../host-sim/faults.ts";
 
-/** A board that records the faults it is given. */
+/** A board that records the faults it is given, and keeps a SoftAP of two stations at most. */
 function recorder() {
   const faults: [FaultKind, number | undefined][] = [];
-  return { faults, fault: (kind: FaultKind, forMs?: number) => void faults.push([kind, forMs]), status: () => ["board esp32/nodemcu", "faults none"] };
+  const stations: string[] = [];
+  return {
+    faults,
+    stations,
+    fault: (kind: FaultKind, forMs?: number) => void faults.push([kind, forMs]),
+    status: () => ["board esp32/nodemcu", "faults none"],
+    stationJoin: (mac: string) => {
+      if (stations.length >= 2) throw new Error("the SoftAP is full: 2 stations at most");
+      stations.push(mac);
+      return `192.168.4.${stations.length + 1}`;
+    },
+    stationLeave: (mac: string) => {
+      const i = stations.indexOf(mac);
+      if (i < 0) throw new Error(`${mac} is not on the SoftAP`);
+      stations.splice(i, 1);
+    },
+  };
 }
 
 describe("control socket", () => {
@@ -37,7 +53,7 @@ describe("control socket", () => {
     assert.deepEqual(runControlLine(board, "fault link-drop@5s"), ["ERROR a fault from the control socket starts now: leave out @WHEN"]);
     assert.deepEqual(runControlLine(board, "fault link-drop 2s"), ['ERROR bad length "2s": use fault link-drop [+FOR], FOR such as 2s or 500ms']);
     assert.deepEqual(runControlLine(board, "status now"), ["ERROR status takes no arguments"]);
-    assert.deepEqual(runControlLine(board, "AT+RST"), ['ERROR unknown command "AT+RST": the commands are fault, status, help, quit']);
+    assert.deepEqual(runControlLine(board, "AT+RST"), ['ERROR unknown command "AT+RST": the commands are fault, station, status, help, quit']);
     assert.equal(board.faults.length, 4, "no ERROR injected anything");
   });
 

@@ -1,15 +1,57 @@
-// The Wi-Fi driver: the NetworkInterface contract on Moddable's `wifi` and `net` modules.
-// Joining an AP is the station's business (WiFi.connect); this reports what follows.
+// The Wi-Fi driver: the NetworkInterface contract on Moddable's `wifi` and `net` modules, and
+// its `wifi` facet: the station (joins, scans, reconnections) and the SoftAP.
 import WiFi from "wifi";
 import InterfaceConfig from "xsock/ipconfig";
-import { MonitoredInterface, type NetworkInterface, type StaticAddress } from "xsock/net";
+import { MonitoredInterface, type NetworkInterface, type StaticAddress, type WifiControl } from "xsock/net";
+import { scan, Station } from "xsock/wifi/station";
+import { SoftAp } from "xsock/wifi/softap";
 
 export default class WifiInterface extends MonitoredInterface implements NetworkInterface {
   readonly kind: NetworkInterface["kind"] = "wifi";
+  readonly wifi: WifiControl;
 
   constructor() {
     super("station");
-    new WiFi(undefined, (message) => this.notify(message));
+    const station = new Station();
+    const softAp = new SoftAp();
+    // One monitor for all of it; `disconnect` comes with a reason on the ESP32.
+    new WiFi(undefined, ((message: string, reason?: number) => {
+      station.message(message, reason);
+      softAp.message(message);
+      this.notify(message);
+    }) as ConstructorParameters<typeof WiFi>[1]);
+    this.wifi = {
+      get mode() {
+        return WiFi.mode;
+      },
+      set mode(mode: number) {
+        if (!(mode & 1)) station.stop();
+        WiFi.mode = mode as 0 | 1 | 2 | 3;
+        if (!(mode & 2)) softAp.stop();
+      },
+      get reconnectInterval() {
+        return station.reconnectInterval;
+      },
+      set reconnectInterval(seconds: number) {
+        station.reconnectInterval = seconds;
+      },
+      get joining() {
+        return station.joining;
+      },
+      get joined() {
+        return station.joined;
+      },
+      scan,
+      join: (target, timeoutMs) => station.connect(target, timeoutMs),
+      leave: () => station.leave(),
+      startSoftAp: (config) => softAp.start(config, (WiFi.mode & 1) === 1),
+      get softAp() {
+        return softAp.state;
+      },
+      stations: () => softAp.stations(),
+      deauth: (mac) => softAp.deauth(mac),
+      onSoftAp: (listener) => softAp.onEvent(listener),
+    };
   }
 
   /** The station starts with WiFi.mode; nothing more to do until it joins an AP. */

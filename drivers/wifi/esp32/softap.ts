@@ -1,0 +1,114 @@
+// The SoftAP on Moddable's `wifi` (WiFi.accessPoint) and `net` (its "ap" interface). Moddable's
+// station_connect and station_disconnect messages name no station: the native station list
+// does, so each message is followed by a look at the list, and while a station waits for its
+// address from DHCP the list is read again every POLL_MS.
+import Net from "net";
+import Timer from "timer";
+import WiFi from "wifi";
+import SoftApStations from "xsock/wifi/softap-stations";
+import type { SoftApConfig, SoftApEvent, SoftApState, SoftApStation } from "xsock/net";
+
+const POLL_MS = 100;
+/** A station that has no address after this long is left alone (a static address, or DHCP off). */
+const ADDRESS_WAIT_MS = 30000;
+const NO_ADDRESS = "0.0.0.0";
+
+const netGet = Net.get as (what: string, iface?: string) => unknown;
+
+export class SoftAp {
+  private config?: SoftApConfig;
+  private readonly native = new SoftApStations();
+  /** The stations seen, with the address each had at the last look. */
+  private known = new Map<string, string | undefined>();
+  private readonly listeners = new Set<(event: SoftApEvent) => void>();
+  private poll?: Timer;
+  private polledMs = 0;
+
+  /** Starts the SoftAP with these settings; `withStation` keeps the station up beside it. */
+  start(config: SoftApConfig, withStation: boolean): void {
+    WiFi.accessPoint({
+      ssid: config.ssid,
+      password: config.ecn ? config.password : undefined,
+      channel: config.channel,
+      hidden: config.hidden,
+      max: config.max,
+      station: withStation,
+    } as Parameters<typeof WiFi.accessPoint>[0]);
+    this.config = { ...config };
+  }
+
+  /** The radio left SoftAP mode: its stations are gone. */
+  stop(): void {
+    this.config = undefined;
+    this.look();
+  }
+
+  get state(): SoftApState | undefined {
+    if (!this.config) return undefined;
+    return { config: { ...this.config }, ip: String(netGet("IP", "ap") ?? NO_ADDRESS), mac: String(netGet("MAC", "ap") ?? "").toLowerCase() };
+  }
+
+  stations(): SoftApStation[] {
+    if (!this.config) return [];
+    const flat = this.native.list();
+    const out: SoftApStation[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) out.push({ mac: flat[i].toLowerCase(), ip: flat[i + 1] === NO_ADDRESS ? undefined : flat[i + 1] });
+    return out;
+  }
+
+  deauth(mac?: string): boolean {
+    if (!this.config) return false;
+    return this.native.deauth(mac?.toLowerCase());
+  }
+
+  onEvent(listener: (event: SoftApEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  /** A message from Moddable's `wifi` monitor. */
+  message(message: string): void {
+    if (message === "station_connect" || message === "station_disconnect") this.look();
+  }
+
+  /** Compares the station list with the last one and tells what changed. */
+  private look(): void {
+    const now = this.stations();
+    const seen = new Set<string>();
+    for (const { mac, ip } of now) {
+      seen.add(mac);
+      const had = this.known.get(mac);
+      if (!this.known.has(mac)) {
+        this.polledMs = 0;
+        this.tell({ kind: "joined", mac });
+      }
+      if (ip && ip !== had) this.tell({ kind: "address", mac, ip });
+      this.known.set(mac, ip);
+    }
+    for (const mac of [...this.known.keys()]) {
+      if (seen.has(mac)) continue;
+      this.known.delete(mac);
+      this.tell({ kind: "left", mac });
+    }
+    this.pollForAddresses();
+  }
+
+  /** Looks again soon while a station waits for its address. */
+  private pollForAddresses(): void {
+    const waiting = [...this.known.values()].some((ip) => !ip);
+    if (!waiting || this.polledMs >= ADDRESS_WAIT_MS) {
+      if (!waiting) this.polledMs = 0;
+      return;
+    }
+    if (this.poll) return;
+    this.poll = Timer.set(() => {
+      this.poll = undefined;
+      this.polledMs += POLL_MS;
+      this.look();
+    }, POLL_MS);
+  }
+
+  private tell(event: SoftApEvent): void {
+    for (const l of [...this.listeners]) l(event);
+  }
+}

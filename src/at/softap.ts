@@ -1,0 +1,134 @@
+// ESP-AT's SoftAP commands over the Wi-Fi driver (`netif.wifi`): CWSAP (and the AT 1.x CWSAP_CUR
+// and CWSAP_DEF), CWLIF, CWQIF, CIPAP, CIPAPMAC, and the unsolicited +STA_CONNECTED,
+// +DIST_STA_IP and +STA_DISCONNECTED. AT+CWMODE=2 or 3 starts the SoftAP (Station.setMode, then
+// follow()) with the saved settings, or ESP-AT's defaults.
+import { encodeLatin1, type AtConsole, type CommandTable } from "./console";
+import { isInt, type Param } from "./parser";
+import type { Settings } from "./settings";
+import type { NetworkInterface, SoftApConfig, WifiControl } from "xsock/net";
+
+const MAC = /^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/;
+/** The <ecn>s a SoftAP takes: open, WPA, WPA2, WPA/WPA2 (no WEP). */
+const SOFTAP_ECNS = Object.freeze([0, 2, 3, 4]);
+const NO_ADDRESS = "0.0.0.0";
+
+/** The ESP32's SoftAP MAC: the station's, plus one in the last byte. */
+export const softApMac = (sta: string) => sta.replace(/[0-9a-f]{2}$/i, (b) => ((parseInt(b, 16) + 1) & 0xff).toString(16).padStart(2, "0"));
+
+/** ESP-AT's SoftAP before any AT+CWSAP: open, "ESP_" and the MAC's last three bytes, channel 1, 4 stations. */
+export function defaultSoftAp(apMac: string): SoftApConfig {
+  const tail = apMac.replace(/:/g, "").slice(-6).toUpperCase().padStart(6, "0");
+  return { ssid: `ESP_${tail}`, password: "", channel: 1, ecn: 0, max: 4, hidden: false };
+}
+
+/** AT+CWSAP=<ssid>,<pwd>,<chl>,<ecn>[,<max conn>][,<ssid hidden>] as settings; undefined when out of range. */
+export function parseSoftAp(params: Param[]): SoftApConfig | undefined {
+  const [ssid, password, channel, ecn, max = 4, hidden = 0, ...rest] = params;
+  if (rest.length || typeof ssid !== "string" || typeof password !== "string") return undefined;
+  if (!ssid.length || ssid.length > 32) return undefined;
+  if (!isInt(channel, 1, 13) || !isInt(ecn, 0, 4) || !SOFTAP_ECNS.includes(ecn)) return undefined;
+  if (!isInt(max, 1, 10) || !isInt(hidden, 0, 1)) return undefined;
+  // WPA's passphrase: 8 to 63 characters, or 64 hex digits.
+  if (ecn && (password.length < 8 || password.length > 64)) return undefined;
+  return { ssid, password: ecn ? password : "", channel, ecn, max, hidden: hidden === 1 };
+}
+
+/** The settings as they go to flash, and back; undefined for anything else. */
+const encode = (c: SoftApConfig) => JSON.stringify([c.ssid, c.password, c.channel, c.ecn, c.max, c.hidden ? 1 : 0]);
+function decode(saved: string): SoftApConfig | undefined {
+  try {
+    const fields = JSON.parse(saved) as Param[];
+    return Array.isArray(fields) ? parseSoftAp(fields) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The SoftAP as the console sees it: its settings, and what it announces. */
+export class SoftApConsole {
+  readonly wifi: WifiControl | undefined;
+
+  constructor(
+    private readonly at: AtConsole,
+    private readonly settings: Settings,
+    private readonly netif: NetworkInterface,
+  ) {
+    this.wifi = netif.wifi;
+    this.wifi?.onSoftAp((event) => {
+      if (event.kind === "joined") this.announce(`+STA_CONNECTED:"${event.mac}"`);
+      else if (event.kind === "address") this.announce(`+DIST_STA_IP:"${event.mac}","${event.ip}"`);
+      else this.announce(`+STA_DISCONNECTED:"${event.mac}"`);
+    });
+  }
+
+  private announce(line: string): void {
+    this.at.unsolicited(encodeLatin1(`${line}\r\n`));
+  }
+
+  get mac(): string {
+    return this.wifi?.softAp?.mac || softApMac(this.netif.mac);
+  }
+
+  /** The settings the SoftAP starts with: the running ones, the saved ones, or ESP-AT's defaults. */
+  get config(): SoftApConfig {
+    return this.wifi?.softAp?.config ?? decode(this.settings.get("cwsap", "")) ?? defaultSoftAp(this.mac);
+  }
+
+  /** After a change of Wi-Fi mode: the SoftAP runs in modes 2 and 3 (the driver stops it in the others). */
+  follow(mode: number): void {
+    if (mode & 2 && this.wifi && !this.wifi.softAp) this.start(this.config);
+  }
+
+  /** Starts the SoftAP with these settings; false when the radio refuses them. */
+  start(config: SoftApConfig): boolean {
+    try {
+      this.wifi?.startSoftAp(config);
+      return this.wifi !== undefined;
+    } catch {
+      return false;
+    }
+  }
+}
+
+export function softApCommands(softAp: SoftApConsole, settings: Settings): CommandTable {
+  const running = () => softAp.wifi?.softAp;
+  const inApMode = () => ((softAp.wifi?.mode ?? 0) & 2) === 2;
+  return {
+    "+CWSAP": {
+      query: (at) => {
+        if (!inApMode()) return false;
+        const c = softAp.config;
+        at.print(`+CWSAP:"${c.ssid}","${c.password}",${c.channel},${c.ecn},${c.max},${c.hidden ? 1 : 0}`);
+      },
+      set: (_at, params) => {
+        const config = parseSoftAp(params);
+        if (!config || !inApMode() || !softAp.start(config)) return false;
+        settings.keep("cwsap", encode(config));
+      },
+    },
+    "+CWLIF": {
+      execute: (at) => {
+        for (const { ip, mac } of softAp.wifi?.stations() ?? []) at.print(`+CWLIF:${ip ?? NO_ADDRESS},${mac}`);
+      },
+    },
+    "+CWQIF": {
+      execute: () => {
+        if (!running()) return false;
+        softAp.wifi?.deauth();
+      },
+      set: (_at, [mac, ...rest]) => {
+        if (rest.length || typeof mac !== "string" || !MAC.test(mac) || !running()) return false;
+        return softAp.wifi?.deauth(mac.toLowerCase()) === true;
+      },
+    },
+    "+CIPAP": {
+      query: (at) => {
+        const ip = running()?.ip ?? NO_ADDRESS;
+        at.print(`+CIPAP:ip:"${ip}"`);
+        at.print(`+CIPAP:gateway:"${ip}"`);
+        at.print(`+CIPAP:netmask:"${ip === NO_ADDRESS ? ip : "255.255.255.0"}"`);
+      },
+    },
+    "+CIPAPMAC": { query: (at) => at.print(`+CIPAPMAC:"${softAp.mac}"`) },
+  };
+}
