@@ -193,6 +193,7 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
     if (wired) throw new PlatformError(`${host.board.id} has no Wi-Fi`);
     const { ssid, password, channel = 1, hidden = false, max = 4, station = false } = options;
     if (typeof ssid !== "string" || Buffer.byteLength(ssid) > 32) throw new PlatformError("ssid too long - 32 bytes max");
+    if (password !== undefined && typeof password !== "string") throw new PlatformError("password must be a string");
     if (password !== undefined && password.length > 64) throw new PlatformError("password too long - 64 bytes max");
     if (password !== undefined && password.length < 8) throw new PlatformError("password too short - 8 bytes min");
     if (!Number.isInteger(channel) || channel < 1 || channel > 13) throw new PlatformError("invalid channel");
@@ -213,7 +214,7 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
     dropStation(mac);
     return true;
   });
-  host.handle("net.get", (what: string, iface?: string) => {
+  host.handle("net.get", (what: string, iface: string | null) => {
     if (iface === "ap") {
       if (!softAp) return undefined;
       if (what === "IP") return SOFTAP_IP;

@@ -2,8 +2,8 @@
 import { host, newId, off, on, tell } from "./bridge";
 
 const Net = {
-  get(what: string, _interface?: string): string | number | string[] | undefined {
-    return host<string | number | string[] | undefined>("net.get", what) ?? undefined;
+  get(what: string, iface?: string): string | number | string[] | undefined {
+    return host<string | number | string[] | undefined>("net.get", what, iface ?? null) ?? undefined;
   },
   resolve(name: string, callback: (name: string, address?: string) => void): void {
     const id = newId();

@@ -70,8 +70,8 @@ class WiFi {
 
   /** As on the ESP32: throws on a bad SSID, password or channel; `station` keeps the station beside it. */
   static accessPoint(options: { ssid: string; password?: string; channel?: number; hidden?: boolean; max?: number; station?: boolean }): void {
-    const { ssid, password, channel, hidden, max, station } = options;
-    host("wifi.accessPoint", { ssid, password, channel, hidden, max, station });
+    const given = Object.fromEntries(Object.entries(options).filter(([key]) => ["ssid", "password", "channel", "hidden", "max", "station"].includes(key)));
+    host("wifi.accessPoint", given);
   }
 }
 

@@ -26,14 +26,10 @@ export class SoftAp {
 
   /** Starts the SoftAP with these settings; `withStation` keeps the station up beside it. */
   start(config: SoftApConfig, withStation: boolean): void {
-    WiFi.accessPoint({
-      ssid: config.ssid,
-      password: config.ecn ? config.password : undefined,
-      channel: config.channel,
-      hidden: config.hidden,
-      max: config.max,
-      station: withStation,
-    } as Parameters<typeof WiFi.accessPoint>[0]);
+    const options: Record<string, unknown> = { ssid: config.ssid, channel: config.channel, hidden: config.hidden, max: config.max, station: withStation };
+    // Moddable reads any `password` it is given, undefined too: an open AP gets none.
+    if (config.ecn) options.password = config.password;
+    WiFi.accessPoint(options as unknown as Parameters<typeof WiFi.accessPoint>[0]);
     this.config = { ...config };
   }
 
