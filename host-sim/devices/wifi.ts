@@ -259,7 +259,7 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
       if (!MAC.test(mac)) throw new Error(`bad MAC "${spec}": use six hex pairs, aa:bb:cc:dd:ee:ff`);
       if (!softAp) throw new Error(`the board's SoftAP is off (Wi-Fi mode ${mode}): it needs AT+CWMODE=2 or 3`);
       if (stations.has(mac)) throw new Error(`${mac} is on the SoftAP already`);
-      if (stations.size >= softAp.max) throw new Error(`the SoftAP is full: ${softAp.max} stations at most`);
+      if (stations.size >= softAp.max) throw new Error(`the SoftAP is full: ${softAp.max} station${softAp.max === 1 ? "" : "s"} at most`);
       const ip = lease(mac);
       const station: { ip: string; assigned: boolean; timer?: NodeJS.Timeout } = { ip, assigned: false };
       stations.set(mac, station);

@@ -92,6 +92,33 @@ describe("xsock sim --control", function () {
     }
   });
 
+  it("makes phones join and leave the board's SoftAP from nc: the console announces them, the SoftAP's limits answer ERROR", async function () {
+    needs(this, "nc (netcat-openbsd)", have("nc"));
+    sim = await startSim(["--control", "0"]);
+    const port = Number((await sim.waitLog(/control listening on 127\.0\.0\.1:(\d+)/))[1]);
+    uart = await UartClient.open(sim.uart);
+    await uart.expect("ready\r\n");
+    await uart.command("ATE0");
+    const nc = new Netcat(port);
+    try {
+      assert.equal(await nc.command("station join aa:bb:cc:dd:ee:01"), "ERROR the board's SoftAP is off (Wi-Fi mode 1): it needs AT+CWMODE=2 or 3\r\n");
+      assert.equal(await uart.command("AT+CWMODE=2"), "\r\nOK\r\n");
+      assert.equal(await uart.command('AT+CWSAP="xsock-ap","secret-pass",6,3,1'), "\r\nOK\r\n");
+      assert.equal(await nc.command("station join AA:BB:CC:DD:EE:01"), "ip 192.168.4.2\r\nOK\r\n");
+      assert.equal(await uart.expect(/DIST_STA_IP.*\r\n/, 3000), '+STA_CONNECTED:"aa:bb:cc:dd:ee:01"\r\n+DIST_STA_IP:"aa:bb:cc:dd:ee:01","192.168.4.2"\r\n');
+      assert.equal(await nc.command("station join aa:bb:cc:dd:ee:02"), "ERROR the SoftAP is full: 1 station at most\r\n");
+      assert.equal(await nc.command("station join aa:bb:cc"), 'ERROR bad MAC "aa:bb:cc": use station join MAC or station leave MAC (MAC as aa:bb:cc:dd:ee:ff)\r\n');
+      assert.equal(await nc.command("station wave aa:bb:cc:dd:ee:01"), 'ERROR no station command "wave": use station join MAC or station leave MAC (MAC as aa:bb:cc:dd:ee:ff)\r\n');
+      assert.equal(await uart.command("AT+CWLIF"), "+CWLIF:192.168.4.2,aa:bb:cc:dd:ee:01\r\n\r\nOK\r\n");
+      assert.equal(await nc.command("station leave aa:bb:cc:dd:ee:01"), "OK\r\n");
+      assert.equal(await uart.expect(/STA_DISCONNECTED.*\r\n/, 3000), '+STA_DISCONNECTED:"aa:bb:cc:dd:ee:01"\r\n');
+      assert.equal(await nc.command("station leave aa:bb:cc:dd:ee:01"), "ERROR aa:bb:cc:dd:ee:01 is not on the SoftAP\r\n");
+      assert.match(sim.log, /sim: aa:bb:cc:dd:ee:01 joins the SoftAP \(192\.168\.4\.2\)\n[^]*sim: aa:bb:cc:dd:ee:01 leaves the SoftAP\n/);
+    } finally {
+      nc.close();
+    }
+  });
+
   it("listens on ::1 when asked, and refuses any address that is not loopback with exit code 2", async () => {
     for (const address of ["0.0.0.0:0", "192.168.1.20:7100", "[::]:0", "example.com:7100"]) {
       const { code, log } = await runSim(["--control", address]);

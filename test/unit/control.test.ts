@@ -57,15 +57,45 @@ describe("control socket", () => {
     assert.equal(board.faults.length, 4, "no ERROR injected anything");
   });
 
-  it("never throws on any line, and injects only on OK (fuzz)", () => {
+  it("makes phones join and leave the SoftAP with station join|leave MAC, and refuses what the board refuses", () => {
+    const board = recorder();
+    assert.deepEqual(runControlLine(board, "station join aa:bb:cc:dd:ee:01"), ["ip 192.168.4.2", "OK"]);
+    assert.deepEqual(runControlLine(board, "STATION JOIN AA:BB:CC:DD:EE:02"), ["ip 192.168.4.3", "OK"]);
+    assert.deepEqual(runControlLine(board, "station join aa:bb:cc:dd:ee:03"), ["ERROR the SoftAP is full: 2 stations at most"]);
+    assert.deepEqual(runControlLine(board, "station leave aa:bb:cc:dd:ee:01"), ["OK"]);
+    assert.deepEqual(runControlLine(board, "station leave aa:bb:cc:dd:ee:01"), ["ERROR aa:bb:cc:dd:ee:01 is not on the SoftAP"]);
+    assert.deepEqual(board.stations, ["AA:BB:CC:DD:EE:02"]);
+    const usage = "use station join MAC or station leave MAC (MAC as aa:bb:cc:dd:ee:ff)";
+    assert.deepEqual(runControlLine(board, "station"), [`ERROR station needs join or leave: ${usage}`]);
+    assert.deepEqual(runControlLine(board, "station kick aa:bb:cc:dd:ee:02"), [`ERROR no station command "kick": ${usage}`]);
+    assert.deepEqual(runControlLine(board, "station join"), [`ERROR station join takes one MAC: ${usage}`]);
+    assert.deepEqual(runControlLine(board, "station join aa:bb:cc:dd:ee:04 aa:bb:cc:dd:ee:05"), [`ERROR station join takes one MAC: ${usage}`]);
+    assert.deepEqual(runControlLine(board, "station join aa:bb:cc:dd:ee"), [`ERROR bad MAC "aa:bb:cc:dd:ee": ${usage}`]);
+    assert.deepEqual(runControlLine(board, "station join gg:bb:cc:dd:ee:01"), [`ERROR bad MAC "gg:bb:cc:dd:ee:01": ${usage}`]);
+    assert.deepEqual(board.stations, ["AA:BB:CC:DD:EE:02"], "no ERROR changed the SoftAP");
+  });
+
+  it("never throws on any line, and injects or moves stations only on OK (fuzz)", () => {
+    const mac = fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 6, maxLength: 6 }).map((b) => b.map((x) => x.toString(16).padStart(2, "0")).join(":"));
+    const prefixes = fc.constantFrom("fault ", "fault link-drop", "status", "help", "station ", "station join ", "station leave ");
+    const line = fc.oneof(
+      fc.string({ maxLength: 80 }),
+      prefixes.chain((p) => fc.string({ maxLength: 20 }).map((s) => p + s)),
+      fc.tuple(fc.constantFrom("station join ", "station leave ", "station  JOIN "), mac, fc.constantFrom("", " ", " x")).map((parts) => parts.join("")),
+    );
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 80 }), fc.constantFrom("fault ", "fault link-drop", "status", "help").chain((p) => fc.string({ maxLength: 20 }).map((s) => p + s))), (line) => {
+      fc.property(fc.array(line, { minLength: 1, maxLength: 6 }), (lines) => {
         const board = recorder();
-        const reply = runControlLine(board, line);
-        const last = reply.at(-1)!;
-        assert.ok(last === "OK" || /^ERROR \S/.test(last), last);
-        assert.ok(reply.every((l) => !/[\r\n]/.test(l)), "one line each");
-        if (last !== "OK") assert.equal(board.faults.length, 0);
+        for (const text of lines) {
+          const before = [...board.stations];
+          const faults = board.faults.length;
+          const reply = runControlLine(board, text);
+          const last = reply.at(-1)!;
+          assert.ok(last === "OK" || /^ERROR \S/.test(last), last);
+          assert.ok(reply.every((l) => !/[\r\n]/.test(l)), "one line each");
+          if (last !== "OK") assert.deepEqual(board.stations, before, "an ERROR moved no station");
+          if (last !== "OK") assert.equal(board.faults.length, faults, "an ERROR injected nothing");
+        }
       }),
       { numRuns: runs(2000) },
     );
