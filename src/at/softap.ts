@@ -5,7 +5,14 @@
 import { encodeLatin1, type AtConsole, type CommandTable } from "./console";
 import { isInt, type Param } from "./parser";
 import type { Settings } from "./settings";
-import type { NetworkInterface, SoftApConfig, WifiControl } from "xsock/net";
+import type { SoftApConfig, WifiControl } from "xsock/wifi-control";
+
+/** What the SoftAP commands need of the network interface (xsock/net's NetworkInterface has it). */
+export interface SoftApInterface {
+  /** The station's MAC: the SoftAP's is the next one. */
+  readonly mac: string;
+  readonly wifi?: WifiControl;
+}
 
 const MAC = /^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/;
 /** The <ecn>s a SoftAP takes: open, WPA, WPA2, WPA/WPA2 (no WEP). */
@@ -51,7 +58,7 @@ export class SoftApConsole {
   constructor(
     private readonly at: AtConsole,
     private readonly settings: Settings,
-    private readonly netif: NetworkInterface,
+    private readonly netif: SoftApInterface,
   ) {
     this.wifi = netif.wifi;
     this.wifi?.onSoftAp((event) => {

@@ -2,7 +2,7 @@
 // `wifi`, `net` and `timer` and the native station list: join outcomes from Moddable's
 // disconnect reason, reconnections, the options WiFi.accessPoint gets, and the station events.
 import assert from "node:assert/strict";
-import type { SoftApConfig, SoftApEvent } from "xsock/net";
+import type { SoftApConfig, SoftApEvent } from "xsock/wifi-control";
 import { importFirmware } from "../helpers/firmware-module.ts";
 
 interface Radio {
