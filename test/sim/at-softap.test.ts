@@ -134,6 +134,11 @@ describe("console SoftAP commands", function () {
     await uart.expect(`+DIST_STA_IP:"${PHONE}","192.168.4.2"\r\n`);
     assert.match(await uart.command("AT+CWJAP?"), /^\+CWJAP:"xsock-sim","02:00:00:00:00:01",1,-40,/);
     assert.equal(await uart.command("AT+CIPSTATUS"), "STATUS:2\r\n\r\nOK\r\n");
+    assert.equal(
+      await uart.command("AT+CIFSR"),
+      '+CIFSR:APIP,"192.168.4.1"\r\n+CIFSR:APMAC,"24:0a:c4:00:00:02"\r\n+CIFSR:STAIP,"127.0.0.1"\r\n+CIFSR:STAMAC,"24:0a:c4:00:00:01"\r\n\r\nOK\r\n',
+      "CIFSR reports the running SoftAP",
+    );
     // Leaving SoftAP mode keeps the station on its AP.
     assert.equal(await uart.command("AT+CWMODE=1"), `+STA_DISCONNECTED:"${PHONE}"\r\n${OK}`);
     assert.equal(await uart.command("AT+CWSTATE?"), '+CWSTATE:2,"xsock-sim"\r\n\r\nOK\r\n');
