@@ -63,7 +63,7 @@ describe("an MCP2515 board in the simulator", function () {
     }
     const echoes: number[] = [];
     for (;;) {
-      const echo = await sim.can.expect((f: BusFrame) => f.arbitration_id >= 0x400 && f.arbitration_id < 0x500, { timeout: 1000 }).catch(() => undefined);
+      const echo: BusFrame | undefined = await sim.can.expect((f: BusFrame) => f.arbitration_id >= 0x400 && f.arbitration_id < 0x500, { timeout: 1000 }).catch(() => undefined);
       if (!echo) break;
       assert.equal(echo.arbitration_id, 0x401 + 2 * echo.data[0], "each echo carries its frame's number");
       echoes.push(echo.data[0]);
