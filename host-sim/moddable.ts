@@ -3,9 +3,10 @@
 import { spawn } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { homedir } from "node:os";
-import { delimiter, join } from "node:path";
+import { delimiter, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AsyncQueue } from "./async-queue.ts";
+import { BOARDS_DIR } from "./board.ts";
 
 const GETTING_STARTED = "https://github.com/Moddable-OpenSource/moddable/blob/public/documentation/Moddable%20SDK%20-%20Getting%20Started.md";
 const ESP32_GUIDE = "https://github.com/Moddable-OpenSource/moddable/blob/public/documentation/devices/esp32.md";
@@ -53,11 +54,30 @@ function checkEspIdf(env: NodeJS.ProcessEnv): void {
   if (!onPath("idf.py", env) && !env.IDF_PYTHON_ENV_PATH) throw new SetupError(`ESP-IDF's tools are not on PATH in this shell: source ${join(idf, "export.sh")}`);
 }
 
+/**
+ * mcconfig's -p for a board. A board in boards/ is a Moddable target outside the SDK:
+ * `esp32:<its folder>`, whose manifest.json brings the SDK's target, the board's config and its
+ * Ethernet wiring (mcconfig names the target after the folder: esp32/<board>). Any other name
+ * goes as it is (an SDK target, lin). mcconfig lowercases -p, so a folder whose path has capitals
+ * is given relative to the app's folder, where mcconfig runs.
+ */
+export function mcconfigPlatform(board: string, appDir: string, boardsDir: string = BOARDS_DIR): string {
+  const dir = join(boardsDir, board);
+  if (!existsSync(join(dir, "manifest.json"))) return board;
+  const family = board.split("/")[0];
+  const path = [dir, relative(appDir, dir) || "."].find((p) => p === p.toLowerCase());
+  if (!path)
+    throw new SetupError(`mcconfig lowercases -p, and the board folder ${dir} has capitals in its path, also from ${appDir}: put this checkout and the app under lower-case paths`);
+  return `${family}:${path}`;
+}
+
 export interface McconfigRequest {
   /** The app's folder, with its manifest.json. */
   app: string;
-  /** The Moddable target, the board id: esp32/nodemcu, ... */
+  /** The board id: esp32/nodemcu, ... */
   board: string;
+  /** mcconfig's -p (mcconfigPlatform): the board's folder, or the board id. */
+  platform?: string;
   /** A debug build (xsbug), instead of a release one. */
   debug?: boolean;
   /** Flash the board after the build. */
@@ -70,13 +90,13 @@ export interface McconfigRequest {
   verbose?: boolean;
 }
 
-/** mcconfig's arguments: `-m -p <board>`, `-t build` unless it flashes, `-d` for debug. */
+/** mcconfig's arguments: `-m -p <platform>`, `-t build` unless it flashes, `-d` for debug. */
 export function mcconfigArgs(request: McconfigRequest): string[] {
   return [
     ...(request.debug ? ["-d"] : []),
     "-m",
     "-p",
-    request.board,
+    request.platform ?? request.board,
     ...(request.deploy ? [] : ["-t", "build"]),
     ...(request.verbose ? ["-v"] : []),
     "manifest.json",

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DEFAULT_BOARD } from "../board.ts";
-import { findToolchain, runMcconfig, SetupError, type BuildEvent, type McconfigRequest } from "../moddable.ts";
+import { findToolchain, mcconfigPlatform, runMcconfig, SetupError, type BuildEvent, type McconfigRequest } from "../moddable.ts";
 import { listPorts } from "../serial/ports.ts";
 import { ROOT_APP } from "../simulator.ts";
 import { conventions, outputStyle, UserError, type OutputOptions, type Style } from "./common.ts";
@@ -23,11 +23,11 @@ const STEP = /^# /;
 const COMPLAINT = /\b(error|warning|fatal|undefined reference)\b/i;
 
 export function registerBuild(program: Command): void {
-  define(program, "build", "build the firmware for a board with the Moddable SDK (mcconfig -m -p <board> -t build)", [
+  define(program, "build", "build the firmware for a board with the Moddable SDK (mcconfig -m -p esp32:boards/<board> -t build)", [
     "xsock build --board esp32/nodemcu",
     "xsock build examples/tcp-echo-server --board esp32/esp32s3 -d ssid=lab password=secret123",
   ]);
-  define(program, "flash", "build the firmware and flash it to a board (mcconfig -m -p <board>; the port goes in UPLOAD_PORT)", [
+  define(program, "flash", "build the firmware and flash it to a board (mcconfig -m -p esp32:boards/<board>; the port goes in UPLOAD_PORT)", [
     "xsock flash --board esp32/nodemcu --port /dev/ttyUSB0",
     "xsock flash --board esp32/wt32_eth01          # the only ESP32-like port",
   ]).option("--port <port>", "the serial port to flash through (default: $UPLOAD_PORT, else the only ESP32-like port, else ESP-IDF's own search)");
@@ -39,7 +39,7 @@ function define(program: Command, name: "build" | "flash", description: string, 
     .description(description)
     .argument("[APP_DIR]", "a folder with a manifest.json (default: the ESP-AT modem)")
     .argument("[config...]", "config overrides passed to mcconfig, key=value: ssid=..., password=...")
-    .option("--board <id>", "board id, a Moddable target name", DEFAULT_BOARD)
+    .option("--board <id>", "board id: a folder in boards/ (its manifest.json is the Moddable target), else an SDK target name", DEFAULT_BOARD)
     .option("-d, --debug", "a debug build, for xsbug (mcconfig -d)");
   conventions(command, examples, "show every line mcconfig prints, and the commands make runs (mcconfig -v)").action(
     async (appArg: string | undefined, pairs: string[], opts: BuildOptions) => {
@@ -50,16 +50,17 @@ function define(program: Command, name: "build" | "flash", description: string, 
       if (bad) throw new UserError(`bad config "${bad}": use key=value`, 2);
       const dir = resolve(app ?? ROOT_APP);
       if (!existsSync(join(dir, "manifest.json"))) throw new UserError(`no manifest.json in ${dir}`, 2);
-      let toolchain;
+      let toolchain, platform;
       try {
         toolchain = findToolchain(opts.board);
+        platform = mcconfigPlatform(opts.board, dir);
       } catch (e) {
         if (e instanceof SetupError) throw new UserError(e.message);
         throw e;
       }
       const deploy = name === "flash";
       const port = deploy ? (opts.port ?? process.env.UPLOAD_PORT ?? (await onlyBoardPort(style))) : undefined;
-      const request: McconfigRequest = { app: dir, board: opts.board, debug: opts.debug, deploy, port, config, verbose: opts.verbose };
+      const request: McconfigRequest = { app: dir, board: opts.board, platform, debug: opts.debug, deploy, port, config, verbose: opts.verbose };
       const code = await render(runMcconfig(toolchain, request), style, `${deploy ? "flashed" : "built"} ${opts.board} (${opts.debug ? "debug" : "release"})`);
       if (code) throw new UserError(`mcconfig failed (exit code ${code})`);
     },
@@ -86,7 +87,7 @@ async function render(events: AsyncGenerator<BuildEvent>, style: Style, what: st
   const tail: string[] = [];
   for await (const event of events) {
     if (event.type === "start") {
-      if (!style.quiet) process.stderr.write(`-- ${event.command.join(" ")}\n`);
+      if (!style.quiet) process.stderr.write(`-- in ${event.cwd}: ${event.command.join(" ")}\n`);
     } else if (event.type === "line") {
       tail.push(event.text);
       if (tail.length > TAIL) tail.shift();
