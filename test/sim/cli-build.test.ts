@@ -4,7 +4,11 @@ import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runXsock } from "../helpers/sim.ts";
+import { ROOT, runXsock } from "../helpers/sim.ts";
+
+/** What -p names for a board in boards/: its folder in this checkout, a Moddable target. */
+const boardTarget = (id: string) => `esp32:${join(ROOT, "boards", id)}`;
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
 /** An environment without the SDK, ESP-IDF, a CI flag or a port of the machine's own. */
 function bare(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -60,13 +64,16 @@ describe("xsock build and flash", function () {
     assert.match(notSourced.stderr, /^xsock flash: ESP-IDF's tools are not on PATH in this shell: source .*\/export\.sh\n$/);
   });
 
-  it("runs mcconfig -m -p <board> -t build in the app's folder, with -d and the config pairs", async () => {
+  it("runs mcconfig -m -p esp32:<board folder> -t build in the app's folder, with -d and the config pairs, and says so first", async () => {
     const sdk = fakeSdk();
     const run = await runXsock(["build", "examples/tcp-echo-server", "--board", "esp32/nodemcu", "-d", "ssid=lab", "password=secret 123"], {
       env: bare({ MODDABLE: sdk, IDF_PATH: fakeIdf(), IDF_PYTHON_ENV_PATH: "/env" }),
     });
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stderr, /^mcconfig -d -m -p esp32\/nodemcu -t build manifest\.json ssid=lab password=secret 123$/m);
+    const args = `-d -m -p ${boardTarget("esp32/nodemcu")} -t build manifest.json ssid=lab password=secret 123`;
+    assert.match(run.stderr, new RegExp(`^mcconfig ${escape(args)}$`, "m"));
+    const app = join(ROOT, "examples/tcp-echo-server");
+    assert.match(run.stderr, new RegExp(`^-- in ${escape(app)}: ${escape(join(sdk, "build/bin/lin/release/mcconfig"))} ${escape(args)}$`, "m"), "the line it runs, before it runs");
     assert.match(run.stderr, /^cwd=.*\/examples\/tcp-echo-server$/m);
     assert.match(run.stderr, /^-- built esp32\/nodemcu \(debug\) in \d+(\.\d s| ms)$/m);
   });
@@ -75,11 +82,22 @@ describe("xsock build and flash", function () {
     const env = bare({ MODDABLE: fakeSdk(), IDF_PATH: fakeIdf(), IDF_PYTHON_ENV_PATH: "/env" });
     const run = await runXsock(["flash", "--board", "esp32/wt32_eth01", "--port", "/dev/ttyUSB7"], { env });
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stderr, /^mcconfig -m -p esp32\/wt32_eth01 manifest\.json$/m, "no -t build: mcconfig builds and deploys");
+    assert.match(run.stderr, new RegExp(`^mcconfig -m -p ${escape(boardTarget("esp32/wt32_eth01"))} manifest\\.json$`, "m"), "no -t build: mcconfig builds and deploys");
     assert.match(run.stderr, /^UPLOAD_PORT=\/dev\/ttyUSB7$/m);
     const failed = await runXsock(["flash", "--port", "/dev/ttyUSB7"], { env: { ...env, FAKE_EXIT: "2" } });
     assert.equal(failed.code, 1);
     assert.match(failed.stderr, /xsock flash: mcconfig failed \(exit code 2\)\n$/);
+  });
+
+  it("flashes a board whose target is another's through its folder (ESP32-S3 + W5500), and passes an SDK target's name as it is", async () => {
+    const env = bare({ MODDABLE: fakeSdk(), IDF_PATH: fakeIdf(), IDF_PYTHON_ENV_PATH: "/env" });
+    const s3 = await runXsock(["flash", "--board", "esp32/esp32s3_eth", "--port", "/dev/ttyACM0"], { env });
+    assert.equal(s3.code, 0, s3.stderr);
+    assert.match(s3.stderr, new RegExp(`^mcconfig -m -p ${escape(boardTarget("esp32/esp32s3_eth"))} manifest\\.json$`, "m"));
+    assert.match(s3.stderr, /^-- flashed esp32\/esp32s3_eth \(release\) in /m);
+    const sdkTarget = await runXsock(["build", "--board", "esp32/m5stack"], { env });
+    assert.equal(sdkTarget.code, 0, sdkTarget.stderr);
+    assert.match(sdkTarget.stderr, /^mcconfig -m -p esp32\/m5stack -t build manifest\.json$/m, "no board folder: the SDK's target, by name");
   });
 
   it("refuses a bad config pair and a folder with no manifest.json, with exit code 2", async () => {

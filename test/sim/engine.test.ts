@@ -87,7 +87,7 @@ describe("xsock sim's process", () => {
   it("lists the boards when asked for one it does not have", async () => {
     const { code, log } = await runSim(["--board", "esp32/nosuch"]);
     assert.equal(code, 2);
-    assert.match(log, /unknown board "esp32\/nosuch": the boards are esp32\/esp32s3, esp32\/esp32s3_eth, esp32\/ethernet_kit, esp32\/nodemcu, esp32\/wt32_eth01/);
+    assert.match(log, /unknown board "esp32\/nosuch": the boards are esp32\/esp32s3, esp32\/esp32s3_eth, esp32\/ethernet_kit, esp32\/nodemcu, esp32\/nodemcu_enc28j60, esp32\/wt32_eth01/);
   });
 
   it("fails the build of an app that imports a module its manifest lacks", async () => {

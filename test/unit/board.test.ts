@@ -10,7 +10,7 @@ const MCP2515_FIXTURE = fileURLToPath(new URL("../fixtures/boards/nodemcu-mcp251
 describe("board files", () => {
   it("has a valid board.json for every board folder, named after its Moddable target", () => {
     const ids = boardIds();
-    assert.deepEqual(ids, ["esp32/esp32s3", "esp32/esp32s3_eth", "esp32/ethernet_kit", "esp32/nodemcu", "esp32/wt32_eth01"]);
+    assert.deepEqual(ids, ["esp32/esp32s3", "esp32/esp32s3_eth", "esp32/ethernet_kit", "esp32/nodemcu", "esp32/nodemcu_enc28j60", "esp32/wt32_eth01"]);
     for (const id of ids) assert.equal(loadBoard(id).id, id);
   });
 
@@ -71,7 +71,7 @@ describe("board files", () => {
 describe("the README's board table", () => {
   const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
   const rows = new Map(
-    [...readme.matchAll(/^\| `(esp32\/\w+)`[^|]*\|[^|]*\| ([^|]+) \| UART(\d), GPIO(\d+)\/(\d+) \| TWAI, GPIO(\d+)\/(\d+) \|$/gm)].map((m) => [m[1], m]),
+    [...readme.matchAll(/^\| `(esp32\/\w+)`[^|]*\|[^|]*\| ([^|]+) \| UART(\d), GPIO(\d+)\/(\d+) \| TWAI, GPIO(\d+)\/(\d+) \| Moddable's `(esp32\/\w+)`[^|]*\|$/gm)].map((m) => [m[1], m]),
   );
 
   it("has a row for every board, with its console UART and CAN pins", () => {
@@ -82,6 +82,13 @@ describe("the README's board table", () => {
       assert.equal(board.can.driver, "twai", id);
       if (board.can.driver !== "twai") continue;
       assert.deepEqual([port, tx, rx, canTx, canRx], [board.console.port, board.console.transmit, board.console.receive, board.can.transmit, board.can.receive], id);
+    }
+  });
+
+  it("names the Moddable target each board builds on, as its board file does", () => {
+    for (const id of boardIds()) {
+      const board = loadBoard(id);
+      assert.equal(rows.get(id)![8], board.target ?? board.id, id);
     }
   });
 
