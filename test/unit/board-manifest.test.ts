@@ -85,7 +85,8 @@ describe("the root manifest's driver per board", () => {
       const wanted = ethernetModule(board);
       // A board built as esp32:<folder> includes the same Moddable module first (its defines then win
       // over the module's defaults); the driver's include of it adds nothing then. They must agree.
-      assert.deepEqual(esp32?.include ?? [], wanted ? [wanted] : [], `${id}: ${drivers[0]}`);
+      const modules = (esp32?.include ?? []).filter((path) => path.startsWith("$(MODDABLE)/modules/network/ethernet/"));
+      assert.deepEqual(modules, wanted ? [wanted] : [], `${id}: ${drivers[0]}`);
     });
   }
 
