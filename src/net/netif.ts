@@ -50,11 +50,22 @@ const netGet = Net.get as (what: string, iface?: string) => unknown;
 /** Moddable's messages (`wifi` and `ethernet` send the same four) as the contract's events. */
 const EVENTS: Record<string, LinkEvent> = { connect: "linkUp", gotIP: "gotIP", lostIP: "lostIP", disconnect: "linkDown" };
 
+/** What a driver's address settings go through: drivers/ipconfig's InterfaceConfig. */
+export interface AddressSettings {
+  setAddress(address?: StaticAddress): void;
+  setDns(servers?: string[]): void;
+  setHostname(name: string): void;
+  /** The address, gateway and netmask the interface has now. */
+  readonly info: StaticAddress | undefined;
+}
+
 /**
- * What both drivers share: the facts Moddable's `net` reports for one interface, and the link
- * events, fed by the driver's monitor through notify().
+ * What both drivers share: the facts Moddable's `net` reports for one interface, the link
+ * events, fed by the driver's monitor through notify(), and the address settings.
  */
 export abstract class MonitoredInterface {
+  /** The driver's ESP-IDF interface settings. */
+  protected abstract readonly ipconfig: AddressSettings;
   private link = false;
   private readonly listeners = new Set<(event: LinkEvent) => void>();
 
@@ -90,5 +101,25 @@ export abstract class MonitoredInterface {
   onEvent(listener: (event: LinkEvent) => void): () => void {
     this.listeners.add(listener);
     return () => void this.listeners.delete(listener);
+  }
+
+  configure(address?: StaticAddress): void {
+    this.ipconfig.setAddress(address);
+  }
+
+  setDns(servers?: string[]): void {
+    this.ipconfig.setDns(servers);
+  }
+
+  setHostname(name: string): void {
+    this.ipconfig.setHostname(name);
+  }
+
+  get gateway(): string | undefined {
+    return this.ipconfig.info?.gateway;
+  }
+
+  get netmask(): string | undefined {
+    return this.ipconfig.info?.netmask;
   }
 }

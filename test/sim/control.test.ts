@@ -41,13 +41,19 @@ describe("xsock sim --control", function () {
     sim = uart = undefined;
   });
 
+  /** The console on the board's pty, booted, echo off. */
+  async function openConsole(board: SimProcess): Promise<UartClient> {
+    const client = await UartClient.open(board.uart);
+    await client.expect("ready\r\n");
+    await client.command("ATE0");
+    return client;
+  }
+
   it("takes faults from nc while the board runs: the console reports the link drop and joins again; ERROR leaves the connection usable; several clients at once", async function () {
     needs(this, "nc (netcat-openbsd)", have("nc"));
     sim = await startSim(["--control", "0"]);
     const port = Number((await sim.waitLog(/control listening on 127\.0\.0\.1:(\d+)/))[1]);
-    uart = await UartClient.open(sim.uart);
-    await uart.expect("ready\r\n");
-    await uart.command("ATE0");
+    uart = await openConsole(sim);
     assert.equal(await uart.command('AT+CWJAP="xsock-sim",""', 5000), JOINED);
     const peer = await tcpPeer();
     const a = new Netcat(port);
@@ -76,9 +82,7 @@ describe("xsock sim --control", function () {
     needs(this, "nc (netcat-openbsd)", have("nc"));
     sim = await startSim(["--control", "localhost:0"]);
     const port = Number((await sim.waitLog(/control listening on 127\.0\.0\.1:(\d+)/))[1]);
-    uart = await UartClient.open(sim.uart);
-    await uart.expect("ready\r\n");
-    await uart.command("ATE0");
+    uart = await openConsole(sim);
     const nc = new Netcat(port);
     try {
       assert.equal(await nc.command("fault dhcp-fail"), "OK\r\n");
@@ -96,9 +100,7 @@ describe("xsock sim --control", function () {
     needs(this, "nc (netcat-openbsd)", have("nc"));
     sim = await startSim(["--control", "0"]);
     const port = Number((await sim.waitLog(/control listening on 127\.0\.0\.1:(\d+)/))[1]);
-    uart = await UartClient.open(sim.uart);
-    await uart.expect("ready\r\n");
-    await uart.command("ATE0");
+    uart = await openConsole(sim);
     const nc = new Netcat(port);
     try {
       assert.equal(await nc.command("station join aa:bb:cc:dd:ee:01"), "ERROR the board's SoftAP is off (Wi-Fi mode 1): it needs AT+CWMODE=2 or 3\r\n");

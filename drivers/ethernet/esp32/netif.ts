@@ -2,13 +2,13 @@
 // drives the ESP32's internal EMAC (LAN87xx, IP101 PHYs) or an SPI chip (W5500, ENC28J60).
 import Ethernet from "ethernet";
 import InterfaceConfig from "xsock/ipconfig";
-import { MonitoredInterface, type NetworkInterface, type StaticAddress } from "xsock/net";
+import { MonitoredInterface, type NetworkInterface } from "xsock/net";
 
 export default class EthernetInterface extends MonitoredInterface implements NetworkInterface {
   readonly kind: NetworkInterface["kind"] = "ethernet";
   private started = false;
   /** The esp_netif Moddable's Ethernet.start() creates: what is set before waits for it. */
-  private readonly ipconfig = new InterfaceConfig("ETH_DEF", this);
+  protected readonly ipconfig = new InterfaceConfig("ETH_DEF", this);
 
   constructor() {
     super("ethernet");
@@ -20,25 +20,5 @@ export default class EthernetInterface extends MonitoredInterface implements Net
     this.started = true;
     Ethernet.start();
     this.ipconfig.apply();
-  }
-
-  configure(address?: StaticAddress): void {
-    this.ipconfig.setAddress(address);
-  }
-
-  setDns(servers?: string[]): void {
-    this.ipconfig.setDns(servers);
-  }
-
-  setHostname(name: string): void {
-    this.ipconfig.setHostname(name);
-  }
-
-  get gateway(): string | undefined {
-    return this.ipconfig.info?.gateway;
-  }
-
-  get netmask(): string | undefined {
-    return this.ipconfig.info?.netmask;
   }
 }

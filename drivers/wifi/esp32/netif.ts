@@ -2,7 +2,7 @@
 // its `wifi` facet: the station (joins, scans, reconnections) and the SoftAP.
 import WiFi from "wifi";
 import InterfaceConfig from "xsock/ipconfig";
-import { MonitoredInterface, type NetworkInterface, type StaticAddress, type WifiControl } from "xsock/net";
+import { MonitoredInterface, type NetworkInterface, type WifiControl } from "xsock/net";
 import { scan, Station } from "xsock/wifi/station";
 import { SoftAp } from "xsock/wifi/softap";
 
@@ -58,25 +58,5 @@ export default class WifiInterface extends MonitoredInterface implements Network
   start(): void {}
 
   /** The station's esp_netif (Moddable's wifi has no address, DNS or hostname API of its own). */
-  private readonly ipconfig = new InterfaceConfig("WIFI_STA_DEF", this);
-
-  configure(address?: StaticAddress): void {
-    this.ipconfig.setAddress(address);
-  }
-
-  setDns(servers?: string[]): void {
-    this.ipconfig.setDns(servers);
-  }
-
-  setHostname(name: string): void {
-    this.ipconfig.setHostname(name);
-  }
-
-  get gateway(): string | undefined {
-    return this.ipconfig.info?.gateway;
-  }
-
-  get netmask(): string | undefined {
-    return this.ipconfig.info?.netmask;
-  }
+  protected readonly ipconfig = new InterfaceConfig("WIFI_STA_DEF", this);
 }
