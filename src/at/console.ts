@@ -1,6 +1,6 @@
 // The ESP-AT console: assembles command lines from UART bytes, echoes them, runs commands,
 // and answers OK, ERROR or `busy p...`. Pure logic: the UART is behind `write`.
-import { isInt, parseCommand, type CommandKind, type Param } from "./parser";
+import { isInt, parseCommand, type Command, type CommandKind, type Param } from "./parser";
 
 /**
  * A command's handler: false or a thrown error means ERROR; REPLIED means the handler wrote its
@@ -8,7 +8,8 @@ import { isInt, parseCommand, type CommandKind, type Param } from "./parser";
  */
 export const REPLIED = "replied";
 type Result = boolean | void | typeof REPLIED;
-export type Handler = (at: AtConsole, params: Param[]) => Result | Promise<Result>;
+/** `command` is the line as parsed: its name, kind and parameters. */
+export type Handler = (at: AtConsole, params: Param[], command: Command) => Result | Promise<Result>;
 /** `textFields`: the set form takes its parameters as text (parseFields), for hex ids and data. */
 export type CommandSpec = Partial<Record<CommandKind, Handler>> & { textFields?: boolean };
 export type CommandTable = Record<string, CommandSpec>;
@@ -326,7 +327,7 @@ export class AtConsole {
     if (!handler) return this.error(ErrorCode.unsupported);
     let result: ReturnType<Handler>;
     try {
-      result = handler(this, command.params);
+      result = handler(this, command.params, command);
     } catch {
       this.error();
       return;

@@ -135,7 +135,7 @@ function fakeNetif(kind: "wifi" | "ethernet", address?: string) {
 async function run(table: ReturnType<typeof ipconfigCommands>, kind: "query" | "set" | "execute", name: string, params: Param[] = []): Promise<{ ok: boolean; lines: string[] }> {
   const lines: string[] = [];
   const at = { print: (line: string) => void lines.push(line) } as unknown as AtConsole;
-  const result = await table[name][kind]!(at, params);
+  const result = await table[name][kind]!(at, params, { name, kind, params });
   return { ok: result !== false, lines };
 }
 
