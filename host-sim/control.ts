@@ -3,6 +3,7 @@
 // command gets its reply lines, then `OK` or `ERROR <reason>`; several clients may connect.
 import { BlockList, createServer, isIPv4, isIPv6, type Server, type Socket } from "node:net";
 import { FAULT_KINDS, parseFault, type FaultKind } from "./faults.ts";
+import { MAC } from "./devices/wifi.ts";
 
 /** What the control socket drives: the Simulator. */
 export interface ControlledBoard {
@@ -77,7 +78,7 @@ export function runControlLine(board: ControlledBoard, line: string): string[] {
         const usage = "use station join MAC or station leave MAC (MAC as aa:bb:cc:dd:ee:ff)";
         if (!/^(join|leave)$/i.test(verb)) return [`ERROR ${verb ? `no station command "${verb}"` : "station needs join or leave"}: ${usage}`];
         if (!mac || rest.length) return [`ERROR station ${verb.toLowerCase()} takes one MAC: ${usage}`];
-        if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(mac)) return [`ERROR bad MAC "${mac}": ${usage}`];
+        if (!MAC.test(mac)) return [`ERROR bad MAC "${mac}": ${usage}`];
         if (verb.toLowerCase() === "join") return [`ip ${board.stationJoin(mac)}`, "OK"];
         board.stationLeave(mac);
         return ["OK"];

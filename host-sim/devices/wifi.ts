@@ -36,7 +36,14 @@ export const SOFTAP_IP = "192.168.4.1";
 /** The first address the SoftAP's DHCP server gives. */
 const FIRST_LEASE = 2;
 
-const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/;
+/** A MAC address, aa:bb:cc:dd:ee:ff (either case). */
+export const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i;
+
+/** A phone's MAC as the SoftAP keeps it, lower case; throws when `spec` is not one. */
+function macOf(spec: string): string {
+  if (!MAC.test(spec)) throw new Error(`bad MAC "${spec}": use six hex pairs, aa:bb:cc:dd:ee:ff`);
+  return spec.toLowerCase();
+}
 
 /** The SoftAP's settings, as WiFi.accessPoint takes them. */
 export interface SoftApSettings {
@@ -255,8 +262,7 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
       return softAp && { ...softAp };
     },
     stationJoin(spec: string) {
-      const mac = spec.toLowerCase();
-      if (!MAC.test(mac)) throw new Error(`bad MAC "${spec}": use six hex pairs, aa:bb:cc:dd:ee:ff`);
+      const mac = macOf(spec);
       if (!softAp) throw new Error(`the board's SoftAP is off (Wi-Fi mode ${mode}): it needs AT+CWMODE=2 or 3`);
       if (stations.has(mac)) throw new Error(`${mac} is on the SoftAP already`);
       if (stations.size >= softAp.max) throw new Error(`the SoftAP is full: ${softAp.max} station${softAp.max === 1 ? "" : "s"} at most`);
@@ -272,8 +278,7 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
       return ip;
     },
     stationLeave(spec: string) {
-      const mac = spec.toLowerCase();
-      if (!MAC.test(mac)) throw new Error(`bad MAC "${spec}": use six hex pairs, aa:bb:cc:dd:ee:ff`);
+      const mac = macOf(spec);
       if (!stations.has(mac)) throw new Error(`${mac} is not on the SoftAP`);
       dropStation(mac);
     },

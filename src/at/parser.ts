@@ -12,6 +12,9 @@ export interface Command {
   params: Param[];
 }
 
+/** A parameter that is a MAC address, aa:bb:cc:dd:ee:ff (either case). */
+export const isMac = (p: Param): p is string => typeof p === "string" && /^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(p);
+
 /** A parameter that is an integer from min to max. */
 export const isInt = (p: Param, min: number, max: number): p is number => typeof p === "number" && Number.isInteger(p) && p >= min && p <= max;
 

@@ -3,7 +3,7 @@
 // +DIST_STA_IP and +STA_DISCONNECTED. AT+CWMODE=2 or 3 starts the SoftAP (Station.setMode, then
 // follow()) with the saved settings, or ESP-AT's defaults.
 import { encodeLatin1, type AtConsole, type CommandTable } from "./console";
-import { isInt, type Param } from "./parser";
+import { isInt, isMac, type Param } from "./parser";
 import type { Settings } from "./settings";
 import type { SoftApConfig, WifiControl } from "xsock/wifi-control";
 
@@ -14,7 +14,6 @@ export interface SoftApInterface {
   readonly wifi?: WifiControl;
 }
 
-const MAC = /^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/;
 /** The <ecn>s a SoftAP takes: open, WPA, WPA2, WPA/WPA2 (no WEP). */
 const SOFTAP_ECNS = Object.freeze([0, 2, 3, 4]);
 const NO_ADDRESS = "0.0.0.0";
@@ -124,7 +123,7 @@ export function softApCommands(softAp: SoftApConsole, settings: Settings): Comma
         softAp.wifi?.deauth();
       },
       set: (_at, [mac, ...rest]) => {
-        if (rest.length || typeof mac !== "string" || !MAC.test(mac) || !running()) return false;
+        if (rest.length || !isMac(mac) || !running()) return false;
         return softAp.wifi?.deauth(mac.toLowerCase()) === true;
       },
     },

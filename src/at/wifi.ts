@@ -4,7 +4,7 @@
 // commands are in ipconfig.ts, the SoftAP's in softap.ts.
 import Net from "net";
 import { encodeLatin1, onOff, type AtConsole, type CommandTable } from "./console";
-import { isInt, type Param } from "./parser";
+import { isInt, isMac, type Param } from "./parser";
 import type { Settings } from "./settings";
 import type { SoftApConsole } from "./softap";
 import type { JoinOutcome, NetworkInterface, ScannedAp, WifiControl } from "xsock/net";
@@ -153,7 +153,7 @@ export function wifiCommands(station: Station, settings: Settings, softAp: SoftA
     set: async (at: AtConsole, params: Param[]) => {
       const [ssid, pwd, bssid, , reconnect, listen, scanMode, timeout, pmf] = params;
       if (params.length > 9 || (ssid !== undefined && !isText(ssid, 32)) || (pwd !== undefined && !isText(pwd, 64))) return false;
-      if (bssid !== undefined && (!isText(bssid, 17) || !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(bssid))) return false;
+      if (bssid !== undefined && !isMac(bssid)) return false;
       if (reconnect !== undefined && !isInt(reconnect, 0, 7200)) return false;
       if ((listen !== undefined && !isInt(listen, 1, 100)) || (scanMode !== undefined && !isInt(scanMode, 0, 1))) return false;
       if ((timeout !== undefined && !isInt(timeout, 3, 600)) || (pmf !== undefined && !isInt(pmf, 0, 3))) return false;
