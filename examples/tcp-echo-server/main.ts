@@ -1,8 +1,9 @@
-// Echo server on port 50007, on IPv6 and IPv4 at once: every client is served at the same
+// Echo server on port 50007 (or config.port), on IPv6 and IPv4 at once: every client is served at the same
 // time and gets back what it sent (seed: echo-server-ipv6).
+import config from "mc/config";
 import { AF_INET, AF_INET6, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, getaddrinfo, socket, type Socket, type Address } from "xsock/socket";
 
-const PORT = 50007;
+const PORT = Number(config.port ?? 50007);
 
 async function echo(conn: Socket, addr: Address): Promise<void> {
   try {

@@ -1,8 +1,10 @@
 // Hostile input and faults the console must weather: commands hidden in link data, a peer's
-// reset, a name that does not resolve, too many clients, a restart with links open, and secrets.
+// reset, a name that does not resolve, a port in use, too many clients, a restart with links
+// open, and secrets.
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { tcpPeer } from "../helpers/peer.ts";
+import { python } from "../helpers/python.ts";
 import { PEER_HOST } from "../helpers/target.ts";
 import { JOINED, until, withConsole } from "../helpers/console.ts";
 
@@ -70,16 +72,50 @@ describe("console under hostile input and faults", function () {
     const { uart } = session;
     await uart.command("AT+CIPMUX=1");
     assert.equal(await uart.command("AT+CIPSERVERMAXCONN=1"), "\r\nOK\r\n");
-    await uart.command("AT+CIPSERVER=1,47321");
-    const first = connect(47321, "127.0.0.1");
+    await uart.command("AT+CIPSERVER=1,27321");
+    const first = connect(27321, "127.0.0.1");
     await uart.expect("0,CONNECT\r\n");
-    const second = connect(47321, "127.0.0.1").resume();
+    const second = connect(27321, "127.0.0.1").resume();
     second.on("error", () => {});
     await new Promise((r) => second.once("close", r));
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(uart.pending, "", "no second CONNECT");
     first.destroy();
     await uart.expect("0,CLOSED\r\n");
+  });
+
+  it("answers ERROR to CIPSERVER on a port a connection holds, and serves on it once it is free", async () => {
+    const { uart } = session;
+    const peer = await tcpPeer();
+    // A client without SO_REUSEADDR, as an outgoing connection's ephemeral port is: it holds
+    // 27322 until the peer ends, then resets so that no TIME_WAIT keeps the port.
+    const holder = python(
+      `import socket, struct, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 27322))
+s.connect((sys.argv[1], int(sys.argv[2])))
+print("held")
+s.recv(1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()`,
+      [PEER_HOST, String(peer.port)],
+    );
+    try {
+      await holder.line(/held/);
+      await uart.command("AT+CIPMUX=1");
+      assert.equal(await uart.command("AT+CIPSERVER=1,27322"), "\r\nERROR\r\n");
+      assert.equal(await uart.command("AT+CIPSERVER?"), "+CIPSERVER:0\r\n\r\nOK\r\n");
+      peer.conns[0].end();
+      await holder.done;
+      assert.equal(await uart.command("AT+CIPSERVER=1,27322"), "\r\nOK\r\n");
+      const client = connect(27322, "127.0.0.1");
+      assert.equal(await uart.expect("0,CONNECT\r\n"), "0,CONNECT\r\n");
+      client.destroy();
+      await uart.expect("0,CLOSED\r\n");
+    } finally {
+      holder.kill();
+      peer.server.close();
+    }
   });
 
   it("closes every link on AT+RST, boots, and serves again", async () => {

@@ -54,8 +54,8 @@ describe("console address commands (CIPSTA, CWDHCP, CIPDNS, CWHOSTNAME, CIFSR)",
       assert.equal(await uart.command("AT+CIPSTA?"), cipsta("127.0.0.9", "127.0.0.254", "255.255.0.0"), "the driver's address, gateway and netmask");
       assert.equal(await uart.command("AT+CIFSR"), '+CIFSR:STAIP,"127.0.0.9"\r\n+CIFSR:STAMAC,"24:0a:c4:00:00:01"\r\n\r\nOK\r\n');
       assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
-      assert.equal(await uart.command("AT+CIPSERVER=1,47333"), "\r\nOK\r\n");
-      const client = createConnection({ host: "127.0.0.9", port: 47333 });
+      assert.equal(await uart.command("AT+CIPSERVER=1,27333"), "\r\nOK\r\n");
+      const client = createConnection({ host: "127.0.0.9", port: 27333 });
       assert.equal(await uart.expect("0,CONNECT\r\n"), "0,CONNECT\r\n", "the server listens on the static address");
       client.destroy();
       await uart.expect("0,CLOSED\r\n");

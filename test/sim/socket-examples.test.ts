@@ -35,11 +35,11 @@ describe("socket examples", function () {
   this.timeout(30000);
 
   it("tcp-echo-server answers the seed's client over IPv6 and IPv4, several at once", () =>
-    withSim("examples/tcp-echo-server", {}, async (sim) => {
-      await sim.waitLog(/listening on \[0\.0\.0\.0\]:50007/);
+    withSim("examples/tcp-echo-server", { port: 20007 }, async (sim) => {
+      await sim.waitLog(/listening on \[0\.0\.0\.0\]:20007/);
       const client = `
 import socket, sys, time
-af, socktype, proto, _, sa = socket.getaddrinfo(sys.argv[1], 50007, socket.AF_UNSPEC, socket.SOCK_STREAM)[0]
+af, socktype, proto, _, sa = socket.getaddrinfo(sys.argv[1], 20007, socket.AF_UNSPEC, socket.SOCK_STREAM)[0]
 s = socket.socket(af, socktype, proto)
 s.connect(sa)
 time.sleep(0.3)  # the clients overlap
@@ -56,18 +56,18 @@ s.close()
 
   it("tcp-echo-server echoes to nc", async function () {
     needs(this, "nc (netcat-openbsd)", have("nc"));
-    await withSim("examples/tcp-echo-server", {}, async (sim) => {
-      await sim.waitLog(/listening on \[0\.0\.0\.0\]:50007/);
-      assert.equal(await run("nc", ["-N", "127.0.0.1", "50007"], "one line\n"), "one line\n");
+    await withSim("examples/tcp-echo-server", { port: 20007 }, async (sim) => {
+      await sim.waitLog(/listening on \[0\.0\.0\.0\]:20007/);
+      assert.equal(await run("nc", ["-N", "127.0.0.1", "20007"], "one line\n"), "one line\n");
     });
   });
 
   it("tcp-echo-client sends the seed's two messages to a socat echo server", async function () {
     needs(this, "socat", have("socat"));
-    const server = spawn("socat", ["TCP6-LISTEN:50017,reuseaddr,fork", "EXEC:cat"]);
+    const server = spawn("socat", ["TCP6-LISTEN:20017,reuseaddr,fork", "EXEC:cat"]);
     try {
       await new Promise((r) => setTimeout(r, 300));
-      await withSim("examples/tcp-echo-client", { host: "localhost", port: 50017 }, async (sim) => {
+      await withSim("examples/tcp-echo-client", { host: "localhost", port: 20017 }, async (sim) => {
         await sim.waitLog(/echo client: done/);
         assert.match(sim.log, /Received Hello, world\nReceived 汉语\/漢語 Hànyǔ\necho client: done/);
       });

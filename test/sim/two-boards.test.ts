@@ -17,7 +17,7 @@ describe("two simulated boards, one machine (--ip)", function () {
       assert.equal(await uart.command("ATE0"), "ATE0\r\n\r\nOK\r\n");
       assert.equal(await uart.command('AT+CWJAP="xsock-sim",""'), JOINED);
       assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
-      assert.equal(await uart.command("AT+CIPSERVER=1,47400"), "\r\nOK\r\n", `the server on ${ip}`);
+      assert.equal(await uart.command("AT+CIPSERVER=1,27400"), "\r\nOK\r\n", `the server on ${ip}`);
     }
   });
   after(async () => {
@@ -41,9 +41,9 @@ describe("two simulated boards, one machine (--ip)", function () {
 
   it("connects one board to the other over TCP, from its own address, and carries data both ways", async () => {
     const [a, b] = boards.map((x) => x.uart);
-    assert.equal(await a.command('AT+CIPSTART=0,"TCP","127.0.0.2",47400'), "0,CONNECT\r\n\r\nOK\r\n");
+    assert.equal(await a.command('AT+CIPSTART=0,"TCP","127.0.0.2",27400'), "0,CONNECT\r\n\r\nOK\r\n");
     assert.equal(await b.expect("0,CONNECT\r\n"), "0,CONNECT\r\n");
-    assert.match(await b.command("AT+CIPSTATUS"), /\+CIPSTATUS:0,"TCP","127\.0\.0\.1",\d+,47400,1\r\n/, "the peer is the other board's address");
+    assert.match(await b.command("AT+CIPSTATUS"), /\+CIPSTATUS:0,"TCP","127\.0\.0\.1",\d+,27400,1\r\n/, "the peer is the other board's address");
     await send(a, 0, "from A");
     assert.match(await b.expect("from A"), /\+IPD,0,6:from A$/);
     await send(b, 0, "from B");
@@ -54,8 +54,8 @@ describe("two simulated boards, one machine (--ip)", function () {
 
   it("exchanges UDP datagrams between the same port on both boards", async () => {
     const [a, b] = boards.map((x) => x.uart);
-    assert.equal(await a.command('AT+CIPSTART=1,"UDP","127.0.0.2",47401,47401,0'), "1,CONNECT\r\n\r\nOK\r\n");
-    assert.equal(await b.command('AT+CIPSTART=1,"UDP","127.0.0.1",47401,47401,0'), "1,CONNECT\r\n\r\nOK\r\n");
+    assert.equal(await a.command('AT+CIPSTART=1,"UDP","127.0.0.2",27401,27401,0'), "1,CONNECT\r\n\r\nOK\r\n");
+    assert.equal(await b.command('AT+CIPSTART=1,"UDP","127.0.0.1",27401,27401,0'), "1,CONNECT\r\n\r\nOK\r\n");
     await send(a, 1, "ping");
     assert.match(await b.expect("ping"), /\+IPD,1,4:ping$/);
     await send(b, 1, "pong");
