@@ -280,7 +280,7 @@ export class Simulator {
     // On a wired board the Ethernet port answers `net` (registered after Wi-Fi, it takes over).
     const wired = this.board.network.driver === "ethernet/esp32" ? ethernet(host, this.ip, this.networkFaults, new Addressing(), dns) : undefined;
     this.ethernetDevice = wired;
-    netifs.device = ipconfig(host, { WIFI_STA_DEF: wifiDevice, ETH_DEF: wired });
+    netifs.device = ipconfig(host, { WIFI_STA_DEF: wifiDevice, WIFI_AP_DEF: wifiDevice.softApInterface, ETH_DEF: wired });
     // Sockets bind to the board's address where the host has it (a static 127.x), else to the simulator's.
     const onHost = (ip: string | undefined) => (ip === undefined || hostHas(ip) ? ip : this.ip);
     this.net = network(host, () => onHost((wired ?? wifiDevice).ip), this.options.ip, () => netifs.device?.dnsServers);

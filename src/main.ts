@@ -55,7 +55,7 @@ const netif = new NetworkInterface();
 const station = new Station(at, settings, netif);
 const softAp = new SoftApConsole(at, settings, netif);
 const wired = netif.kind === "ethernet";
-const ipconfig = { netif, settings, station, softAp: () => netif.wifi?.softAp };
+const ipconfig = { netif, settings, station, softAp: () => netif.wifi?.softAp, softApServer: (on: boolean) => softAp.serveDhcp(on) };
 const links = new Links(at, maxLinks, uart, parseCas(config.ca));
 const can = canInterfaces().get("can0");
 /** SLCAN's V and N replies: hardware 01 and firmware <major><minor>; the MAC's last 4 digits. */
@@ -88,7 +88,7 @@ Object.assign(
       })
     : {},
 );
-Object.assign(commands, legacySpellings(commands, settings, ["+CWMODE", "+CIPSTA", "+CIPSTAMAC", "+CIPAP", "+CIPAPMAC", "+CWDHCP", "+SYSMSG", "+CWSAP"]));
+Object.assign(commands, legacySpellings(commands, settings, ["+CWMODE", "+CIPSTA", "+CIPSTAMAC", "+CIPAP", "+CIPAPMAC", "+CWDHCP", "+CWDHCPS", "+SYSMSG", "+CWSAP"]));
 at.ready();
 applySavedIpConfig(ipconfig);
 if (wired) startEthernet(at, netif);

@@ -1,15 +1,19 @@
 // What a driver asks of its ESP-IDF network interface: a static IPv4 address or DHCP, DNS
-// servers or DHCP's, and a hostname. Each waits until the interface exists (Moddable's drivers
+// servers or DHCP's, a hostname, and on a SoftAP its DHCP server. Each waits until the interface exists (Moddable's drivers
 // create it when they start), and the DNS servers are set again after each DHCP lease, which
 // would overwrite them.
 import IpConfigNative from "xsock/ipconfig-native";
-import type { LinkEvent, NetworkInterface, StaticAddress } from "xsock/net";
+import type { DhcpPool, DhcpServer, LinkEvent, NetworkInterface, StaticAddress } from "xsock/net";
 
 /** ESP-IDF's keys: the Wi-Fi station, the SoftAP, and the Ethernet interface Moddable creates. */
 export type InterfaceKey = "WIFI_STA_DEF" | "WIFI_AP_DEF" | "ETH_DEF";
 
 /** "0.0.0.0" three times: the DHCP client off, and no address. */
 export const NO_ADDRESS: StaticAddress = { ip: "0.0.0.0", gateway: "0.0.0.0", netmask: "0.0.0.0" };
+
+type Setting = "address" | "server" | "dns" | "hostname";
+/** The order settings apply in: a SoftAP's pool is checked against its address. */
+const ORDER: readonly Setting[] = ["address", "server", "dns", "hostname"];
 
 export default class InterfaceConfig {
   readonly #native: IpConfigNative;
@@ -20,8 +24,9 @@ export default class InterfaceConfig {
   /** DHCP's servers, as they were before the ones set by hand replaced them. */
   #leased: string[] = [];
   #hostname?: string;
+  #server?: DhcpServer;
   /** What is still to be applied. */
-  readonly #pending = new Set<"address" | "dns" | "hostname">();
+  readonly #pending = new Set<Setting>();
 
   /** `netif`'s events tell when the interface is up and when DHCP has leased an address. */
   constructor(key: InterfaceKey, netif?: Pick<NetworkInterface, "onEvent">) {
@@ -51,6 +56,19 @@ export default class InterfaceConfig {
     this.apply();
   }
 
+  /** A SoftAP's DHCP server: on or off, and its pool (ESP-IDF's when none). */
+  setDhcpServer(server: DhcpServer): void {
+    this.#server = server;
+    this.#pending.add("server");
+    this.apply();
+  }
+
+  /** A SoftAP's DHCP server as it runs, with the pool in force; undefined elsewhere. */
+  get dhcpServer(): { on: boolean; pool: DhcpPool } | undefined {
+    const state = this.#native.dhcpServer();
+    return state && { on: state[0], pool: { start: state[1], end: state[2], leaseMinutes: state[3] } };
+  }
+
   /** The address, gateway and netmask the interface has now. */
   get info(): StaticAddress | undefined {
     const info = this.#native.info();
@@ -64,7 +82,7 @@ export default class InterfaceConfig {
 
   /** Applies what waits; what the interface cannot take yet waits on. What it refuses throws, and is dropped. */
   apply(): void {
-    for (const what of [...this.#pending]) {
+    for (const what of ORDER.filter((w) => this.#pending.has(w))) {
       let done = true;
       try {
         done = this.#applyOne(what);
@@ -74,9 +92,13 @@ export default class InterfaceConfig {
     }
   }
 
-  #applyOne(what: "address" | "dns" | "hostname"): boolean {
+  #applyOne(what: Setting): boolean {
     const native = this.#native;
     if (what === "hostname") return this.#hostname === undefined || native.setHostname(this.#hostname);
+    if (what === "server") {
+      const { on, pool } = this.#server!;
+      return pool ? native.serveDHCP(on, pool.start, pool.end, pool.leaseMinutes) : native.serveDHCP(on);
+    }
     if (what === "dns") return native.setDNS(this.#dns ?? this.#leased);
     const a = this.#address;
     return a ? native.useStatic(a.ip, a.gateway, a.netmask) : native.useDHCP();

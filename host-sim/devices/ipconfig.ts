@@ -1,9 +1,9 @@
 // The board's ESP-IDF network interfaces as drivers/ipconfig sees them (esp_netif by key):
-// a static address or DHCP, DNS servers, and a hostname. A static address is what `net`
+// a static address or DHCP, DNS servers, a hostname, and the SoftAP's DHCP server. A static address is what `net`
 // reports (sockets still bind to host addresses, see simulator.ts), and DHCP gives the
 // simulator's own. DNS servers are global, as in lwIP: those set by hand are the ones the
 // simulator's resolver asks (network.ts), DHCP's stand for the host's resolver.
-import type { Host } from "../host.ts";
+import { PlatformError, type Host } from "../host.ts";
 
 export interface Address {
   ip: string;
@@ -35,6 +35,91 @@ export class Addressing {
   }
 }
 
+/** A pool of addresses, both ends in. */
+export interface Pool {
+  start: string;
+  end: string;
+}
+
+const toNumber = (ip: string) => ip.split(".").reduce((n, b) => n * 256 + Number(b), 0);
+const toDotted = (n: number) => [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
+
+/** DHCPS_MAX_LEASE: the most addresses a SoftAP's pool has. */
+const MAX_LEASES = 100;
+/** DHCPS_LEASE_TIME_DEF, in minutes. */
+export const DEFAULT_LEASE_MINUTES = 120;
+
+/** ESP-IDF's pool for a SoftAP at `ip` (dhcps.c): the 100 addresses after it in its /24, or before it in the upper half. */
+export function defaultPool(ip: string): Pool {
+  const n = toNumber(ip);
+  const local = n % 256 >= 0x80 ? (n % 256) - MAX_LEASES : (n % 256) + 1;
+  const base = n - (n % 256) + local;
+  return { start: toDotted(base), end: toDotted(base + MAX_LEASES - 1) };
+}
+
+/** Why esp_netif refuses a pool for a server at `server` (esp_netif_lwip.c's checks); undefined when it takes it. */
+export function poolRefusal(server: Address, pool: Pool): string | undefined {
+  const ip = toNumber(server.ip);
+  const mask = toNumber(server.netmask);
+  const first = ip - (ip % (2 ** 32 - mask)); // the subnet's own address
+  const last = first + (2 ** 32 - mask) - 1; // its broadcast address
+  const [start, end] = [toNumber(pool.start), toNumber(pool.end)];
+  if (ip === first || ip === last) return "the server's address is its subnet's or broadcast";
+  if (start <= ip && ip <= end) return "the pool holds the server's own address";
+  if (start <= first || start >= last || end <= first || end >= last) return "the pool is not inside the server's subnet";
+  if (start >= end || end - start + 1 > MAX_LEASES) return `a pool has 2 to ${MAX_LEASES} addresses`;
+  return undefined;
+}
+
+/** A SoftAP's DHCP server, as esp_netif runs it: a pool (set, or ESP-IDF's), a lease time, and the leases by MAC. */
+export class DhcpServer {
+  on = true;
+  leaseMinutes = DEFAULT_LEASE_MINUTES;
+  #pool?: Pool;
+  /** A phone that comes back gets its address again, while the pool stays. */
+  readonly #leases = new Map<string, string>();
+
+  /** `address` is its interface's. */
+  constructor(private readonly address: () => Address) {}
+
+  /** The pool in force. */
+  get pool(): Pool {
+    return this.#pool ?? defaultPool(this.address().ip);
+  }
+
+  /** Stops, takes the pool (none: ESP-IDF's) and lease time, and runs again when `on`; throws with esp_netif's refusal. */
+  serve(on: boolean, pool: Pool | undefined, leaseMinutes: number): void {
+    const refusal = pool && poolRefusal(this.address(), pool);
+    this.on = on;
+    if (refusal) throw new PlatformError(`esp_netif refused the DHCP pool: ${refusal}`);
+    this.#pool = pool;
+    this.leaseMinutes = leaseMinutes || DEFAULT_LEASE_MINUTES;
+    this.#leases.clear();
+  }
+
+  /** The interface's address changed: the leases go, and ESP-IDF's pool follows it. */
+  moved(): void {
+    this.#leases.clear();
+    if (this.#pool && poolRefusal(this.address(), this.#pool)) this.#pool = undefined;
+  }
+
+  /** The address this MAC gets: its lease, or the lowest free one; undefined when the server is off or the pool is used up. */
+  lease(mac: string): string | undefined {
+    if (!this.on) return undefined;
+    const held = this.#leases.get(mac);
+    if (held) return held;
+    const taken = new Set(this.#leases.values());
+    const { start, end } = this.pool;
+    for (let n = toNumber(start); n <= toNumber(end); n++) {
+      const ip = toDotted(n);
+      if (taken.has(ip)) continue;
+      this.#leases.set(mac, ip);
+      return ip;
+    }
+    return undefined;
+  }
+}
+
 /** One interface's device, as ipconfig sees it. */
 export interface Interface {
   /** Its driver has created it: Wi-Fi's at once, Ethernet's when started. */
@@ -42,6 +127,8 @@ export interface Interface {
   /** The address with gateway and netmask while it has one. */
   readonly address: Address | undefined;
   readonly addressing: Addressing;
+  /** A SoftAP's DHCP server. */
+  readonly dhcpServer?: DhcpServer;
 }
 
 export interface IpConfigDevice {
@@ -80,6 +167,17 @@ export function ipconfig(host: Host, interfaces: Record<string, Interface | unde
     iface.addressing.static = undefined;
     iface.addressing.onChange();
     return true;
+  });
+  host.handle("ipconfig.serveDHCP", (key: string, on: boolean, start?: string, end?: string, leaseMinutes = 0) => {
+    const server = find(key)?.dhcpServer;
+    if (!find(key)) return false;
+    if (!server) throw new PlatformError("not a SoftAP's interface");
+    server.serve(on, start === undefined || end === undefined ? undefined : { start, end }, leaseMinutes);
+    return true;
+  });
+  host.handle("ipconfig.dhcpServer", (key: string) => {
+    const server = find(key)?.dhcpServer;
+    return server ? [server.on, server.pool.start, server.pool.end, server.leaseMinutes] : null;
   });
   host.handle("ipconfig.dns", (key: string) => (find(key) ? (dns ?? DHCP_DNS) : null));
   host.handle("ipconfig.setDNS", (key: string, servers: string[]) => {

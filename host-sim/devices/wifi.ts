@@ -3,7 +3,7 @@
 import type { NetworkFaults } from "../faults.ts";
 import type { Host } from "../host.ts";
 import { PlatformError } from "../host.ts";
-import type { Address, Addressing, Interface } from "./ipconfig.ts";
+import { Addressing, DhcpServer, NO_ADDRESS, type Address, type Interface } from "./ipconfig.ts";
 
 export interface AccessPoint {
   ssid: string;
@@ -31,10 +31,8 @@ export const DEFAULT_APS = [parseAccessPoint("xsock-sim", 0)];
 export const STATION_MAC = "24:0a:c4:00:00:01";
 /** The SoftAP's MAC: the station's plus one, as the ESP32 derives it. */
 export const SOFTAP_MAC = "24:0a:c4:00:00:02";
-/** The SoftAP's address: ESP-IDF's default, which ESP-AT keeps. */
+/** The SoftAP's address until AT+CIPAP= moves it: ESP-IDF's default. */
 export const SOFTAP_IP = "192.168.4.1";
-/** The first address the SoftAP's DHCP server gives. */
-const FIRST_LEASE = 2;
 
 /** A MAC address, aa:bb:cc:dd:ee:ff (either case). */
 export const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i;
@@ -69,6 +67,8 @@ export interface WifiDevice extends Interface {
 export interface WifiRadio extends WifiDevice {
   /** The SoftAP while it runs. */
   readonly softAp: SoftApSettings | undefined;
+  /** The SoftAP's esp_netif (WIFI_AP_DEF): it exists once the SoftAP first started. */
+  readonly softApInterface: Interface;
   /** A phone with this MAC joins the SoftAP; returns the address its DHCP server will give. Throws when the SoftAP refuses it. */
   stationJoin(mac: string): string;
   /** The phone with this MAC leaves the SoftAP; throws when it is not on it. */
@@ -88,8 +88,12 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
   let softAp: SoftApSettings | undefined;
   /** The phones on the SoftAP, each with its address once DHCP gave it. */
   const stations = new Map<string, { ip: string; assigned: boolean; timer?: NodeJS.Timeout }>();
-  /** DHCP's leases, by MAC: a phone that comes back gets its address again. */
-  const leases = new Map<string, string>();
+  /** The SoftAP's interface: ESP-IDF's address until set, and its DHCP server. */
+  let apCreated = false;
+  const apAddressing = new Addressing();
+  const apAddress = () => apAddressing.addressFor(SOFTAP_IP)!;
+  const dhcpServer = new DhcpServer(apAddress);
+  apAddressing.onChange = () => dhcpServer.moved();
   const tell = (message: string, ...args: unknown[]) => {
     for (const id of monitors) host.post("wifi", id, message, ...args);
   };
@@ -126,20 +130,6 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
     hasIp = false;
     tell("disconnect");
     host.event({ event: "wifi", state: "disconnected" });
-  }
-
-  /** The next address DHCP gives this MAC: its lease, or the lowest one nobody holds. */
-  function lease(mac: string): string {
-    const held = leases.get(mac);
-    if (held) return held;
-    const taken = new Set(leases.values());
-    for (let n = FIRST_LEASE; n < 255; n++) {
-      const ip = `192.168.4.${n}`;
-      if (taken.has(ip)) continue;
-      leases.set(mac, ip);
-      return ip;
-    }
-    throw new Error("the SoftAP's DHCP pool is used up");
   }
 
   function dropStation(mac: string): void {
@@ -208,6 +198,7 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
     // New settings restart the AP: its stations are sent off.
     for (const mac of [...stations.keys()]) dropStation(mac);
     softAp = { ssid, password: password || undefined, channel, hidden, max };
+    apCreated = true;
     host.debug(`wifi: SoftAP "${ssid}" on channel ${channel}, ${max} stations at most`);
   });
   host.handle("wifi.ap.stations", () => [...stations].flatMap(([mac, s]) => [mac, s.assigned ? s.ip : "0.0.0.0"]));
@@ -224,7 +215,7 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
   host.handle("net.get", (what: string, iface: string | null) => {
     if (iface === "ap") {
       if (!softAp) return undefined;
-      if (what === "IP") return SOFTAP_IP;
+      if (what === "IP") return apAddress().ip;
       if (what === "MAC") return SOFTAP_MAC;
       return undefined;
     }
@@ -261,16 +252,30 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
     get softAp() {
       return softAp && { ...softAp };
     },
+    softApInterface: {
+      get exists() {
+        return apCreated;
+      },
+      get address() {
+        return apAddress();
+      },
+      addressing: apAddressing,
+      dhcpServer,
+    },
     stationJoin(spec: string) {
       const mac = macOf(spec);
       if (!softAp) throw new Error(`the board's SoftAP is off (Wi-Fi mode ${mode}): it needs AT+CWMODE=2 or 3`);
       if (stations.has(mac)) throw new Error(`${mac} is on the SoftAP already`);
       if (stations.size >= softAp.max) throw new Error(`the SoftAP is full: ${softAp.max} station${softAp.max === 1 ? "" : "s"} at most`);
-      const ip = lease(mac);
-      const station: { ip: string; assigned: boolean; timer?: NodeJS.Timeout } = { ip, assigned: false };
+      const ip = dhcpServer.lease(mac);
+      const station: { ip: string; assigned: boolean; timer?: NodeJS.Timeout } = { ip: ip ?? NO_ADDRESS, assigned: false };
       stations.set(mac, station);
       tell("station_connect");
       host.debug(`wifi: ${mac} joined the SoftAP`);
+      if (!ip) {
+        host.debug(`wifi: the SoftAP's DHCP server gives ${mac} no address (${dhcpServer.on ? "its pool is used up" : "it is off"})`);
+        return NO_ADDRESS;
+      }
       station.timer = setTimeout(() => {
         station.assigned = true;
         host.debug(`wifi: the SoftAP's DHCP gave ${mac} ${ip}`);

@@ -30,6 +30,17 @@ class IpConfigNative {
     return host<boolean>("ipconfig.useDHCP", this.#key);
   }
 
+  serveDHCP(on: boolean, start?: string, end?: string, leaseMinutes?: number): boolean {
+    if (start === undefined) return host<boolean>("ipconfig.serveDHCP", this.#key, !!on);
+    const minutes = Number(leaseMinutes ?? 0);
+    if (!Number.isInteger(minutes) || minutes < 0) throw new RangeError("a lease time is a whole number of minutes");
+    return host<boolean>("ipconfig.serveDHCP", this.#key, !!on, dotted(start), dotted(end), minutes);
+  }
+
+  dhcpServer(): [boolean, string, string, number] | undefined {
+    return host<[boolean, string, string, number] | null>("ipconfig.dhcpServer", this.#key) ?? undefined;
+  }
+
   dns(): string[] | undefined {
     return host<string[] | null>("ipconfig.dns", this.#key) ?? undefined;
   }

@@ -1,5 +1,5 @@
 // ESP-AT's address commands, applied to the board's network interface: CIPSTA (the station's
-// static address), CWDHCP (DHCP on or off per interface), CIPDNS (DNS servers), CWHOSTNAME
+// static address), CWDHCP (DHCP on or off per interface, the SoftAP's server included), CIPDNS (DNS servers), CWHOSTNAME
 // (the station's DHCP hostname) and CIFSR (every interface's address and MAC). What is saved
 // to flash is applied at boot (applySavedIpConfig), and AT+CIPETH (ethernet.ts) shares the
 // address rules.
@@ -89,7 +89,8 @@ export function savedAddress(settings: Settings, key: string): StaticAddress | u
   return ip ? { ip, gateway, netmask } : undefined;
 }
 
-const keepAddress = (settings: Settings, key: string, a?: StaticAddress) => settings.keep(key, a ? `${a.ip},${a.gateway},${a.netmask}` : "");
+/** Keeps a static address under `key`, or none. */
+export const keepAddress = (settings: Settings, key: string, a?: StaticAddress) => settings.keep(key, a ? `${a.ip},${a.gateway},${a.netmask}` : "");
 
 /** AT+CWDHCP?'s state: every DHCP on until told otherwise (the Ethernet bit on wired boards only). */
 export const dhcpState = (settings: Settings, wired: boolean) => settings.get<number>("cwdhcp", wired ? 7 : 3);
@@ -123,6 +124,8 @@ export interface IpConfigDeps {
    * driver's SoftAP gives them. Without it, CIFSR prints no SoftAP lines.
    */
   softAp?: () => { ip: string; mac: string } | undefined;
+  /** Turns the SoftAP's DHCP server on or off (AT+CWDHCP's bit 1). */
+  softApServer?: (on: boolean) => void;
 }
 
 /** The hostname the DHCP client sends until AT+CWHOSTNAME names it: ESP-IDF's (CONFIG_LWIP_LOCAL_HOSTNAME). */
@@ -135,7 +138,7 @@ export function applySavedIpConfig({ netif, settings }: IpConfigDeps): void {
   if (dns) netif.setDns(dns.split(","));
 }
 
-export function ipconfigCommands({ netif, settings, station, softAp }: IpConfigDeps): CommandTable {
+export function ipconfigCommands({ netif, settings, station, softAp, softApServer }: IpConfigDeps): CommandTable {
   const wired = netif.kind === "ethernet";
   /** The hostname set since boot: ESP-AT does not save it. */
   let hostname = DEFAULT_HOSTNAME;
@@ -163,13 +166,14 @@ export function ipconfigCommands({ netif, settings, station, softAp }: IpConfigD
         stationStatic = address;
       },
     },
-    // DHCP: bit 0 the station's client, bit 1 the SoftAP's server (kept), bit 2 Ethernet's client.
+    // DHCP: bit 0 the station's client, bit 1 the SoftAP's server, bit 2 Ethernet's client.
     "+CWDHCP": {
       query: (at) => at.print(`+CWDHCP:${dhcpState(settings, wired)}`),
       set: (_at, params) => {
         const dhcp = parseDhcp(params, wired);
         if (!dhcp) return false;
         setDhcpBits(settings, wired, dhcp.mode, dhcp.on);
+        if (dhcp.mode & DHCP_SOFTAP) softApServer?.(dhcp.on);
         const bit = wired ? DHCP_ETHERNET : DHCP_STATION;
         if (!(dhcp.mode & bit)) return;
         if (dhcp.on) {

@@ -1,11 +1,12 @@
 // ESP-AT's SoftAP commands over the Wi-Fi driver (`netif.wifi`): CWSAP (and the AT 1.x CWSAP_CUR
-// and CWSAP_DEF), CWLIF, CWQIF, CIPAP, CIPAPMAC, and the unsolicited +STA_CONNECTED,
-// +DIST_STA_IP and +STA_DISCONNECTED. AT+CWMODE=2 or 3 starts the SoftAP (Station.setMode, then
-// follow()) with the saved settings, or ESP-AT's defaults.
+// and CWSAP_DEF), CWLIF, CWQIF, CIPAP (its address), CWDHCPS (its DHCP server's pool), CIPAPMAC,
+// and the unsolicited +STA_CONNECTED, +DIST_STA_IP and +STA_DISCONNECTED. AT+CWMODE=2 or 3
+// starts the SoftAP (Station.setMode, then follow()) with the saved settings, or ESP-AT's defaults.
 import { encodeLatin1, type AtConsole, type CommandTable } from "./console";
+import { DHCP_SOFTAP, dhcpState, isDotted, keepAddress, parseAddress, savedAddress } from "./ipconfig";
 import { isInt, isMac, type Param } from "./parser";
 import type { Settings } from "./settings";
-import type { SoftApConfig, WifiControl } from "xsock/wifi-control";
+import type { DhcpPool, SoftApConfig, StaticAddress, WifiControl } from "xsock/wifi-control";
 
 /** What the SoftAP commands need of the network interface (xsock/net's NetworkInterface has it). */
 export interface SoftApInterface {
@@ -39,6 +40,27 @@ export function parseSoftAp(params: Param[]): SoftApConfig | undefined {
   return { ssid, password: ecn ? password : "", channel, ecn, max, hidden: hidden === 1 };
 }
 
+/** AT+CIPAP=<"ip">[,<"gateway">,<"netmask">]; the gateway is the SoftAP itself when not given, as ESP-IDF's is. */
+export function parseSoftApAddress(params: Param[]): StaticAddress | undefined {
+  const [ip] = params;
+  if (params.length === 1) return isDotted(ip) && ip !== NO_ADDRESS ? { ip, gateway: ip, netmask: "255.255.255.0" } : undefined;
+  return parseAddress(params);
+}
+
+/** AT+CWDHCPS=<enable>[,<lease time>,<"start IP">,<"end IP">]: the pool, null for ESP-IDF's (0); undefined when malformed. */
+export function parseDhcpPool(params: Param[]): DhcpPool | null | undefined {
+  const [enable, leaseMinutes, start, end, ...rest] = params;
+  if (enable === 0 && params.length === 1) return null;
+  if (rest.length || enable !== 1 || !isInt(leaseMinutes, 1, 2880) || !isDotted(start) || !isDotted(end)) return undefined;
+  return { start, end, leaseMinutes };
+}
+
+/** The pool AT+CWDHCPS set, as flash keeps it (`lease,start,end`). */
+function savedPool(settings: Settings): DhcpPool | undefined {
+  const [lease, start, end] = settings.get<string>("dhcps", "").split(",");
+  return start ? { start, end, leaseMinutes: Number(lease) } : undefined;
+}
+
 /** The settings as they go to flash, and back; undefined for anything else. */
 const encode = (c: SoftApConfig) => JSON.stringify([c.ssid, c.password, c.channel, c.ecn, c.max, c.hidden ? 1 : 0]);
 function decode(saved: string): SoftApConfig | undefined {
@@ -60,6 +82,10 @@ export class SoftApConsole {
     private readonly netif: SoftApInterface,
   ) {
     this.wifi = netif.wifi;
+    // What flash keeps of its address and DHCP server: applied when the SoftAP starts.
+    const address = savedAddress(settings, "apip");
+    if (address) this.wifi?.setSoftApAddress(address);
+    if (savedPool(settings) || !(dhcpState(settings, false) & DHCP_SOFTAP)) this.serveDhcp((dhcpState(settings, false) & DHCP_SOFTAP) !== 0);
     this.wifi?.onSoftAp((event) => {
       if (event.kind === "joined") this.announce(`+STA_CONNECTED:"${event.mac}"`);
       else if (event.kind === "address") this.announce(`+DIST_STA_IP:"${event.mac}","${event.ip}"`);
@@ -83,6 +109,16 @@ export class SoftApConsole {
   /** After a change of Wi-Fi mode: the SoftAP runs in modes 2 and 3 (the driver stops it in the others). */
   follow(mode: number): void {
     if (mode & 2 && this.wifi && !this.wifi.softAp) this.start(this.config);
+  }
+
+  /** The SoftAP's DHCP server on or off, with the pool AT+CWDHCPS set; false when its interface refuses the pool. */
+  serveDhcp(on: boolean, pool = savedPool(this.settings)): boolean {
+    try {
+      this.wifi?.setSoftApDhcp({ on, pool });
+      return this.wifi !== undefined;
+    } catch {
+      return false;
+    }
   }
 
   /** Starts the SoftAP with these settings; false when the radio refuses them. */
@@ -129,10 +165,34 @@ export function softApCommands(softAp: SoftApConsole, settings: Settings): Comma
     },
     "+CIPAP": {
       query: (at) => {
-        const ip = running()?.ip ?? NO_ADDRESS;
-        at.print(`+CIPAP:ip:"${ip}"`);
-        at.print(`+CIPAP:gateway:"${ip}"`);
-        at.print(`+CIPAP:netmask:"${ip === NO_ADDRESS ? ip : "255.255.255.0"}"`);
+        const ap = running() ?? { ip: NO_ADDRESS, gateway: NO_ADDRESS, netmask: NO_ADDRESS };
+        at.print(`+CIPAP:ip:"${ap.ip}"`);
+        at.print(`+CIPAP:gateway:"${ap.gateway}"`);
+        at.print(`+CIPAP:netmask:"${ap.netmask}"`);
+      },
+      set: (_at, params) => {
+        const address = parseSoftApAddress(params);
+        if (!address || !inApMode() || !softAp.wifi) return false;
+        try {
+          softAp.wifi.setSoftApAddress(address);
+        } catch {
+          return false;
+        }
+        keepAddress(settings, "apip", address);
+      },
+    },
+    // The SoftAP's DHCP pool: it needs the SoftAP and its DHCP server (AT+CWDHCP's bit 1) running.
+    "+CWDHCPS": {
+      query: (at) => {
+        const dhcp = running()?.dhcp;
+        if (!dhcp) return false;
+        at.print(`+CWDHCPS:${dhcp.pool.leaseMinutes},${dhcp.pool.start},${dhcp.pool.end}`);
+      },
+      set: (_at, params) => {
+        const pool = parseDhcpPool(params);
+        if (pool === undefined || !running() || !(dhcpState(settings, false) & DHCP_SOFTAP)) return false;
+        if (!softAp.serveDhcp(true, pool ?? undefined)) return false;
+        settings.keep("dhcps", pool ? `${pool.leaseMinutes},${pool.start},${pool.end}` : "");
       },
     },
     "+CIPAPMAC": { query: (at) => at.print(`+CIPAPMAC:"${softAp.mac}"`) },

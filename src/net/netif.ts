@@ -1,18 +1,11 @@
 // The one network-interface contract the console and the app see, whatever the driver:
 // link state, address, DNS, and the events link up, got IP, lost IP and link down.
 import Net from "net";
-import type { WifiControl } from "./wifi-control";
+import type { StaticAddress, WifiControl } from "./wifi-control";
 
 export type * from "./wifi-control";
 
 export type LinkEvent = "linkUp" | "gotIP" | "lostIP" | "linkDown";
-
-/** An IPv4 address with its gateway and netmask, dotted. */
-export interface StaticAddress {
-  ip: string;
-  gateway: string;
-  netmask: string;
-}
 
 export interface NetworkInterface {
   /** Which driver: ESP-AT names its messages after it (WIFI ..., +ETH_...). */

@@ -1,6 +1,13 @@
 // Types only (no module of its own at run time). The Wi-Fi driver's own facet of the network interface (`netif.wifi`): what a station and a
 // SoftAP do beyond the link events every interface has. The console's Wi-Fi commands use it.
 
+/** An IPv4 address with its gateway and netmask, dotted (every interface's, the SoftAP's too). */
+export interface StaticAddress {
+  ip: string;
+  gateway: string;
+  netmask: string;
+}
+
 /** An AP a scan found. */
 export interface ScannedAp {
   /** ESP-AT's <ecn>: 0 open, 1 WEP, 2 WPA, 3 WPA2, 4 WPA/WPA2, ... */
@@ -51,11 +58,28 @@ export interface SoftApStation {
 /** A station joined the SoftAP, got an address from it, or left it. */
 export type SoftApEvent = { kind: "joined"; mac: string } | { kind: "address"; mac: string; ip: string } | { kind: "left"; mac: string };
 
-/** The running SoftAP: its settings, and the address and MAC of its interface. */
+/** The addresses a SoftAP's DHCP server gives (both ends in), and for how long. */
+export interface DhcpPool {
+  start: string;
+  end: string;
+  leaseMinutes: number;
+}
+
+/** A SoftAP's DHCP server: on or off, and its pool (ESP-IDF's, after the SoftAP's address, when none). */
+export interface DhcpServer {
+  on: boolean;
+  pool?: DhcpPool;
+}
+
+/** The running SoftAP: its settings, the address and MAC of its interface, and its DHCP server. */
 export interface SoftApState {
   config: SoftApConfig;
   ip: string;
+  gateway: string;
+  netmask: string;
   mac: string;
+  /** The server as it runs: the pool in force, ESP-IDF's included. */
+  dhcp: { on: boolean; pool: DhcpPool } | undefined;
 }
 
 export interface WifiControl {
@@ -77,6 +101,10 @@ export interface WifiControl {
   startSoftAp(config: SoftApConfig): void;
   /** The SoftAP while it runs. */
   readonly softAp: SoftApState | undefined;
+  /** The SoftAP's address (ESP-IDF's 192.168.4.1/24 until set): applied now, or when it starts. Throws when its interface refuses it. */
+  setSoftApAddress(address: StaticAddress): void;
+  /** The SoftAP's DHCP server: applied now, or when it starts. Throws when its interface refuses the pool. */
+  setSoftApDhcp(server: DhcpServer): void;
   /** The stations on the SoftAP now. */
   stations(): SoftApStation[];
   /** Sends a station (or, with no MAC, every station) off the SoftAP; false when none is on. */

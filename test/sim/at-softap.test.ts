@@ -1,7 +1,7 @@
 // The console's SoftAP commands over the pty, with phones that join the simulator's SoftAP
 // through the xsock/sim API: CWMODE=2/3, CWSAP (set, query, errors, saved or not), CIPAP,
-// CIPAPMAC, CWLIF, CWQIF, max conn and the unsolicited +STA_CONNECTED, +DIST_STA_IP and
-// +STA_DISCONNECTED.
+// CWDHCPS, CWDHCP's SoftAP bit, CIPAPMAC, CWLIF, CWQIF, max conn and the unsolicited
+// +STA_CONNECTED, +DIST_STA_IP and +STA_DISCONNECTED.
 import assert from "node:assert/strict";
 import { JOINED, withConsole } from "../helpers/console.ts";
 import { simOnly } from "../helpers/target.ts";
@@ -123,6 +123,57 @@ describe("console SoftAP commands", function () {
     assert.equal(await uart.command("AT+CWMODE=1"), `+STA_DISCONNECTED:"${TABLET}"\r\n${OK}`);
     assert.equal(await uart.command("AT+CWLIF"), OK);
     assert.equal(await uart.command("AT+CWQIF"), ERROR, "no SoftAP");
+  });
+
+  it("moves the SoftAP with CIPAP and its DHCP pool with CWDHCPS, which phones then get; CWDHCP's bit 1 stops the server; both kept across a restart", async () => {
+    const { uart, sim } = session;
+    assert.equal(await uart.command('AT+CIPAP="192.168.7.1"'), ERROR, "CIPAP needs SoftAP mode");
+    assert.equal(await uart.command("AT+CWDHCPS?"), ERROR, "no SoftAP, no DHCP server");
+    assert.equal(await uart.command("AT+CWMODE=2"), OK);
+    assert.equal(await uart.command("AT+CWDHCPS?"), "+CWDHCPS:120,192.168.4.2,192.168.4.101\r\n\r\nOK\r\n", "ESP-IDF's pool and lease");
+
+    assert.equal(await uart.command('AT+CWDHCPS=1,3,"192.168.4.10","192.168.4.15"'), OK);
+    assert.equal(await uart.command("AT+CWDHCPS?"), "+CWDHCPS:3,192.168.4.10,192.168.4.15\r\n\r\nOK\r\n");
+    assert.equal(sim!.stationJoin(PHONE), "192.168.4.10");
+    await uart.expect(`+DIST_STA_IP:"${PHONE}","192.168.4.10"\r\n`);
+    for (const bad of [
+      'AT+CWDHCPS=1,3,"192.168.4.1","192.168.4.15"', // holds the SoftAP's own address
+      'AT+CWDHCPS=1,3,"192.168.5.10","192.168.5.15"', // another subnet
+      'AT+CWDHCPS=1,3,"192.168.4.2","192.168.4.102"', // 101 addresses
+      'AT+CWDHCPS=1,0,"192.168.4.20","192.168.4.25"',
+      'AT+CWDHCPS=1,3,"192.168.4.20"',
+      'AT+CIPAP="192.168.7.1","192.168.7.1"',
+      'AT+CIPAP="192.168.7.1","192.168.7.1","255.0.255.0"',
+    ])
+      assert.equal(await uart.command(bad), ERROR, bad);
+    assert.equal(await uart.command("AT+CWDHCPS?"), "+CWDHCPS:3,192.168.4.10,192.168.4.15\r\n\r\nOK\r\n", "no ERROR changed the pool");
+
+    // A new address: ESP-IDF's pool follows it, as the set one is outside its subnet.
+    assert.equal(await uart.command('AT+CIPAP="192.168.7.1"'), OK);
+    assert.equal(await uart.command("AT+CIPAP?"), '+CIPAP:ip:"192.168.7.1"\r\n+CIPAP:gateway:"192.168.7.1"\r\n+CIPAP:netmask:"255.255.255.0"\r\n\r\nOK\r\n');
+    assert.equal(await uart.command("AT+CWDHCPS?"), "+CWDHCPS:3,192.168.7.2,192.168.7.101\r\n\r\nOK\r\n");
+    assert.equal(sim!.stationJoin(TABLET), "192.168.7.2");
+    await uart.expect(`+DIST_STA_IP:"${TABLET}","192.168.7.2"\r\n`);
+    assert.match(await uart.command("AT+CIFSR"), /^\+CIFSR:APIP,"192\.168\.7\.1"\r\n/);
+
+    // The server off: a phone joins and gets no address; CWDHCPS needs the server.
+    assert.equal(await uart.command("AT+CWDHCP=0,2"), OK);
+    assert.equal(await uart.command("AT+CWDHCP?"), "+CWDHCP:1\r\n\r\nOK\r\n");
+    assert.equal(sim!.stationJoin(LAPTOP), "0.0.0.0");
+    await uart.expect(`+STA_CONNECTED:"${LAPTOP}"\r\n`);
+    assert.match(await uart.command("AT+CWLIF"), new RegExp(`\\+CWLIF:0\\.0\\.0\\.0,${LAPTOP}\r\n`));
+    assert.doesNotMatch(uart.pending, /DIST_STA_IP/, "no address for the laptop");
+    assert.equal(await uart.command("AT+CWDHCPS=0"), ERROR);
+    assert.equal(await uart.command("AT+CWDHCP=1,2"), OK);
+    assert.equal(await uart.command('AT+CWDHCPS_DEF=1,5,"192.168.7.20","192.168.7.30"'), OK);
+
+    assert.equal(await uart.command("AT+RST"), OK);
+    await uart.expect("\r\nready\r\n");
+    assert.equal(await uart.command("ATE0"), "ATE0\r\n\r\nOK\r\n");
+    assert.match(await uart.command("AT+CIPAP?"), /^\+CIPAP:ip:"192\.168\.7\.1"\r\n/, "the address was saved");
+    assert.equal(await uart.command("AT+CWDHCPS?"), "+CWDHCPS:5,192.168.7.20,192.168.7.30\r\n\r\nOK\r\n", "the pool was saved");
+    assert.equal(sim!.stationJoin(PHONE), "192.168.7.20");
+    await uart.expect(`+DIST_STA_IP:"${PHONE}","192.168.7.20"\r\n`);
   });
 
   it("runs the station and the SoftAP together in CWMODE=3", async () => {

@@ -1,5 +1,6 @@
 // drivers/ipconfig's InterfaceConfig on a stand-in esp_netif: what waits for the interface to
-// exist, and DNS servers set by hand surviving a DHCP lease and giving DHCP's back.
+// exist, DNS servers set by hand surviving a DHCP lease and giving DHCP's back, and a SoftAP's
+// DHCP server set after its address.
 import assert from "node:assert/strict";
 import { importFirmware } from "../helpers/firmware-module.ts";
 
@@ -9,8 +10,11 @@ interface Netif {
   dhcp: boolean;
   dns: string[];
   hostname: string;
+  /** Calls in order, for a SoftAP's interface. */
+  calls: string[];
 }
 interface Config {
+  setDhcpServer(server: { on: boolean; pool?: { start: string; end: string; leaseMinutes: number } }): void;
   setAddress(a?: { ip: string; gateway: string; netmask: string }): void;
   setDns(servers?: string[]): void;
   setHostname(name: string): void;
@@ -23,10 +27,16 @@ type Module = { default: new (key: string, netif?: { onEvent(l: (e: string) => v
 const NATIVE = `
 export const netifs = new Map();
 export default class IpConfigNative {
-  constructor(key) { this.key = key; if (!netifs.has(key)) netifs.set(key, { exists: false, ip: undefined, dhcp: true, dns: ["10.0.0.53"], hostname: "espressif" }); }
+  constructor(key) { this.key = key; if (!netifs.has(key)) netifs.set(key, { exists: false, ip: undefined, dhcp: true, dns: ["10.0.0.53"], hostname: "espressif", calls: [] }); }
   get n() { return netifs.get(this.key); }
   info() { return this.n.exists ? (this.n.ip ?? ["0.0.0.0", "0.0.0.0", "0.0.0.0"]) : undefined; }
-  useStatic(ip, gateway, netmask) { if (!this.n.exists) return false; this.n.dhcp = false; this.n.ip = [ip, gateway, netmask]; return true; }
+  useStatic(ip, gateway, netmask) { if (!this.n.exists) return false; this.n.dhcp = false; this.n.ip = [ip, gateway, netmask]; this.n.calls.push("address " + ip); return true; }
+  serveDHCP(on, start, end, minutes) {
+    if (!this.n.exists) return false;
+    if (start && this.n.ip && start.split(".")[2] !== this.n.ip[0].split(".")[2]) throw new RangeError("esp_netif refused the DHCP pool: 5");
+    this.n.calls.push(on ? "serve " + (start ? start + "-" + end + " " + minutes : "default") : "stop");
+    return true;
+  }
   useDHCP() { if (!this.n.exists) return false; this.n.dhcp = true; this.n.ip = undefined; return true; }
   dns() { return this.n.exists ? [...this.n.dns] : undefined; }
   setDNS(servers) { if (!this.n.exists) return false; this.n.dns = [...servers]; return true; }
@@ -74,5 +84,21 @@ describe("drivers/ipconfig InterfaceConfig", () => {
     netif.hostname = "moddable";
     listener("linkUp");
     assert.equal(netif.hostname, "board-1");
+  });
+
+  it("sets a SoftAP's DHCP server after its address, whichever came first, and throws what esp_netif refuses", async () => {
+    const { default: InterfaceConfig, netifs } = await load();
+    const config = new InterfaceConfig("WIFI_AP_DEF");
+    config.setDhcpServer({ on: true, pool: { start: "192.168.7.10", end: "192.168.7.20", leaseMinutes: 5 } });
+    config.setAddress({ ip: "192.168.7.1", gateway: "192.168.7.1", netmask: "255.255.255.0" });
+    const netif = netifs.get("WIFI_AP_DEF")!;
+    netif.exists = true; // WiFi.accessPoint created it
+    config.apply();
+    assert.deepEqual(netif.calls, ["address 192.168.7.1", "serve 192.168.7.10-192.168.7.20 5"]);
+    assert.throws(() => config.setDhcpServer({ on: true, pool: { start: "192.168.4.10", end: "192.168.4.20", leaseMinutes: 5 } }), /refused the DHCP pool/);
+    config.apply();
+    assert.equal(netif.calls.length, 2, "a refused pool is not tried again");
+    config.setDhcpServer({ on: false });
+    assert.deepEqual(netif.calls.slice(2), ["stop"]);
   });
 });

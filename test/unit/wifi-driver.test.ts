@@ -13,6 +13,9 @@ interface Radio {
   list: string[];
   deauths: (string | undefined)[];
   mode: number;
+  /** The SoftAP's esp_netif: its address, and what was asked of it in order. */
+  apAddress: string[];
+  netifCalls: string[];
 }
 
 interface StationLike {
@@ -24,6 +27,9 @@ interface StationLike {
 }
 interface SoftApLike {
   start(config: SoftApConfig, withStation: boolean): void;
+  setAddress(address: { ip: string; gateway: string; netmask: string }): void;
+  setDhcp(server: { on: boolean; pool?: { start: string; end: string; leaseMinutes: number } }): void;
+  readonly state: { ip: string; gateway: string; netmask: string; dhcp?: unknown } | undefined;
   stop(): void;
   message(message: string): void;
   onEvent(listener: (event: SoftApEvent) => void): () => void;
@@ -44,6 +50,18 @@ const STAND_INS = {
   timer: `export default { set: (fn, ms) => setTimeout(fn, ms), clear: (t) => clearTimeout(t) };`,
   net: `export default { get: (what, iface) => (iface === "ap" ? { IP: "192.168.4.1", MAC: "24:0A:C4:00:00:02" }[what] : undefined) };`,
   "xsock/wifi/softap-stations": `export default class { list() { return globalThis.radio.list; } deauth(mac) { globalThis.radio.deauths.push(mac); return true; } }`,
+  // esp_netif's WIFI_AP_DEF, which exists once WiFi.accessPoint has run.
+  "xsock/ipconfig-native": `export default class {
+    get up() { return globalThis.radio.accessPoints.length > 0; }
+    info() { return this.up ? globalThis.radio.apAddress : undefined; }
+    useStatic(ip, gateway, netmask) { if (!this.up) return false; globalThis.radio.apAddress = [ip, gateway, netmask]; globalThis.radio.netifCalls.push("address " + ip); return true; }
+    serveDHCP(on, start, end, minutes) { if (!this.up) return false; globalThis.radio.netifCalls.push(on ? "serve " + start + "-" + end + " " + minutes : "stop"); return true; }
+    dhcpServer() { return this.up ? [true, "192.168.7.10", "192.168.7.20", 5] : undefined; }
+    useDHCP() { return false; }
+    dns() { return undefined; }
+    setDNS() { return false; }
+    setHostname() { return false; }
+  }`,
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -57,7 +75,7 @@ describe("Wi-Fi driver (drivers/wifi/esp32)", () => {
     ({ SoftAp } = await importFirmware<{ SoftAp: new () => SoftApLike }>('export { SoftAp } from "xsock/wifi/softap";', STAND_INS));
   });
   beforeEach(() => {
-    (globalThis as unknown as { radio: Radio }).radio = { aps: [LAB], connects: [], disconnects: 0, accessPoints: [], list: [], deauths: [], mode: 1 };
+    (globalThis as unknown as { radio: Radio }).radio = { aps: [LAB], connects: [], disconnects: 0, accessPoints: [], list: [], deauths: [], mode: 1, apAddress: ["192.168.4.1", "192.168.4.1", "255.255.255.0"], netifCalls: [] };
   });
 
   it("ends a join with ESP-AT's codes: 0 on an address, 2 on a refused handshake (-1), 3 when the scan found no such AP, 4 otherwise, 1 on the timeout", async () => {
@@ -145,5 +163,19 @@ describe("Wi-Fi driver (drivers/wifi/esp32)", () => {
       { kind: "left", mac: "aa:bb:cc:00:00:02" },
     ], "a stopped SoftAP has no stations");
     assert.equal(softAp.deauth(), false);
+  });
+
+  it("gives the SoftAP's interface its address, then its DHCP pool, once WiFi.accessPoint has created it", () => {
+    const softAp = new SoftAp();
+    softAp.setAddress({ ip: "192.168.7.1", gateway: "192.168.7.1", netmask: "255.255.255.0" });
+    softAp.setDhcp({ on: true, pool: { start: "192.168.7.10", end: "192.168.7.20", leaseMinutes: 5 } });
+    assert.deepEqual(radio().netifCalls, [], "no interface before the SoftAP starts");
+    softAp.start({ ssid: "lab-ap", password: "", channel: 1, ecn: 0, max: 4, hidden: false }, false);
+    assert.deepEqual(radio().netifCalls, ["address 192.168.7.1", "serve 192.168.7.10-192.168.7.20 5"]);
+    const state = softAp.state!;
+    assert.deepEqual([state.ip, state.gateway, state.netmask], ["192.168.7.1", "192.168.7.1", "255.255.255.0"]);
+    assert.deepEqual(state.dhcp, { on: true, pool: { start: "192.168.7.10", end: "192.168.7.20", leaseMinutes: 5 } });
+    softAp.setDhcp({ on: false });
+    assert.deepEqual(radio().netifCalls.slice(2), ["stop"], "a running SoftAP takes it at once");
   });
 });

@@ -4,6 +4,8 @@ class IpConfigNative @ "xs_ipconfig_destructor" {
 	info() @ "xs_ipconfig_info";
 	useStatic(ip, gateway, netmask) @ "xs_ipconfig_use_static";
 	useDHCP() @ "xs_ipconfig_use_dhcp";
+	serveDHCP(on, start, end, leaseMinutes) @ "xs_ipconfig_serve_dhcp";
+	dhcpServer() @ "xs_ipconfig_dhcp_server";
 	dns() @ "xs_ipconfig_dns";
 	setDNS(servers) @ "xs_ipconfig_set_dns";
 	setHostname(name) @ "xs_ipconfig_set_hostname";

@@ -1,6 +1,7 @@
 /*
  * One ESP-IDF network interface for xsock (see ../ipconfig-native.d.ts): its IPv4 address (static,
- * with the DHCP client stopped, or from DHCP), its DNS servers and its hostname, on esp_netif.
+ * with the DHCP client stopped, or from DHCP), a SoftAP's DHCP server, its DNS servers and its
+ * hostname, on esp_netif.
  *
  * The interface is found by its key each time ("WIFI_STA_DEF" and "WIFI_AP_DEF", which
  * esp_netif_create_default_wifi_sta/ap give Moddable's wifi; "ETH_DEF", ESP_NETIF_DEFAULT_ETH,
@@ -15,6 +16,7 @@
 #include "mc.xs.h"			// for xsID_ values
 
 #include "esp_netif.h"
+#include "dhcpserver/dhcpserver.h"	// dhcps_lease_t
 
 #define KEY_LENGTH	16
 #define DNS_COUNT	3
@@ -84,6 +86,7 @@ void xs_ipconfig_info(xsMachine *the)
 void xs_ipconfig_use_static(xsMachine *the)
 {
 	esp_netif_ip_info_t info;
+	esp_netif_dhcp_status_t status = ESP_NETIF_DHCP_STOPPED;
 	esp_netif_t *netif = netifOf(the);
 	esp_err_t err;
 
@@ -93,12 +96,61 @@ void xs_ipconfig_use_static(xsMachine *the)
 	xsmcSetBoolean(xsResult, 0);
 	if (!netif)
 		return;
-	err = esp_netif_dhcpc_stop(netif);
-	if ((ESP_OK != err) && (ESP_ERR_ESP_NETIF_DHCP_ALREADY_STOPPED != err))
-		xsUnknownError("esp_netif_dhcpc_stop failed: %d", err);
+	if (esp_netif_get_flags(netif) & ESP_NETIF_DHCP_SERVER) {
+		// A SoftAP: its DHCP server stops while the address changes, and serves the new one.
+		esp_netif_dhcps_get_status(netif, &status);
+		err = esp_netif_dhcps_stop(netif);
+		if ((ESP_OK != err) && (ESP_ERR_ESP_NETIF_DHCP_ALREADY_STOPPED != err))
+			xsUnknownError("esp_netif_dhcps_stop failed: %d", err);
+	}
+	else {
+		err = esp_netif_dhcpc_stop(netif);
+		if ((ESP_OK != err) && (ESP_ERR_ESP_NETIF_DHCP_ALREADY_STOPPED != err))
+			xsUnknownError("esp_netif_dhcpc_stop failed: %d", err);
+	}
 	err = esp_netif_set_ip_info(netif, &info);
+	if (ESP_NETIF_DHCP_STARTED == status)
+		esp_netif_dhcps_start(netif);
 	if (ESP_OK != err)
 		xsUnknownError("esp_netif_set_ip_info failed: %d", err);
+	xsmcSetBoolean(xsResult, 1);
+}
+
+void xs_ipconfig_serve_dhcp(xsMachine *the)
+{
+	esp_netif_t *netif = netifOf(the);
+	uint8_t on = xsmcToBoolean(xsArg(0));
+	dhcps_lease_t pool;
+	uint32_t minutes = 0;		// 0: ESP-IDF's DHCPS_LEASE_TIME_DEF
+	esp_err_t err, refused;
+
+	c_memset(&pool, 0, sizeof(pool));
+	if ((xsmcArgc > 2) && (xsStringType == xsmcTypeOf(xsArg(1)))) {
+		pool.enable = true;
+		toAddress(the, &xsArg(1), (esp_ip4_addr_t *)&pool.start_ip);	// lwIP's ip4_addr_t: the same one word
+		toAddress(the, &xsArg(2), (esp_ip4_addr_t *)&pool.end_ip);
+	}
+	if (xsmcArgc > 3)
+		minutes = xsmcToInteger(xsArg(3));
+	xsmcSetBoolean(xsResult, 0);
+	if (!netif)
+		return;
+	if (!(esp_netif_get_flags(netif) & ESP_NETIF_DHCP_SERVER))
+		xsUnknownError("not a SoftAP's interface");
+	err = esp_netif_dhcps_stop(netif);
+	if ((ESP_OK != err) && (ESP_ERR_ESP_NETIF_DHCP_ALREADY_STOPPED != err))
+		xsUnknownError("esp_netif_dhcps_stop failed: %d", err);
+	// esp_netif checks the pool against the interface's address: same subnet, not the address itself, at most 100.
+	refused = esp_netif_dhcps_option(netif, ESP_NETIF_OP_SET, ESP_NETIF_REQUESTED_IP_ADDRESS, &pool, sizeof(pool));
+	if (ESP_OK == refused)
+		esp_netif_dhcps_option(netif, ESP_NETIF_OP_SET, ESP_NETIF_IP_ADDRESS_LEASE_TIME, &minutes, sizeof(minutes));
+	if (on) {
+		err = esp_netif_dhcps_start(netif);
+		if ((ESP_OK != err) && (ESP_ERR_ESP_NETIF_DHCP_ALREADY_STARTED != err))
+			xsUnknownError("esp_netif_dhcps_start failed: %d", err);
+	}
+	if (ESP_OK != refused)
+		xsRangeError("esp_netif refused the DHCP pool: %d", refused);
 	xsmcSetBoolean(xsResult, 1);
 }
 
@@ -120,6 +172,32 @@ void xs_ipconfig_use_dhcp(xsMachine *the)
 	err = esp_netif_dhcpc_start(netif);
 	if ((ESP_OK != err) && (ESP_ERR_ESP_NETIF_DHCP_ALREADY_STARTED != err))
 		xsUnknownError("esp_netif_dhcpc_start failed: %d", err);
+}
+
+void xs_ipconfig_dhcp_server(xsMachine *the)
+{
+	esp_netif_t *netif = netifOf(the);
+	esp_netif_dhcp_status_t status = ESP_NETIF_DHCP_STOPPED;
+	dhcps_lease_t pool;
+	uint32_t minutes = 0;
+
+	if (!netif || !(esp_netif_get_flags(netif) & ESP_NETIF_DHCP_SERVER))
+		return;
+	esp_netif_dhcps_get_status(netif, &status);
+	c_memset(&pool, 0, sizeof(pool));
+	// The pool in force: ESP-IDF fills in its own when the server starts without one set.
+	esp_netif_dhcps_option(netif, ESP_NETIF_OP_GET, ESP_NETIF_REQUESTED_IP_ADDRESS, &pool, sizeof(pool));
+	esp_netif_dhcps_option(netif, ESP_NETIF_OP_GET, ESP_NETIF_IP_ADDRESS_LEASE_TIME, &minutes, sizeof(minutes));
+	xsmcVars(1);
+	xsmcSetNewArray(xsResult, 4);
+	xsmcSetBoolean(xsVar(0), ESP_NETIF_DHCP_STARTED == status);
+	xsmcSetIndex(xsResult, 0, xsVar(0));
+	setAddress(the, &xsVar(0), (esp_ip4_addr_t *)&pool.start_ip);
+	xsmcSetIndex(xsResult, 1, xsVar(0));
+	setAddress(the, &xsVar(0), (esp_ip4_addr_t *)&pool.end_ip);
+	xsmcSetIndex(xsResult, 2, xsVar(0));
+	xsmcSetInteger(xsVar(0), minutes);
+	xsmcSetIndex(xsResult, 3, xsVar(0));
 }
 
 void xs_ipconfig_dns(xsMachine *the)

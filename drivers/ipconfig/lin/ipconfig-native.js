@@ -13,6 +13,12 @@ class IpConfigNative {
 	useDHCP() {
 		return false;
 	}
+	serveDHCP() {
+		return false;
+	}
+	dhcpServer() {
+		return undefined;
+	}
 	dns() {
 		return undefined;
 	}

@@ -48,6 +48,8 @@ export default class WifiInterface extends MonitoredInterface implements Network
       get softAp() {
         return softAp.state;
       },
+      setSoftApAddress: (address) => softAp.setAddress(address),
+      setSoftApDhcp: (server) => softAp.setDhcp(server),
       stations: () => softAp.stations(),
       deauth: (mac) => softAp.deauth(mac),
       onSoftAp: (listener) => softAp.onEvent(listener),

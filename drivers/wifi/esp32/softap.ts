@@ -1,23 +1,29 @@
 // The SoftAP on Moddable's `wifi` (WiFi.accessPoint) and `net` (its "ap" interface). Moddable's
 // station_connect and station_disconnect messages name no station: the native station list
 // does, so each message is followed by a look at the list, and while a station waits for its
-// address from DHCP the list is read again every POLL_MS.
+// address from DHCP the list is read again every POLL_MS. Its address and DHCP server are
+// esp_netif's (drivers/ipconfig), applied when it starts.
 import Net from "net";
 import Timer from "timer";
 import WiFi from "wifi";
+import InterfaceConfig from "xsock/ipconfig";
 import SoftApStations from "xsock/wifi/softap-stations";
-import type { SoftApConfig, SoftApEvent, SoftApState, SoftApStation } from "xsock/net";
+import type { DhcpServer, SoftApConfig, SoftApEvent, SoftApState, SoftApStation, StaticAddress } from "xsock/net";
 
 const POLL_MS = 100;
 /** A station that has no address after this long is left alone (a static address, or DHCP off). */
 const ADDRESS_WAIT_MS = 30000;
 const NO_ADDRESS = "0.0.0.0";
+/** ESP-IDF's SoftAP netmask, for an interface whose settings cannot be read. */
+const DEFAULT_NETMASK = "255.255.255.0";
 
 const netGet = Net.get as (what: string, iface?: string) => unknown;
 
 export class SoftAp {
   private config?: SoftApConfig;
   private readonly native = new SoftApStations();
+  /** The SoftAP's esp_netif, which WiFi.accessPoint creates. */
+  private readonly ipconfig = new InterfaceConfig("WIFI_AP_DEF");
   /** The stations seen, with the address each had at the last look. */
   private known = new Map<string, string | undefined>();
   private readonly listeners = new Set<(event: SoftApEvent) => void>();
@@ -31,6 +37,22 @@ export class SoftAp {
     if (config.ecn) options.password = config.password;
     WiFi.accessPoint(options as unknown as Parameters<typeof WiFi.accessPoint>[0]);
     this.config = { ...config };
+    try {
+      this.ipconfig.apply();
+    } catch (e) {
+      // Settings kept from an earlier boot that the interface refuses: it keeps ESP-IDF's.
+      trace(`softap: ${(e as Error).message}\n`);
+    }
+  }
+
+  /** The SoftAP's address: applied now, or when it starts. */
+  setAddress(address: StaticAddress): void {
+    this.ipconfig.setAddress(address);
+  }
+
+  /** The SoftAP's DHCP server: applied now, or when it starts. */
+  setDhcp(server: DhcpServer): void {
+    this.ipconfig.setDhcpServer(server);
   }
 
   /** The radio left SoftAP mode: its stations are gone. */
@@ -41,7 +63,9 @@ export class SoftAp {
 
   get state(): SoftApState | undefined {
     if (!this.config) return undefined;
-    return { config: { ...this.config }, ip: String(netGet("IP", "ap") ?? NO_ADDRESS), mac: String(netGet("MAC", "ap") ?? "").toLowerCase() };
+    const ip = String(netGet("IP", "ap") ?? NO_ADDRESS);
+    const address = this.ipconfig.info ?? { ip, gateway: ip, netmask: DEFAULT_NETMASK };
+    return { config: { ...this.config }, ...address, mac: String(netGet("MAC", "ap") ?? "").toLowerCase(), dhcp: this.ipconfig.dhcpServer };
   }
 
   stations(): SoftApStation[] {
