@@ -69,7 +69,7 @@ export interface WifiRadio extends WifiDevice {
   readonly softAp: SoftApSettings | undefined;
   /** The SoftAP's esp_netif (WIFI_AP_DEF): it exists once the SoftAP first started. */
   readonly softApInterface: Interface;
-  /** A phone with this MAC joins the SoftAP; returns the address its DHCP server will give. Throws when the SoftAP refuses it. */
+  /** A phone with this MAC joins the SoftAP; returns the address its DHCP server will give (0.0.0.0: none). Throws when the SoftAP refuses it. */
   stationJoin(mac: string): string;
   /** The phone with this MAC leaves the SoftAP; throws when it is not on it. */
   stationLeave(mac: string): void;
