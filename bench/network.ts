@@ -80,6 +80,9 @@ for (const board of BOARDS) {
     show(board, "AT+CIPSTA?", await b.command("AT+CIPSTA?"), at);
     show(board, "AT+CWMODE=3 (SoftAP on)", await b.command("AT+CWMODE=3"), at);
     show(board, 'AT+CWSAP="bench","",6,0,4,0', await b.command('AT+CWSAP="bench","",6,0,4,0'), at);
+    show(board, 'AT+CIPAP="192.168.7.1"', await b.command('AT+CIPAP="192.168.7.1"'), at);
+    show(board, 'AT+CWDHCPS=1,3,"192.168.7.10","192.168.7.20"', await b.command('AT+CWDHCPS=1,3,"192.168.7.10","192.168.7.20"'), at);
+    show(board, "AT+CWDHCPS?", await b.command("AT+CWDHCPS?"), at);
   }
   show(board, "AT+CIFSR", await b.command("AT+CIFSR"), at);
   // A link drop: from the link back to the address again.

@@ -65,7 +65,15 @@ export class SoftAp {
     if (!this.config) return undefined;
     const ip = String(netGet("IP", "ap") ?? NO_ADDRESS);
     const address = this.ipconfig.info ?? { ip, gateway: ip, netmask: DEFAULT_NETMASK };
-    return { config: { ...this.config }, ...address, mac: String(netGet("MAC", "ap") ?? "").toLowerCase(), dhcp: this.ipconfig.dhcpServer };
+    const ipconfig = this.ipconfig;
+    return {
+      config: { ...this.config },
+      ...address,
+      mac: String(netGet("MAC", "ap") ?? "").toLowerCase(),
+      get dhcp() {
+        return ipconfig.dhcpServer; // read when asked: only CWDHCPS? wants it
+      },
+    };
   }
 
   stations(): SoftApStation[] {
