@@ -2,7 +2,7 @@
 // network interfaces (host-sim/devices/ipconfig.ts).
 import { host } from "./bridge";
 
-const DOTTED = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+const DOTTED = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 /** As esp_netif_str_to_ip4 refuses it on the board. */
 function dotted(value: unknown): string {

@@ -23,10 +23,10 @@ export interface AddressedInterface {
   setHostname(name: string): void;
 }
 
-const DOTTED = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+const DOTTED = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const NONE = "0.0.0.0";
 
-/** A dotted IPv4 address. */
+/** A dotted IPv4 address, no byte with a leading zero (ESP-IDF's inet_aton would read it as octal). */
 export const isDotted = (p: Param | undefined): p is string => typeof p === "string" && DOTTED.test(p);
 
 const toNumber = (ip: string) => ip.split(".").reduce((n, b) => n * 256 + Number(b), 0);

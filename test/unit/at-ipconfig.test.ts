@@ -10,7 +10,7 @@ import type { Settings } from "../../src/at/settings.ts";
 
 type StaticAddress = { ip: string; gateway: string; netmask: string };
 
-const DOTTED = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+const DOTTED = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const octets = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((o) => o.join("."));
 const maskOf = (bits: number) => [24, 16, 8, 0].map((s) => ((bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0) >>> s) & 0xff).join(".");
 /** Parameters as the AT parser gives them: strings, numbers, left out; often dotted. */
@@ -20,7 +20,7 @@ describe("address command parsers", () => {
   it("parseAddress takes an address alone (its /24 and .1) or with a gateway and a contiguous netmask", () => {
     assert.deepEqual(parseAddress(["192.168.6.100"]), { ip: "192.168.6.100", gateway: "192.168.6.1", netmask: "255.255.255.0" });
     assert.deepEqual(parseAddress(["192.168.6.100", "192.168.6.1", "255.255.0.0"]), { ip: "192.168.6.100", gateway: "192.168.6.1", netmask: "255.255.0.0" });
-    for (const bad of [[], ["0.0.0.0"], ["192.168.6.256"], ["192.168.6"], [192], ["192.168.6.100", "192.168.6.1"], ["192.168.6.100", "192.168.6.1", "255.0.255.0"], ["192.168.6.100", "192.168.6.1", "0.0.0.0"], ["192.168.6.100", "x", "255.255.255.0"], ["192.168.6.100", "192.168.6.1", "255.255.255.0", 1]] as Param[][])
+    for (const bad of [[], ["0.0.0.0"], ["192.168.6.256"], ["192.168.06.100"], ["010.0.0.1"], ["192.168.6"], [192], ["192.168.6.100", "192.168.6.1"], ["192.168.6.100", "192.168.6.1", "255.0.255.0"], ["192.168.6.100", "192.168.6.1", "0.0.0.0"], ["192.168.6.100", "x", "255.255.255.0"], ["192.168.6.100", "192.168.6.1", "255.255.255.0", 1]] as Param[][])
       assert.equal(parseAddress(bad), undefined, JSON.stringify(bad));
   });
 
