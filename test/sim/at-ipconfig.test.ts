@@ -74,6 +74,8 @@ describe("console address commands (CIPSTA, CWDHCP, CIPDNS, CWHOSTNAME, CIFSR)",
         'AT+CIPSTA="127.0.0.300"',
         'AT+CIPSTA="127.0.0"',
         'AT+CIPSTA="0.0.0.0"',
+        'AT+CIPSTA="127.0.0.09"', // a leading zero: octal to ESP-IDF
+        'AT+CIPDNS=1,"010.0.0.1"',
         'AT+CIPSTA="127.0.0.9","127.0.0.1"',
         'AT+CIPSTA="127.0.0.9","127.0.0.1","255.0.255.0"',
         'AT+CIPSTA="127.0.0.9","127.0.0.1","255.255.255.0",1',
