@@ -1,8 +1,8 @@
 // ESP-AT's address commands, applied to the board's network interface: CIPSTA (the station's
-// static address), CWDHCP (DHCP on or off per interface, the SoftAP's server included), CIPDNS (DNS servers), CWHOSTNAME
-// (the station's DHCP hostname) and CIFSR (every interface's address and MAC). What is saved
-// to flash is applied at boot (applySavedIpConfig), and AT+CIPETH (ethernet.ts) shares the
-// address rules.
+// static address), CWDHCP (DHCP on or off per interface, the SoftAP's server included), CIPDNS
+// (DNS servers), CWHOSTNAME and CEHOSTNAME (the DHCP hostname of the station, of Ethernet) and
+// CIFSR (every interface's address and MAC). What is saved to flash is applied at boot
+// (applySavedIpConfig), and AT+CIPETH (ethernet.ts) shares the address rules.
 import type { CommandTable } from "./console";
 import { isInt, type Param } from "./parser";
 import type { Settings } from "./settings";
@@ -150,6 +150,15 @@ export function ipconfigCommands({ netif, settings, station, softAp, softApServe
     return stationStatic ?? NO_ADDRESS;
   };
 
+  /** A new hostname for the interface; false when malformed. */
+  const rename = (params: Param[]) => {
+    const name = parseHostname(params);
+    if (name === undefined) return false;
+    netif.setHostname(name);
+    hostname = name;
+    return true;
+  };
+
   return {
     "+CIPSTA": {
       query: (at) => {
@@ -206,13 +215,15 @@ export function ipconfigCommands({ netif, settings, station, softAp, softApServe
     // The station's hostname: it needs station mode, and is not saved (as in ESP-AT).
     "+CWHOSTNAME": {
       query: (at) => at.print(`+CWHOSTNAME:${hostname}`),
-      set: (_at, params) => {
-        const name = parseHostname(params);
-        if (name === undefined || !(station.mode & 1)) return false;
-        netif.setHostname(name);
-        hostname = name;
-      },
+      set: (_at, params) => (station.mode & 1 ? rename(params) : false),
     },
+    // Ethernet's hostname, on wired boards (ESP-AT's Ethernet builds): the one interface CWHOSTNAME names too.
+    ...(wired && {
+      "+CEHOSTNAME": {
+        query: (at) => at.print(`+CEHOSTNAME:${hostname}`),
+        set: (_at, params) => rename(params),
+      },
+    }),
     "+CIFSR": {
       execute: (at) => {
         const ap = station.mode & 2 ? softAp?.() : undefined;

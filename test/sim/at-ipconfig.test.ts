@@ -1,6 +1,6 @@
 // The console's address commands applied to the board's interface, over the pty: AT+CIPSTA (a
 // static address, and CWDHCP?'s station bit), AT+CWDHCP, AT+CIPDNS (with a DNS server of the
-// test's own), AT+CWHOSTNAME (seen in `xsock sim --json`), AT+CIFSR on Wi-Fi and Ethernet
+// test's own), AT+CWHOSTNAME (seen in `xsock sim --json`) and AT+CEHOSTNAME, AT+CIFSR on Wi-Fi and Ethernet
 // boards, AT+CIPETH's gateway and netmask, and what flash keeps over AT+RST.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -17,7 +17,7 @@ const cipsta = (ip: string, gateway: string, netmask: string) =>
   `+CIPSTA:ip:"${ip}"\r\n+CIPSTA:gateway:"${gateway}"\r\n+CIPSTA:netmask:"${netmask}"\r\n\r\nOK\r\n`;
 const ETH_UP = "+ETH_CONNECTED\r\n+ETH_GOT_IP:127.0.0.1\r\n";
 
-describe("console address commands (CIPSTA, CWDHCP, CIPDNS, CWHOSTNAME, CIFSR)", function () {
+describe("console address commands (CIPSTA, CWDHCP, CIPDNS, CWHOSTNAME, CEHOSTNAME, CIFSR)", function () {
   this.timeout(30000);
   let sim: SimBoard;
   let uart: UartClient;
@@ -144,6 +144,7 @@ describe("console address commands (CIPSTA, CWDHCP, CIPDNS, CWHOSTNAME, CIFSR)",
       assert.equal(await uart.command("AT+CWMODE=0"), "\r\nOK\r\n");
       assert.equal(await uart.command('AT+CWHOSTNAME="other"'), "\r\nERROR\r\n", "no station, no hostname");
       assert.equal(await uart.command("AT+CWHOSTNAME?"), "+CWHOSTNAME:my_test\r\n\r\nOK\r\n");
+      assert.equal(await uart.command("AT+CEHOSTNAME?"), "\r\nERROR\r\n", "no Ethernet on a Wi-Fi board");
     });
   });
 
@@ -249,6 +250,12 @@ describe("console address commands (CIPSTA, CWDHCP, CIPDNS, CWHOSTNAME, CIFSR)",
       assert.equal(await uart.command("AT+CWDHCP?"), "+CWDHCP:7\r\n\r\nOK\r\n");
       assert.equal(await uart.command('AT+CWHOSTNAME="eth-board"'), "\r\nOK\r\n");
       assert.equal(await uart.command("AT+CWHOSTNAME?"), "+CWHOSTNAME:eth-board\r\n\r\nOK\r\n");
+      // CEHOSTNAME names Ethernet, the one interface here.
+      assert.equal(await uart.command("AT+CEHOSTNAME?"), "+CEHOSTNAME:eth-board\r\n\r\nOK\r\n");
+      assert.equal(await uart.command('AT+CEHOSTNAME="eth-2"'), "\r\nOK\r\n");
+      for (const bad of ['AT+CEHOSTNAME=""', `AT+CEHOSTNAME="${"e".repeat(33)}"`, "AT+CEHOSTNAME=1", 'AT+CEHOSTNAME="a","b"'])
+        assert.equal(await uart.command(bad), "\r\nERROR\r\n", bad);
+      assert.equal(await uart.command("AT+CEHOSTNAME?"), "+CEHOSTNAME:eth-2\r\n\r\nOK\r\n");
     });
   });
 });
