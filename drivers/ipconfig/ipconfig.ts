@@ -1,7 +1,7 @@
 // What a driver asks of its ESP-IDF network interface: a static IPv4 address or DHCP, DNS
-// servers or DHCP's, a hostname, and on a SoftAP its DHCP server. Each waits until the interface exists (Moddable's drivers
-// create it when they start), and the DNS servers are set again after each DHCP lease, which
-// would overwrite them.
+// servers or DHCP's, a hostname, and on a SoftAP its DHCP server. Each waits until the
+// interface exists (Moddable's drivers create it when they start), and the DNS servers are set
+// again after each DHCP lease, which would overwrite them.
 import IpConfigNative from "xsock/ipconfig-native";
 import type { DhcpPool, DhcpServer, LinkEvent, NetworkInterface, StaticAddress } from "xsock/net";
 

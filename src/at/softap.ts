@@ -85,7 +85,8 @@ export class SoftApConsole {
     // What flash keeps of its address and DHCP server: applied when the SoftAP starts.
     const address = savedAddress(settings, "apip");
     if (address) this.wifi?.setSoftApAddress(address);
-    if (savedPool(settings) || !(dhcpState(settings, false) & DHCP_SOFTAP)) this.serveDhcp((dhcpState(settings, false) & DHCP_SOFTAP) !== 0);
+    const serving = (dhcpState(settings, false) & DHCP_SOFTAP) !== 0;
+    if (savedPool(settings) || !serving) this.serveDhcp(serving);
     this.wifi?.onSoftAp((event) => {
       if (event.kind === "joined") this.announce(`+STA_CONNECTED:"${event.mac}"`);
       else if (event.kind === "address") this.announce(`+DIST_STA_IP:"${event.mac}","${event.ip}"`);
