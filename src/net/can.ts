@@ -1,7 +1,7 @@
-// The CAN side of the network layer: the contract every CAN driver implements (TWAI, MCP2515),
-// and CanInterface, the board's `can0`, which sockets and the console share. It starts and stops
-// the driver, loops sent frames back to the other local receivers as SocketCAN does, turns the
-// controller's state changes into error frames, and restarts the controller after bus-off.
+// The CAN side of the network layer: CanInterface, the board's `can0`, which sockets and the
+// console share. It starts and stops the driver (can-driver.ts has their contract), loops sent
+// frames back to the other local receivers as SocketCAN does, turns the controller's state
+// changes into error frames, and restarts the controller after bus-off.
 import config from "mc/config";
 import Timer from "timer";
 import mcp2515 from "xsock/can/mcp2515";
@@ -21,61 +21,12 @@ import {
   type CanFrame,
 } from "./can-frame";
 
-/** ISO 11898 fault confinement, as drivers report it. "stopped" is a driver not started. */
-export type CanState = "error-active" | "error-warning" | "error-passive" | "bus-off" | "stopped";
-/** normal; no-ack (a lone node on a bench: sends without an acknowledgement); listen-only. */
-export type CanMode = "normal" | "no-ack" | "listen-only";
+import type { CanBoardConfig, CanCounters, CanDriver, CanDriverFactory, CanMode, CanState } from "./can-driver";
+
+// The driver contract (TWAI, MCP2515), for those who import it from here.
+export type * from "./can-driver";
+
 export const CAN_MODES: readonly CanMode[] = ["normal", "no-ack", "listen-only"];
-
-/** Transmit and receive error counters (TEC, REC). */
-export interface CanCounters {
-  tx: number;
-  rx: number;
-}
-
-/** A hardware acceptance filter, in SocketCAN's polarity: a 1 in can_mask is a bit that must match. */
-export interface HardwareFilter {
-  can_id: number;
-  can_mask: number;
-}
-
-export interface CanDriverOptions {
-  bitrate: number;
-  mode: CanMode;
-  /** Lets the controller drop what no receiver wants; sockets filter again above it. */
-  filter?: HardwareFilter;
-  onReceive(frame: CanFrame): void;
-  onState(state: CanState, counters: CanCounters): void;
-  /** The transmit queue has room again after write() returned false. */
-  onWritable(): void;
-}
-
-/** What a CAN driver (drivers/can/<impl>) gives the network layer. */
-export interface CanDriver {
-  /** "twai", "mcp2515" */
-  readonly name: string;
-  /** Carries CAN FD frames. */
-  readonly fd: boolean;
-  /** The bitrates it can be started at, in bit/s. */
-  readonly bitrates: readonly number[];
-  readonly state: CanState;
-  readonly counters: CanCounters;
-  start(options: CanDriverOptions): void;
-  stop(): void;
-  /** Queues a frame for the bus; false when the transmit queue is full (onWritable follows). */
-  write(frame: CanFrame): boolean;
-  /** Starts bus-off recovery (128 x 11 recessive bits); onState reports error-active after it. */
-  recover(): void;
-}
-
-/** The board file's `can` section; each driver reads its own pins from it. */
-export interface CanBoardConfig {
-  driver: string;
-  bitrate: number;
-  [pin: string]: unknown;
-}
-
-export type CanDriverFactory = (board: CanBoardConfig) => CanDriver;
 
 const DRIVERS: Record<string, CanDriverFactory> = { twai, mcp2515 };
 

@@ -5,36 +5,19 @@ import fc from "fast-check";
 import { CanBus, type BusFrame, type BusNode } from "../../host-sim/devices/can-bus.ts";
 import { Mcp2515 as Chip } from "../../host-sim/devices/mcp2515.ts";
 import type { CanFrame } from "../../src/net/can-frame.ts";
+import type { CanDriver, CanDriverOptions, CanMode, CanState, HardwareFilter } from "xsock/can-driver";
 import { busFrame } from "../helpers/can.ts";
 import { importFirmware } from "../helpers/firmware-module.ts";
 import { runs } from "../helpers/fuzz.ts";
 import { ManualClock } from "../helpers/manual-clock.ts";
 
 // The driver and the filter rules come bundled (they import other firmware modules by
-// specifier, which the host's type check does not resolve), with the types they have here.
-type CanState = "error-active" | "error-warning" | "error-passive" | "bus-off" | "stopped";
-type CanMode = "normal" | "no-ack" | "listen-only";
-type CanCounters = { tx: number; rx: number };
-type HardwareFilter = { can_id: number; can_mask: number };
-interface CanDriverOptions {
-  bitrate: number;
-  mode: CanMode;
-  filter?: HardwareFilter;
-  onReceive(frame: CanFrame): void;
-  onState(state: CanState, counters: CanCounters): void;
-  onWritable(): void;
-}
-interface Driver {
-  readonly state: CanState;
-  readonly counters: CanCounters;
-  readonly bitrates: readonly number[];
+// specifier, which the host's type check does not resolve); their contract's types do not.
+/** The MCP2515 driver: the CAN driver contract, and its own counts and interrupt entry. */
+interface Driver extends CanDriver {
   overflows: number;
   busErrors: number;
   dropped: number;
-  start(options: CanDriverOptions): void;
-  stop(): void;
-  write(frame: CanFrame): boolean;
-  recover(): void;
   interrupt(): void;
 }
 interface DriverModule {
