@@ -4,6 +4,7 @@
 // ISO 11898 fault confinement (TEC, REC, error-active, warning, passive, bus-off) and bus-off
 // recovery after 128 x 11 bit times; normal, no-ack and listen-only modes.
 import { PlatformError, type Host } from "../host.ts";
+import type { TwaiNativeOptions } from "../../drivers/can/twai/twai-native";
 import type { BusFrame, BusNode, CanBus } from "./can-bus.ts";
 import { CAN_MTU, describeFrame, frameBits, packBusFrame, unpackBusFrame } from "./can-message.ts";
 
@@ -32,18 +33,8 @@ export const ALERT = {
 /** twai_state_t */
 export const TwaiState = { Stopped: 0, Running: 1, BusOff: 2, Recovering: 3 } as const;
 
-export interface TwaiConfig {
-  transmit: number;
-  receive: number;
-  bitrate: number;
-  /** twai_mode_t: 0 normal, 1 no-ack, 2 listen-only. */
-  mode: number;
-  /** The single acceptance filter, TWAI's polarity: a 1 in mask is a bit that need not match. */
-  code: number;
-  mask: number;
-  txQueue: number;
-  rxQueue: number;
-}
+/** What the firmware's driver opens the controller with: its native options, the callback left on the XS side. */
+export type TwaiConfig = Omit<TwaiNativeOptions, "onAlert">;
 
 /** ISO 11898's limits, and the controller's error warning limit (ESP-IDF's default). */
 const ERROR_WARNING = 96;
