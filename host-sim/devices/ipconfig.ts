@@ -169,10 +169,10 @@ export function ipconfig(host: Host, interfaces: Record<string, Interface | unde
     return true;
   });
   host.handle("ipconfig.serveDHCP", (key: string, on: boolean, start?: string, end?: string, leaseMinutes = 0) => {
-    const server = find(key)?.dhcpServer;
-    if (!find(key)) return false;
-    if (!server) throw new PlatformError("not a SoftAP's interface");
-    server.serve(on, start === undefined || end === undefined ? undefined : { start, end }, leaseMinutes);
+    const iface = find(key);
+    if (!iface) return false;
+    if (!iface.dhcpServer) throw new PlatformError("not a SoftAP's interface");
+    iface.dhcpServer.serve(on, start === undefined || end === undefined ? undefined : { start, end }, leaseMinutes);
     return true;
   });
   host.handle("ipconfig.dhcpServer", (key: string) => {
