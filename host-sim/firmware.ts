@@ -5,14 +5,19 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { SourceMap, type SourceMapPayload } from "node:module";
 import { basename, dirname, extname, join, posix, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Board } from "./board.ts";
+import { BOARDS_DIR, type Board } from "./board.ts";
+import { SDK_MANIFESTS, sdkPath, type SdkSection } from "./sdk/manifests.ts";
 
 const XS_DIR = fileURLToPath(new URL("./xs/", import.meta.url));
 const BRIDGE = join(XS_DIR, "bridge.ts");
 /** The bridge runs as its own script, before the firmware; the proxies find it under this key. */
 const BRIDGE_KEY = 'Symbol.for("xsock.bridge")';
 
-/** The Moddable module specifiers the simulator provides, and the proxy behind each. */
+/**
+ * The Moddable module specifiers the simulator provides, and the proxy behind each. The SDK's
+ * are importable only when the app's manifests include the SDK manifest that brings them
+ * (sdk/manifests.ts); xsock's own native modules, when its manifests map them.
+ */
 export const PLATFORM_MODULES: Record<string, string> = {
   timer: "timer.ts",
   "embedded:io/serial": "serial.ts",
@@ -40,6 +45,8 @@ export interface Manifest {
   config: Record<string, unknown>;
   /** Modules preloaded at build time: on the board they live in flash, not in the heap. */
   preload: string[];
+  /** The SDK's platform modules the manifests bring for the board, and the SDK manifest that brought each. */
+  sdkModules: Map<string, string>;
 }
 
 const SOURCE_EXTENSIONS = [".ts", ".js"];
@@ -91,17 +98,23 @@ export function matchPlatform<T>(platforms: Record<string, T>, target: string): 
   return platforms["..."];
 }
 
-/** Reads a manifest with its local includes and the platform sections that apply to the board. */
+/** Reads a manifest with its local includes and the platform sections that apply to the board, and the SDK manifests it reaches. */
 export function readManifest(appDir: string, board: Board): Manifest {
-  const manifest: Manifest = { modules: new Map(), config: {}, preload: [] };
-  const visit = (path: string, seen: Set<string>) => {
+  const manifest: Manifest = { modules: new Map(), config: {}, preload: [], sdkModules: new Map() };
+  const seen = new Set<string>();
+  const visit = (path: string, from: string) => {
     if (seen.has(path)) return;
     seen.add(path);
+    if (!existsSync(path)) throw new ManifestError(`${from} includes ${path}, which does not exist`);
     const json = readJson(path);
     const base = dirname(path);
     const apply = (section: Record<string, unknown>) => {
       const includes = section.include as string | string[] | undefined;
-      for (const inc of [includes ?? []].flat()) if (!inc.startsWith("$(")) visit(resolve(base, inc), seen);
+      for (const inc of [includes ?? []].flat()) {
+        const sdk = sdkPath(inc);
+        if (sdk !== undefined) visitSdk(sdk);
+        else if (!inc.startsWith("$(")) visit(resolve(base, inc), path);
+      }
       const modules = (section.modules ?? {}) as Record<string, string | string[]>;
       for (const [key, paths] of Object.entries(modules)) addModules(manifest.modules, key, paths, base);
       Object.assign(manifest.config, section.config ?? {});
@@ -111,10 +124,51 @@ export function readManifest(appDir: string, board: Board): Manifest {
     const platform = matchPlatform((json.platforms ?? {}) as Record<string, Record<string, unknown>>, board.id);
     if (platform) apply(platform);
   };
+  // An SDK manifest: what the table says it brings for the board's platform.
+  const visitSdk = (path: string) => {
+    if (seen.has(`$(MODDABLE)/${path}`)) return;
+    seen.add(`$(MODDABLE)/${path}`);
+    const known = SDK_MANIFESTS[path];
+    if (!known) return;
+    for (const section of [known.all, matchPlatform(known.platforms, board.id)] as (SdkSection | undefined)[]) {
+      for (const inc of section?.include ?? []) visitSdk(inc);
+      for (const m of section?.modules ?? []) if (!manifest.sdkModules.has(m)) manifest.sdkModules.set(m, `$(MODDABLE)/${path}`);
+      const target = join(BOARDS_DIR, board.id, "manifest.json");
+      if (section?.target && existsSync(target)) visit(target, `$(MODDABLE)/${path}`);
+    }
+  };
   const path = join(appDir, "manifest.json");
-  if (!existsSync(path)) throw new Error(`no manifest.json in ${appDir}`);
-  visit(resolve(path), new Set());
+  if (!existsSync(path)) throw new ManifestError(`no manifest.json in ${appDir}`);
+  visit(resolve(path), "the app");
   return manifest;
+}
+
+/** A manifest is missing, or one it includes. */
+export class ManifestError extends Error {}
+
+const SDK_SPECIFIERS = new Set(
+  Object.values(SDK_MANIFESTS).flatMap((m) => [m.all, ...Object.values(m.platforms)].flatMap((s) => s?.modules ?? [])),
+);
+
+/** Whether the app's build has a platform module: the SDK's through an SDK manifest, xsock's native ones through its own. */
+function available(manifest: Manifest, specifier: string): boolean {
+  return SDK_SPECIFIERS.has(specifier) ? manifest.sdkModules.has(specifier) : manifest.modules.has(specifier);
+}
+
+/** The manifests an app usually includes, in the order to suggest them. */
+const APP_MANIFESTS = ["examples/manifest_base.json", "examples/manifest_net.json", "modules/io/manifest.json"];
+
+/** The SDK manifest to include for a platform module on the board: a usual one if it brings it, else the one that maps it. */
+function sdkManifestFor(specifier: string, board: Board): string | undefined {
+  const brings = (path: string, seen = new Set<string>()): boolean => {
+    if (seen.has(path) || !SDK_MANIFESTS[path]) return false;
+    seen.add(path);
+    const known = SDK_MANIFESTS[path];
+    const sections = [known.all, matchPlatform(known.platforms, board.id)];
+    return sections.some((s) => s?.modules?.includes(specifier) || s?.include?.some((inc) => brings(inc, seen)));
+  };
+  const path = [...APP_MANIFESTS, ...Object.keys(SDK_MANIFESTS)].find((p) => brings(p));
+  return path && `$(MODDABLE)/${path}`;
 }
 
 function fileOf(stem: string): string | undefined {
@@ -136,7 +190,7 @@ export function firmwareConfig(manifest: Manifest, board: Board): Record<string,
  * Resolves imports the way the app builds on the board: platform modules to the proxies,
  * everything else through the manifest. An import mcconfig could not resolve fails here too.
  */
-function moddableResolver(manifest: Manifest, config: Record<string, unknown>): Plugin {
+function moddableResolver(manifest: Manifest, board: Board, config: Record<string, unknown>): Plugin {
   const specifierOf = new Map([...manifest.modules].map(([spec, stem]) => [resolve(stem), spec]));
   return {
     name: "moddable",
@@ -147,7 +201,13 @@ function moddableResolver(manifest: Manifest, config: Record<string, unknown>): 
         if (args.importer.startsWith(XS_DIR) || args.importer.includes("/node_modules/")) return undefined;
         if (args.path === "mc/config") return { path: "mc/config", namespace: "moddable-config" };
         const proxy = PLATFORM_MODULES[args.path];
-        if (proxy) return { path: join(XS_DIR, proxy) };
+        if (proxy && available(manifest, args.path)) return { path: join(XS_DIR, proxy) };
+        if (proxy) {
+          // XS's own words when an import is not in the build, then where the module lives.
+          const where = sdkManifestFor(args.path, board);
+          const hint = where ? `: include ${where} in the app's manifest` : `: Moddable has no such module on ${board.id}`;
+          return { errors: [{ text: `module "${args.path}" not found${hint}` }] };
+        }
         let specifier = args.path;
         if (args.path.startsWith(".")) {
           const importer = specifierOf.get(stripExtension(args.importer));
@@ -229,7 +289,8 @@ export async function buildFirmware(appDir: string, board: Board, overrides: Rec
   );
   // The simulator sends "preload" (it then counts the heap from there), then "boot".
   // Moddable preloads its own platform modules too.
-  const preloads = [...Object.keys(PLATFORM_MODULES), "mc/config", ...manifest.preload.filter((m) => manifest.modules.has(m) && m !== "main")];
+  const platform = Object.keys(PLATFORM_MODULES).filter((m) => available(manifest, m));
+  const preloads = [...platform, "mc/config", ...manifest.preload.filter((m) => manifest.modules.has(m) && m !== "main" && !(m in PLATFORM_MODULES))];
   const app = await bundle(
     [
       `import { fatal, on } from "./bridge";`,
@@ -238,7 +299,7 @@ export async function buildFirmware(appDir: string, board: Board, overrides: Rec
       `on("boot", 0, () => void import("main").then((app) => { if (typeof app.default === "function") app.default(); }).catch(failed));`,
     ].join("\n"),
     appDir,
-    [moddableResolver(manifest, firmwareConfig(manifest, board))],
+    [moddableResolver(manifest, board, firmwareConfig(manifest, board))],
   );
   return { bridge, app };
 }

@@ -2,7 +2,7 @@
 // the manifest picked for the board) and start the ESP-AT console.
 import config from "mc/config";
 import Instrumentation from "instrumentation";
-import System from "system";
+import "system"; // Moddable's: it sets the global System, and has no exports
 import Timer from "timer";
 import { AtConsole, type CommandTable } from "./at/console";
 import { basicCommands } from "./at/basic";
@@ -30,7 +30,9 @@ const xsHeap = (limits.xs?.heap ?? 4928) * 16 + (limits.xs?.chunk ?? 78848);
 
 const settings = new Settings();
 const boardUart = (config.console ?? { port: 1, transmit: 17, receive: 16, baud: 115200 }) as UartConfig;
-const consoleUart = { ...boardUart, baud: settings.get("uartbaud", boardUart.baud) }; // AT+UART_DEF
+// On lin, Moddable's serial opens a tty: `mcconfig -m -p lin uart=/dev/pts/5` names it.
+const device = typeof config.uart === "string" && config.uart ? { device: config.uart } : {};
+const consoleUart = { ...boardUart, ...device, baud: settings.get("uartbaud", boardUart.baud) }; // AT+UART_DEF
 
 const clock = {
   now: () => Date.now(),
@@ -66,7 +68,12 @@ const afterReply = (fn: () => void) => Timer.set(() => void uart.drained().then(
 Object.assign(
   commands,
   basicCommands({ chip: board.chip, board: board.id }, {
-    restart: () => afterReply(() => System.restart()),
+    restart: () => {
+      // lin's System has no restart: AT+RST gets ERROR there.
+      if (typeof System.restart !== "function") return false;
+      afterReply(() => System.restart());
+      return true;
+    },
     freeHeap: () => xsHeap - figure("XS Slot Heap Used") - figure("XS Chunk Heap Used"),
     get baud() {
       return uart.baud;

@@ -8,6 +8,8 @@ export interface UartConfig {
   transmit: number;
   receive: number;
   baud: number;
+  /** lin only: the tty that Moddable's serial opens. */
+  device?: string;
 }
 
 /** Bytes queued for the wire past which a producer should wait. */
@@ -18,7 +20,9 @@ export class Uart {
   private writable = 0;
   /** The most transmit space the port has told of: its FIFO is empty at this. */
   private capacity = 0;
-  private queue: Uint8Array[] = [];
+  /** Whole ArrayBuffers, as lin's Serial.write takes only those; the head's first `sent` bytes are gone. */
+  private queue: ArrayBuffer[] = [];
+  private sent = 0;
   private queued = 0;
   private waiting: (() => void)[] = [];
   /** While paused, bytes stay in the port's FIFO (and then the line's): the reader's backpressure. */
@@ -102,7 +106,7 @@ export class Uart {
 
   write(bytes: Uint8Array): void {
     if (!bytes.length) return;
-    this.queue.push(bytes.slice());
+    this.queue.push(bytes.slice().buffer as ArrayBuffer);
     this.queued += bytes.length;
     this.drain();
   }
@@ -116,12 +120,15 @@ export class Uart {
   private drain(): void {
     while (this.queue.length && this.writable > 0) {
       const head = this.queue[0];
-      const n = Math.min(head.length, this.writable);
-      this.serial.write(n === head.length ? head : head.subarray(0, n));
+      const left = head.byteLength - this.sent;
+      const n = Math.min(left, this.writable);
+      this.serial.write(n === head.byteLength ? head : head.slice(this.sent, this.sent + n));
       this.writable -= n;
       this.queued -= n;
-      if (n === head.length) this.queue.shift();
-      else this.queue[0] = head.subarray(n);
+      if (n === left) {
+        this.queue.shift();
+        this.sent = 0;
+      } else this.sent += n;
     }
     if (this.queued < ROOM) for (const resolve of this.waiting.splice(0)) resolve();
   }

@@ -315,6 +315,14 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
     state.socket.send(bytes, port, address);
   });
 
+  for (const [op, act] of [["udp.add", "addMembership"], ["udp.remove", "dropMembership"]] as const) {
+    host.handle(op, (id: number, address: string) => {
+      const state = udps.get(id);
+      if (!state) throw new PlatformError("socket is closed", constants.errno.EBADF, "EBADF");
+      state.socket[act](address);
+    });
+  }
+
   host.handle("udp.close", (id: number) => {
     udps.get(id)?.socket.close();
     udps.delete(id);

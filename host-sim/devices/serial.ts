@@ -219,13 +219,6 @@ export function serial(host: Host, line: UartLine, baud: number | undefined, flo
     toLine.push(Buffer.from(bytes));
   });
 
-  host.handle("serial.flush", (id: number) => {
-    const port = portOf(id);
-    port.taken = port.received;
-    port.gaps = [];
-    port.rx.clear();
-  });
-
   host.handle("serial.close", (id: number) => {
     ports.delete(id);
     if (consoleId === id) consoleId = undefined;

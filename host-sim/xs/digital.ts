@@ -24,6 +24,7 @@ class Digital {
   static readonly InputPullUpDown = 3;
   static readonly Output = 8;
   static readonly OutputOpenDrain = 9;
+  static readonly ActiveLow = 16;
   static readonly Rising = 1;
   static readonly Falling = 2;
 

@@ -12,9 +12,21 @@ class Ethernet {
   readonly #id = newId();
 
   /** As on the board, `new Ethernet(onNotify)`: a monitor of the link and address. */
-  constructor(onNotify?: (message: Message) => void) {
-    on("ethernet", this.#id, (message) => onNotify?.(message as Message));
+  #onNotify?: (message: Message) => void;
+
+  /** As Moddable's: one argument is the callback; with two, the first is a dictionary it does not read. */
+  constructor(...args: [onNotify?: (message: Message) => void] | [dictionary: object, onNotify?: (message: Message) => void]) {
+    on("ethernet", this.#id, (message) => this.#onNotify?.(message as Message));
     host("ethernet.monitor", this.#id);
+    if (args.length === 1) this.build(args[0] as (message: Message) => void);
+  }
+
+  build(onNotify?: (message: Message) => void): void {
+    if (onNotify) this.onNotify = onNotify;
+  }
+
+  set onNotify(callback: (message: Message) => void) {
+    this.#onNotify = callback;
   }
 
   close(): void {

@@ -2,6 +2,8 @@
 import { host, newId, off, on, tell } from "./bridge";
 import TCP from "./tcp";
 
+const ACCEPTED = Symbol.for("xsock.tcp.accepted");
+
 interface Options {
   port?: number;
   address?: string;
@@ -12,14 +14,18 @@ interface Options {
 
 class Listener {
   readonly target: unknown;
-  readonly port: number;
+  readonly #port: number;
   readonly #id = newId();
 
   constructor(options: Options) {
     this.target = options.target;
     const { onReadable } = options;
     on("listener", this.#id, (count) => onReadable?.call(this, count as number));
-    this.port = host<number>("listener.open", this.#id, { port: options.port ?? 0, address: options.address });
+    this.#port = host<number>("listener.open", this.#id, { port: options.port ?? 0, address: options.address });
+  }
+
+  get port(): number {
+    return this.#port;
   }
 
   get format(): "socket/tcp" {
@@ -31,7 +37,7 @@ class Listener {
 
   read(): TCP | undefined {
     const id = newId();
-    return host<boolean>("listener.read", this.#id, id) ? TCP.accepted(id) : undefined;
+    return host<boolean>("listener.read", this.#id, id) ? (TCP as unknown as Record<symbol, (id: number) => TCP>)[ACCEPTED](id) : undefined;
   }
 
   close(): void {

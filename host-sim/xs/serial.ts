@@ -57,12 +57,6 @@ class Serial {
     this.#writable = writeStream("serial.write", this.#id, value, this.#writable);
   }
 
-  flush(): void {
-    host("serial.flush", this.#id);
-  }
-
-  set(_options: { dataTerminalReady?: boolean; requestToSend?: boolean; break?: boolean }): void {}
-
   close(): void {
     off("serial", this.#id);
     tell("serial.close", this.#id);

@@ -78,6 +78,11 @@ class SPI {
     bytes.set(this.#exchange(bytes));
   }
 
+  /** Moddable's transform (bit order, inversion) is for displays: the simulator's SPI has none. */
+  set transform(_value: unknown) {
+    throw new Error("SPI transform: not in the simulator");
+  }
+
   /** Waits for what was written; with `deselect`, raises chip select. */
   flush(deselect?: boolean): void {
     this.#check();

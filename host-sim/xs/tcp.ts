@@ -19,6 +19,8 @@ export type Options = ({ address: string; port: number; host?: string } | { host
 };
 
 const adopted = Symbol("adopted");
+/** Listener's way to wrap an accepted connection: a symbol, so TCP shows no such static or export. */
+const ACCEPTED = Symbol.for("xsock.tcp.accepted");
 const EMPTY = new Uint8Array(0);
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -86,7 +88,7 @@ class TCP {
   }
 
   /** For Listener: wraps an accepted connection that no callbacks watch yet. */
-  static accepted(id: number): TCP {
+  static [ACCEPTED](id: number): TCP {
     return new TCP({ [adopted]: id });
   }
 

@@ -5,25 +5,25 @@ type TimerCallback = (timer: Timer) => void;
 
 class Timer {
   readonly id = newId();
-  private armed = false;
+  #armed = false;
   private constructor(private readonly callback: TimerCallback) {
-    on("timer", this.id, (last) => this.fire(last as boolean));
+    on("timer", this.id, (last) => this.#fire(last as boolean));
   }
 
-  private arm(interval: number, repeat: number): void {
-    this.armed = true;
+  #arm(interval: number, repeat: number): void {
+    this.#armed = true;
     tell("timer.set", this.id, Math.max(0, interval), Math.max(0, repeat));
   }
 
-  private fire(last: boolean): void {
-    if (last) this.armed = false;
+  #fire(last: boolean): void {
+    if (last) this.#armed = false;
     this.callback(this);
-    if (!this.armed) off("timer", this.id);
+    if (!this.#armed) off("timer", this.id);
   }
 
   static set(callback: TimerCallback, interval = 0, repeat = 0): Timer {
     const timer = new Timer(callback);
-    timer.arm(interval, repeat);
+    timer.#arm(interval, repeat);
     return timer;
   }
 
@@ -32,13 +32,13 @@ class Timer {
   }
 
   static schedule(timer: Timer, interval = 0, repeat = 0): void {
-    on("timer", timer.id, (last) => timer.fire(last as boolean));
-    timer.arm(interval, repeat);
+    on("timer", timer.id, (last) => timer.#fire(last as boolean));
+    timer.#arm(interval, repeat);
   }
 
   static clear(timer: Timer | undefined | null): void {
     if (!timer) return;
-    timer.armed = false;
+    timer.#armed = false;
     off("timer", timer.id);
     tell("timer.clear", timer.id);
   }

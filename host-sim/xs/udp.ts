@@ -47,6 +47,16 @@ class UDP {
     tell("udp.write", this.#id, toBytes(buffer).slice(), address, port);
   }
 
+  /** Joins a multicast group. */
+  add(address: string): void {
+    host("udp.add", this.#id, address);
+  }
+
+  /** Leaves a multicast group. */
+  remove(address: string): void {
+    host("udp.remove", this.#id, address);
+  }
+
   read(): Packet | undefined {
     const got = host<{ data: Uint8Array; address: string; port: number } | null>("udp.read", this.#id);
     if (!got) return undefined;

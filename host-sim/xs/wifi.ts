@@ -20,20 +20,35 @@ class WiFi {
   static readonly lostIP = "lostIP";
   static readonly connected = "connect";
   static readonly disconnected = "disconnect";
-  static readonly station_connected = "station_connect";
-  static readonly station_disconnected = "station_disconnect";
-  static readonly Mode = { off: -5, none: 0, station: 1, accessPoint: 2 } as const;
+  static readonly station_connect = "station_connect";
+  static readonly station_disconnect = "station_disconnect";
+  static readonly Mode = Object.freeze({ off: -5, none: 0, station: 1, accessPoint: 2 } as const);
 
   readonly #id = newId();
+  #onNotify?: (message: Message, reason?: number) => void;
 
   /** `disconnect` comes with a reason, as on the ESP32: -1 when the handshake failed (a wrong password), else 0. */
   constructor(options?: Options, callback?: (message: Message, reason?: number) => void) {
     on("wifi", this.#id, (message, reason) => {
-      if (message === "disconnect") callback?.(message, (reason as number | undefined) ?? 0);
-      else callback?.(message as Message);
+      if (message === "disconnect") this.#onNotify?.(message, (reason as number | undefined) ?? 0);
+      else this.#onNotify?.(message as Message);
     });
     host("wifi.monitor", this.#id);
+    this.build(options, callback);
+  }
+
+  build(options?: Options, callback?: (message: Message, reason?: number) => void): void {
     if (options) WiFi.connect(options);
+    if (callback) this.onNotify = callback;
+  }
+
+  set onNotify(callback: (message: Message, reason?: number) => void) {
+    this.#onNotify = callback;
+  }
+
+  /** Moddable's deprecated static close. */
+  static close(): never {
+    throw new Error("use WiFi.disconnect()");
   }
 
   close(): void {

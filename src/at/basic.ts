@@ -14,8 +14,8 @@ export interface DeviceInfo {
 
 /** What the basic commands need of the board. */
 export interface Board {
-  /** Restarts once the UART has sent what it holds (the OK). */
-  restart(): void;
+  /** Restarts once the UART has sent what it holds (the OK); false where the platform cannot restart. */
+  restart(): boolean;
   /** Free bytes of XS's heap now. */
   freeHeap(): number;
   /** The console UART's baud rate, and a change of it (after OK has gone out). */
@@ -68,7 +68,7 @@ export function basicCommands(device: DeviceInfo, board: Board, settings: Settin
     "+RESTORE": {
       execute: () => {
         settings.clear();
-        board.restart();
+        return board.restart();
       },
     },
     "+SYSRAM": {

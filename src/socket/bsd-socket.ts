@@ -23,11 +23,15 @@ type Packet = ArrayBuffer & { address: string; port: number };
 const MAX_SOCKETS = Number((config.limits as { sockets?: number } | undefined)?.sockets ?? 10);
 
 let lastFileno = 2;
-const openSockets = new Set<Socket>();
+// Both sets are made at run time: XS's linker freezes a Set made while preloading (it cannot
+// alias one), so on the board it would be read-only.
+let openSet: Set<Socket> | undefined;
+const openSockets = () => (openSet ??= new Set());
 /** lwIP's sockets open now: CAN sockets are not among them. */
-const ipSocketCount = () => [...openSockets].filter((s) => s.isIP).length;
+const ipSocketCount = () => [...openSockets()].filter((s) => s.isIP).length;
+let watcherSet: Set<() => void> | undefined;
 /** select() and poll() waiters: each is told when any socket's state changes. */
-export const changeWatchers = new Set<() => void>();
+export const changeWatchers = () => (watcherSet ??= new Set());
 
 /** TLS for a client socket, as Python's ssl.wrap_socket takes it. */
 export interface TlsOptions {
@@ -95,7 +99,7 @@ export class Socket {
       this.#packets = [];
     }
     this.#fileno = ++lastFileno;
-    openSockets.add(this);
+    openSockets().add(this);
     if (accepted) this.#adopt(accepted);
   }
 
@@ -272,9 +276,9 @@ export class Socket {
         }),
         nodelay: this.#options?.get(`${C.IPPROTO_TCP}:${C.TCP_NODELAY}`) === 1,
         target: this,
-        onReadable: Socket.#onReadable,
-        onWritable: Socket.#onWritable,
-        onError: Socket.#onError,
+        // Moddable's TLSSocket calls them with `this` as its own record of them, with no
+        // target: so a TLS socket's are closures over it.
+        ...(tls ? this.#callbacks() : { onReadable: Socket.#onReadable, onWritable: Socket.#onWritable, onError: Socket.#onError }),
       });
     } catch (e) {
       this.#state = "new";
@@ -511,7 +515,7 @@ export class Socket {
   close(): void {
     if (this.#state === "closed") return;
     this.#state = "closed";
-    openSockets.delete(this);
+    openSockets().delete(this);
     this.#can?.close();
     this.#tcp?.close();
     // ECMA-419 gives every IO close(); the typings leave it out for these two.
@@ -604,6 +608,16 @@ export class Socket {
     }
   }
 
+  /** The platform's callbacks, bound to this socket. */
+  #callbacks() {
+    const target = { target: this };
+    return {
+      onReadable: (count: number) => Socket.#onReadable.call(target, count),
+      onWritable: (bytes: number) => Socket.#onWritable.call(target, bytes),
+      onError: (why?: string) => Socket.#onError.call(target, why),
+    };
+  }
+
   // The platform's callbacks: shared by every socket (its `target` is the Socket), so an open
   // socket holds no closures of its own.
   static #onReadable(this: unknown, count: number): void {
@@ -639,7 +653,7 @@ export class Socket {
   /** Tells whoever waits on this socket, or on select, that it has changed. */
   #changed(): void {
     if (this.#waiters) for (const waiter of [...this.#waiters]) waiter();
-    for (const watcher of [...changeWatchers]) watcher();
+    for (const watcher of [...changeWatchers()]) watcher();
   }
 
   /** Throws the socket's error, or EBADF once it is closed. */
@@ -709,5 +723,5 @@ export function wrap_socket(sock: Socket, options: TlsOptions = {}): Socket {
 
 /** Sockets open now: the board's limit counts these. */
 export function openCount(): number {
-  return openSockets.size;
+  return openSockets().size;
 }

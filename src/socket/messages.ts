@@ -2,7 +2,9 @@
 import { encodeFrame, FrameDecoder } from "./framing";
 import type { Data, Socket } from "./bsd-socket";
 
-const decoders = new WeakMap<Socket, { decoder: FrameDecoder; ready: Uint8Array[] }>();
+// Made at run time: a WeakMap made while preloading would be read-only on the board.
+let decoderMap: WeakMap<Socket, { decoder: FrameDecoder; ready: Uint8Array[] }> | undefined;
+const decoders = () => (decoderMap ??= new WeakMap());
 
 export function send_msg(sock: Socket, payload: Data): Promise<void> {
   return sock.sendall(encodeFrame(payload));
@@ -10,8 +12,8 @@ export function send_msg(sock: Socket, payload: Data): Promise<void> {
 
 /** The next whole message's payload; null once the peer has closed between messages. */
 export async function recv_msg(sock: Socket, bufsize = 1024): Promise<Uint8Array | null> {
-  let state = decoders.get(sock);
-  if (!state) decoders.set(sock, (state = { decoder: new FrameDecoder(), ready: [] }));
+  let state = decoders().get(sock);
+  if (!state) decoders().set(sock, (state = { decoder: new FrameDecoder(), ready: [] }));
   while (!state.ready.length) {
     const bytes = await sock.recv(bufsize);
     if (!bytes.length) {

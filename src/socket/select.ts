@@ -14,14 +14,14 @@ function waitForChange<T>(ready: () => T | undefined, fallback: () => T, timeout
     const watcher = () => {
       const answer = ready();
       if (answer === undefined) return;
-      changeWatchers.delete(watcher);
+      changeWatchers().delete(watcher);
       if (timer) Timer.clear(timer);
       resolve(answer);
     };
-    changeWatchers.add(watcher);
+    changeWatchers().add(watcher);
     if (timeoutMs !== null && timeoutMs !== undefined)
       timer = Timer.set(() => {
-        changeWatchers.delete(watcher);
+        changeWatchers().delete(watcher);
         resolve(fallback());
       }, timeoutMs);
   });

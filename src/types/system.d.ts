@@ -1,9 +1,4 @@
-// Moddable's `system` module (modules/io/system), which @moddable/typings leaves out.
-declare module "system" {
-  const System: {
-    /** Restarts the chip (esp_restart): it does not return. */
-    restart(): never;
-    deepSleep(): never;
-  };
-  export default System;
-}
+// Moddable's `system` module (host-sim/sdk/shapes.ts: modules/io/system/system.js on esp32,
+// modules/io/manifests/lin/system.js on lin): it has no exports and sets the global System, which
+// @moddable/typings declares. `import "system"` loads it; a default import is an error.
+declare module "system" {}
