@@ -256,6 +256,8 @@ async function bundle(entry: string, resolveDir: string, plugins: Plugin[]): Pro
     bundle: true,
     write: false,
     format: "iife",
+    // Modules are strict code, on the board as everywhere: a bundle of them must be too.
+    banner: { js: '"use strict";' },
     platform: "neutral",
     mainFields: ["module", "main"],
     target: "es2022",
@@ -293,9 +295,9 @@ export async function buildFirmware(appDir: string, board: Board, overrides: Rec
   const preloads = [...platform, "mc/config", ...manifest.preload.filter((m) => manifest.modules.has(m) && m !== "main" && !(m in PLATFORM_MODULES))];
   const app = await bundle(
     [
-      `import { fatal, on } from "./bridge";`,
+      `import { fatal, on, preloading } from "./bridge";`,
       `const failed = (e) => fatal("uncaught exception", e);`,
-      `on("preload", 0, () => void Promise.all([${preloads.map((m) => `import(${JSON.stringify(m)})`).join(", ")}]).catch(failed));`,
+      `on("preload", 0, () => { const seal = preloading(); void Promise.all([${preloads.map((m) => `import(${JSON.stringify(m)})`).join(", ")}]).then(seal).catch(failed); });`,
       `on("boot", 0, () => void import("main").then((app) => { if (typeof app.default === "function") app.default(); }).catch(failed));`,
     ].join("\n"),
     appDir,

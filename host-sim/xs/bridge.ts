@@ -1,6 +1,7 @@
 // Runs inside XS. The one path between the firmware's platform modules and the simulator:
 // calls go out with xsnap's synchronous issueCommand, events come in through handleCommand.
 import { decode, encode } from "./codec";
+export { preloading } from "./preload";
 
 type Global = typeof globalThis & Record<string, unknown>;
 const global = globalThis as Global;

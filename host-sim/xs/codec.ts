@@ -10,8 +10,10 @@ const decoder = new (globalThis as unknown as { TextDecoder: new () => { decode(
 export function encode(value: unknown): Uint8Array {
   const parts: Uint8Array[] = [];
   let offset = 0;
-  const json = JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
-    const raw = key === "" ? value : this[key]; // before toJSON (Node's Buffer has one)
+  const json = JSON.stringify(value, function (this: Record<string, unknown> | undefined, key: string, v: unknown) {
+    // The value before toJSON (Node's Buffer has one). XS's strict code calls the replacer of an
+    // undefined property with no holder: that value is v.
+    const raw = key === "" ? value : this === undefined ? v : this[key];
     if (raw instanceof Uint8Array) {
       parts.push(raw);
       offset += raw.length;

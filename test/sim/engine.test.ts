@@ -42,8 +42,8 @@ describe("the XS engine", () => {
 
   for (const [how, what, line] of [
     ["boot", "uncaught exception: Error: kaboom in boot", 10],
-    ["timer", "uncaught exception: Error: kaboom in a timer", 11],
-    ["promise", "unhandled rejection: RangeError: rejected in a promise", 12],
+    ["timer", "uncaught exception: Error: kaboom in a timer", 14],
+    ["promise", "unhandled rejection: RangeError: rejected in a promise", 16],
   ] as const) {
     it(`ends with exit code 1 and an XS stack on an ${what.split(":")[0]} (${how})`, async () => {
       const { code, log } = await runSim(["test/fixtures/crash", `how=${how}`, "--uart", "tcp:0"]);

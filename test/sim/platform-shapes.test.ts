@@ -78,3 +78,22 @@ describe("platform modules as Moddable has them", () => {
   });
 
 });
+
+describe("preloaded modules as XS's linker leaves them", () => {
+  it("makes a preloaded Set or Map read-only, and freezes built-ins and preloaded classes; the rest stays writable", async () => {
+    const sim = await startSim({ app: "test/fixtures/preload" });
+    try {
+      await sim.waitLog(/preload: done/);
+      const log = sim.log;
+      assert.match(log, /preloaded Set add: TypeError: this: read-only Set instance/);
+      assert.match(log, /preloaded Map set: TypeError: this: read-only Map instance/);
+      assert.match(log, /preloaded object: ok/, "an object is aliased in RAM");
+      assert.match(log, /run-time Set add: ok/);
+      assert.match(log, /class static: TypeError/);
+      assert.match(log, /Array\.prototype: TypeError/);
+      assert.match(log, /Error name: TypeError/, "the override mistake, as Moddable's preload doc shows");
+    } finally {
+      await sim.stop();
+    }
+  });
+});
