@@ -2,8 +2,9 @@
 import UDP from "embedded:io/socket/udp";
 import config from "mc/config";
 
-const udp = new UDP({
-  port: Number(config.port ?? 7007),
+const port = Number(config.port ?? 7007);
+new UDP({
+  port,
   onReadable(packets) {
     while (packets-- > 0) {
       const packet = this.read();
@@ -12,4 +13,5 @@ const udp = new UDP({
     }
   },
 });
-trace(`udp echo: listening on ${(udp as unknown as { port: number }).port}\n`);
+// Moddable's UDP socket does not tell its port: the one asked for is the one it has.
+trace(`udp echo: listening on ${port}\n`);

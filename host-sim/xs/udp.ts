@@ -16,7 +16,6 @@ type Packet = ArrayBuffer & { address: string; port: number };
 
 class UDP {
   readonly target: unknown;
-  readonly port: number;
   readonly #id = newId();
 
   constructor(options: Options) {
@@ -28,7 +27,7 @@ class UDP {
       }
       else onError?.call(this);
     });
-    this.port = host<number>("udp.open", this.#id, {
+    host<number>("udp.open", this.#id, {
       port: options.port ?? 0,
       address: options.address,
       multicast: options.multicast,

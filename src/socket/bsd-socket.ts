@@ -23,6 +23,9 @@ type Packet = ArrayBuffer & { address: string; port: number };
 const MAX_SOCKETS = Number((config.limits as { sockets?: number } | undefined)?.sockets ?? 10);
 
 let lastFileno = 2;
+/** lwIP's ephemeral ports start here (UDP_LOCAL_PORT_RANGE_START). */
+const EPHEMERAL_FIRST = 0xc000;
+const EPHEMERAL_TRIES = 16;
 // Both sets are made at run time: XS's linker freezes a Set made while preloading (it cannot
 // alias one), so on the board it would be read-only.
 let openSet: Set<Socket> | undefined;
@@ -179,7 +182,6 @@ export class Socket {
   getsockname(): Address {
     if (this.#can) return [this.#can.ifname, 0];
     if (this.#listener) return [this.#bound![0], this.#listener.port];
-    if (this.#udp) return [this.#bound?.[0] ?? this.#any(), (this.#udp as unknown as { port: number }).port];
     return this.#bound ?? [this.#any(), 0];
   }
 
@@ -596,15 +598,18 @@ export class Socket {
   #makeUdp(): void {
     if (this.#udp) return;
     const [host, port] = this.#bound ?? [this.#any(), 0];
-    try {
-      this.#udp = new UDP({
-        address: host,
-        port,
-        target: this,
-        onReadable: Socket.#onReadable,
-      });
-    } catch (e) {
-      throw fromPlatform(e, "EADDRINUSE", `bind [${host}]:${port}`);
+    // Moddable's UDP socket does not tell the port it bound, so for port 0 the socket picks one
+    // of lwIP's ephemeral ports itself, and tries another while one is taken.
+    for (let tries = port ? 1 : EPHEMERAL_TRIES; ; tries--) {
+      const local = port || EPHEMERAL_FIRST + Math.floor(Math.random() * (65536 - EPHEMERAL_FIRST));
+      try {
+        this.#udp = new UDP({ address: host, port: local, target: this, onReadable: Socket.#onReadable });
+        this.#bound = [host, local];
+        return;
+      } catch (e) {
+        const error = fromPlatform(e, "EADDRINUSE", `bind [${host}]:${local}`);
+        if (tries <= 1 || error.code !== "EADDRINUSE") throw error;
+      }
     }
   }
 

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { BOARDS_DIR, boardIds, loadBoard } from "../../host-sim/board.ts";
+import { readManifest } from "../../host-sim/firmware.ts";
 import { sdkTarget } from "../helpers/board-manifest.ts";
 import { ROOT } from "../helpers/sim.ts";
 
@@ -41,6 +42,17 @@ function ethernetDefines(text: string): Map<string, string> {
   return new Map([...text.matchAll(/^#define MODDEF_ETHERNET_(\w+) \(?([^()\n]+)\)?$/gm)].map((m) => [m[1], m[2]]));
 }
 
+/** The module specifiers the firmware's own files import, for a board, as the simulator reads its manifests. */
+function firmwareImports(id: string): Set<string> {
+  const imports = new Set<string>();
+  for (const stem of readManifest(ROOT, loadBoard(id)).modules.values()) {
+    const file = [".ts", ".js"].map((ext) => stem + ext).find((f) => existsSync(f));
+    if (!file) continue;
+    for (const m of readFileSync(file, "utf8").matchAll(/^\s*import\s+(?:[^"']*from\s+)?["']([^"'.][^"']*)["']/gm)) imports.add(m[1]);
+  }
+  return imports;
+}
+
 /** The file a makefile's rule for a module (`$(MODULES_DIR)/<name>.xsb`) compiles. */
 function moduleSource(makefile: string, name: string): string | undefined {
   return new RegExp(`^\\$\\(MODULES_DIR\\)/${name.replace(/[~.]/g, "\\$&")}\\.xsb: (\\S+)`, "m").exec(makefile)?.[1];
@@ -62,6 +74,10 @@ describe("the boards' Moddable targets (mcconfig -p esp32:boards/esp32/<board> -
       assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
       const dir = buildDir(out, target);
       const makefile = readFileSync(join(dir, "makefile"), "utf8");
+
+      // Every module the firmware imports is in the build (mc/config is generated).
+      const built = new Set([...makefile.matchAll(/^\$\(MODULES_DIR\)\/(\S+)\.xsb:/gm)].map((m) => m[1].replace(/^~\.embedded\//, "embedded:")));
+      assert.deepEqual([...firmwareImports(id)].filter((name) => !built.has(name) && name !== "mc/config"), [], "imported but not in the makefile");
 
       // The network driver behind xsock/netif, and Moddable's Ethernet chip files.
       assert.match(moduleSource(makefile, "xsock/netif") ?? "", new RegExp(`/drivers/${board.network.driver}/netif\\.js$`));

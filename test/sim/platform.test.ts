@@ -93,10 +93,16 @@ describe("platform modules", () => {
 
   describe("examples/udp-echo (ECMA-419 UDP)", () => {
     it("sends each datagram back to its sender", async () => {
-      const sim = await startSim({ app: "examples/udp-echo", config: { port: 0 } });
+      // A port the OS has free: Moddable's UDP socket cannot say which one port 0 gave it.
+      const probe = createSocket("udp4");
+      await new Promise<void>((resolve) => probe.bind(0, "127.0.0.1", resolve));
+      const free = probe.address().port;
+      await new Promise<void>((resolve) => probe.close(() => resolve()));
+      const sim = await startSim({ app: "examples/udp-echo", config: { port: free } });
       const client = createSocket("udp4");
       try {
         const port = Number((await sim.waitLog(/listening on (\d+)/))[1]);
+        assert.equal(port, free);
         const replies: string[] = [];
         const all = new Promise<void>((resolve) =>
           client.on("message", (m) => {

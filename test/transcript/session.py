@@ -1,6 +1,6 @@
 """One console session, typed over a serial port the way a host MCU would, for comparing two
 engines byte for byte: `xsock sim` (test/sim/transcript.test.ts) and the firmware on Moddable's
-own lin runtime (mcsim, by hand: see docs/moddable-lin.md).
+own lin runtime (mcsim, by hand: see docs/moddable-fidelity.md).
 
 usage: session.py <tty>
 Prints the transcript: each command, then what came back up to its final reply. The TCP peer is
