@@ -118,7 +118,14 @@ class TCP {
   }
 
   read(what?: number | ArrayBufferLike | ArrayBufferView): number | ArrayBuffer | undefined {
+    const available = this.#cache.length + this.#more;
+    if (!available) return undefined;
     const into = typeof what === "object" ? toBytes(what) : undefined;
+    // As lwIP's tcp.c: a count, or a buffer, of more than is there (or of nothing) is refused.
+    if (this.#format === "buffer" && what !== undefined) {
+      const requested = into ? into.length : Number(what);
+      if (!(requested > 0 && requested <= available)) throw new Error("invalid");
+    }
     const want = into ? into.length : this.#format === "number" ? 1 : typeof what === "number" ? what : 0x7fffffff;
     const got = this.#take(want);
     if (into) {
