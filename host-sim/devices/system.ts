@@ -18,8 +18,15 @@ export interface SystemFacts {
   restart(): void;
 }
 
-/** Instrumentation's names, in Moddable's order; get() takes the index. */
-const FIGURES = ["XS Slot Heap Used", "XS Chunk Heap Used", "Network Sockets", "Timers", "Turns"] as const;
+/**
+ * Instrumentation's names on a dual-core ESP32 in a debug build, in Moddable's order
+ * (modules/base/instrumentation/modInstrumentation.c): map() gives the index from 1.
+ */
+const FIGURES = [
+  "Pixels Drawn", "Frames Drawn", "Network Bytes Read", "Network Bytes Written", "Network Sockets", "Timers", "Files",
+  "Poco Display List Used", "Piu Command List Used", "SPI Flash Erases", "Turns", "System Free Memory", "CPU 0", "CPU 1",
+  "XS Slot Heap Used", "XS Chunk Heap Used", "XS Keys Used", "XS Garbage Collection Count", "XS Modules Loaded", "XS Stack Used", "XS Promises Settled",
+] as const;
 
 export function system(host: Host, flash: Flash, facts: SystemFacts & { sockets(): number }): { close(): void } {
   // The call never returns: the XS machine that made it is gone.
@@ -35,7 +42,7 @@ export function system(host: Host, flash: Flash, facts: SystemFacts & { sockets(
       case "Network Sockets":
         return facts.sockets();
       default:
-        return undefined; // xsnap does not report it
+        return 0; // as Moddable's, for a figure nothing counts: xsnap does not report it
     }
   });
 

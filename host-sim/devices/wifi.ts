@@ -151,8 +151,9 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
   host.handle("wifi.mode", (value?: number) => {
     if (value === undefined) return mode;
     if (![-5, 0, 1, 2, 3].includes(value)) throw new PlatformError(`bad Wi-Fi mode ${value}`);
-    if (!(value & 1)) leave();
-    if (!(value & 2)) stopSoftAp();
+    // Off (-5) leaves the AP and stops the SoftAP, though its bits are set.
+    if (value < 0 || !(value & 1)) leave();
+    if (value < 0 || !(value & 2)) stopSoftAp();
     mode = value;
     return mode;
   });

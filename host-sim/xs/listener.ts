@@ -20,7 +20,7 @@ class Listener {
   constructor(options: Options) {
     this.target = options.target;
     const { onReadable } = options;
-    on("listener", this.#id, (count) => onReadable?.call(this, count as number));
+    on("listener", this.#id, (count) => void (count && onReadable?.call(this, count as number)));
     this.#port = host<number>("listener.open", this.#id, { port: options.port ?? 0, address: options.address });
   }
 

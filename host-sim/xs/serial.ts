@@ -54,6 +54,8 @@ class Serial {
   }
 
   write(value: number | ArrayBufferLike | ArrayBufferView): void {
+    // esp32's serial.c: a byte in format "number", a buffer in "buffer", nothing else.
+    if ((this.#format === "number") !== (typeof value === "number")) throw new TypeError(this.#format === "number" ? "expected a number" : "expected a buffer");
     this.#writable = writeStream("serial.write", this.#id, value, this.#writable);
   }
 
