@@ -17,7 +17,7 @@ import { ethernetCommands, startEthernet } from "./at/ethernet";
 import { applySavedIpConfig, ipconfigCommands } from "./at/ipconfig";
 import { canCommands } from "./at/can";
 import { canInterfaces } from "xsock/can";
-import { Uart, type UartConfig } from "xsock/uart";
+import { Uart, consoleConfig } from "xsock/uart";
 import { XSOCK_VERSION } from "./version";
 import NetworkInterface from "xsock/netif";
 
@@ -29,10 +29,8 @@ const maxLinks = Number(limits.links ?? 5);
 const xsHeap = (limits.xs?.heap ?? 4928) * 16 + (limits.xs?.chunk ?? 78848);
 
 const settings = new Settings();
-const boardUart = (config.console ?? { port: 1, transmit: 17, receive: 16, baud: 115200 }) as UartConfig;
-// On lin, Moddable's serial opens a tty: `mcconfig -m -p lin uart=/dev/pts/5` names it.
-const device = typeof config.uart === "string" && config.uart ? { device: config.uart } : {};
-const consoleUart = { ...boardUart, ...device, baud: settings.get("uartbaud", boardUart.baud) }; // AT+UART_DEF
+const boardUart = consoleConfig(config);
+const consoleUart = { ...boardUart, baud: settings.get("uartbaud", boardUart.baud) }; // AT+UART_DEF
 
 const clock = {
   now: () => Date.now(),

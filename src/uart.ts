@@ -12,6 +12,18 @@ export interface UartConfig {
   device?: string;
 }
 
+/** UART1 on GPIO17/16 at 115200: the console of a build with no board file. */
+const DEFAULT_CONSOLE: UartConfig = { port: 1, transmit: 17, receive: 16, baud: 115200 };
+
+/**
+ * The console UART a build's config names: the board file's `console` and, on lin, the tty that
+ * `mcconfig -m -p lin uart=/dev/pts/5` gives (Moddable's lin serial opens its `device`).
+ */
+export function consoleConfig(config: Record<string, unknown>): UartConfig {
+  const uart = config.console ? (config.console as UartConfig) : DEFAULT_CONSOLE;
+  return typeof config.uart === "string" && config.uart ? { ...uart, device: config.uart } : uart;
+}
+
 /** Bytes queued for the wire past which a producer should wait. */
 const ROOM = 2048;
 

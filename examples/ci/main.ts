@@ -2,14 +2,14 @@
 // that answers each line in upper case, and a UDP service that acknowledges each datagram.
 import config from "mc/config";
 import { AF_INET, SOCK_DGRAM, SOCK_STREAM, socket, type Socket } from "xsock/socket";
-import { Uart, type UartConfig } from "xsock/uart";
+import { Uart, consoleConfig } from "xsock/uart";
 
 const text = (bytes: Uint8Array) => String.fromArrayBuffer(bytes.slice().buffer);
 const bytes = (s: string) => new Uint8Array(ArrayBuffer.fromString(s));
 
 let clients = 0;
 let typed = "";
-const uart = new Uart(config.console as UartConfig, (data) => {
+const uart = new Uart(consoleConfig(config), (data) => {
   typed += text(data);
   for (let end = typed.indexOf("\n"); end >= 0; end = typed.indexOf("\n")) {
     const line = typed.slice(0, end).trim();

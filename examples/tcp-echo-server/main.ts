@@ -33,5 +33,8 @@ async function serve(family: number): Promise<void> {
   }
 }
 
-void serve(AF_INET6);
-void serve(AF_INET);
+// One side can fail alone: Moddable's listener is IPv4 only and takes no address (lwIP's and
+// lin's tcp.c), so on a board the IPv6 listener is the IPv4 one and the second gets EADDRINUSE.
+const failed = (family: string) => (e: Error) => trace(`echo server (${family}): ${e.message}\n`);
+serve(AF_INET6).catch(failed("IPv6"));
+serve(AF_INET).catch(failed("IPv4"));

@@ -2,11 +2,11 @@
 // select, as the seed's telnet program does (seed: pi-network-programming).
 import config from "mc/config";
 import { AF_INET, SOCK_STREAM, select, socket } from "xsock/socket";
-import { Uart, type UartConfig } from "xsock/uart";
+import { Uart, consoleConfig } from "xsock/uart";
 
 const s = socket(AF_INET, SOCK_STREAM);
 const typed: Uint8Array[] = [];
-const uart = new Uart(config.console as UartConfig, (bytes) => {
+const uart = new Uart(consoleConfig(config), (bytes) => {
   typed.push(bytes);
   void flush();
 });

@@ -2,7 +2,7 @@
 // prints the reply (seed: pi-network-programming).
 import config from "mc/config";
 import { AF_INET, SOCK_DGRAM, socket } from "xsock/socket";
-import { Uart, type UartConfig } from "xsock/uart";
+import { Uart, consoleConfig } from "xsock/uart";
 
 const server: [string, number] = [String(config.host), Number(config.port)];
 const s = socket(AF_INET, SOCK_DGRAM);
@@ -10,7 +10,7 @@ s.settimeout(2000);
 
 let line = "";
 let busy: Promise<void> = Promise.resolve();
-const uart = new Uart(config.console as UartConfig, (bytes) => {
+const uart = new Uart(consoleConfig(config), (bytes) => {
   for (const b of bytes) {
     if (b === 0x0a || b === 0x0d) {
       if (line) {
