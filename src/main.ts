@@ -77,7 +77,8 @@ Object.assign(
       return uart.baud;
     },
     defaultBaud: boardUart.baud,
-    setBaud: (baud) => afterReply(() => void uart.setBaud(baud)),
+    // The same baud changes nothing: no reopen, and nothing waits for the line to drain.
+    setBaud: (baud) => void (baud !== uart.baud && afterReply(() => void uart.setBaud(baud))),
   }, settings, commands),
   wifiCommands(station, settings, softAp),
   softApCommands(softAp, settings),

@@ -40,6 +40,8 @@ export class Uart {
   /** While paused, bytes stay in the port's FIFO (and then the line's): the reader's backpressure. */
   private paused = false;
   private unread = false;
+  /** Bytes taken from the port before a reopen while paused: they go first on resume(). */
+  private held?: Uint8Array;
 
   /**
    * @param onOverrun called when the port reports lost input (ECMA-419's onError: its receive
@@ -95,7 +97,10 @@ export class Uart {
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    if (this.unread) {
+    const held = this.held;
+    this.held = undefined;
+    if (held) this.onData(held);
+    if (this.unread && !this.paused) {
       this.unread = false;
       this.read();
     }
@@ -108,12 +113,27 @@ export class Uart {
     await wait(Math.ceil(((this.capacity - this.writable) * 10 * 1000) / this.config.baud) + 1);
   }
 
-  /** Once every queued byte is on the wire, reopens the port at another baud rate. */
+  /**
+   * Once every queued byte is on the wire, reopens the port at another baud rate; at the same
+   * one it leaves the port alone. A reopen resets the receive FIFO (Moddable's Serial configures
+   * the UART with ESP-IDF's uart_param_config, which empties it), so what it holds is read first.
+   */
   async setBaud(baud: number): Promise<void> {
+    if (baud === this.config.baud) return;
     await this.drained();
+    const left = this.serial.read() as ArrayBuffer | undefined;
     this.serial.close();
     this.config = { ...this.config, baud };
     this.open();
+    if (!left) return;
+    const bytes = new Uint8Array(left);
+    if (!this.paused) this.onData(bytes);
+    else if (this.held) {
+      const both = new Uint8Array(this.held.length + bytes.length);
+      both.set(this.held);
+      both.set(bytes, this.held.length);
+      this.held = both;
+    } else this.held = bytes;
   }
 
   write(bytes: Uint8Array): void {

@@ -2,7 +2,7 @@
 // exports, statics and prototype members of Moddable's module (host-sim/sdk/shapes.ts), and a
 // module the app's manifests do not include is not importable.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSim } from "xsock/sim";
@@ -52,6 +52,18 @@ describe("platform modules as Moddable has them", () => {
       for (const [name, statics] of Object.entries(shape.globals ?? {})) assert.deepEqual(seen.globals[name], [...statics].sort(), `the global ${name}`);
     });
   }
+
+  it("has the project's own .d.ts files for Moddable's modules agree with the table on default exports", () => {
+    const dir = join(ROOT, "src/types");
+    for (const file of readdirSync(dir).filter((f) => f.endsWith(".d.ts"))) {
+      const text = readFileSync(join(dir, file), "utf8");
+      for (const [, specifier, body] of text.matchAll(/declare module "([^"]+)" \{([^]*?)(?=declare module|$(?![^]))/g)) {
+        const shape = MODULE_SHAPES[specifier];
+        if (!shape) continue;
+        assert.equal(/export default/.test(body), shape.default !== undefined, `${file}: "${specifier}" ${shape.default ? "has" : "has no"} default export in Moddable`);
+      }
+    }
+  });
 
   describe("a module the manifests do not include", () => {
     let app: string;
