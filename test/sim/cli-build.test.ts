@@ -3,11 +3,15 @@
 import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { ROOT, runXsock } from "../helpers/sim.ts";
 
 /** What -p names for a board in boards/: its folder in this checkout, a Moddable target. */
-const boardTarget = (id: string) => `esp32:${join(ROOT, "boards", id)}`;
+/** -p for a board of this checkout, built from `app`: its folder, relative to the app when the checkout's path has capitals (mcconfig lowercases -p). */
+const boardTarget = (id: string, app = ROOT) => {
+  const dir = join(ROOT, "boards", id);
+  return `esp32:${dir === dir.toLowerCase() ? dir : relative(app, dir)}`;
+};
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
 /** An environment without the SDK, ESP-IDF, a CI flag or a port of the machine's own. */
@@ -70,7 +74,7 @@ describe("xsock build and flash", function () {
       env: bare({ MODDABLE: sdk, IDF_PATH: fakeIdf(), IDF_PYTHON_ENV_PATH: "/env" }),
     });
     assert.equal(run.code, 0, run.stderr);
-    const args = `-d -m -p ${boardTarget("esp32/nodemcu")} -t build manifest.json ssid=lab password=secret 123`;
+    const args = `-d -m -p ${boardTarget("esp32/nodemcu", join(ROOT, "examples/tcp-echo-server"))} -t build manifest.json ssid=lab password=secret 123`;
     assert.match(run.stderr, new RegExp(`^mcconfig ${escape(args)}$`, "m"));
     const app = join(ROOT, "examples/tcp-echo-server");
     assert.match(run.stderr, new RegExp(`^-- in ${escape(app)}: ${escape(join(sdk, "build/bin/lin/release/mcconfig"))} ${escape(args)}$`, "m"), "the line it runs, before it runs");
