@@ -61,15 +61,14 @@ const can = canInterfaces().get("can0");
 /** SLCAN's V and N replies: hardware 01 and firmware <major><minor>; the MAC's last 4 digits. */
 const [major, minor] = XSOCK_VERSION.split(".");
 const slcan = { version: `01${major}${minor}`.slice(0, 4), serial: netif.mac.replace(/:/g, "").slice(-4).toUpperCase().padStart(4, "0") };
-// Commands that change the UART or restart act once their OK is queued, and it has gone out.
-const afterReply = (fn: () => void) => Timer.set(() => void uart.drained().then(fn), 0);
 Object.assign(
   commands,
   basicCommands({ chip: board.chip, board: board.id }, {
     restart: () => {
       // lin's System has no restart: AT+RST gets ERROR there.
       if (typeof System.restart !== "function") return false;
-      afterReply(() => System.restart());
+      // Once its OK is queued (a turn later) and has gone out.
+      Timer.set(() => void uart.drained().then(() => System.restart()), 0);
       return true;
     },
     freeHeap: () => xsHeap - figure("XS Slot Heap Used") - figure("XS Chunk Heap Used"),
@@ -77,8 +76,8 @@ Object.assign(
       return uart.baud;
     },
     defaultBaud: boardUart.baud,
-    // The same baud changes nothing: no reopen, and nothing waits for the line to drain.
-    setBaud: (baud) => void (baud !== uart.baud && afterReply(() => void uart.setBaud(baud))),
+    // A turn later, once the OK is queued: setBaud waits for it to go out.
+    setBaud: (baud) => void Timer.set(() => void uart.setBaud(baud), 0),
   }, settings, commands),
   wifiCommands(station, settings, softAp),
   softApCommands(softAp, settings),

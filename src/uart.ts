@@ -40,8 +40,8 @@ export class Uart {
   /** While paused, bytes stay in the port's FIFO (and then the line's): the reader's backpressure. */
   private paused = false;
   private unread = false;
-  /** Bytes taken from the port before a reopen while paused: they go first on resume(). */
-  private held?: Uint8Array;
+  /** Bytes taken from the port before a reopen, not yet handed on (the reader was paused). */
+  private held: Uint8Array[] = [];
 
   /**
    * @param onOverrun called when the port reports lost input (ECMA-419's onError: its receive
@@ -97,9 +97,7 @@ export class Uart {
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    const held = this.held;
-    this.held = undefined;
-    if (held) this.onData(held);
+    this.handHeld();
     if (this.unread && !this.paused) {
       this.unread = false;
       this.read();
@@ -125,15 +123,13 @@ export class Uart {
     this.serial.close();
     this.config = { ...this.config, baud };
     this.open();
-    if (!left) return;
-    const bytes = new Uint8Array(left);
-    if (!this.paused) this.onData(bytes);
-    else if (this.held) {
-      const both = new Uint8Array(this.held.length + bytes.length);
-      both.set(this.held);
-      both.set(bytes, this.held.length);
-      this.held = both;
-    } else this.held = bytes;
+    if (left) this.held.push(new Uint8Array(left));
+    this.handHeld();
+  }
+
+  /** Hands on what a reopen took from the port, while the reader takes it. */
+  private handHeld(): void {
+    while (this.held.length && !this.paused) this.onData(this.held.shift()!);
   }
 
   write(bytes: Uint8Array): void {

@@ -298,28 +298,28 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
     });
     socket.on("error", () => host.post("udp", id, "error"));
     udps.set(id, state);
-    return socket.address().port;
   });
 
-  host.handle("udp.read", (id: number) => {
+  const udpOf = (id: number) => {
     const state = udps.get(id);
     if (!state) throw new PlatformError("socket is closed", constants.errno.EBADF, "EBADF");
+    return state;
+  };
+
+  host.handle("udp.read", (id: number) => {
+    const state = udpOf(id);
     const packet = state.packets.shift();
     notifyPackets(id, state);
     return packet ?? null;
   });
 
   host.handle("udp.write", (id: number, bytes: Uint8Array, address: string, port: number) => {
-    const state = udps.get(id);
-    if (!state) throw new PlatformError("socket is closed", constants.errno.EBADF, "EBADF");
-    state.socket.send(bytes, port, address);
+    udpOf(id).socket.send(bytes, port, address);
   });
 
   for (const [op, act] of [["udp.add", "addMembership"], ["udp.remove", "dropMembership"]] as const) {
     host.handle(op, (id: number, address: string) => {
-      const state = udps.get(id);
-      if (!state) throw new PlatformError("socket is closed", constants.errno.EBADF, "EBADF");
-      state.socket[act](address);
+      udpOf(id).socket[act](address);
     });
   }
 

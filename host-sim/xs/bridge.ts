@@ -99,6 +99,8 @@ export function writeStream(op: string, id: number, value: number | ArrayBufferL
 }
 
 type EventHandler = (...args: unknown[]) => void;
+/** TCP's static that wraps a connection a Listener accepted: a symbol, so TCP shows no such static or export. */
+export const ACCEPTED = Symbol("accepted");
 /** A host object's proxy takes its events in this method: no closure per object. */
 export const EVENT = Symbol("event");
 export type EventTarget = { [EVENT](...args: unknown[]): void };

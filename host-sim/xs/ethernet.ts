@@ -11,10 +11,12 @@ class Ethernet {
 
   readonly #id = newId();
 
-  /** As on the board, `new Ethernet(onNotify)`: a monitor of the link and address. */
   #onNotify?: (message: Message) => void;
 
-  /** As Moddable's: one argument is the callback; with two, the first is a dictionary it does not read. */
+  /**
+   * As on the board, `new Ethernet(onNotify)`: a monitor of the link and address. As Moddable's,
+   * one argument is the callback; with two, the first is a dictionary it does not read.
+   */
   constructor(...args: [onNotify?: (message: Message) => void] | [dictionary: object, onNotify?: (message: Message) => void]) {
     on("ethernet", this.#id, (message) => this.#onNotify?.(message as Message));
     host("ethernet.monitor", this.#id);

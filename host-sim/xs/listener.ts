@@ -1,8 +1,6 @@
 // ECMA-419 `embedded:io/socket/listener`, on a host TCP server.
-import { host, newId, off, on, tell } from "./bridge";
+import { ACCEPTED, host, newId, off, on, tell } from "./bridge";
 import TCP from "./tcp";
-
-const ACCEPTED = Symbol.for("xsock.tcp.accepted");
 
 interface Options {
   port?: number;
@@ -37,7 +35,7 @@ class Listener {
 
   read(): TCP | undefined {
     const id = newId();
-    return host<boolean>("listener.read", this.#id, id) ? (TCP as unknown as Record<symbol, (id: number) => TCP>)[ACCEPTED](id) : undefined;
+    return host<boolean>("listener.read", this.#id, id) ? TCP[ACCEPTED](id) : undefined;
   }
 
   close(): void {

@@ -20,7 +20,7 @@ export function preloading(): (namespaces: object[]) => void {
     originals[name] = Original;
     global[name] = new Proxy(Original, {
       construct(target, args, newTarget) {
-        const instance = Reflect.construct(target, args, newTarget === global[name] ? target : newTarget) as Collection;
+        const instance = Reflect.construct(target, args, newTarget) as Collection;
         if (recording) made.push([name, instance]);
         return instance;
       },

@@ -1,5 +1,5 @@
 // ECMA-419 `embedded:io/socket/tcp`, on a host TCP socket.
-import { checkFormat, EVENT, host, newId, off, on, tell, toArrayBuffer, toBytes, writeStream, type ByteFormat } from "./bridge";
+import { ACCEPTED, checkFormat, EVENT, host, newId, off, on, tell, toArrayBuffer, toBytes, writeStream, type ByteFormat } from "./bridge";
 
 type Format = ByteFormat;
 /** TLSSocket's options: the name for SNI and the certificate check. */
@@ -19,8 +19,6 @@ export type Options = ({ address: string; port: number; host?: string } | { host
 };
 
 const adopted = Symbol("adopted");
-/** Listener's way to wrap an accepted connection: a symbol, so TCP shows no such static or export. */
-const ACCEPTED = Symbol.for("xsock.tcp.accepted");
 const EMPTY = new Uint8Array(0);
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

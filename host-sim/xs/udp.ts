@@ -27,7 +27,7 @@ class UDP {
       }
       else onError?.call(this);
     });
-    host<number>("udp.open", this.#id, {
+    host("udp.open", this.#id, {
       port: options.port ?? 0,
       address: options.address,
       multicast: options.multicast,
