@@ -1,6 +1,12 @@
 #!/usr/bin/env node
-// The `xsock` command: its sources are TypeScript, run through tsx.
-import { register } from "tsx/esm/api";
+// The `xsock` command. The published package runs its compiled code (dist/, built by
+// `npm pack`); a checkout runs the TypeScript sources through tsx, so an edit needs no build.
+import { existsSync } from "node:fs";
 
-register();
-await import("../host-sim/cli.ts");
+if (existsSync(new URL("../tsconfig.json", import.meta.url))) {
+  const { register } = await import("tsx/esm/api");
+  register();
+  await import("../host-sim/cli.ts");
+} else {
+  await import("../dist/host-sim/cli.js");
+}

@@ -4,6 +4,7 @@ import { XSOCK_VERSION } from "../src/version.ts";
 import { registerBuild } from "./commands/build.ts";
 import { UserError } from "./commands/common.ts";
 import { registerConsole } from "./commands/console.ts";
+import { registerInit } from "./commands/init.ts";
 import { registerList } from "./commands/list.ts";
 import { registerSim } from "./commands/sim.ts";
 import { registerTest } from "./commands/test.ts";
@@ -21,6 +22,7 @@ registerList(program);
 registerConsole(program);
 registerBuild(program);
 registerTest(program);
+registerInit(program);
 
 try {
   await program.parseAsync();

@@ -4,11 +4,11 @@ import { build, type Plugin } from "esbuild";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { SourceMap, type SourceMapPayload } from "node:module";
 import { basename, dirname, extname, join, posix, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { packagePath } from "./package-root.ts";
 import { BOARDS_DIR, type Board } from "./board.ts";
 import { SDK_MANIFESTS, sdkPath, type SdkSection } from "./sdk/manifests.ts";
 
-const XS_DIR = fileURLToPath(new URL("./xs/", import.meta.url));
+const XS_DIR = packagePath("host-sim", "xs") + "/";
 const BRIDGE = join(XS_DIR, "bridge.ts");
 /** The bridge runs as its own script, before the firmware; the proxies find it under this key. */
 const BRIDGE_KEY = 'Symbol.for("xsock.bridge")';
@@ -198,7 +198,7 @@ function moddableResolver(manifest: Manifest, board: Board, config: Record<strin
       b.onResolve({ filter: /.*/ }, (args) => {
         if (args.path === "./bridge" || args.path === BRIDGE) return { path: "bridge", namespace: "xsock-bridge" };
         if (args.kind === "entry-point" || args.path.startsWith(XS_DIR)) return undefined;
-        if (args.importer.startsWith(XS_DIR) || args.importer.includes("/node_modules/")) return undefined;
+        if (args.importer.startsWith(XS_DIR)) return undefined;
         if (args.path === "mc/config") return { path: "mc/config", namespace: "moddable-config" };
         const proxy = PLATFORM_MODULES[args.path];
         if (proxy && available(manifest, args.path)) return { path: join(XS_DIR, proxy) };
@@ -268,10 +268,12 @@ async function bundle(entry: string, resolveDir: string, plugins: Plugin[]): Pro
   });
   const map = result.outputFiles!.find((f) => f.path.endsWith(".map"))!;
   const code = result.outputFiles!.find((f) => !f.path.endsWith(".map"))!;
-  const sourceMap = new SourceMap(JSON.parse(map.text) as SourceMapPayload);
+  // Parsed only when a line is looked up (an exception): it takes a tenth of a boot.
+  let sourceMap: SourceMap | undefined;
   return {
     code: code.text,
     source(line) {
+      sourceMap ??= new SourceMap(JSON.parse(map.text) as SourceMapPayload);
       const found = sourceMap.findEntry(line - 1, 0) as { originalSource?: string; originalLine?: number };
       if (!found.originalSource) return undefined;
       return `${relative(process.cwd(), resolve(resolveDir, found.originalSource))}:${(found.originalLine ?? 0) + 1}`;

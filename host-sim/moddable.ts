@@ -4,14 +4,14 @@ import { spawn } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
 import { AsyncQueue } from "./async-queue.ts";
 import { BOARDS_DIR } from "./board.ts";
+import { packagePath } from "./package-root.ts";
 
 const GETTING_STARTED = "https://github.com/Moddable-OpenSource/moddable/blob/public/documentation/Moddable%20SDK%20-%20Getting%20Started.md";
 const ESP32_GUIDE = "https://github.com/Moddable-OpenSource/moddable/blob/public/documentation/devices/esp32.md";
-/** node_modules/.bin: mcconfig compiles TypeScript modules with tsc. */
-const NODE_BIN = fileURLToPath(new URL("../node_modules/.bin", import.meta.url));
+/** node_modules/.bin: mcconfig compiles TypeScript modules with tsc (in a user's project, npm puts its own on PATH). */
+const NODE_BIN = packagePath("node_modules", ".bin");
 
 /** Something the build needs is not installed: the message says what, and how to install it. */
 export class SetupError extends Error {}

@@ -1,13 +1,13 @@
 // Scenario files (`xsock sim --scenario FILE.yaml`): loading, and checking against the schema
 // that ships in the package, with errors that name the step and the field.
-import { Ajv, type ErrorObject } from "ajv";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { packagePath } from "./package-root.ts";
 import { parse } from "yaml";
+import { compileSchema, type ErrorObject, type ValidateFunction } from "./json-schema.ts";
 import type { CanMessage } from "./devices/can-message.ts";
 import type { FaultKind } from "./faults.ts";
 
-export const SCENARIO_SCHEMA = fileURLToPath(new URL("./scenario.schema.json", import.meta.url));
+export const SCENARIO_SCHEMA = packagePath("host-sim", "scenario.schema.json");
 
 type Bytes = string | number[];
 type Wait = string | { text: string; timeout?: number | string };
@@ -42,7 +42,7 @@ export interface Scenario {
   steps: Step[];
 }
 
-let validate: ReturnType<Ajv["compile"]> | undefined;
+let validate: ValidateFunction | undefined;
 let actions: Action[] | undefined;
 
 /** The actions a step may have, from the schema. */
@@ -51,11 +51,11 @@ export function stepActions(): Action[] {
   return actions!;
 }
 
-function schema(): ReturnType<Ajv["compile"]> {
+function schema(): ValidateFunction {
   if (!validate) {
     const json = JSON.parse(readFileSync(SCENARIO_SCHEMA, "utf8")) as { definitions: { step: { properties: Record<string, unknown> } } };
     actions = Object.keys(json.definitions.step.properties).filter((k) => k !== "name") as Action[];
-    validate = new Ajv({ allErrors: true }).compile(json);
+    validate = compileSchema(json);
   }
   return validate;
 }

@@ -3,7 +3,7 @@ import { decode, encode } from "./xs/codec.ts";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { PACKAGE_ROOT } from "./package-root.ts";
 import { loadBoard, type Board } from "./board.ts";
 import { CanBus } from "./devices/can-bus.ts";
 import { CanUdpTransport, type CanTransportSpec } from "./devices/can-udp.ts";
@@ -24,7 +24,7 @@ import { PlatformError, type Host, type OpHandler, type SimEvent } from "./host.
 import { openUartLine, type UartLine, type UartSpec } from "./uart-line.ts";
 import { XsnapWorker, type Meter } from "./xsnap.ts";
 
-export const ROOT_APP = fileURLToPath(new URL("..", import.meta.url));
+export const ROOT_APP = PACKAGE_ROOT;
 
 /** The host has this IPv4 address: loopback's 127/8, or one of its interfaces'. */
 const hostHas = (ip: string) => ip.startsWith("127.") || Object.values(networkInterfaces()).some((list) => list?.some((a) => a.address === ip));

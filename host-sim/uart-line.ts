@@ -2,7 +2,7 @@
 // or memory (the test API's own end).
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type Server, type Socket } from "node:net";
-import { fileURLToPath } from "node:url";
+import { packagePath } from "./package-root.ts";
 
 export type UartSpec = "stdio" | "pty" | `tcp:${number}` | "memory";
 
@@ -99,7 +99,7 @@ function stdioLine(onInterrupt: () => void): UartLine {
   };
 }
 
-const RELAY = fileURLToPath(new URL("./pty-relay.py", import.meta.url));
+const RELAY = packagePath("host-sim", "pty-relay.py");
 
 function ptyLine(): Promise<UartLine> {
   return new Promise((resolve, reject) => {

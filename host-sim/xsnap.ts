@@ -31,9 +31,11 @@ export function xsnapWorkerPath(): string {
   const pkg = createRequire(import.meta.url).resolve("@agoric/xsnap/package.json");
   const bin = join(dirname(pkg), "xsnap-native/xsnap/build/bin/lin/release/xsnap-worker");
   if (!existsSync(bin)) {
+    // @agoric/xsnap's makefile cannot take a path with a space: its install fails there.
+    const space = pkg.includes(" ") ? `; it cannot be built under a path with a space (${dirname(pkg)}): move the project` : "";
     throw new Error(
       "the XS engine is not built: run `npm rebuild @agoric/xsnap` " +
-        "(it needs make and a C compiler, and npm must allow its install script)",
+        `(it needs make and a C compiler, and npm must allow its install script: npm install-scripts approve @agoric/xsnap)${space}`,
     );
   }
   return bin;

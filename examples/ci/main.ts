@@ -40,25 +40,27 @@ async function serveClient(conn: Socket): Promise<void> {
   }
 }
 
-async function serveTcp(): Promise<void> {
-  const server = socket(AF_INET, SOCK_STREAM);
-  server.bind(["", Number(config.port)]);
-  server.listen(2);
+async function serveTcp(server: Socket): Promise<void> {
   for (;;) {
     const [conn] = await server.accept();
     serveClient(conn).catch((e: Error) => say(`tcp: ${e.message}`));
   }
 }
 
-async function serveUdp(): Promise<void> {
-  const s = socket(AF_INET, SOCK_DGRAM);
-  s.bind(["", Number(config.udpPort)]);
+async function serveUdp(s: Socket): Promise<void> {
   for (;;) {
     const [data, from] = await s.recvfrom(512);
     await s.sendto(bytes(`ack:${text(data)}`), from);
   }
 }
 
-serveTcp().catch((e: Error) => say(`tcp: ${e.message}`));
-serveUdp().catch((e: Error) => say(`udp: ${e.message}`));
-say(`ci-demo ready: tcp ${config.port}, udp ${config.udpPort}`);
+// Both ports are bound before the app says it is ready, so a test may connect at once. Port 0
+// in the config takes one the system picks, and the ready line says which.
+const tcp = socket(AF_INET, SOCK_STREAM);
+tcp.bind(["", Number(config.port)]);
+tcp.listen(2);
+const udp = socket(AF_INET, SOCK_DGRAM);
+udp.bind(["", Number(config.udpPort)]);
+serveTcp(tcp).catch((e: Error) => say(`tcp: ${e.message}`));
+serveUdp(udp).catch((e: Error) => say(`udp: ${e.message}`));
+say(`ci-demo ready: tcp ${tcp.getsockname()[1]}, udp ${udp.getsockname()[1]}`);

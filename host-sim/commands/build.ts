@@ -1,12 +1,11 @@
 // `xsock build` and `xsock flash`: the Moddable SDK's mcconfig for a board, with its progress.
 import type { Command } from "commander";
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { DEFAULT_BOARD } from "../board.ts";
 import { findToolchain, mcconfigPlatform, runMcconfig, SetupError, type BuildEvent, type McconfigRequest } from "../moddable.ts";
 import { listPorts } from "../serial/ports.ts";
-import { ROOT_APP } from "../simulator.ts";
-import { conventions, outputStyle, UserError, type OutputOptions, type Style } from "./common.ts";
+import { appFolder, conventions, outputStyle, UserError, type OutputOptions, type Style } from "./common.ts";
 import { formatDuration, StatusLine } from "./progress.ts";
 
 interface BuildOptions extends OutputOptions {
@@ -48,7 +47,7 @@ function define(program: Command, name: "build" | "flash", description: string, 
       const config = app === appArg ? pairs : [appArg!, ...pairs];
       const bad = config.find((pair) => !/^[A-Za-z_][\w.]*=/.test(pair));
       if (bad) throw new UserError(`bad config "${bad}": use key=value`, 2);
-      const dir = resolve(app ?? ROOT_APP);
+      const dir = appFolder(app);
       if (!existsSync(join(dir, "manifest.json"))) throw new UserError(`no manifest.json in ${dir}`, 2);
       let toolchain, platform;
       try {

@@ -1,7 +1,10 @@
 // What every xsock command shares: -v, --quiet, --no-color and --ci, an example in --help,
-// colour on terminals, and errors that end a run with a message instead of a stack.
+// colour on terminals, errors that end a run with a message instead of a stack, and where an app is.
 import { InvalidArgumentError, Option, type Command } from "commander";
+import { existsSync } from "node:fs";
 import { isIPv4 } from "node:net";
+import { isAbsolute, join, resolve } from "node:path";
+import { PACKAGE_ROOT } from "../package-root.ts";
 
 export interface OutputOptions {
   verbose?: boolean;
@@ -95,4 +98,16 @@ export function asArgument<T>(parse: (value: string) => T): (value: string) => T
       throw new InvalidArgumentError((e as Error).message);
     }
   };
+}
+
+/**
+ * The app folder an APP_DIR argument names: the folder itself, or one of the package's own
+ * (`examples/chat-server`) when the user's project has no such folder; xsock's ESP-AT modem
+ * when there is no argument.
+ */
+export function appFolder(arg: string | undefined): string {
+  if (arg === undefined) return PACKAGE_ROOT;
+  const local = resolve(arg);
+  if (existsSync(local) || isAbsolute(arg) || !existsSync(join(PACKAGE_ROOT, arg, "manifest.json"))) return local;
+  return join(PACKAGE_ROOT, arg);
 }

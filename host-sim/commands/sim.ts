@@ -1,7 +1,6 @@
 // `xsock sim`: the firmware on XS, its UART on this terminal, a pty or a TCP port.
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { writeFileSync } from "node:fs";
-import { startSim } from "../api.ts";
 import { DEFAULT_BOARD } from "../board.ts";
 import { parseCanTransport, type CanTransportSpec } from "../devices/can-udp.ts";
 import { FLOW_CONTROLS, type FlowControl } from "../devices/serial.ts";
@@ -9,14 +8,12 @@ import { parseAccessPoint, type AccessPoint } from "../devices/wifi.ts";
 import { parseControlAddress, type ControlAddress } from "../control.ts";
 import { parseFault, type FaultSpec } from "../faults.ts";
 import type { SimEvent } from "../host.ts";
-import { junitReport } from "../junit.ts";
-import { loadScenario, type Scenario } from "../scenario.ts";
-import { runScenario, type StepResult } from "../scenario-run.ts";
-import { Simulator } from "../simulator.ts";
-import { linkUart, type UartLink } from "../uart-link.ts";
+import type { Scenario } from "../scenario.ts";
+import type { StepResult } from "../scenario-run.ts";
+import type { UartLink } from "../uart-link.ts";
 import { parseUartSpec, type UartSpec } from "../uart-line.ts";
 import { UartWatch } from "../watch.ts";
-import { asArgument, baudRate, collect, collectParsed, conventions, ipv4Address, UserError, type OutputOptions } from "./common.ts";
+import { appFolder, asArgument, baudRate, collect, collectParsed, conventions, ipv4Address, UserError, type OutputOptions } from "./common.ts";
 
 /** Exit code for --timeout, as Wokwi's CLI uses. */
 export const TIMEOUT_EXIT = 42;
@@ -145,11 +142,20 @@ export function registerSim(program: Command): void {
       });
     let scenario: Scenario | undefined;
     try {
+      // The simulator loads only for a run: `xsock --help` and usage errors stay quick.
+      const [{ startSim }, { junitReport }, { loadScenario }, { runScenario }, { Simulator }, { linkUart }] = await Promise.all([
+        import("../api.ts"),
+        import("../junit.ts"),
+        import("../scenario.ts"),
+        import("../scenario-run.ts"),
+        import("../simulator.ts"),
+        import("../uart-link.ts"),
+      ]);
       if (opts.junit && !opts.scenario) throw new Error("--junit reports a --scenario run: give one");
       if (opts.scenario) scenario = loadScenario(opts.scenario);
       const app = appArg?.includes("=") ? undefined : appArg;
       const config = parseConfigPairs(app === appArg ? pairs : [appArg!, ...pairs]);
-      const boardOptions = { app, config, board: opts.board, baud: opts.baud, flow: opts.flow, aps: opts.ap, ip: opts.ip, faults: opts.fault, control: opts.control, can: opts.can, verbose: opts.verbose };
+      const boardOptions = { app: appFolder(app), config, board: opts.board, baud: opts.baud, flow: opts.flow, aps: opts.ap, ip: opts.ip, faults: opts.fault, control: opts.control, can: opts.can, verbose: opts.verbose };
       const log = (line: string) => void ((!opts.quiet || keptWhenQuiet(line)) && process.stderr.write(`${line}\n`));
       const controlAt = (address?: ControlAddress) => {
         if (!address) return;

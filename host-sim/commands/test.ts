@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { ROOT_APP } from "../simulator.ts";
+import { PACKAGE_ROOT } from "../package-root.ts";
 import { baudRate, conventions, envFlag, ipv4Address, outputStyle, UserError, type OutputOptions } from "./common.ts";
 
 interface TestOptions extends OutputOptions {
@@ -17,8 +17,8 @@ interface TestOptions extends OutputOptions {
   grep?: string;
 }
 
-const SUITES = join(ROOT_APP, "test", "sim");
-const MOCHA = join(ROOT_APP, "node_modules", "mocha", "bin", "mocha.js");
+const SUITES = join(PACKAGE_ROOT, "test", "sim");
+const MOCHA = join(PACKAGE_ROOT, "node_modules", "mocha", "bin", "mocha.js");
 
 /** The suites that drive the console over its UART: the ones that run on a board too. */
 export function consoleSuites(dir = SUITES): string[] {
@@ -62,13 +62,13 @@ export function registerTest(program: Command): void {
       const hostIp = opts.hostIp ?? process.env.TEST_HOST_IP;
       if (hostIp) env.TEST_HOST_IP = hostIp;
     }
-    const args = [MOCHA, "--no-config", "--node-option", "import=tsx", "--timeout", port ? "60000" : "20000", "--reporter", style.quiet ? "dot" : "spec"];
+    const args = [MOCHA, "--no-config", "--node-option", "import=tsx", "--node-option", "conditions=xsock-source", "--timeout", port ? "60000" : "20000", "--reporter", style.quiet ? "dot" : "spec"];
     if (!style.color || envFlag("NO_COLOR")) args.push("--no-colors");
     else args.push("--colors");
     if (opts.grep) args.push("--grep", opts.grep);
     args.push(...consoleSuites());
     if (!style.quiet) process.stderr.write(`-- the console suites on ${port ?? "the simulator"}${port ? ` (peers at ${env.TEST_HOST_IP ?? "this machine's LAN address"}, AP ${ssid})` : ""}\n`);
-    const code = await new Promise<number>((resolve) => spawn(process.execPath, args, { cwd: ROOT_APP, env, stdio: "inherit" }).on("close", (c) => resolve(c ?? 1)));
+    const code = await new Promise<number>((resolve) => spawn(process.execPath, args, { cwd: PACKAGE_ROOT, env, stdio: "inherit" }).on("close", (c) => resolve(c ?? 1)));
     if (code) throw new UserError(`${code} test${code === 1 ? "" : "s"} failed`);
   });
 }

@@ -98,6 +98,8 @@ interface OpenPort {
   gaps: Gap[];
   /** A readable (writable) event is on its way in; its count is taken when it is delivered. */
   readablePending: boolean;
+  /** `received` when the last readable event reached the firmware: what came after, it has not heard of. */
+  told: number;
   writablePending: boolean;
   /** Transmit space the firmware was last told of, less what it has written since. */
   believed: number;
@@ -118,6 +120,8 @@ export function fifoSize(rate: number | undefined): number {
 
 export function serial(host: Host, line: UartLine, baud: number | undefined, flow: FlowControl = "rtscts"): SerialDevice {
   const ports = new Map<number, OpenPort>();
+  /** Bytes a console port closed on that the firmware had not heard of, for a port opened in the same call. */
+  let carried: Buffer | undefined;
   let consoleId: number | undefined;
   let txBuffer = TX_BUFFER;
   let rxBuffer = RX_BUFFER;
@@ -153,6 +157,7 @@ export function serial(host: Host, line: UartLine, baud: number | undefined, flo
     port.readablePending = true;
     host.post("serial", id, "readable", () => {
       port.readablePending = false;
+      port.told = port.received;
       return port.rx.length;
     });
   }
@@ -189,7 +194,14 @@ export function serial(host: Host, line: UartLine, baud: number | undefined, flo
     toLine.setBaud(rate);
     txBuffer = rate ? TX_BUFFER : UNPACED_BUFFER;
     rxBuffer = flow === "none" ? fifoSize(rate) : rate ? RX_BUFFER : UNPACED_BUFFER;
-    ports.set(id, { rx: new ByteQueue(), received: 0, taken: 0, gaps: [], readablePending: false, writablePending: false, believed: txBuffer });
+    const port: OpenPort = { rx: new ByteQueue(), received: 0, taken: 0, gaps: [], readablePending: false, told: 0, writablePending: false, believed: txBuffer };
+    ports.set(id, port);
+    if (carried) {
+      port.rx.push(carried);
+      port.received = carried.length;
+      carried = undefined;
+      notifyReadable(id, port);
+    }
     host.post("serial", id, "writable", txBuffer);
     line.onData((bytes) => toFirmware.push(Buffer.from(bytes)));
     line.resume();
@@ -219,9 +231,20 @@ export function serial(host: Host, line: UartLine, baud: number | undefined, flo
     toLine.push(Buffer.from(bytes));
   });
 
+  // A reopen (AT+UART_CUR) reads the port, closes it and opens it again at once: on the board
+  // that takes microseconds, here a round trip to XS for each call. Bytes that came in meanwhile
+  // (after the read, and no readable event has told the firmware of them) go to the port opened
+  // next in the same call; those the firmware was told of and left unread are lost, as on the board.
   host.handle("serial.close", (id: number) => {
+    const port = ports.get(id);
     ports.delete(id);
-    if (consoleId === id) consoleId = undefined;
+    if (consoleId !== id) return;
+    consoleId = undefined;
+    const unheard = port && !port.gaps.length ? Math.min(port.rx.length, port.received - port.told) : 0;
+    if (!unheard) return;
+    port!.rx.take(port!.rx.length - unheard);
+    carried = port!.rx.take(unheard) ?? undefined;
+    setImmediate(() => (carried = undefined));
   });
 
   return {

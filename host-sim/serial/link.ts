@@ -2,7 +2,7 @@
 // that re-enumerates on reset, a simulator restarted under the same --uart-link), it says so
 // and opens the port again as soon as it is back.
 import { existsSync } from "node:fs";
-import { SerialPort } from "serialport";
+import type { SerialPort } from "serialport";
 import { TextWaiters } from "../text-waiters.ts";
 
 export type LinkEvent =
@@ -107,7 +107,8 @@ export class SerialLink {
   }
 }
 
-function openPort(path: string, baudRate: number): Promise<SerialPort> {
+async function openPort(path: string, baudRate: number): Promise<SerialPort> {
+  const { SerialPort } = await import("serialport");
   return new Promise((resolve, reject) => {
     const port: SerialPort = new SerialPort({ path, baudRate }, (e) => (e ? reject(e) : resolve(port)));
   });

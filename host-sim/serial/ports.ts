@@ -1,7 +1,7 @@
 // The machine's serial ports, and which of them look like an ESP32 board's USB bridge.
 import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { SerialPort } from "serialport";
+import type { SerialPort } from "serialport";
 
 /** serialport's PortInfo: path, manufacturer, serialNumber, pnpId, locationId, vendorId, productId. */
 export type PortInfo = Awaited<ReturnType<typeof SerialPort.list>>[number];
@@ -65,7 +65,8 @@ export async function listPorts(lister: PortLister = systemLister()): Promise<Se
  */
 export function systemLister(): PortLister {
   if (process.platform === "linux" && !onPath("udevadm")) return sysfsLister();
-  return { list: () => SerialPort.list() };
+  // serialport loads on use: `xsock --help` need not pay for it.
+  return { list: async () => (await import("serialport")).SerialPort.list() };
 }
 
 function onPath(program: string): boolean {

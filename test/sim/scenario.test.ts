@@ -1,10 +1,10 @@
 // `xsock sim --scenario`, run as a CI job runs it: every step, each way a run fails, and the JUnit report.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { python } from "../helpers/python.ts";
-import { runSim } from "../helpers/sim.ts";
+import { ROOT, runSim } from "../helpers/sim.ts";
 
 /** Wokwi's exit code for a timeout, which xsock sim keeps. */
 const TIMEOUT_EXIT = 42;
@@ -37,8 +37,13 @@ describe("xsock sim --scenario", function () {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it("runs the CI example's serial, TCP, UDP and delay steps, and writes a JUnit report", async () => {
+    // The example as a user's copy has it: xsock in its node_modules (here, linked to this checkout).
+    const app = join(dir, "Ci-Demo");
+    cpSync(join(ROOT, "examples/ci"), app, { recursive: true });
+    mkdirSync(join(app, "node_modules"));
+    symlinkSync(ROOT, join(app, "node_modules/xsock"));
     const junit = join(dir, "results.xml");
-    const { code, log } = await runSim(["examples/ci", "--scenario", "examples/ci/scenario.yaml", "--junit", junit]);
+    const { code, log } = await runSim([app, "--scenario", join(app, "scenario.yaml"), "--junit", junit]);
     assert.equal(code, 0, log);
     assert.match(log, /scenario "ci-demo" passed: 14 of 14 steps passed/);
     const report = (await junitShape(junit)) as { root: string; suites: { name: string; tests: number; failures: number; out: string; cases: { name: string; failure: null }[] }[] };
