@@ -3,7 +3,7 @@
 //   npm run bench:cli        (9 runs each; BENCH_RUNS=N for more)
 // Prints the median of each against a bare `node -e 0` measured in the same run: `npx xsock
 // --help`, the same through node_modules/.bin (as npm scripts run it), and `xsock sim` from
-// start to `ready` on the UART.
+// start to `ready` on the UART; and `npx --version`, the part of an npx run that is npm's.
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,6 +27,7 @@ try {
   const project = await userProject(dir, await packXsock(dir));
   const cases: [string, string, string[]][] = [
     ["node -e 0", process.execPath, ["-e", "0"]],
+    ["npx --version (npm's own start)", "npx", ["--version"]],
     ["npx xsock --help", "npx", ["xsock", "--help"]],
     ["node_modules/.bin/xsock --help", join(project, "node_modules/.bin/xsock"), ["--help"]],
     ["npx xsock sim --expect-text ready", "npx", ["xsock", "sim", "--expect-text", "ready", "--timeout", "30000"]],
