@@ -1,5 +1,5 @@
 // `xsock init [DIR]`: a new firmware project, as `cargo new` makes one: xsock's CI example
-// (examples/ci: an app, its manifest, a scenario, a node:test suite and a workflow), with a
+// (examples/ci: an app, its manifest, a scenario, a node:test suite, a workflow and a README), with a
 // package.json that names the folder and depends on this xsock.
 import type { Command } from "commander";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
