@@ -1,8 +1,9 @@
 // One simulated board: the firmware on XS, its UART, timers, network, Wi-Fi and CAN bus.
 import { decode, encode } from "./xs/codec.ts";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { networkInterfaces, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { hostHas } from "./host-addresses.ts";
 import { PACKAGE_ROOT } from "./package-root.ts";
 import { loadBoard, type Board } from "./board.ts";
 import { CanBus } from "./devices/can-bus.ts";
@@ -26,8 +27,6 @@ import { XsnapWorker, type Meter } from "./xsnap.ts";
 
 export const ROOT_APP = PACKAGE_ROOT;
 
-/** The host has this IPv4 address: loopback's 127/8, or one of its interfaces'. */
-const hostHas = (ip: string) => ip.startsWith("127.") || Object.values(networkInterfaces()).some((list) => list?.some((a) => a.address === ip));
 
 export interface SimOptions {
   /** A folder with a manifest.json; the root app (the ESP-AT modem) by default. */

@@ -4,6 +4,7 @@ import { InvalidArgumentError, Option, type Command } from "commander";
 import { existsSync } from "node:fs";
 import { isIPv4 } from "node:net";
 import { isAbsolute, join, resolve } from "node:path";
+import { hostAddresses, hostHas } from "../host-addresses.ts";
 import { PACKAGE_ROOT } from "../package-root.ts";
 
 export interface OutputOptions {
@@ -73,6 +74,13 @@ export function baudRate(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 300 || n > 5_000_000) throw new InvalidArgumentError("a baud rate from 300 to 5000000");
   return n;
+}
+
+/** sim --ip's parser: an IPv4 address of this host's, where the board's sockets can bind. */
+export function hostIpv4Address(value: string): string {
+  const ip = ipv4Address(value);
+  if (hostHas(ip)) return ip;
+  throw new InvalidArgumentError(`not an address of this host: use 127.0.0.1 to 127.255.255.254, or one of ${hostAddresses().filter((a) => !a.startsWith("127.")).join(", ") || "no other"}`);
 }
 
 /** An IPv4 address option's parser (sim --ip, test --host-ip): a dotted quad, as node:net reads one. */

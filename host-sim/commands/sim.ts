@@ -13,7 +13,7 @@ import type { StepResult } from "../scenario-run.ts";
 import type { UartLink } from "../uart-link.ts";
 import { parseUartSpec, type UartSpec } from "../uart-line.ts";
 import { UartWatch } from "../watch.ts";
-import { appFolder, asArgument, baudRate, collect, collectParsed, conventions, ipv4Address, UserError, type OutputOptions } from "./common.ts";
+import { appFolder, asArgument, baudRate, collect, collectParsed, conventions, hostIpv4Address, UserError, type OutputOptions } from "./common.ts";
 
 /** Exit code for --timeout, as Wokwi's CLI uses. */
 export const TIMEOUT_EXIT = 42;
@@ -76,7 +76,7 @@ export function registerSim(program: Command): void {
     .option("--json", "print events on stdout, one JSON object a line: uart, boot, wifi, exit")
     .option("--baud <n>", "pace the UART at this line rate, 8N1 (default: unpaced)", baudRate)
     .addOption(new Option("--flow <control>", "rtscts: the UART's writer waits while the board's receive buffer is full; none: bytes past its FIFO are lost (an overrun)").choices(FLOW_CONTROLS).default("rtscts"))
-    .option("--ip <addr>", "the board's address, an IPv4 address of the host's (default 127.0.0.1): its sockets bind to it", ipv4Address)
+    .option("--ip <addr>", "the board's address, an IPv4 address of the host's (default 127.0.0.1): its sockets bind to it", hostIpv4Address)
     .option("--ap <ssid[:password]>", "a simulated access point; repeatable (default: one open AP named xsock-sim)", collectParsed(parseAccessPoint))
     .option("--expect-text <text>", "exit 0 once this text appears on the UART; repeatable", collect)
     .option("--fail-text <text>", "exit 1 if this text appears on the UART; repeatable", collect)

@@ -183,6 +183,8 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
     conn.watched = true;
     conn.id = id;
     conns.set(id, conn);
+    // The firmware learns only that the link failed (ERROR, CLOSED): -v says why.
+    socket.once("error", (e) => host.debug(`sim: tcp ${id} to ${to.host}:${to.port}${bindTo ? ` from ${bindTo}` : ""}: ${e.message}`));
     socket.once(tls ? "secureConnect" : "connect", () => {
       conn.connected = true;
       notifyWritable(conn, true);

@@ -71,4 +71,12 @@ describe("two simulated boards, one machine (--ip)", function () {
       }
     }
   });
+
+  it("refuses an --ip the host does not have, and names the ones it could use", async () => {
+    // TEST-NET-3 (RFC 5737): documentation only, on no host's interface.
+    const { code, stderr } = await runXsock(["sim", "--ip", "203.0.113.9"]);
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, /option '--ip <addr>' argument '203\.0\.113\.9' is invalid\. not an address of this host: use 127\.0\.0\.1 to 127\.255\.255\.254, or one of /);
+    assert.doesNotMatch(stderr, /\n {4}at /, "no stack trace");
+  });
 });
