@@ -1,13 +1,18 @@
 // Soak and load on one simulated board, loopback only, bounded in bytes and counts.
-//   npm run soak             (the long run: 5 links x 1 MiB each way, 1,000 accept/close cycles, 50 chat clients x 100 messages)
-//   npx tsx bench/soak.ts links       (one workload, or several: links, churn, chat)
+//   npm run soak             (the long run: 5 links x 1 MiB each way, 1,000 accept/close cycles, 50 chat clients x 100 messages,
+//                             5,000 console commands over the pty with the UART reconfigured now and then)
+//   npx tsx bench/soak.ts links       (one workload, or several: links, churn, chat, uart)
 //   SOAK_BYTES=262144 npx tsx bench/soak.ts links   (sizes: SOAK_BYTES, SOAK_CYCLES, SOAK_CLIENTS, SOAK_MESSAGES)
+//   SOAK_COMMANDS=5000 SOAK_BAUD=921600 npx tsx bench/soak.ts uart   (SOAK_BAUD paces the line as `xsock sim --baud`
+//                             does, unpaced without it; SOAK_SEED picks the commands, SOAK_TIMEOUT_MS is how long a reply may take)
 // The test suite runs the same workloads, shorter (test/sim/soak.test.ts). Every byte is
 // checked by SHA-256; each workload prints bytes moved and lost, errors, and XS's heap before
 // and after (live slots, after a collection).
 import { createHash } from "node:crypto";
+import { createSocket } from "node:dgram";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
+import { SerialPort } from "serialport";
 import { startSim, type SimBoard } from "../host-sim/api.ts";
 import { TextWaiters } from "../host-sim/text-waiters.ts";
 
@@ -272,6 +277,204 @@ export async function chat(clients: number, messages: number): Promise<SoakFigur
   return { name: "chat", bytes: delivered, lost, errors, heapBefore, heapAfter, ms, outOfOrder, messages: clients * messages, deliveries: clients * (clients - 1) * messages };
 }
 
+/** A seeded generator (mulberry32): the same seed, the same commands. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Queries and settings that change nothing a later command depends on; each ends in OK. */
+const QUERIES = [
+  "AT",
+  "AT+GMR",
+  "AT+CIPMUX?",
+  "AT+SYSMSG?",
+  "AT+CIPSTATUS",
+  "AT+CIPSTATE?",
+  "AT+CWMODE?",
+  "AT+CWJAP?",
+  "AT+CIPRECVMODE?",
+  "AT+CIPDINFO?",
+  "AT+CIFSR",
+  "AT+SYSRAM?",
+  "AT+SYSSTORE?",
+  "AT+UART_CUR?",
+  "AT+UART_DEF?",
+  "AT+CMD?",
+];
+/** Rates a baud change goes to, and back from. */
+const BAUDS = [115200, 230400, 460800, 921600];
+/** A final reply: the end of every command's answer. */
+const FINAL = /\r\n(OK|ERROR|SEND OK|SEND FAIL)\r\n/;
+
+/**
+ * Random valid console commands over the simulator's pty, each sent the moment the previous
+ * final reply (OK, ERROR, SEND OK) has come: queries, ATE0/ATE1, AT+SYSMSG=n, CIPSEND on a UDP
+ * link, AT+UART_CUR/AT+UART_DEF at the baud in force, and now and then a change to another baud
+ * and, a few commands later, back; the host changes its own side once the OK has come, as
+ * ESP-AT's UART commands expect (docs/at-console.md). A command with no final reply within `timeout` ms is unanswered: it is
+ * reported with the commands before it, then the console is brought back with AT.
+ * `baud` paces the line as `xsock sim --baud` does.
+ */
+export async function uart(commands: number, options: { baud?: number; seed?: number; timeout?: number } = {}): Promise<SoakFigures> {
+  const { baud, seed = 1, timeout = 5000 } = options;
+  const next = random(seed);
+  const pick = <T>(list: readonly T[]) => list[Math.floor(next() * list.length)];
+  const errors: string[] = [];
+  const problems: string[] = [];
+  const board = await startSim({ uart: "pty", baud, log: (line) => /^(firmware|xs):/.test(line) && problems.push(line) });
+  const text = new TextWaiters("the pty");
+  void board.stopped.then((code) => text.end(`the board stopped (exit code ${code})${problems.length ? `: ${problems.join("; ")}` : ""}`));
+  const port = await new Promise<SerialPort>((resolve, reject) => {
+    const p = new SerialPort({ path: board.uart.path, baudRate: 115200 }, (e) => (e ? reject(e) : resolve(p)));
+  });
+  let bytes = 0;
+  port.on("data", (d: Buffer) => {
+    bytes += d.length;
+    text.add(d.toString("latin1"));
+  });
+  /** The host's own side of a baud change; serialport's update flushes the tty's buffers, so nothing is sent meanwhile. */
+  const setHostBaud = (baudRate: number) => new Promise<void>((resolve, reject) => port.update({ baudRate }, (e) => (e ? reject(e) : resolve())));
+  const write = (data: string | Buffer) => {
+    bytes += data.length;
+    port.write(data);
+  };
+  const sink = createSocket("udp4");
+  let datagrams = 0;
+  sink.on("message", () => datagrams++);
+  const sinkPort = await new Promise<number>((resolve) => sink.bind(0, "127.0.0.1", () => resolve(sink.address().port)));
+  const setup = async (line: string) => {
+    write(`${line}\r\n`);
+    const reply = await text.expect(FINAL, 10_000);
+    if (!reply.endsWith("\r\nOK\r\n")) throw new Error(`${line}: ${JSON.stringify(reply)}`);
+  };
+  await text.expect("ready\r\n", 10_000);
+  await setup("ATE0");
+  await setup('AT+CWJAP="xsock-sim",""');
+  await setup(`AT+CIPSTART="UDP","127.0.0.1",${sinkPort}`);
+  const heapBefore = (await board.collect()).slots;
+
+  const home = 115200; // the board's console rate: AT+UART_CUR? says so
+  let current = home;
+  /** Commands left before the change of baud goes back, and which command made it. */
+  let away: { left: number; command: "AT+UART_CUR" | "AT+UART_DEF" } | undefined;
+  let sent = 0;
+  let answered = 0;
+  let reconfigurations = 0;
+  let baudChanges = 0;
+  let echo = false;
+  const history: string[] = [];
+  /** Sends one command (and CIPSEND's data after its prompt); false if no final reply came in time. */
+  const run = async (line: string, data?: Buffer): Promise<boolean> => {
+    sent++;
+    if (/^AT\+UART_(CUR|DEF)=/.test(line)) reconfigurations++;
+    history.push(line);
+    if (history.length > 6) history.shift();
+    write(`${line}\r\n`);
+    try {
+      let reply: string;
+      if (data) {
+        reply = await text.expect(/>|\r\nERROR\r\n/, timeout);
+        if (reply.endsWith(">")) {
+          write(data);
+          reply += await text.expect(FINAL, timeout);
+        }
+      } else reply = await text.expect(FINAL, timeout);
+      answered++;
+      if (!/\r\n(SEND )?OK\r\n$/.test(reply)) errors.push(`${line}: ${JSON.stringify(reply.slice(-200))}`);
+      return true;
+    } catch {
+      // What the board last sent tells whether the command was read (its echo, a reply) or lost.
+      errors.push(`unanswered: ${line} (after ${history.slice(0, -1).join(", ")}); the board last sent ${JSON.stringify(board.uart.text.slice(-120))}`);
+      // Back to a console that answers: what came late is dropped.
+      for (let tries = 0; ; tries++) {
+        text.pending = "";
+        write("AT\r\n");
+        try {
+          await text.expect(FINAL, 2000);
+          await new Promise((r) => setTimeout(r, 200));
+          text.pending = "";
+          break;
+        } catch (e) {
+          if (tries === 4) throw new Error(`the console stopped answering after ${line}: ${(e as Error).message.split("; it sent")[0]}`, { cause: e });
+        }
+      }
+      return false;
+    }
+  };
+
+  const start = Date.now();
+  while (sent < commands) {
+    const roll = next();
+    if (away && --away.left <= 0) {
+      // Back to the board's rate: the host switches once the OK has come.
+      const back = away.command;
+      away = undefined;
+      baudChanges++;
+      if (await run(`${back}=${home},8,1,0,0`)) {
+        await setHostBaud(home);
+        current = home;
+      }
+    } else if (roll < 0.04 && !away) {
+      const to = pick(BAUDS.filter((b) => b !== current));
+      const command = next() < 0.8 ? "AT+UART_CUR" : "AT+UART_DEF";
+      baudChanges++;
+      if (await run(`${command}=${to},8,1,0,0`)) {
+        await setHostBaud(to);
+        current = to;
+        away = { left: 2 + Math.floor(next() * 20), command };
+      }
+    } else if (roll < 0.16) {
+      await run(`${next() < 0.7 ? "AT+UART_CUR" : "AT+UART_DEF"}=${current},8,1,0,${next() < 0.5 ? 0 : 3}`);
+    } else if (roll < 0.2) {
+      echo = !echo;
+      await run(echo ? "ATE1" : "ATE0");
+    } else if (roll < 0.24) {
+      await run(`AT+SYSMSG=${Math.floor(next() * 8)}`);
+    } else if (roll < 0.3) {
+      const data = Buffer.from(`soak ${sent} `.padEnd(1 + Math.floor(next() * 200), "x"));
+      await run(`AT+CIPSEND=${data.length}`, data);
+    } else {
+      await run(pick(QUERIES));
+    }
+  }
+  if (away) {
+    baudChanges++;
+    if (await run(`${away.command}=${home},8,1,0,0`)) await setHostBaud(home);
+  }
+  const ms = Date.now() - start;
+  await setup("AT+UART_DEF=115200,8,1,0,0");
+  await setup("AT+CIPCLOSE");
+  await new Promise((r) => setTimeout(r, 100));
+  const heapAfter = (await board.collect()).slots;
+  await new Promise((r) => port.close(r));
+  sink.close();
+  await board.stop();
+  return {
+    name: "uart",
+    bytes,
+    lost: sent - answered,
+    errors,
+    heapBefore,
+    heapAfter,
+    ms,
+    sent,
+    answered,
+    unanswered: sent - answered,
+    reconfigurations,
+    baudChanges,
+    datagrams,
+    baud: baud ?? "unpaced",
+    commandsPerSecond: Math.round((sent / ms) * 1000),
+  };
+}
+
 async function until(check: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
@@ -289,6 +492,15 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     ["links", () => links(Number(process.env.SOAK_BYTES ?? 1 << 20))],
     ["churn", () => churn(Number(process.env.SOAK_CYCLES ?? 1000))],
     ["chat", () => chat(Number(process.env.SOAK_CLIENTS ?? 50), Number(process.env.SOAK_MESSAGES ?? 100))],
+    [
+      "uart",
+      () =>
+        uart(Number(process.env.SOAK_COMMANDS ?? 5000), {
+          baud: process.env.SOAK_BAUD ? Number(process.env.SOAK_BAUD) : undefined,
+          seed: Number(process.env.SOAK_SEED ?? 1),
+          timeout: Number(process.env.SOAK_TIMEOUT_MS ?? 5000),
+        }),
+    ],
   ];
   const only = process.argv.slice(2);
   const unknown = only.filter((name) => !runs.some(([n]) => n === name));

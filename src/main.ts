@@ -76,8 +76,9 @@ Object.assign(
       return uart.baud;
     },
     defaultBaud: boardUart.baud,
-    // A turn later, once the OK is queued: setBaud waits for it to go out.
-    setBaud: (baud) => void Timer.set(() => void uart.setBaud(baud), 0),
+    // Input waits from now, as ESP-AT reads nothing between the OK and the change; the change
+    // waits for the OK (queued once this returns) to go out.
+    setBaud: (baud) => void uart.setBaud(baud),
   }, settings, commands),
   wifiCommands(station, settings, softAp),
   softApCommands(softAp, settings),

@@ -42,6 +42,13 @@ export class Uart {
   private unread = false;
   /** Bytes taken from the port before a reopen, not yet handed on (the reader was paused). */
   private held: Uint8Array[] = [];
+  /**
+   * Baud changes asked for and not yet made. Meanwhile input stays in the port's FIFO, as ESP-AT
+   * reads no command between a change's OK and the change: the next command sees the new rate.
+   */
+  private changes = 0;
+  /** Settles once the last change asked for is made: each waits for the one before. */
+  private lastChange: Promise<void> = Promise.resolve();
 
   /**
    * @param onOverrun called when the port reports lost input (ECMA-419's onError: its receive
@@ -71,7 +78,7 @@ export class Uart {
       ...this.config,
       format: "buffer",
       onReadable: () => {
-        if (this.paused) this.unread = true;
+        if (this.holding) this.unread = true;
         else this.read();
       },
       onWritable: (bytes: number) => {
@@ -97,8 +104,18 @@ export class Uart {
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
+    this.release();
+  }
+
+  /** Input waits while the reader is paused or a baud change is under way. */
+  private get holding(): boolean {
+    return this.paused || this.changes > 0;
+  }
+
+  /** Hands on what waited: bytes a reopen took, then what the port holds. */
+  private release(): void {
     this.handHeld();
-    if (this.unread && !this.paused) {
+    if (this.unread && !this.holding) {
       this.unread = false;
       this.read();
     }
@@ -113,23 +130,41 @@ export class Uart {
 
   /**
    * Once every queued byte is on the wire, reopens the port at another baud rate; at the same
-   * one it leaves the port alone. A reopen resets the receive FIFO (Moddable's Serial configures
-   * the UART with ESP-IDF's uart_param_config, which empties it), so what it holds is read first.
+   * one it leaves the port alone. Until then input waits (ESP-AT sends the OK, waits for it to
+   * go out and changes the UART before it reads another command), and changes are made in the
+   * order asked, each compared with the rate the one before left.
    */
   async setBaud(baud: number): Promise<void> {
-    if (baud === this.config.baud) return;
+    this.changes++;
+    const before = this.lastChange;
+    let made!: () => void;
+    this.lastChange = new Promise((resolve) => (made = resolve));
+    try {
+      await before;
+      if (baud !== this.config.baud) await this.reopen(baud);
+    } finally {
+      made();
+      this.changes--;
+      this.release();
+    }
+  }
+
+  /**
+   * A reopen resets the receive FIFO (Moddable's Serial configures the UART with ESP-IDF's
+   * uart_param_config, which empties it), so what it holds is read first.
+   */
+  private async reopen(baud: number): Promise<void> {
     await this.drained();
     const left = this.serial.read() as ArrayBuffer | undefined;
     this.serial.close();
     this.config = { ...this.config, baud };
     this.open();
     if (left) this.held.push(new Uint8Array(left));
-    this.handHeld();
   }
 
   /** Hands on what a reopen took from the port, while the reader takes it. */
   private handHeld(): void {
-    while (this.held.length && !this.paused) this.onData(this.held.shift()!);
+    while (this.held.length && !this.holding) this.onData(this.held.shift()!);
   }
 
   write(bytes: Uint8Array): void {

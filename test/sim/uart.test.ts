@@ -88,6 +88,27 @@ describe("the console UART reconfigured under a host that does not wait", functi
     }
   });
 
+  it("changes the baud before it reads the next command, as ESP-AT does: 50 rounds to 921600 and back, each OK followed at once by a query", async () => {
+    const sim = await startSim();
+    const uart = await UartClient.open(sim.uart);
+    // The host's own side, once the OK has come; serialport flushes the tty as it changes it.
+    const hostBaud = (baudRate: number) => new Promise<void>((resolve, reject) => uart.port.update({ baudRate }, (e) => (e ? reject(e) : resolve())));
+    try {
+      await uart.expect("ready\r\n");
+      assert.equal(await uart.command("ATE0"), "ATE0\r\n\r\nOK\r\n");
+      for (let round = 0; round < 50; round++) {
+        for (const baud of [921600, 115200]) {
+          assert.equal(await uart.command(`AT+UART_CUR=${baud},8,1,0,0`), "\r\nOK\r\n", `round ${round}`);
+          await hostBaud(baud);
+          assert.equal(await uart.command("AT+UART_CUR?"), `+UART_CUR:${baud},8,1,0,0\r\n\r\nOK\r\n`, `round ${round}: the query sent right after the OK`);
+        }
+      }
+    } finally {
+      await uart.close();
+      await sim.stop();
+    }
+  });
+
   it("answers the command that comes in the same write as a baud change, before or after the reopen", async () => {
     const sim = await startSim();
     const uart = await UartClient.open(sim.uart);
