@@ -6,8 +6,8 @@ import { startSim, type SimBoard, type StartOptions } from "xsock/sim";
 import { AP, BOARD_BAUD, BOARD_PORT, JOIN } from "./target.ts";
 import { UartClient } from "./uart.ts";
 
-/** How long a boot may take: a board restarts slower than the simulator. */
-export const BOOT_MS = BOARD_PORT ? 15000 : 3000;
+/** How long a boot may take: a board restarts slower than the simulator, and the simulator boots slower on a loaded machine. */
+export const BOOT_MS = 15000;
 
 export const JOINED = "WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n";
 
@@ -59,7 +59,7 @@ export function withConsole(options: { sim?: StartOptions; join?: boolean } = {}
   return session;
 }
 
-export const until = async (check: () => boolean, what: string, ms = 3000): Promise<void> => {
+export const until = async (check: () => boolean, what: string, ms = 10000): Promise<void> => {
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) throw new Error(`no ${what} within ${ms} ms`);

@@ -31,7 +31,7 @@ export function startSim(args: string[] = [], uart = "pty"): Promise<SimProcess>
   proc.stderr!.on("data", onText);
   const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
 
-  const waitLog = (pattern: RegExp, timeout = 5000) =>
+  const waitLog = (pattern: RegExp, timeout = 15000) =>
     new Promise<RegExpMatchArray>((resolve, reject) => {
       const check = () => {
         const m = log.match(pattern);
@@ -53,7 +53,7 @@ export function startSim(args: string[] = [], uart = "pty"): Promise<SimProcess>
     });
 
   const where = uart === "pty" ? /uart connected to pseudotty: (\S+)/ : /uart listening on (\S+)/;
-  return waitLog(where, 10000).then((m) => ({
+  return waitLog(where, 30000).then((m) => ({
     proc,
     uart: m[1],
     get log() {
@@ -69,7 +69,7 @@ export function startSim(args: string[] = [], uart = "pty"): Promise<SimProcess>
 }
 
 /** Runs `xsock sim ARGS` to its end (for firmware that crashes, or bad options). */
-export async function runSim(args: string[], timeout = 10000): Promise<{ code: number | null; log: string }> {
+export async function runSim(args: string[], timeout = 30000): Promise<{ code: number | null; log: string }> {
   const { code, stdout, stderr } = await runXsock(["sim", ...args], { timeout });
   return { code, log: stdout + stderr };
 }
@@ -85,7 +85,7 @@ export async function runXsock(
   proc.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
   proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   proc.stdin.end(options.input ?? "");
-  const timer = setTimeout(() => proc.kill("SIGKILL"), options.timeout ?? 10000);
+  const timer = setTimeout(() => proc.kill("SIGKILL"), options.timeout ?? 30000);
   const code = await new Promise<number | null>((resolve) => proc.on("exit", (c) => resolve(c)));
   clearTimeout(timer);
   return { code, stdout, stderr };

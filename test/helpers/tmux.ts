@@ -30,7 +30,7 @@ export class Terminal {
   }
 
   /** Waits until the screen matches, and returns it. */
-  async waitFor(pattern: RegExp, timeout = 5000, colours = false): Promise<string> {
+  async waitFor(pattern: RegExp, timeout = 15000, colours = false): Promise<string> {
     const end = Date.now() + timeout;
     for (;;) {
       const screen = this.screen(colours);

@@ -25,12 +25,12 @@ export class UartClient {
   }
 
   /** Waits for the pattern, and returns (and consumes) everything up to the end of its match. */
-  expect(pattern: string | RegExp, timeout = 3000): Promise<string> {
+  expect(pattern: string | RegExp, timeout = 10000): Promise<string> {
     return this.received.expect(pattern, timeout);
   }
 
   /** Sends a command line and returns the reply up to its final OK or ERROR. */
-  async command(line: string, timeout = 3000): Promise<string> {
+  async command(line: string, timeout = 10000): Promise<string> {
     await this.write(`${line}\r\n`);
     return this.expect(/\r\n(OK|ERROR)\r\n/, timeout);
   }

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { installXsock, ok, packXsock, run, userProject } from "../helpers/package.ts";
+import { runAddress } from "../helpers/ports.ts";
 import { ROOT } from "../helpers/sim.ts";
 
 describe("the npm package, installed in a user's project", function () {
@@ -58,6 +59,12 @@ describe("the npm package, installed in a user's project", function () {
     const fw = join(project, "Fw");
     assert.equal((await run("npx", ["xsock", "init", "Fw"], project)).code, 2);
     await installXsock(fw, tarball);
+    // The scenario names the app's fixed ports (7000, 7001), as a user's does: its board takes
+    // this run's own address (--ip), so that another run's on the same ports does not meet it.
+    const manifest = join(fw, "package.json");
+    const pkg = JSON.parse(readFileSync(manifest, "utf8")) as { scripts: Record<string, string> };
+    pkg.scripts.scenario += ` --ip ${runAddress()}`;
+    writeFileSync(manifest, JSON.stringify(pkg, null, 2));
     const out = await ok("npm", ["test"], fw, 180000);
     assert.match(out, /scenario "ci-demo" passed: 14 of 14 steps passed/);
     assert.match(out, /# pass 3\n# fail 0/);

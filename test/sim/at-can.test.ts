@@ -49,9 +49,13 @@ const heard = (out: string) =>
     .filter((l) => l.startsWith("{"))
     .map((l) => JSON.parse(l) as PeerFrame);
 
+/** Each suite's bus: a group and a port of this run's own (python-can's default would be shared). */
+const CONSOLE_BUS = await testBus();
+const SLCAN_BUS = await testBus();
+
 describe("console CAN commands with python-can on the bus", function () {
   this.timeout(30000);
-  const bus = testBus();
+  const bus = CONSOLE_BUS;
   const session = withConsole({ sim: { can: bus.spec }, join: false });
   before(function () {
     needs(this, "python-can (python3-can)", hasPythonCan);
@@ -221,7 +225,7 @@ print(json.dumps(out))
 
 describe("SLCAN mode with python-can's slcan interface on the pty", function () {
   this.timeout(40000);
-  const bus = testBus();
+  const bus = SLCAN_BUS;
   const session = withConsole({ sim: { can: bus.spec }, join: false });
   before(function () {
     needs(this, "python-can (python3-can) and pyserial (python3-serial)", hasPythonCan && hasPyserial);

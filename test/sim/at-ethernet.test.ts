@@ -5,6 +5,7 @@ import { createConnection } from "node:net";
 import { startSim, type SimBoard } from "xsock/sim";
 import { until } from "../helpers/console.ts";
 import { tcpPeer as peer } from "../helpers/peer.ts";
+import { freePort } from "../helpers/ports.ts";
 import { UartClient } from "../helpers/uart.ts";
 
 const UP = "+ETH_CONNECTED\r\n+ETH_GOT_IP:127.0.0.1\r\n";
@@ -48,8 +49,9 @@ describe("console on an Ethernet board", function () {
     assert.equal(await uart.expect("+ETH_GOT_IP:127.0.0.7\r\n"), "+ETH_GOT_IP:127.0.0.7\r\n", "esp_netif reports the new address as it takes it");
     assert.equal(await uart.command("AT+CIPETH?"), "+CIPETH:ip:127.0.0.7\r\n+CIPETH:gateway:127.0.0.254\r\n+CIPETH:netmask:255.0.0.0\r\n\r\nOK\r\n");
     assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
-    assert.equal(await uart.command("AT+CIPSERVER=1,27331"), "\r\nOK\r\n");
-    const client = createConnection({ host: "127.0.0.7", port: 27331 });
+    const port = await freePort(["127.0.0.7"]);
+    assert.equal(await uart.command(`AT+CIPSERVER=1,${port}`), "\r\nOK\r\n");
+    const client = createConnection({ host: "127.0.0.7", port });
     assert.equal(await uart.expect("0,CONNECT\r\n"), "0,CONNECT\r\n", "the server listens on the static address");
     client.write("hi");
     assert.match(await uart.expect("hi"), /\+IPD,0,2:hi$/);

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { tcpPeer } from "../helpers/peer.ts";
+import { freePort } from "../helpers/ports.ts";
 import { python } from "../helpers/python.ts";
 import { PEER_HOST } from "../helpers/target.ts";
 import { JOINED, until, withConsole } from "../helpers/console.ts";
@@ -23,7 +24,8 @@ describe("console under hostile input and faults", function () {
       assert.equal(await uart.expect(`+IPD,${attack.length}:${attack}`), `\r\n+IPD,${attack.length}:${attack}`);
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(uart.pending, "", "nothing ran: no reset, no WIFI DISCONNECT");
-      assert.match(await uart.command("AT+CWSTATE?"), /^\+CWSTATE:2,"xsock-sim"/);
+      // The console answers in order: a reset or a WIFI DISCONNECT would come before this reply.
+      assert.match(await uart.command("AT+CWSTATE?"), /^\+CWSTATE:2,"xsock-sim"/, "nothing ran: no reset, no WIFI DISCONNECT");
     } finally {
       peer.server.close();
     }
@@ -72,14 +74,17 @@ describe("console under hostile input and faults", function () {
     const { uart } = session;
     await uart.command("AT+CIPMUX=1");
     assert.equal(await uart.command("AT+CIPSERVERMAXCONN=1"), "\r\nOK\r\n");
-    await uart.command("AT+CIPSERVER=1,27321");
-    const first = connect(27321, "127.0.0.1");
+    const port = await freePort();
+    await uart.command(`AT+CIPSERVER=1,${port}`);
+    const first = connect(port, "127.0.0.1");
     await uart.expect("0,CONNECT\r\n");
-    const second = connect(27321, "127.0.0.1").resume();
+    const second = connect(port, "127.0.0.1").resume();
     second.on("error", () => {});
     await new Promise((r) => second.once("close", r));
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(uart.pending, "", "no second CONNECT");
+    // The console answers in order: a CONNECT for the second client would come before this reply.
+    assert.equal(await uart.command("AT"), "\r\nOK\r\n", "no second CONNECT");
     first.destroy();
     await uart.expect("0,CLOSED\r\n");
   });
@@ -88,27 +93,28 @@ describe("console under hostile input and faults", function () {
     const { uart } = session;
     const peer = await tcpPeer();
     // A client without SO_REUSEADDR, as an outgoing connection's ephemeral port is: it holds
-    // 27322 until the peer ends, then resets so that no TIME_WAIT keeps the port.
+    // its port (one the OS picks) until the peer ends, then resets so that no TIME_WAIT keeps it.
+    const port = await freePort();
     const holder = python(
       `import socket, struct, sys
 s = socket.socket()
-s.bind(("127.0.0.1", 27322))
+s.bind(("127.0.0.1", int(sys.argv[3])))
 s.connect((sys.argv[1], int(sys.argv[2])))
 print("held")
 s.recv(1)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 s.close()`,
-      [PEER_HOST, String(peer.port)],
+      [PEER_HOST, String(peer.port), String(port)],
     );
     try {
       await holder.line(/held/);
       await uart.command("AT+CIPMUX=1");
-      assert.equal(await uart.command("AT+CIPSERVER=1,27322"), "\r\nERROR\r\n");
+      assert.equal(await uart.command(`AT+CIPSERVER=1,${port}`), "\r\nERROR\r\n");
       assert.equal(await uart.command("AT+CIPSERVER?"), "+CIPSERVER:0\r\n\r\nOK\r\n");
       peer.conns[0].end();
       await holder.done;
-      assert.equal(await uart.command("AT+CIPSERVER=1,27322"), "\r\nOK\r\n");
-      const client = connect(27322, "127.0.0.1");
+      assert.equal(await uart.command(`AT+CIPSERVER=1,${port}`), "\r\nOK\r\n");
+      const client = connect(port, "127.0.0.1");
       assert.equal(await uart.expect("0,CONNECT\r\n"), "0,CONNECT\r\n");
       client.destroy();
       await uart.expect("0,CLOSED\r\n");

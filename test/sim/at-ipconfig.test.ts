@@ -9,6 +9,7 @@ import { createInterface } from "node:readline";
 import { startSim, type SimBoard } from "xsock/sim";
 import { JOINED } from "../helpers/console.ts";
 import { dnsResponder, type DnsResponder } from "../helpers/dns.ts";
+import { freePort, runAddress } from "../helpers/ports.ts";
 import { ROOT, XSOCK } from "../helpers/sim.ts";
 import { UartClient } from "../helpers/uart.ts";
 
@@ -54,8 +55,9 @@ describe("console address commands (CIPSTA, CWDHCP, CIPDNS, CWHOSTNAME, CEHOSTNA
       assert.equal(await uart.command("AT+CIPSTA?"), cipsta("127.0.0.9", "127.0.0.254", "255.255.0.0"), "the driver's address, gateway and netmask");
       assert.equal(await uart.command("AT+CIFSR"), '+CIFSR:STAIP,"127.0.0.9"\r\n+CIFSR:STAMAC,"24:0a:c4:00:00:01"\r\n\r\nOK\r\n');
       assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
-      assert.equal(await uart.command("AT+CIPSERVER=1,27333"), "\r\nOK\r\n");
-      const client = createConnection({ host: "127.0.0.9", port: 27333 });
+      const port = await freePort(["127.0.0.9"]);
+      assert.equal(await uart.command(`AT+CIPSERVER=1,${port}`), "\r\nOK\r\n");
+      const client = createConnection({ host: "127.0.0.9", port });
       assert.equal(await uart.expect("0,CONNECT\r\n"), "0,CONNECT\r\n", "the server listens on the static address");
       client.destroy();
       await uart.expect("0,CLOSED\r\n");
@@ -158,7 +160,8 @@ describe("console address commands (CIPSTA, CWDHCP, CIPDNS, CWHOSTNAME, CEHOSTNA
   });
 
   describe("AT+CIPDNS with a DNS server of the test's own", () => {
-    const SERVER = "127.0.0.77";
+    // Port 53 is DNS's, fixed: the server's address is this run's own, so that another run's server does not hold it.
+    const SERVER = runAddress(77);
     let dns: DnsResponder | undefined;
     before(async function () {
       try {

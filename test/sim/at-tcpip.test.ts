@@ -6,6 +6,7 @@ import { createSocket } from "node:dgram";
 import { createConnection } from "node:net";
 import { until, withConsole } from "../helpers/console.ts";
 import { tcpPeer as peer } from "../helpers/peer.ts";
+import { freePort } from "../helpers/ports.ts";
 import { readFileSync } from "node:fs";
 import { TEST_CERT, tlsEchoServer } from "../helpers/tls.ts";
 import { python } from "../helpers/python.ts";
@@ -85,8 +86,9 @@ describe("console TCP/IP commands", function () {
     try {
       assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
       assert.equal(await uart.command("AT+CIPDINFO=1"), "\r\nOK\r\n");
-      assert.equal(await uart.command(`AT+CIPSTART=0,"UDP","${PEER_HOST}",${a.address().port},27777,0`), "0,CONNECT\r\n\r\nOK\r\n");
-      a.send("ping", 27777, session.ip);
+      const local = await freePort([session.ip], ["udp"]);
+      assert.equal(await uart.command(`AT+CIPSTART=0,"UDP","${PEER_HOST}",${a.address().port},${local},0`), "0,CONNECT\r\n\r\nOK\r\n");
+      a.send("ping", local, session.ip);
       assert.equal(await uart.expect("ping"), `\r\n+IPD,0,4,"${PEER_HOST}",${a.address().port}:ping`);
       await uart.write(`AT+CIPSEND=0,3,"${PEER_HOST}",${b.address().port}\r\n`);
       await uart.expect(">");
@@ -100,11 +102,12 @@ describe("console TCP/IP commands", function () {
   });
 
   it("serves with CIPSERVER: an incoming client becomes a link", async () => {
-    assert.equal(await uart.command("AT+CIPSERVER=1,27778"), "\r\nERROR\r\n", "CIPSERVER needs CIPMUX=1");
+    const port = await freePort([session.ip]);
+    assert.equal(await uart.command(`AT+CIPSERVER=1,${port}`), "\r\nERROR\r\n", "CIPSERVER needs CIPMUX=1");
     assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
-    assert.equal(await uart.command("AT+CIPSERVER=1,27778"), "\r\nOK\r\n");
+    assert.equal(await uart.command(`AT+CIPSERVER=1,${port}`), "\r\nOK\r\n");
     assert.equal(await uart.command("AT+CIPSERVER?"), "+CIPSERVER:1\r\n\r\nOK\r\n");
-    const client = createConnection(27778, session.ip);
+    const client = createConnection(port, session.ip);
     assert.equal(await uart.expect("0,CONNECT\r\n"), "0,CONNECT\r\n");
     client.write("hi board");
     assert.equal(await uart.expect("hi board"), "\r\n+IPD,0,8:hi board");

@@ -24,7 +24,7 @@ describe("AF_CAN sockets on the simulated board", function () {
 
   it("exchanges frames with python-can's udp_multicast bus, both ways, through the socket's filters", async function () {
     if (!hasPythonCan) this.skip();
-    const bus = testBus();
+    const bus = await testBus();
     const sim = await startSim({ app: "test/fixtures/can-socket", can: bus.spec });
     try {
       await sim.waitLog(/echo: ready/, { timeout: 20000 });

@@ -1,6 +1,6 @@
 // The firmware runs inside XS, in an xsnap-worker child, and reaches no Node globals.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, type Stats } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runSim, startSim } from "../helpers/sim.ts";
@@ -54,14 +54,29 @@ describe("the XS engine", () => {
   }
 });
 
+/**
+ * The pty at `path` is not the one `was` found: gone, or a new one at the same path. Another
+ * program on the machine (another test run) may open a pty as soon as this one closes, and the
+ * kernel gives it the lowest free number; the new one was made later.
+ */
+function gone(path: string, was: Stats): boolean {
+  try {
+    const now = statSync(path);
+    return now.ctimeMs !== was.ctimeMs || now.birthtimeMs !== was.birthtimeMs;
+  } catch {
+    return true;
+  }
+}
+
 describe("xsock sim's process", () => {
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     it(`stops cleanly on ${signal}, closing the pty and the firmware's sockets`, async () => {
       const sim = await startSim(["examples/tcp-echo", "port=0"]);
       const port = Number((await sim.waitLog(/listening on (\d+)/))[1]);
       assert.ok(existsSync(sim.uart));
+      const pty = statSync(sim.uart);
       assert.equal(await sim.stop(signal), 0);
-      assert.equal(existsSync(sim.uart), false, "the pty is gone");
+      assert.ok(gone(sim.uart, pty), "the pty is gone");
       const { createConnection } = await import("node:net");
       const refused = await new Promise<boolean>((resolve) => {
         const s = createConnection(port, "127.0.0.1");

@@ -3,15 +3,13 @@
 // chip on the board's CAN bus. The firmware is the CAN echo of test/fixtures/can-echo (can0
 // through xsock/can): each frame comes back with its identifier plus one.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { startSim, type BusFrame, type SimBoard } from "xsock/sim";
 import { python, SYSTEM_PYTHON } from "../helpers/python.ts";
+import { hasPythonCan, testBus } from "../helpers/python-can.ts";
 
 const BOARD = fileURLToPath(new URL("../fixtures/boards/nodemcu-mcp2515.json", import.meta.url));
 const APP = "test/fixtures/can-echo";
-const hasPythonCan = spawnSync(SYSTEM_PYTHON, ["-c", "import can, msgpack"]).status === 0;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -114,13 +112,13 @@ describe("an MCP2515 board in the simulator", function () {
 
   it("shares its bus with python-can over udp_multicast, both ways", async function () {
     if (!hasPythonCan) this.skip();
-    const channel = `ff15:7079:7468:6f6e:6465:6d6f:${randomBytes(2).toString("hex")}:${randomBytes(2).toString("hex")}`;
-    sim = await startSim({ board: BOARD, app: APP, can: `udp-multicast:${channel}` });
+    const bus = await testBus();
+    sim = await startSim({ board: BOARD, app: APP, can: bus.spec });
     await sim.waitLog(/echo: ready/, { timeout: 20000 });
     const out = await python(
       `
 import can, json, sys, time
-bus = can.Bus(interface='udp_multicast', channel=sys.argv[1], receive_own_messages=False)
+bus = can.Bus(interface='udp_multicast', channel=sys.argv[1], port=int(sys.argv[2]), receive_own_messages=False)
 sent = [
   can.Message(arbitration_id=0x120, is_extended_id=False, data=[1, 2]),
   can.Message(arbitration_id=0x18ff0010, is_extended_id=True, data=[3]),
@@ -138,7 +136,7 @@ while time.time() < end and len(got) < 3:
 print(json.dumps(got))
 bus.shutdown()
 `,
-      [channel],
+      [bus.group, String(bus.port)],
       20000,
       SYSTEM_PYTHON,
     ).done;

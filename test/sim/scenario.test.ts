@@ -1,14 +1,23 @@
 // `xsock sim --scenario`, run as a CI job runs it: every step, each way a run fails, and the JUnit report.
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, runAddress } from "../helpers/ports.ts";
 import { python } from "../helpers/python.ts";
 import { ROOT, runSim } from "../helpers/sim.ts";
 
 /** Wokwi's exit code for a timeout, which xsock sim keeps. */
 const TIMEOUT_EXIT = 42;
 const SCENARIOS = "test/fixtures/scenarios";
+/**
+ * The board's address for apps whose ports are fixed (the CI example's 7000 and 7001, the chat
+ * server's 5000), as their scenarios name them: this run's own, so that another run's board on
+ * the same ports does not meet it.
+ */
+const BOARD_IP = runAddress();
+/** --timeout for the run that outlasts it: it starts with the process, and the board has said ready well before, even on a loaded machine. */
+const TIMEOUT_MS = 8000;
 
 /** The report's shape, read by Python's own XML parser: suites, cases, failures, skips. */
 async function junitShape(file: string): Promise<unknown> {
@@ -31,7 +40,7 @@ print(json.dumps({'root': root.tag, 'suites': suites}))
 }
 
 describe("xsock sim --scenario", function () {
-  this.timeout(30000);
+  this.timeout(45000);
   let dir: string;
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), "xsock-scenario-"))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,7 +52,7 @@ describe("xsock sim --scenario", function () {
     mkdirSync(join(app, "node_modules"));
     symlinkSync(ROOT, join(app, "node_modules/xsock"));
     const junit = join(dir, "results.xml");
-    const { code, log } = await runSim([app, "--scenario", join(app, "scenario.yaml"), "--junit", junit]);
+    const { code, log } = await runSim([app, "--scenario", join(app, "scenario.yaml"), "--junit", junit, "--ip", BOARD_IP], 30000);
     assert.equal(code, 0, log);
     assert.match(log, /scenario "ci-demo" passed: 14 of 14 steps passed/);
     const report = (await junitShape(junit)) as { root: string; suites: { name: string; tests: number; failures: number; out: string; cases: { name: string; failure: null }[] }[] };
@@ -57,7 +66,14 @@ describe("xsock sim --scenario", function () {
   });
 
   it("runs fault, UDP-port and byte steps against the modem: a link drop closes the link, and the station joins again", async () => {
-    const { code, log } = await runSim(["--scenario", `${SCENARIOS}/modem-network.yaml`], 20000);
+    // The file's fixed ports, swapped for ones the OS picks: the board's server, and the UDP link's two ends.
+    const [server, peerUdp, boardUdp] = [await freePort(), await freePort(["127.0.0.1"], ["udp"]), await freePort(["127.0.0.1"], ["udp"])];
+    const scenario = join(dir, "modem-network.yaml");
+    writeFileSync(
+      scenario,
+      readFileSync(`${SCENARIOS}/modem-network.yaml`, "utf8").replace(/\b27311\b/g, String(server)).replace(/\b27312\b/g, String(peerUdp)).replace(/\b27313\b/g, String(boardUdp)),
+    );
+    const { code, log } = await runSim(["--scenario", scenario], 30000);
     assert.equal(code, 0, log);
     assert.match(log, /ok 28\. loses the link for 1\.5 s/);
     assert.match(log, /ok 30\. wait-serial "0,CLOSED\\r\\n"/);
@@ -70,8 +86,8 @@ describe("xsock sim --scenario", function () {
     assert.match(log, /sim: fault dhcp-fail\n/);
   });
 
-  it("injects --fault link-drop@600ms+1s: WIFI DISCONNECT on time, then the station joins again", async () => {
-    const { code, log } = await runSim(["--scenario", `${SCENARIOS}/dropped.yaml`, "--fault", "link-drop@600ms+1s"]);
+  it("injects --fault link-drop@2s+1s: WIFI DISCONNECT on time, then the station joins again", async () => {
+    const { code, log } = await runSim(["--scenario", `${SCENARIOS}/dropped.yaml`, "--fault", "link-drop@2s+1s"], 30000);
     assert.equal(code, 0, log);
     assert.match(log, /sim: fault link-drop for 1000 ms\n/);
     const [, ms] = /ok 7\. wait-serial "WIFI CONNECTED\\r\\nWIFI GOT IP\\r\\n" \((\d+) ms\)/.exec(log) ?? [];
@@ -92,9 +108,9 @@ describe("xsock sim --scenario", function () {
   });
 
   it(`exits ${TIMEOUT_EXIT} when the scenario outlasts --timeout`, async () => {
-    const { code, log } = await runSim(["--scenario", `${SCENARIOS}/slow.yaml`, "--timeout", "1000"]);
+    const { code, log } = await runSim(["--scenario", `${SCENARIOS}/slow.yaml`, "--timeout", String(TIMEOUT_MS)], TIMEOUT_MS + 15000);
     assert.equal(code, TIMEOUT_EXIT, log);
-    assert.match(log, /FAILED 2\. delay "20s" \(\d+ ms\)\n {2}timeout: the scenario has not ended within 1000 ms/);
+    assert.match(log, new RegExp(`FAILED 2\\. delay "20s" \\(\\d+ ms\\)\\n {2}timeout: the scenario has not ended within ${TIMEOUT_MS} ms`));
   });
 
   it("fails when the firmware throws, with its stack", async () => {
@@ -130,10 +146,10 @@ describe("xsock sim --scenario", function () {
   it("leaves the firmware's trace() lines out with --quiet, keeping the step results", async () => {
     const scenario = join(dir, "quiet.yaml");
     writeFileSync(scenario, "name: quiet\nsteps:\n  - tcp-connect: 5000\n  - delay: 200ms\n");
-    const loud = await runSim(["examples/chat-server", "--scenario", scenario]);
+    const loud = await runSim(["examples/chat-server", "--scenario", scenario, "--ip", BOARD_IP], 30000);
     assert.equal(loud.code, 0, loud.log);
     assert.match(loud.log, /Chat server started on port 5000\n[^]*Client \(127\.0\.0\.1, \d+\) connected/);
-    const quiet = await runSim(["examples/chat-server", "--scenario", scenario, "--quiet"]);
+    const quiet = await runSim(["examples/chat-server", "--scenario", scenario, "--quiet", "--ip", BOARD_IP], 30000);
     assert.equal(quiet.code, 0, quiet.log);
     assert.doesNotMatch(quiet.log, /Chat server started|Client \(/);
     assert.match(quiet.log, /ok 1\. tcp-connect 5000[^]*scenario "quiet" passed: 2 of 2 steps passed/);

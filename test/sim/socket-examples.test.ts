@@ -1,10 +1,11 @@
 // The socket module's examples, each in the simulator and driven by an outside client:
 // python3 written like the seeds, nc and socat.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { startSim, type SimBoard, type StartOptions } from "xsock/sim";
 import { have, needs } from "../helpers/sim.ts";
 import { python } from "../helpers/python.ts";
+import { freePort, runAddress } from "../helpers/ports.ts";
 import { hasPythonCan, pythonCan, testBus } from "../helpers/python-can.ts";
 import { UartClient } from "../helpers/uart.ts";
 
@@ -31,15 +32,41 @@ function run(cmd: string, args: string[], input: string): Promise<string> {
   });
 }
 
+/**
+ * The board's address for the examples whose port is fixed in their code (udp-echo-server's
+ * 8888, chat-server's 5000, framed-server's 8000): this run's own, so that another run's board
+ * on the same port does not meet it. The clients still come from 127.0.0.1.
+ */
+const BOARD_IP = runAddress();
+
+/** Starts socat with ARGS and resolves once it listens (it says so at -d -d). */
+function socat(args: string[]): Promise<ChildProcess> {
+  const server = spawn("socat", ["-d", "-d", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+  let said = "";
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => (server.kill(), reject(new Error(`socat did not listen within 15 s: ${said}`))), 15000);
+    server.stderr.on("data", (d: Buffer) => {
+      said += d.toString();
+      if (/listening on/.test(said)) {
+        clearTimeout(timer);
+        resolve(server);
+      }
+    });
+    server.on("exit", (code) => (clearTimeout(timer), reject(new Error(`socat exited (${code}): ${said}`))));
+  });
+}
+
 describe("socket examples", function () {
   this.timeout(30000);
 
-  it("tcp-echo-server answers the seed's client over IPv6 and IPv4, several at once", () =>
-    withSim("examples/tcp-echo-server", { port: 20007 }, async (sim) => {
-      await sim.waitLog(/listening on \[0\.0\.0\.0\]:20007/);
+  it("tcp-echo-server answers the seed's client over IPv6 and IPv4, several at once", async () => {
+    // A port the OS says is free on both of the server's listeners: [::] (IPv6 only) and 0.0.0.0.
+    const port = await freePort(["0.0.0.0", "::"]);
+    await withSim("examples/tcp-echo-server", { port }, async (sim) => {
+      await sim.waitLog(new RegExp(`listening on \\[0\\.0\\.0\\.0\\]:${port}`));
       const client = `
 import socket, sys, time
-af, socktype, proto, _, sa = socket.getaddrinfo(sys.argv[1], 20007, socket.AF_UNSPEC, socket.SOCK_STREAM)[0]
+af, socktype, proto, _, sa = socket.getaddrinfo(sys.argv[1], int(sys.argv[2]), socket.AF_UNSPEC, socket.SOCK_STREAM)[0]
 s = socket.socket(af, socktype, proto)
 s.connect(sa)
 time.sleep(0.3)  # the clients overlap
@@ -48,26 +75,29 @@ for data in [b'Hello, world', '汉语/漢語 Hànyǔ'.encode()]:
     print('Received', s.recv(1024).decode())
 s.close()
 `;
-      const runs = ["::1", "127.0.0.1", "::1", "127.0.0.1"].map((host) => python(client, [host]).done);
+      const runs = ["::1", "127.0.0.1", "::1", "127.0.0.1"].map((host) => python(client, [host, String(port)]).done);
       for (const out of await Promise.all(runs)) assert.equal(out, "Received Hello, world\nReceived 汉语/漢語 Hànyǔ\n");
       assert.match(sim.log, /Connected by \[::1\]:\d+/);
       assert.match(sim.log, /Connected by \[127\.0\.0\.1\]:\d+/);
-    }));
+    });
+  });
 
   it("tcp-echo-server echoes to nc", async function () {
     needs(this, "nc (netcat-openbsd)", have("nc"));
-    await withSim("examples/tcp-echo-server", { port: 20007 }, async (sim) => {
-      await sim.waitLog(/listening on \[0\.0\.0\.0\]:20007/);
-      assert.equal(await run("nc", ["-N", "127.0.0.1", "20007"], "one line\n"), "one line\n");
+    const port = await freePort(["0.0.0.0", "::"]);
+    await withSim("examples/tcp-echo-server", { port }, async (sim) => {
+      await sim.waitLog(new RegExp(`listening on \\[0\\.0\\.0\\.0\\]:${port}`));
+      assert.equal(await run("nc", ["-N", "127.0.0.1", String(port)], "one line\n"), "one line\n");
     });
   });
 
   it("tcp-echo-client sends the seed's two messages to a socat echo server", async function () {
     needs(this, "socat", have("socat"));
-    const server = spawn("socat", ["TCP6-LISTEN:20017,reuseaddr,fork", "EXEC:cat"]);
+    // socat's IPv6 listener takes IPv4 too (IPV6_V6ONLY off): a port free on both.
+    const port = await freePort(["0.0.0.0", "::"]);
+    const server = await socat([`TCP6-LISTEN:${port},reuseaddr,fork`, "EXEC:cat"]);
     try {
-      await new Promise((r) => setTimeout(r, 300));
-      await withSim("examples/tcp-echo-client", { host: "localhost", port: 20017 }, async (sim) => {
+      await withSim("examples/tcp-echo-client", { host: "localhost", port }, async (sim) => {
         await sim.waitLog(/echo client: done/);
         assert.match(sim.log, /Received Hello, world\nReceived 汉语\/漢語 Hànyǔ\necho client: done/);
       });
@@ -80,18 +110,18 @@ s.close()
     await withSim("examples/udp-echo-server", {}, async (sim) => {
       await sim.waitLog(/waiting on port 8888/);
       const out = await python(`
-import socket
+import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(3)
+s.settimeout(10)
 for msg in [b'Hello', b'How are you?']:
-    s.sendto(msg, ('localhost', 8888))
+    s.sendto(msg, (sys.argv[1], 8888))
     d = s.recvfrom(1024)
     print('Server reply : ' + d[0].decode())
-`).done;
+`, [BOARD_IP]).done;
       assert.equal(out, "Server reply : OK...Hello\nServer reply : OK...How are you?\n");
       needs(this, "nc (netcat-openbsd)", have("nc"));
-      assert.equal(await run("nc", ["-u", "-w1", "127.0.0.1", "8888"], "X"), "OK...X");
-    });
+      assert.equal(await run("nc", ["-u", "-w5", BOARD_IP, "8888"], "X"), "OK...X");
+    }, { ip: BOARD_IP });
   });
 
   it("udp-client sends each line typed on the console and prints the reply", async () => {
@@ -158,10 +188,10 @@ conn.close()
     withSim("examples/chat-server", {}, async (sim) => {
       await sim.waitLog(/Chat server started on port 5000/);
       const chat = python(`
-import json, socket, struct, time
+import json, socket, struct, sys, time
 def client():
-    s = socket.create_connection(('127.0.0.1', 5000))
-    s.settimeout(3)
+    s = socket.create_connection((sys.argv[1], 5000))
+    s.settimeout(10)
     return s
 def read(s, text):
     got = b''
@@ -183,7 +213,7 @@ print('a3', json.dumps(read(a, 'is offline')))
 a.sendall(b'still here\\n')
 print('b3', json.dumps(read(b, 'still here')))
 print('ports', pb, pc)
-`);
+`, [BOARD_IP]);
       const out = await chat.done;
       const [, pb, pc] = /ports (\d+) (\d+)/.exec(out)!;
       const said = (who: string) => JSON.parse(new RegExp(`^${who} (.*)$`, "m").exec(out)![1]) as string;
@@ -192,7 +222,7 @@ print('ports', pb, pc)
       assert.equal(said("c2"), `\r<('127.0.0.1', ${pb})> hi from b\n`);
       assert.equal(said("a3"), `Client (127.0.0.1, ${pc}) is offline\n`);
       assert.match(said("b3"), new RegExp(`Client \\(127\\.0\\.0\\.1, ${pc}\\) is offline\\n\\r<\\('127\\.0\\.0\\.1', \\d+\\)> still here\\n$`));
-    }));
+    }, { ip: BOARD_IP }));
 
   it("ping gets echo replies over a raw ICMP socket", async function () {
     needs(this, "root, for raw sockets", process.getuid?.() === 0);
@@ -207,32 +237,32 @@ print('ports', pb, pc)
     withSim("examples/framed-server", {}, async (sim) => {
       await sim.waitLog(/listening on 8000/);
       const out = await python(`
-import socket
+import socket, sys
 def frame(payload):
     d = 1
     while len(str(len(payload) + 1 + d)) != d: d += 1
     return str(len(payload) + 1 + d).encode() + b'_' + payload
-s = socket.create_connection(('127.0.0.1', 8000))
-s.settimeout(3)
+s = socket.create_connection((sys.argv[1], 8000))
+s.settimeout(10)
 s.sendall(frame('héllo'.encode()) + frame(b'x' * 200))
 got = b''
 while got.count(b'_') < 2:
     got += s.recv(1024)
 print(got.decode())
-bad = socket.create_connection(('127.0.0.1', 8000))
-bad.settimeout(3)
+bad = socket.create_connection((sys.argv[1], 8000))
+bad.settimeout(10)
 bad.sendall(b'07_hello')
 print('bad', bad.recv(100))
-`).done;
+`, [BOARD_IP]).done;
       assert.equal(out, "37_Server notification: data received37_Server notification: data received\nbad b''\n");
       await sim.waitLog(/framed: .* sent 6 bytes: héllo/);
       await sim.waitLog(/framed: .* sent 200 bytes/);
       await sim.waitLog(/bad frame header: a leading zero/);
-    }));
+    }, { ip: BOARD_IP }));
 
   it("candump prints what python-can sends on the bus, in can-utils' format, through candump-style filters", async function () {
     if (!hasPythonCan) this.skip();
-    const bus = testBus();
+    const bus = await testBus();
     await withSim(
       "examples/candump",
       { filters: "100:700,18FF0000:1FFF0000" },

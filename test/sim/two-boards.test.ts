@@ -2,22 +2,29 @@
 // same ports, and talk to each other over TCP and UDP through their consoles.
 import assert from "node:assert/strict";
 import { JOINED } from "../helpers/console.ts";
+import { freePort } from "../helpers/ports.ts";
 import { runXsock, startSim, type SimProcess } from "../helpers/sim.ts";
 import { UartClient } from "../helpers/uart.ts";
 
 describe("two simulated boards, one machine (--ip)", function () {
-  this.timeout(30000);
+  this.timeout(60000);
   const boards: { sim: SimProcess; uart: UartClient }[] = [];
+  // The same port on both boards, one the OS says is free on both addresses: TCP for the
+  // servers, UDP for the links.
+  let tcpPort: number;
+  let udpPort: number;
   before(async () => {
+    tcpPort = await freePort(["127.0.0.1", "127.0.0.2"]);
+    udpPort = await freePort(["127.0.0.1", "127.0.0.2"], ["udp"]);
     for (const ip of ["127.0.0.1", "127.0.0.2"]) {
       const sim = await startSim(["--ip", ip]);
       const uart = await UartClient.open(sim.uart);
       boards.push({ sim, uart });
-      await uart.expect("ready\r\n", 10000);
+      await uart.expect("ready\r\n", 20000);
       assert.equal(await uart.command("ATE0"), "ATE0\r\n\r\nOK\r\n");
       assert.equal(await uart.command('AT+CWJAP="xsock-sim",""'), JOINED);
       assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
-      assert.equal(await uart.command("AT+CIPSERVER=1,27400"), "\r\nOK\r\n", `the server on ${ip}`);
+      assert.equal(await uart.command(`AT+CIPSERVER=1,${tcpPort}`), "\r\nOK\r\n", `the server on ${ip}`);
     }
   });
   after(async () => {
@@ -41,9 +48,9 @@ describe("two simulated boards, one machine (--ip)", function () {
 
   it("connects one board to the other over TCP, from its own address, and carries data both ways", async () => {
     const [a, b] = boards.map((x) => x.uart);
-    assert.equal(await a.command('AT+CIPSTART=0,"TCP","127.0.0.2",27400'), "0,CONNECT\r\n\r\nOK\r\n");
+    assert.equal(await a.command(`AT+CIPSTART=0,"TCP","127.0.0.2",${tcpPort}`), "0,CONNECT\r\n\r\nOK\r\n");
     assert.equal(await b.expect("0,CONNECT\r\n"), "0,CONNECT\r\n");
-    assert.match(await b.command("AT+CIPSTATUS"), /\+CIPSTATUS:0,"TCP","127\.0\.0\.1",\d+,27400,1\r\n/, "the peer is the other board's address");
+    assert.match(await b.command("AT+CIPSTATUS"), new RegExp(`\\+CIPSTATUS:0,"TCP","127\\.0\\.0\\.1",\\d+,${tcpPort},1\\r\\n`), "the peer is the other board's address");
     await send(a, 0, "from A");
     assert.match(await b.expect("from A"), /\+IPD,0,6:from A$/);
     await send(b, 0, "from B");
@@ -54,8 +61,8 @@ describe("two simulated boards, one machine (--ip)", function () {
 
   it("exchanges UDP datagrams between the same port on both boards", async () => {
     const [a, b] = boards.map((x) => x.uart);
-    assert.equal(await a.command('AT+CIPSTART=1,"UDP","127.0.0.2",27401,27401,0'), "1,CONNECT\r\n\r\nOK\r\n");
-    assert.equal(await b.command('AT+CIPSTART=1,"UDP","127.0.0.1",27401,27401,0'), "1,CONNECT\r\n\r\nOK\r\n");
+    assert.equal(await a.command(`AT+CIPSTART=1,"UDP","127.0.0.2",${udpPort},${udpPort},0`), "1,CONNECT\r\n\r\nOK\r\n");
+    assert.equal(await b.command(`AT+CIPSTART=1,"UDP","127.0.0.1",${udpPort},${udpPort},0`), "1,CONNECT\r\n\r\nOK\r\n");
     await send(a, 1, "ping");
     assert.match(await b.expect("ping"), /\+IPD,1,4:ping$/);
     await send(b, 1, "pong");
