@@ -2,6 +2,7 @@
 // set apart by colour, and the port going away and coming back.
 import { classify, LineSplitter, type LineKind } from "../serial/at-lines.ts";
 import type { LinkEvent } from "../serial/link.ts";
+import { announcedLength } from "../serial/payload.ts";
 import type { Style, Tone } from "./common.ts";
 
 const TONE: Record<LineKind, Tone | undefined> = { ok: "ok", error: "error", message: "event", prompt: "info", reply: undefined };
@@ -11,9 +12,13 @@ const visible = (text: string) =>
   [...text].map((c) => (c !== "\t" && (c < " " || c === "\x7f") ? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}` : c)).join("");
 
 export class ConsoleView {
-  /** After the `>` prompt: what is typed next is the payload, until the send's result. */
-  dataMode = false;
+  /**
+   * After the `>` prompt, what is typed next is the payload, until the send's result: the bytes
+   * the board still expects, or null in passthrough. Undefined outside payload mode.
+   */
+  payload?: number | null;
   private echo?: string;
+  private lastCommand = "";
   private readonly splitter = new LineSplitter((line) => this.line(line));
 
   constructor(
@@ -27,6 +32,16 @@ export class ConsoleView {
   /** The command just sent, whose echo is not shown again. */
   sent(line: string): void {
     this.echo = line;
+    this.lastCommand = line;
+  }
+
+  get dataMode(): boolean {
+    return this.payload !== undefined;
+  }
+
+  /** Payload bytes have gone: fewer remain. */
+  took(bytes: number): void {
+    if (typeof this.payload === "number") this.payload = Math.max(0, this.payload - bytes);
   }
 
   handle(event: LinkEvent): void {
@@ -36,7 +51,7 @@ export class ConsoleView {
         break;
       case "lost":
         this.splitter.flush();
-        this.dataMode = false;
+        this.payload = undefined;
         this.notice("error", `${this.path} went away${this.style.verbose ? ` (${event.reason})` : ""}; waiting for it to come back`);
         break;
       case "reopened":
@@ -59,8 +74,8 @@ export class ConsoleView {
       return;
     }
     const kind = classify(raw);
-    if (kind === "prompt") this.dataMode = true;
-    else if (kind === "ok" || kind === "error") this.dataMode = false;
+    if (kind === "prompt") this.payload = announcedLength(this.lastCommand) ?? null;
+    else if (kind === "ok" || kind === "error") this.payload = undefined;
     if (kind === "ok" || kind === "error") this.echo = undefined;
     const text = visible(Buffer.from(raw, "latin1").toString("utf8"));
     const tone = TONE[kind];

@@ -6,6 +6,7 @@ import { createInterface, clearLine, cursorTo } from "node:readline";
 import { AtError, command as atCommand, finalResult, lastLine, type CommandResult } from "../serial/at-session.ts";
 import { SerialLink } from "../serial/link.ts";
 import { listPorts } from "../serial/ports.ts";
+import { announcedLength, payloadBytes } from "../serial/payload.ts";
 import { sendFile } from "../serial/send-file.ts";
 import { baudRate, collect, conventions, outputStyle, UserError, type OutputOptions, type Style } from "./common.ts";
 import { ConsoleView } from "./console-view.ts";
@@ -22,6 +23,13 @@ interface ConsoleOptions extends OutputOptions {
   link?: number;
   passthrough?: boolean;
   command?: string[];
+  wait: number;
+}
+
+function waitTime(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("a number of milliseconds, 0 or more");
+  return n;
 }
 
 function linkId(value: string): number {
@@ -40,7 +48,8 @@ export function registerConsole(program: Command): void {
     .option("-c, --command <line>", "send this command and wait for its result, then quit; repeatable", collect)
     .option("--send <file>", "send the file on the open link as AT+CIPSEND payloads (8192 bytes each), then quit")
     .option("--link <id>", "with --send and CIPMUX=1: the link id", linkId)
-    .option("--passthrough", "with --send: in passthrough (CIPMODE=1), ended with +++");
+    .option("--passthrough", "with --send: in passthrough (CIPMODE=1), ended with +++")
+    .option("--wait <ms>", "with --send: show what the board sends for this long after the file (its peer's reply), or until the link closes", waitTime, 2000);
   conventions(command, [
     "xsock console                          # the only ESP32-like port, at 115200",
     "xsock console /dev/ttyUSB0 --baud 921600",
@@ -114,20 +123,29 @@ async function open(path: string, baud: number): Promise<SerialLink> {
 /** Line editing and history on a terminal; Ctrl-] (or Ctrl-D on an empty line) quits. */
 async function session(link: SerialLink, style: Style): Promise<number> {
   const file = historyFile();
+  const commandPrompt = style.paint("dim", `${basename(link.path)}> `);
   const rl = createInterface({
     input: process.stdin,
     output: process.stdout,
-    prompt: style.paint("dim", `${basename(link.path)}> `),
+    prompt: commandPrompt,
     history: loadHistory(file),
     historySize: HISTORY_SIZE,
     removeHistoryDuplicates: true,
   });
   rl.on("history", (lines: string[]) => saveHistory(file, lines));
+  // After `>`, the prompt says what the board still expects, so a command is not typed as payload unseen.
+  const promptNow = () =>
+    rl.setPrompt(
+      view.payload === undefined
+        ? commandPrompt
+        : style.paint("info", view.payload === null ? "payload (Enter sends CR-LF; +++ ends)> " : `payload, ${view.payload} bytes left (\\r \\n \\xHH; Enter sends CR-LF)> `),
+    );
   // Output lands above the line being typed, which is drawn again after it.
   const print = (text: string) => {
     clearLine(process.stdout, 0);
     cursorTo(process.stdout, 0);
     process.stdout.write(`${text}\n`);
+    promptNow();
     rl.prompt(true);
   };
   const view = new ConsoleView(link.path, style, print, true);
@@ -142,15 +160,16 @@ async function session(link: SerialLink, style: Style): Promise<number> {
   });
   rl.on("line", (line) => {
     void typed(line).then(
-      () => rl.prompt(),
+      () => (promptNow(), rl.prompt()),
       (e: Error) => print(style.paint("error", `-- not sent: ${e.message}`)),
     );
   });
   const typed = async (line: string) => {
-    if (view.dataMode) {
-      // The payload goes as typed, with no line end; +++ leaves passthrough.
-      if (line === "+++") view.dataMode = false;
-      await link.write(line);
+    if (view.payload !== undefined) {
+      const bytes = payloadBytes(line, view.payload);
+      if (view.payload === null && line === "+++") view.payload = undefined;
+      view.took(bytes.length);
+      await link.write(bytes);
     } else if (line) {
       view.sent(line);
       await link.write(`${line}\r\n`);
@@ -161,19 +180,44 @@ async function session(link: SerialLink, style: Style): Promise<number> {
   return 0;
 }
 
-/** Lines from a pipe, one command at a time, each waiting for its result; a line after `>` is the payload. */
+/**
+ * Lines from a pipe, one command at a time, each waiting for its result. After `>`, lines are the
+ * payload, as typed on a terminal: escapes, and CR-LF where it fits, until the announced length
+ * is sent; a line longer than what remains ends the run.
+ */
 async function piped(link: SerialLink, style: Style): Promise<number> {
   const view = new ConsoleView(link.path, style, (t) => process.stdout.write(`${t}\n`), false);
   link.subscribe((e) => view.handle(e));
   let failed = 0;
-  let data = false;
+  /** The payload bytes the board still expects, null in passthrough, undefined outside a payload. */
+  let payload: number | null | undefined;
+  const count = (result: CommandResult) => void (result.ok || failed++);
   for await (const line of createInterface({ input: process.stdin, terminal: false })) {
-    if (!line && !data) continue;
-    const result: CommandResult = data ? await link.write(line).then(() => finalResult(link)) : await atCommand(link, line);
-    data = result.final === ">";
-    if (!result.ok) failed++;
+    if (payload === undefined) {
+      if (!line) continue;
+      const result = await atCommand(link, line);
+      count(result);
+      if (result.final === ">") payload = announcedLength(line) ?? null;
+      continue;
+    }
+    let bytes: Buffer;
+    try {
+      bytes = payloadBytes(line, payload);
+    } catch (e) {
+      throw new UserError(`${(e as Error).message} (the line: ${JSON.stringify(line)})`);
+    }
+    await link.write(bytes);
+    if (payload === null) {
+      if (line === "+++") payload = undefined;
+      continue;
+    }
+    payload -= bytes.length;
+    if (payload > 0) continue;
+    payload = undefined;
+    count(await finalResult(link));
   }
   view.handle({ type: "closed" });
+  if (payload) throw new UserError(`the input ended while the board still expects ${payload} bytes of the payload`);
   return failed ? 1 : 0;
 }
 
@@ -210,7 +254,26 @@ async function batch(link: SerialLink, style: Style, opts: ConsoleOptions): Prom
     if (e instanceof AtError) throw new UserError(`--send ${opts.send}: ${e.message}`);
     throw e;
   }
+  await replies(link, style.verbose ? undefined : view, opts.wait);
   return 0;
+}
+
+/** Shows what the board sends for `ms` (the peer's answer to what was sent), or until a link closes. */
+async function replies(link: SerialLink, view: ConsoleView | undefined, ms: number): Promise<void> {
+  let text = "";
+  let done: () => void = () => {};
+  const closed = new Promise<void>((resolve) => (done = resolve));
+  const stop = link.subscribe((e) => {
+    view?.handle(e);
+    if (e.type !== "data") return;
+    text = (text + e.bytes.toString("latin1")).slice(-64);
+    if (/(^|\n)(\d,)?CLOSED\r?\n/.test(text)) done();
+  });
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+  stop();
+  view?.handle({ type: "closed" });
 }
 
 /** Bytes both ways as they are; Ctrl-] quits on a terminal, the end of input elsewhere. */

@@ -91,6 +91,67 @@ describe("xsock console", function () {
     assert.equal(bad.stdout, "ERROR\nOK\n", "it carries on after an ERROR");
   });
 
+  it("on a terminal, after `>` shows the bytes the payload still needs, and Enter sends CR-LF where it fits", async function () {
+    const peer = await tcpPeer();
+    const t = consoleOnTerminal(this);
+    await t.waitFor(/Ctrl-\] quits/);
+    t.type(JOIN);
+    await t.waitFor(/WIFI GOT IP\n(.*\n)*OK$/m);
+    t.type(`AT+CIPSTART="TCP","127.0.0.1",${peer.port}`);
+    await t.waitFor(/^CONNECT\n(.*\n)*OK$/m);
+    t.type("AT+CIPSEND=9");
+    await t.waitFor(/payload, 9 bytes left .*>\s*$/m);
+    t.type("hi\\x21");
+    await t.waitFor(/payload, 4 bytes left .*>\s*$/m);
+    t.type("toolong");
+    await t.waitFor(/-- not sent: 7 bytes typed, but the board expects 4 more/);
+    t.type("ok");
+    await t.waitFor(/^SEND OK\nesp32>\s*$/m);
+    t.type("AT");
+    await t.waitFor(/^SEND OK\n(.*\n)*OK\nesp32>\s*$/m);
+    await until(() => peer.heard().length === 9, "9 bytes at the peer");
+    assert.equal(peer.heard().toString("latin1"), "hi!\r\nok\r\n");
+    peer.server.close();
+  });
+
+  it("takes a piped payload as typed: escapes, CR-LF where it fits, until the announced length; a short or long one fails, with no hang", async () => {
+    const peer = await tcpPeer();
+    const env = { ...process.env, NO_COLOR: "1" };
+    const open = `ATE0\n${JOIN}\nAT+CIPSTART="TCP","127.0.0.1",${peer.port}\n`;
+    // 14 bytes and CR-LF, then an empty line's CR-LF: the 18 bytes announced. AT after it is a command again.
+    const run = await runXsock(["console", link], { input: `${open}AT+CIPSEND=18\nGET / HTTP/1.0\n\nAT\nAT+CIPSEND=6\n\\x00\\tab\\r\\n\n`, env });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /Recv 18 bytes\nSEND OK\nOK\n/, run.stdout);
+    await until(() => peer.heard().length === 24, "24 bytes at the peer");
+    assert.equal(peer.heard().toString("latin1"), "GET / HTTP/1.0\r\n\r\n\x00\tab\r\n");
+
+    const short = await runXsock(["console", link], { input: "AT+CIPSEND=10\nabc\n", env });
+    assert.equal(short.code, 1, short.stdout);
+    assert.equal(short.stderr, "xsock console: the input ended while the board still expects 5 bytes of the payload\n");
+    // The board still waits for those 5 bytes: they end the send, and nothing was lost.
+    const rest = await runXsock(["console", link], { input: "AT+CIPSEND=3\n", env });
+    assert.equal(rest.code, 1, "AT+CIPSEND=3\r\n is the payload that was owed; then the rest of the line is a command");
+    await until(() => peer.heard().length === 34, "the 10 bytes at the peer");
+    assert.equal(peer.heard().subarray(24).toString("latin1"), "abc\r\nAT+CI");
+
+    const long = await runXsock(["console", link], { input: "AT+CIPSEND=4\nhello\n", env });
+    assert.equal(long.code, 1);
+    assert.equal(long.stderr, 'xsock console: 5 bytes typed, but the board expects 4 more (the line: "hello")\n');
+    peer.server.close();
+  });
+
+  it("after --send, shows the peer's reply for --wait ms", async () => {
+    const peer = await tcpPeer();
+    peer.server.on("connection", (c) => c.on("data", (d) => c.write(`echo:${d.toString()}`)));
+    const file = join(dir, "hello.txt");
+    writeFileSync(file, "hello");
+    const env = { ...process.env, NO_COLOR: "1" };
+    const run = await runXsock(["console", link, "-c", JOIN, "-c", `AT+CIPSTART="TCP","127.0.0.1",${peer.port}`, "--send", file, "--wait", "3000"], { env });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /\+IPD,10:echo:hello/);
+    peer.server.close();
+  });
+
   it("sends a file as CIPSEND payloads of at most 8192 bytes, or in passthrough, byte for byte", async () => {
     const peer = await tcpPeer();
     const file = join(dir, "payload.bin");
