@@ -36,6 +36,8 @@ export interface SimOptions {
   /** A board id (Moddable target name) or a path to a board.json. */
   board?: string;
   uart?: UartSpec;
+  /** With the UART on a terminal (stdio): bytes as typed, no line editor. */
+  rawTerminal?: boolean;
   /** Paces the UART at this line rate, 8N1. */
   baud?: number;
   /** RTS/CTS (the default: the client waits) or none (a full receive FIFO loses bytes). */
@@ -125,7 +127,7 @@ export class Simulator {
     const board = loadBoard(options.board);
     const firmware = await buildFirmware(resolve(options.app ?? ROOT_APP), board, options.config);
     const started: { sim?: Simulator } = {};
-    const uart = await openUartLine(options.uart ?? "stdio", () => void started.sim?.stop());
+    const uart = await openUartLine(options.uart ?? "stdio", () => void started.sim?.stop(), options.rawTerminal);
     const { onOutput } = options;
     if (onOutput) {
       const write = uart.write;

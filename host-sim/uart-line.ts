@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type Server, type Socket } from "node:net";
 import { packagePath } from "./package-root.ts";
+import { terminalLine } from "./terminal-line.ts";
 
 export type UartSpec = "stdio" | "pty" | `tcp:${number}` | "memory";
 
@@ -47,8 +48,12 @@ export function parseUartSpec(spec: string): UartSpec {
   throw new Error(`bad --uart "${spec}": use stdio, pty or tcp:PORT`);
 }
 
-export async function openUartLine(spec: UartSpec, onInterrupt: () => void): Promise<UartLine> {
-  if (spec === "stdio") return stdioLine(onInterrupt);
+/**
+ * Opens the line. On a terminal, stdio has line editing unless `raw` (bytes as typed, Enter as
+ * CR-LF); from a pipe it is byte-exact.
+ */
+export async function openUartLine(spec: UartSpec, onInterrupt: () => void, raw = false): Promise<UartLine> {
+  if (spec === "stdio") return process.stdin.isTTY && !raw ? editedStdioLine(onInterrupt) : stdioLine(onInterrupt);
   if (spec === "pty") return ptyLine();
   if (spec === "memory") return memoryLine();
   return tcpLine(Number(spec.slice(4)));
@@ -70,6 +75,21 @@ function memoryLine(): UartLine {
       for (const bytes of held) input.push(bytes);
     },
     close: () => {},
+  };
+}
+
+/** A terminal with a line editor: the UART's input is what Enter sends. */
+function editedStdioLine(onInterrupt: () => void): UartLine {
+  const input = inbox();
+  const terminal = terminalLine(input.push, onInterrupt);
+  return {
+    path: "stdio",
+    write: terminal.write,
+    receive: input.push,
+    onData: input.onData,
+    pause: terminal.pause,
+    resume: terminal.resume,
+    close: terminal.close,
   };
 }
 

@@ -46,6 +46,7 @@ interface SimCliOptions extends OutputOptions {
   board: string;
   uart: UartSpec;
   uartLink?: string;
+  raw?: boolean;
   json?: boolean;
   baud?: number;
   flow: FlowControl;
@@ -72,6 +73,7 @@ export function registerSim(program: Command): void {
     .argument("[config...]", "config overrides as mcconfig takes them, key=value, read by the app from mc/config")
     .option("--board <id>", "board id, a Moddable target name", DEFAULT_BOARD)
     .addOption(new Option("--uart <where>", "stdio, pty or tcp:PORT (pty when --uart-link or --json is given)").default("stdio").argParser(asArgument(parseUartSpec)))
+    .option("--raw", "with the UART on this terminal: bytes as typed (Enter as CR-LF), no line editing or history")
     .option("--uart-link <path>", "a symlink to the pty, made at start (replacing one a former run left) and removed at exit")
     .option("--json", "print events on stdout, one JSON object a line: uart, boot, wifi, exit")
     .option("--baud <n>", "pace the UART at this line rate, 8N1 (default: unpaced)", baudRate)
@@ -183,6 +185,7 @@ export function registerSim(program: Command): void {
       const started = await Simulator.start({
         ...boardOptions,
         uart: opts.uart,
+        rawTerminal: opts.raw,
         log,
         onEvent: emit,
         onOutput,
