@@ -1,8 +1,8 @@
 // Board files: boards/<moddable target>/board.json, checked against boards/board.schema.json.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { compileSchema, type ErrorObject, type ValidateFunction } from "./json-schema.ts";
 import { IS_CHECKOUT, packagePath } from "./package-root.ts";
-import { join } from "node:path";
 
 export const BOARDS_DIR = packagePath("boards") + "/";
 export const DEFAULT_BOARD = "esp32/nodemcu";

@@ -4,8 +4,8 @@ import { build, type Plugin } from "esbuild";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { SourceMap, type SourceMapPayload } from "node:module";
 import { basename, dirname, extname, join, posix, relative, resolve } from "node:path";
-import { packagePath } from "./package-root.ts";
 import { BOARDS_DIR, type Board } from "./board.ts";
+import { packagePath } from "./package-root.ts";
 import { SDK_MANIFESTS, sdkPath, type SdkSection } from "./sdk/manifests.ts";
 
 const XS_DIR = packagePath("host-sim", "xs") + "/";

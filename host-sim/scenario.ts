@@ -1,9 +1,9 @@
 // Scenario files (`xsock sim --scenario FILE.yaml`): loading, and checking against the schema
 // that ships in the package, with errors that name the step and the field.
 import { readFileSync } from "node:fs";
-import { packagePath } from "./package-root.ts";
 import { parse } from "yaml";
 import { compileSchema, type ErrorObject, type ValidateFunction } from "./json-schema.ts";
+import { packagePath } from "./package-root.ts";
 import type { CanMessage } from "./devices/can-message.ts";
 import type { FaultKind } from "./faults.ts";
 
