@@ -3,6 +3,9 @@
 Prints the pty's path on stderr, one line. Bytes for the pty are held while no client
 has it open (the master then reads a hang-up), and released a moment after one opens
 it, so a client that flushes its input on open (as serialport does) still sees them.
+A client that writes in that moment, before it could read them, drops what was held from
+before it opened, as a board's output from before the host opened the port is gone: a host
+that resets the board at once (lwesp's AT+RST) waits for its reset's `ready`, not the boot's.
 """
 import os
 import pty
@@ -23,6 +26,10 @@ os.close(slave)
 stdin, stdout = sys.stdin.fileno(), sys.stdout.fileno()
 held = bytearray()
 connected_at = None
+# For the client that has the pty open: how many bytes at the front of `held` were held from
+# before it opened and have not gone to it yet, and whether it has written yet.
+early = 0
+spoke = False
 
 while True:
     p = select.poll()
@@ -33,6 +40,13 @@ while True:
         connected_at = None
     elif connected_at is None:
         connected_at = now
+        # What the simulator wrote before the client opened is early, even if not read yet.
+        while len(held) < 65536 and select.select([stdin], [], [], 0)[0]:
+            data = os.read(stdin, 4096)
+            if not data:
+                sys.exit(0)  # the simulator stopped: close the pty
+            held += data
+        early, spoke = len(held), False
     ready_to_write = connected_at is not None and now - connected_at >= SETTLE
 
     rlist = [stdin] if len(held) < 65536 else []
@@ -50,11 +64,17 @@ while True:
             data = os.read(master, 4096)
         except (BlockingIOError, OSError):
             data = b""
+        if data and not spoke:
+            # The client's first bytes, before the held ones went out: those are gone.
+            spoke = True
+            del held[:early]
+            early = 0
         if data:
             os.write(stdout, data)
-    if master in w:
+    if master in w and held:
         try:
             n = os.write(master, bytes(held[:4096]))
             del held[:n]
+            early = max(0, early - n)
         except (BlockingIOError, OSError):
             pass

@@ -38,8 +38,13 @@ function inbox(): { push(bytes: Uint8Array): void; onData(handler: (bytes: Uint8
   };
 }
 
-/** Bytes for a client that is not there yet are held, up to this many. */
+/**
+ * Bytes for a client that is not there yet are held, up to this many. A client that connects
+ * gets them SETTLE_MS later, unless it writes first: then they are dropped, as a board's output
+ * from before the host opened the port is gone (the pty's relay does the same).
+ */
 const HOLD_LIMIT = 64 * 1024;
+const SETTLE_MS = 50;
 
 export function parseUartSpec(spec: string): UartSpec {
   if (spec === "stdio" || spec === "pty") return spec;
@@ -166,7 +171,18 @@ function tcpLine(port: number): Promise<UartLine> {
     let paused = false;
     let held: Buffer[] = [];
     let heldBytes = 0;
+    // What was held when the client connected: sent after SETTLE_MS, or dropped if the client writes first.
+    let early: Buffer[] | undefined;
+    let settle: NodeJS.Timeout | undefined;
     const input = inbox();
+    const release = (send: boolean) => {
+      clearTimeout(settle);
+      const out = [...(send ? early! : []), ...held];
+      early = undefined;
+      held = [];
+      heldBytes = 0;
+      for (const chunk of out) client?.write(chunk);
+    };
     const server: Server = createServer((socket) => {
       if (client) {
         socket.end("uart busy: one client at a time\r\n");
@@ -175,14 +191,25 @@ function tcpLine(port: number): Promise<UartLine> {
       client = socket;
       socket.setNoDelay(true);
       if (paused) socket.pause();
-      socket.on("data", (chunk) => input.push(chunk));
+      socket.on("data", (chunk) => {
+        if (early) release(false);
+        input.push(chunk);
+      });
       socket.on("error", () => {});
       socket.on("close", () => {
-        if (client === socket) client = undefined;
+        if (client !== socket) return;
+        client = undefined;
+        clearTimeout(settle);
+        // Gone before the held bytes went out: they wait for the next client.
+        if (early) held = [...early, ...held];
+        heldBytes = held.reduce((n, b) => n + b.length, 0);
+        early = undefined;
       });
-      for (const chunk of held) socket.write(chunk);
+      if (!held.length) return;
+      early = held;
       held = [];
       heldBytes = 0;
+      settle = setTimeout(() => release(true), SETTLE_MS);
     });
     server.on("error", reject);
     server.listen(port, "127.0.0.1", () => {
@@ -191,7 +218,7 @@ function tcpLine(port: number): Promise<UartLine> {
       resolve({
         path: `tcp:${bound}`,
         write(bytes) {
-          if (client) client.write(bytes);
+          if (client && !early) client.write(bytes);
           else if (heldBytes + bytes.length <= HOLD_LIMIT) {
             held.push(Buffer.from(bytes));
             heldBytes += bytes.length;
@@ -208,6 +235,7 @@ function tcpLine(port: number): Promise<UartLine> {
           client?.resume();
         },
         close() {
+          clearTimeout(settle);
           client?.destroy();
           server.close();
         },
