@@ -56,7 +56,7 @@ const station = new Station(at, settings, netif);
 const softAp = new SoftApConsole(at, settings, netif);
 const wired = netif.kind === "ethernet";
 const ipconfig = { netif, settings, station, softAp: () => netif.wifi?.softAp, softApServer: (on: boolean) => softAp.serveDhcp(on) };
-const links = new Links(at, maxLinks, uart, parseCas(config.ca));
+const links = new Links(at, maxLinks, uart, parseCas(config.ca), clock);
 const can = canInterfaces().get("can0");
 /** SLCAN's V and N replies: hardware 01 and firmware <major><minor>; the MAC's last 4 digits. */
 const [major, minor] = XSOCK_VERSION.split(".");

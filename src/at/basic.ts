@@ -38,10 +38,26 @@ function uartSetting(params: Param[]): UartSetting | undefined {
   return { baud, flow };
 }
 
+/**
+ * AT+RFPOWER as ESP-AT documents it for a chip: `wifi` maps a set value (40 to 84) to the one
+ * `?` then reports, and `ble` is the BLE powers' [lowest, highest, default]. The ESP32 has
+ * eight Wi-Fi levels and BLE 0 to 7; the ESP32-C3 (and, by ESP-IDF's ranges, the S3) report
+ * the value set, BLE 0 to 15.
+ */
+export function rfPowerRange(chip: string): { wifi: (set: number) => number; ble: [number, number, number] } {
+  if (chip === "ESP32") {
+    // [40,43] reads 34; from 44 up, the highest of these at or below the value set.
+    const levels = [78, 72, 66, 60, 56, 52, 44];
+    return { wifi: (set) => levels.find((level) => set >= level) ?? 34, ble: [0, 7, 5] };
+  }
+  return { wifi: (set) => set, ble: [0, 15, 15] };
+}
+
 export function basicCommands(device: DeviceInfo, board: Board, settings: Settings, table: CommandTable): CommandTable {
   let flow = settings.get<number>("uartflow", 0);
   let lowest = Infinity;
-  let rfPower = [84, 15, 15, 15];
+  const radio = rfPowerRange(device.chip);
+  let rfPower = [radio.wifi(84), radio.ble[2], radio.ble[2], radio.ble[2]];
   const describe = (name: string, at: AtConsole, baud: number, f: number) => at.print(`${name}:${baud},8,1,0,${f}`);
   return {
     "": { execute: () => {} },
@@ -79,13 +95,13 @@ export function basicCommands(device: DeviceInfo, board: Board, settings: Settin
       },
     },
     "+SYSLOG": onOff("+SYSLOG", (at) => at.syslog, (at, on) => void (at.syslog = on)),
-    // Transmit power in 0.25 dBm: Wi-Fi 40 to 84, then the three BLE powers. Kept and reported.
+    // Transmit power in 0.25 dBm, then the three BLE powers, as the board's chip has them. Kept and reported.
     "+RFPOWER": {
       query: (at: AtConsole) => at.print(`+RFPOWER:${rfPower.join(",")}`),
       set: (_at: AtConsole, params: Param[]) => {
         const [wifi, ...ble] = params;
-        if (params.length > 4 || !isInt(wifi, 40, 84) || !ble.every((p) => p === undefined || isInt(p, 0, 15))) return false;
-        rfPower = [wifi, ...rfPower.slice(1).map((old, i) => (ble[i] as number | undefined) ?? old)];
+        if (params.length > 4 || !isInt(wifi, 40, 84) || !ble.every((p) => p === undefined || isInt(p, radio.ble[0], radio.ble[1]))) return false;
+        rfPower = [radio.wifi(wifi), ...rfPower.slice(1).map((old, i) => (ble[i] as number | undefined) ?? old)];
       },
     },
     "+SYSSTORE": onOff("+SYSSTORE", () => settings.store, (_at, on) => void (settings.store = on)),

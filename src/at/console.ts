@@ -283,7 +283,9 @@ export class AtConsole {
       this.data = undefined;
       data.done(data.buffer.subarray(0, data.filled));
       this.releaseHeld();
-      if (n < bytes.length) this.input(bytes.subarray(n));
+      // Bytes past the payload, while its command still runs: ESP-AT answers them `busy p...`
+      // and drops them (its TCP-IP examples: "the system will reply busy p..., and send the first n bytes").
+      if (n < bytes.length) this.send("busy p...\r\n");
       return;
     }
     let echoed = 0;

@@ -1,7 +1,7 @@
 // The console's links: up to the board's number of TCP and UDP connections, each on an
 // xsock/socket socket, with ESP-AT's announcements (<id>,CONNECT, +IPD, <id>,CLOSED).
 import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM, socket, wrap_socket, type Address, type Socket } from "xsock/socket";
-import type { AtConsole } from "./console";
+import type { AtConsole, Clock } from "./console";
 import { encodeLatin1 } from "./console";
 
 export type LinkType = "TCP" | "UDP" | "SSL";
@@ -43,6 +43,13 @@ export interface Link {
   sending: Promise<unknown>;
   /** Passthrough bytes from the UART not yet taken by the socket. */
   unsent: number;
+  /**
+   * The peer closed while passive data was unread: the link stays, its `CLOSED` waits until
+   * CIPRECVDATA has read the data or AT+CIPCLOSE drops it (ESP-AT's CIPRECVTYPE note).
+   */
+  peerClosed?: boolean;
+  /** A server link's idle timer (AT+CIPSTO): cancels it. */
+  idle?: () => void;
 }
 
 /** Passive mode holds up to this much a link; past it the link stops reading (TCP backpressure). */
@@ -72,14 +79,16 @@ export class Links {
   showPeer = false;
   /** AT+SYSMSG: bit 0 prints +QUITT on leaving passthrough; bit 1 announces links as +LINK_CONN. */
   sysmsg = 0;
-  /** AT+CIPRECVMODE: 0 sends data out as +IPD at once, 1 holds it for CIPRECVDATA. */
-  passive = false;
+  /** AT+CIPRECVTYPE per link id: false sends data out as +IPD at once, true holds it for CIPRECVDATA. */
+  readonly passiveIds: boolean[];
+  /** AT+CIPSTO: a server link closes after this many seconds without data; 0 never. */
+  serverTimeout = 0;
   /** Passthrough (CIPMODE=1 and CIPSEND): this link's data goes to the UART as it is. */
   transparent?: Link;
-  /** Links closed with passive data still unread: it stays until read. */
-  readonly leftovers = new Map<number, Link>();
   readonly links: (Link | undefined)[];
   private listener?: Socket;
+  /** The running server's port (AT+CIPSERVER?). */
+  serverPort = 0;
   serverMax: number;
   /** Each link id's AT+CIPSSLCCONF: it stays until changed, across the links on that id. */
   readonly ssl: SslConf[];
@@ -90,10 +99,21 @@ export class Links {
     private readonly uart: UartFlow,
     /** The CA certificates (DER) CIPSSLCCONF's CA numbers name; a hole is an unusable entry. */
     readonly cas: readonly (ArrayBuffer | undefined)[] = [],
+    /** Times AT+CIPSTO's idle timeout; without one, server links never time out. */
+    private readonly clock?: Clock,
   ) {
     this.links = new Array<Link | undefined>(max).fill(undefined);
+    this.passiveIds = new Array<boolean>(max).fill(false);
     this.ssl = Array.from({ length: max }, () => ({ mode: 0, pki: 0, ca: 0 }));
     this.serverMax = max;
+  }
+
+  /** AT+CIPRECVMODE: every link id passive (true) or active; read, link id 0's mode. */
+  get passive(): boolean {
+    return this.passiveIds[0];
+  }
+  set passive(on: boolean) {
+    this.passiveIds.fill(on);
   }
 
   /** A link has been opened since boot (CIPSTATUS tells 4 once they have all closed). */
@@ -118,7 +138,7 @@ export class Links {
    * an SSL server's certificate fails the check the link id's CIPSSLCCONF asks for (auth mode 2:
    * against its CA). Auth mode 0, ESP-AT's default, checks nothing.
    */
-  async open(id: number, type: LinkType, host: string, port: number, localPort = 0): Promise<Link> {
+  async open(id: number, type: LinkType, host: string, port: number, localPort = 0, timeout = 0): Promise<Link> {
     const family = host.includes(":") ? AF_INET6 : AF_INET;
     const sock = socket(family, type === "UDP" ? SOCK_DGRAM : SOCK_STREAM);
     if (type === "SSL") {
@@ -131,7 +151,7 @@ export class Links {
       wrap_socket(sock, ca ? { verify: true, ca, server_hostname: host } : { verify: false, server_hostname: host });
     }
     try {
-      sock.settimeout(5000);
+      sock.settimeout(timeout || 5000);
       if (type === "UDP" && localPort) sock.bind(localPort);
       await sock.connect([host, port]);
       sock.settimeout(null);
@@ -150,8 +170,8 @@ export class Links {
 
   private add(link: Link): void {
     this.opened = true;
-    this.leftovers.delete(link.id);
     this.links[link.id] = link;
+    this.touch(link);
     const [ip, port] = link.remote;
     const announce = this.sysmsg & 2 ? `+LINK_CONN:0,${link.id},"${link.type}",${link.server},"${ip}",${port},${link.localPort}` : `${this.prefix(link.id)}CONNECT`;
     this.at.unsolicited(encodeLatin1(`${announce}\r\n`));
@@ -166,7 +186,8 @@ export class Links {
   private async pump(link: Link): Promise<void> {
     try {
       for (;;) {
-        if (this.passive) await new Promise<void>((resolve) => (link.heldBytes < PASSIVE_LIMIT ? resolve() : (link.wake = resolve)));
+        const passive = this.passiveIds[link.id] && this.transparent !== link;
+        if (passive) await new Promise<void>((resolve) => (link.heldBytes < PASSIVE_LIMIT ? resolve() : (link.wake = resolve)));
         else {
           await this.at.whenRoom(); // no +IPD piles up behind a CIPSEND payload
           await this.uart.whenRoom();
@@ -175,11 +196,12 @@ export class Links {
         const [data, from] = link.type === "UDP" ? await link.sock.recvfrom(chunk) : [await link.sock.recv(chunk), link.remote];
         if (!data.length && link.type !== "UDP") break;
         if (this.links[link.id] !== link) return;
+        this.touch(link);
         if (this.transparent === link) {
           this.at.unsolicited(data);
           continue;
         }
-        if (this.passive) {
+        if (passive) {
           link.held.push(data);
           link.heldBytes += data.length;
           link.from = from;
@@ -196,41 +218,75 @@ export class Links {
     } catch {
       // a reset or an error ends this link only
     }
-    if (this.links[link.id] === link) this.close(link.id);
+    if (this.links[link.id] !== link) return;
+    if (link.heldBytes) {
+      // Passive data outlives the peer: CLOSED waits until it is read, or AT+CIPCLOSE.
+      link.peerClosed = true;
+      link.idle?.();
+      link.sock.close();
+    } else this.close(link.id);
   }
 
-  /** Closes a link and announces it: `<id>,CLOSED`. */
+  /** A server link's data restarts its AT+CIPSTO idle timer. */
+  private touch(link: Link): void {
+    link.idle?.();
+    link.idle = undefined;
+    if (!link.server || !this.serverTimeout || !this.clock) return;
+    link.idle = this.clock.after(this.serverTimeout * 1000, () => {
+      link.idle = undefined;
+      if (this.links[link.id] === link) this.close(link.id);
+    });
+  }
+
+  /** AT+CIPSTO: a new timeout restarts the server links' timers. */
+  setServerTimeout(seconds: number): void {
+    this.serverTimeout = seconds;
+    for (const link of this.links) if (link?.server && !link.peerClosed) this.touch(link);
+  }
+
+  /** Closes a link and announces it: `<id>,CLOSED`; passive data it held is dropped. */
   close(id: number): boolean {
     const link = this.links[id];
     if (!link) return false;
     this.links[id] = undefined;
+    link.idle?.();
     link.sock.close();
-    if (link.heldBytes) this.leftovers.set(id, link); // passive data outlives the link until read
+    link.held = [];
+    link.heldBytes = 0;
     if (this.transparent === link) this.at.leavePassthrough();
     this.at.unsolicited(encodeLatin1(`${this.prefix(id)}CLOSED\r\n`));
     return true;
   }
 
-  /** The link (open, or closed with data unread) whose passive data CIPRECVDATA reads. */
+  /** The link (open, or closed by its peer with data unread) whose passive data CIPRECVDATA reads. */
   holding(id: number): Link | undefined {
-    return this.links[id] ?? this.leftovers.get(id);
+    return this.links[id];
   }
 
-  /** Takes up to n held bytes of a link (CIPRECVDATA), and lets its receive loop go on. */
+  /**
+   * Takes up to n held bytes of a link (CIPRECVDATA), and lets its receive loop go on. Once
+   * the last of a link its peer closed is read, the link closes: `CLOSED` (the caller prints
+   * its reply first, then calls `closeIfDrained`).
+   */
   take(link: Link, n: number): Uint8Array {
     const all = link.held.length === 1 ? link.held[0] : concat(link.held);
     const got = all.subarray(0, n);
     link.held = got.length < all.length ? [all.subarray(got.length)] : [];
     link.heldBytes = all.length - got.length;
-    if (!link.heldBytes) this.leftovers.delete(link.id);
     const wake = link.wake;
     link.wake = undefined;
     wake?.();
     return got;
   }
 
+  /** Closes a link its peer closed once its passive data has all been read. */
+  closeIfDrained(link: Link): void {
+    if (link.peerClosed && !link.heldBytes && this.links[link.id] === link) this.close(link.id);
+  }
+
   /** Queues bytes for a link, after whatever it is still sending. */
   queueSend(link: Link, data: Uint8Array): Promise<void> {
+    this.touch(link);
     const sent = link.sending.then(() => link.sock.sendall(data));
     link.sending = sent.catch(() => {});
     return sent;
@@ -271,6 +327,7 @@ export class Links {
       throw e;
     }
     this.listener = server;
+    this.serverPort = server.getsockname()[1];
     void this.acceptLoop(server);
   }
 
@@ -281,6 +338,7 @@ export class Links {
   stopListening(): void {
     this.listener?.close();
     this.listener = undefined;
+    this.serverPort = 0;
   }
 
   private async acceptLoop(server: Socket): Promise<void> {

@@ -1,6 +1,6 @@
 // ESP-AT's TCP/IP commands over the link table: CIPMUX, CIPSTART, CIPSTARTEX, CIPSEND,
-// CIPSENDEX, CIPCLOSE, CIPSTATUS, CIPSTATE?, CIPSERVER, CIPSERVERMAXCONN, CIPDINFO,
-// CIPRECVMODE (CIPRECVTYPE), CIPRECVLEN?, CIPRECVDATA, CIPMODE, CIPSSLCCONF, CIPDOMAIN and PING.
+// CIPSENDEX, CIPCLOSE, CIPSTATUS, CIPSTATE?, CIPSERVER, CIPSERVERMAXCONN, CIPSTO, CIPDINFO,
+// CIPRECVMODE, CIPRECVTYPE, CIPRECVLEN?, CIPRECVDATA, CIPMODE, CIPSSLCCONF, CIPDOMAIN and PING.
 import { AF_INET, AF_INET6, getaddrinfo, ping } from "xsock/socket";
 import { encodeLatin1, REPLIED, type AtConsole, type CommandTable } from "./console";
 import { isInt, type Param } from "./parser";
@@ -18,13 +18,26 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
   links.sysmsg = settings.get("sysmsg", 0);
   /** AT+CIPMODE: 1 makes a bare AT+CIPSEND enter passthrough. */
   let passthrough = false;
+  // AT 2.x's CIPRECVMODE: one mode for every link.
   const recvMode = {
     query: (at: AtConsole) => at.print(`+CIPRECVMODE:${links.passive ? 1 : 0}`),
-    // ESP-AT 3 also takes a link id first (CIPRECVTYPE); the mode here is the console's.
-    set: (_at: AtConsole, params: Param[]) => {
-      const mode = params.at(-1);
-      if (params.length > 2 || !isInt(mode, 0, 1) || (params.length === 2 && !isInt(params[0], 0, links.max - 1))) return false;
+    set: (_at: AtConsole, [mode, ...rest]: Param[]) => {
+      if (rest.length || !isInt(mode, 0, 1)) return false;
       links.passive = mode === 1;
+    },
+  };
+  // AT 3.x's CIPRECVTYPE: `[<link ID>,]<mode>[,<data_len_report_mode>]` per link id, <link ID>
+  // max (5) for every one; the query prints `+CIPRECVTYPE:<link ID>,<mode>` for each.
+  const recvType = {
+    query: (at: AtConsole) => {
+      for (let id = 0; id < (links.mux ? links.max : 1); id++) at.print(`+CIPRECVTYPE:${id},${links.passiveIds[id] ? 1 : 0}`);
+    },
+    set: (_at: AtConsole, params: Param[]) => {
+      const [id, rest] = links.mux ? [params[0], params.slice(1)] : [0, params];
+      const [mode, report = 0, ...more] = rest;
+      if (more.length || !isInt(id, 0, links.max) || !isInt(mode, 0, 1) || !isInt(report, 0, 1)) return false;
+      if (id === links.max) links.passive = mode === 1;
+      else links.passiveIds[id] = mode === 1;
     },
   };
 
@@ -42,19 +55,26 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
     }
   };
 
-  /** CIPSTART's `"TCP"|"UDP"|"SSL"[v6],<host>,<port>[,<keep alive>|<local port>,<mode>]` on link `id`. */
-  const start = async (at: AtConsole, id: number, [type, host, port, fourth, fifth, ...rest]: Param[]) => {
+  /**
+   * CIPSTART on link `id`: `"TCP"|"SSL"[v6],<host>,<port>[,<keep alive>][,<"local IP">][,<timeout>]`
+   * or `"UDP"[v6],<host>,<port>[,<local port>,<mode>,<"local IP">][,<timeout>]`. The local IP is
+   * taken as given (the board has one address); the timeout (ms, 0 to 60000) bounds the connect.
+   */
+  const start = async (at: AtConsole, id: number, [type, host, port, ...options]: Param[]) => {
     const kind = typeof type === "string" ? type.replace(/v6$/, "") : undefined;
     if ((kind !== "TCP" && kind !== "UDP" && kind !== "SSL") || typeof host !== "string" || !host || host.length > 64 || !isInt(port, 1, 65535)) return false;
-    if (kind === "UDP" ? rest.length || (fourth !== undefined && !isInt(fourth, 0, 65535)) || (fifth !== undefined && !isInt(fifth, 0, 2)) : rest.length > 1 || (fourth !== undefined && !isInt(fourth, 0, 7200)) || (fifth !== undefined && typeof fifth !== "string"))
+    const [localPort, mode, localIp, timeout, ...rest] = kind === "UDP" ? options : [undefined, undefined, ...options.slice(1)];
+    const keepAlive = kind === "UDP" ? undefined : options[0];
+    if (rest.length || (keepAlive !== undefined && !isInt(keepAlive, 0, 7200)) || (localPort !== undefined && !isInt(localPort, 0, 65535)) || (mode !== undefined && !isInt(mode, 0, 2)))
       return false;
+    if ((localIp !== undefined && typeof localIp !== "string") || (timeout !== undefined && !isInt(timeout, 0, 60000))) return false;
     if (links.links[id]) {
       at.print("ALREADY CONNECTED");
       return false;
     }
     if (!online()) return false;
     try {
-      await links.open(id, kind as LinkType, host, port, kind === "UDP" ? ((fourth as number | undefined) ?? 0) : 0);
+      await links.open(id, kind as LinkType, host, port, (localPort as number | undefined) ?? 0, (timeout as number | undefined) ?? 0);
     } catch {
       return false;
     }
@@ -163,7 +183,8 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
       query: (at) => describe("+CIPSTATE", at),
     },
     "+CIPSERVER": {
-      query: (at) => at.print(`+CIPSERVER:${links.serving ? 1 : 0}`),
+      // `+CIPSERVER:1,<port>,"TCP",0` while a server runs (AT 3.2's four fields; AT 5 adds <netif>).
+      query: (at) => at.print(links.serving ? `+CIPSERVER:1,${links.serverPort},"TCP",0` : "+CIPSERVER:0"),
       set: (_at, [mode, port, ...rest]) => {
         if (rest.length || !isInt(mode, 0, 1)) return false;
         if (mode === 0) {
@@ -187,14 +208,21 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
       },
     },
     "+CIPRECVMODE": recvMode,
-    "+CIPRECVTYPE": recvMode,
+    "+CIPRECVTYPE": recvType,
+    // `+CIPRECVLEN:<len>` with CIPMUX=0, else one field per link id: 0 for one not open, as
+    // ESP-AT 3.x prints it (2.2 to 2.4 printed -1 there).
     "+CIPRECVLEN": {
       query: (at) => {
-        const lengths = links.links.map((_, id) => {
-          const link = links.holding(id);
-          return link ? String(link.heldBytes) : "-1"; // -1: no such link, as lwesp and WiFiEspAT read it
-        });
-        at.print(`+CIPRECVLEN:${lengths.join(",")}`);
+        const held = (id: number) => links.holding(id)?.heldBytes ?? 0;
+        at.print(`+CIPRECVLEN:${links.mux ? links.links.map((_, id) => held(id)).join(",") : held(0)}`);
+      },
+    },
+    // `=<time>` (0 to 7200 s, 0 never) while a server runs; `?` prints `+CIPSTO:<time>` (0 at boot).
+    "+CIPSTO": {
+      query: (at) => at.print(`+CIPSTO:${links.serverTimeout}`),
+      set: (_at, [time, ...rest]) => {
+        if (rest.length || !isInt(time, 0, 7200) || !links.serving) return false;
+        links.setServerTimeout(time);
       },
     },
     "+CIPRECVDATA": {
@@ -203,7 +231,7 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
         if (!which) return false;
         const [id, [n, ...rest]] = which;
         const link = links.holding(id);
-        if (!link || rest.length || !isInt(n, 1, MAX_SEND) || !links.passive) return false;
+        if (!link || rest.length || !isInt(n, 1, MAX_SEND) || !links.passiveIds[id] || !link.heldBytes) return false;
         const data = links.take(link, n);
         const peer = links.showPeer ? `"${link.from[0]}",${link.from[1]},` : "";
         const head = encodeLatin1(`+CIPRECVDATA:${data.length},${peer}`);
@@ -211,6 +239,10 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
         out.set(head);
         out.set(data, head.length);
         at.unsolicited(out);
+        // The reply first; then a link whose peer closed goes, once its data has all been read.
+        at.ok();
+        links.closeIfDrained(link);
+        return REPLIED;
       },
     },
     // 0 closes with FIN, 1 with RST: taken and checked; the link closes with FIN either way.
