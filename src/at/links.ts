@@ -186,8 +186,7 @@ export class Links {
   private async pump(link: Link): Promise<void> {
     try {
       for (;;) {
-        const passive = this.passiveIds[link.id] && this.transparent !== link;
-        if (passive) await new Promise<void>((resolve) => (link.heldBytes < PASSIVE_LIMIT ? resolve() : (link.wake = resolve)));
+        if (this.passiveIds[link.id] && this.transparent !== link) await new Promise<void>((resolve) => (link.heldBytes < PASSIVE_LIMIT ? resolve() : (link.wake = resolve)));
         else {
           await this.at.whenRoom(); // no +IPD piles up behind a CIPSEND payload
           await this.uart.whenRoom();
@@ -201,7 +200,8 @@ export class Links {
           this.at.unsolicited(data);
           continue;
         }
-        if (passive) {
+        // The mode as it is now: CIPRECVTYPE may have changed it while the receive waited.
+        if (this.passiveIds[link.id]) {
           link.held.push(data);
           link.heldBytes += data.length;
           link.from = from;
