@@ -106,7 +106,7 @@ describe("console TCP/IP commands", function () {
     assert.equal(await uart.command(`AT+CIPSERVER=1,${port}`), "\r\nERROR\r\n", "CIPSERVER needs CIPMUX=1");
     assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
     assert.equal(await uart.command(`AT+CIPSERVER=1,${port}`), "\r\nOK\r\n");
-    assert.equal(await uart.command("AT+CIPSERVER?"), "+CIPSERVER:1\r\n\r\nOK\r\n");
+    assert.equal(await uart.command("AT+CIPSERVER?"), `+CIPSERVER:1,${port},"TCP",0\r\n\r\nOK\r\n`);
     const client = createConnection(port, session.ip);
     assert.equal(await uart.expect("0,CONNECT\r\n"), "0,CONNECT\r\n");
     client.write("hi board");
@@ -298,7 +298,7 @@ describe("console passive receive and passthrough", function () {
   let uart: UartClient;
   beforeEach(() => void ({ uart } = session));
 
-  it("holds data in passive mode for CIPRECVLEN and CIPRECVDATA, even after the peer closes", async () => {
+  it("holds data in passive mode for CIPRECVLEN and CIPRECVDATA after the peer closes, and says CLOSED once it is read", async () => {
     const p = await peer();
     assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
     assert.equal(await uart.command("AT+CIPRECVMODE=1"), "\r\nOK\r\n");
@@ -307,12 +307,14 @@ describe("console passive receive and passthrough", function () {
     await until(() => p.conns.length === 1, "the connection");
     p.conns[0].end("hello world");
     assert.equal(await uart.expect("+IPD,0,11\r\n"), "\r\n+IPD,0,11\r\n");
-    assert.equal(await uart.expect("0,CLOSED\r\n"), "0,CLOSED\r\n");
-    assert.equal(await uart.command("AT+CIPRECVLEN?"), "+CIPRECVLEN:11,-1,-1,-1,-1\r\n\r\nOK\r\n");
+    // The peer has closed, but the link stays while its data is unread (esp-at's CIPRECVTYPE note).
+    await until(() => p.conns[0].writableFinished, "the peer's FIN sent");
+    assert.equal(await uart.command("AT+CIPRECVLEN?"), "+CIPRECVLEN:11,0,0,0,0\r\n\r\nOK\r\n");
     assert.equal(await uart.command("AT+CIPRECVDATA=0,5"), "+CIPRECVDATA:5,hello\r\nOK\r\n");
     assert.equal(await uart.command("AT+CIPDINFO=1"), "\r\nOK\r\n");
     assert.equal(await uart.command("AT+CIPRECVDATA=0,100"), `+CIPRECVDATA:6,"${PEER_HOST}",${p.port}, world\r\nOK\r\n`);
-    assert.equal(await uart.command("AT+CIPRECVLEN?"), "+CIPRECVLEN:-1,-1,-1,-1,-1\r\n\r\nOK\r\n");
+    assert.equal(await uart.expect("0,CLOSED\r\n"), "0,CLOSED\r\n", "CLOSED once the last byte is read");
+    assert.equal(await uart.command("AT+CIPRECVLEN?"), "+CIPRECVLEN:0,0,0,0,0\r\n\r\nOK\r\n");
     assert.equal(await uart.command("AT+CIPRECVDATA=0,1"), "\r\nERROR\r\n");
     p.server.close();
   });

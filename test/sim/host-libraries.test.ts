@@ -68,14 +68,14 @@ describe("host libraries, replayed", function () {
       await step(uart, `AT+CIPSTARTEX="TCP","127.0.0.1",${p.port},0`, `+LINK_CONN:0,0,"TCP",0,"127.0.0.1",${p.port},0\r\n\r\nOK\r\n`);
       await until(() => p.conns.length === 1, "the connection at the peer");
       // Send.
-      await step(uart, "AT+CIPRECVLEN?", "+CIPRECVLEN:0,-1,-1,-1,-1\r\n\r\nOK\r\n");
+      await step(uart, "AT+CIPRECVLEN?", "+CIPRECVLEN:0,0,0,0,0\r\n\r\nOK\r\n");
       await sendHello(uart, 0, p.heard);
       // Receive.
       if (receive === "active") await step(uart, "AT+CIPRECVMODE=0", "\r\nOK\r\n");
       p.conns[0].write("world");
       if (receive === "passive") {
         assert.equal(await uart.expect("+IPD,0,5\r\n"), "\r\n+IPD,0,5\r\n");
-        await step(uart, "AT+CIPRECVLEN?", "+CIPRECVLEN:5,-1,-1,-1,-1\r\n\r\nOK\r\n");
+        await step(uart, "AT+CIPRECVLEN?", "+CIPRECVLEN:5,0,0,0,0\r\n\r\nOK\r\n");
         await step(uart, "AT+CIPRECVDATA=0,5", `+CIPRECVDATA:5,"127.0.0.1",${p.port},world\r\nOK\r\n`);
       } else {
         assert.equal(await uart.expect("world"), `\r\n+IPD,0,5,"127.0.0.1",${p.port}:world`);
@@ -89,7 +89,7 @@ describe("host libraries, replayed", function () {
   }
 
   // WiFiEspAT built for AT 2.x (-DWIFIESPAT2): it searches link ids from 4 down, reads passive data
-  // as `+CIPRECVDATA:<len>,<data>`, and takes -1 in CIPRECVLEN as "no link".
+  // as `+CIPRECVDATA:<len>,<data>`, and reads 0 in CIPRECVLEN for a link that is not open (ESP-AT 3.x; 2.x printed -1, which it reads too).
   it("WiFiEspAT: reset, init, probe, join, status, connect, send, receive (passive), close", async () => {
     const { uart } = session;
     const p = await peer();
@@ -118,7 +118,7 @@ describe("host libraries, replayed", function () {
     p.conns[0].write("world");
     assert.equal(await uart.expect("+IPD,4,5\r\n"), "\r\n+IPD,4,5\r\n");
     await replay(uart, [
-      ["AT+CIPRECVLEN?", "+CIPRECVLEN:-1,-1,-1,-1,5\r\n\r\nOK\r\n"],
+      ["AT+CIPRECVLEN?", "+CIPRECVLEN:0,0,0,0,5\r\n\r\nOK\r\n"],
       ["AT+CIPRECVDATA=4,64", "+CIPRECVDATA:5,world\r\nOK\r\n"],
       ["AT+CIPCLOSEMODE=4,1", "\r\nOK\r\n"],
       ["AT+CIPCLOSE=4", "4,CLOSED\r\n\r\nOK\r\n"],
