@@ -85,7 +85,8 @@ describe("xsock console", function () {
     const env = { ...process.env, NO_COLOR: "1" };
     const ok = await runXsock(["console", link], { input: "ATE0\nAT\nAT+CIPMUX?\n", env });
     assert.equal(ok.code, 0, ok.stderr);
-    assert.equal(ok.stdout, "ready\nATE0\nOK\nOK\n+CIPMUX:0\nOK\n");
+    // The boot's ready, printed before the port was opened, is dropped when the client writes within 50 ms (as on a board, where it is gone).
+    assert.equal(ok.stdout.replace(/^ready\n/, ""), "ATE0\nOK\nOK\n+CIPMUX:0\nOK\n");
     const bad = await runXsock(["console", link], { input: "AT+NOSUCH\nAT\n", env });
     assert.equal(bad.code, 1, bad.stderr);
     assert.equal(bad.stdout, "ERROR\nOK\n", "it carries on after an ERROR");
