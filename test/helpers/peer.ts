@@ -5,11 +5,15 @@ import { BIND_HOST } from "./target.ts";
 export async function tcpPeer(): Promise<{ server: Server; port: number; conns: Socket[]; heard: () => Buffer }> {
   const conns: Socket[] = [];
   const chunks: Buffer[] = [];
+  // Unreferenced, as its connections are: a test that fails before it closes the server does
+  // not keep mocha from exiting once the run is over.
   const server = createServer((c) => {
+    c.unref();
     conns.push(c);
     c.on("data", (d) => chunks.push(d));
     c.on("error", () => {});
   });
+  server.unref();
   await new Promise<void>((r) => server.listen(0, BIND_HOST, () => r()));
   return { server, port: (server.address() as AddressInfo).port, conns, heard: () => Buffer.concat(chunks) };
 }

@@ -11,12 +11,16 @@ const TEST_KEY = readFileSync(new URL("key.pem", dir), "utf8");
 
 /** Echoes what each client sends; `onConnection` sees each connection too. */
 export async function tlsEchoServer(onConnection?: (c: TLSSocket) => void): Promise<{ server: Server; port: number }> {
+  // Unreferenced, as its connections are: a test that fails before it closes the server does
+  // not keep mocha from exiting once the run is over.
   const server = createServer({ cert: TEST_CERT, key: TEST_KEY }, (c) => {
+    c.unref();
     c.on("error", () => {});
     if (onConnection) onConnection(c);
     else c.pipe(c);
   });
   server.on("tlsClientError", () => {});
+  server.unref();
   await new Promise<void>((r) => server.listen(0, BIND_HOST, () => r()));
   return { server, port: (server.address() as AddressInfo).port };
 }
