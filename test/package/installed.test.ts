@@ -69,7 +69,7 @@ describe("the npm package, installed in a user's project", function () {
     assert.match(out, /scenario "ci-demo" passed: 14 of 14 steps passed/);
     assert.match(out, /# pass 3\n# fail 0/);
     assert.match(readFileSync(join(fw, "results.xml"), "utf8"), /<testsuite name="ci-demo" tests="14" failures="0"/);
-    // The README's mocha example, run by this checkout's mocha: xsock/sim from the project's node_modules.
+    // The mocha example of docs/ci.md, run by this checkout's mocha: xsock/sim from the project's node_modules.
     writeFileSync(
       join(fw, "test/mocha.spec.js"),
       'import assert from "node:assert/strict";\nimport { startSim } from "xsock/sim";\n\ndescribe("ci-demo on mocha", function () {\n  this.timeout(20000);\n  it("answers ping", async () => {\n    const board = await startSim({ app: ".", config: { port: 0, udpPort: 0 } });\n    await board.uart.expect(/ci-demo ready.*\\r\\n/);\n    board.uart.write("ping\\r\\n");\n    assert.equal(await board.uart.expect(/\\r\\n/), "pong\\r\\n");\n    await board.stop();\n  });\n});\n',
