@@ -41,6 +41,8 @@ describe("xsock console", function () {
   it("takes typed commands on a terminal: OK in green, ERROR in red, no echo twice, history kept, Ctrl-] quits", async function () {
     const t = consoleOnTerminal(this);
     await t.waitFor(/Ctrl-\] quits/);
+    // The boot's ready, held for a client that has yet to open the pty, comes before anything is typed.
+    await t.waitFor(/^ready$/m);
     t.type("AT");
     await t.waitFor(/^OK$/m);
     t.type("AT+NOSUCH");
@@ -68,6 +70,8 @@ describe("xsock console", function () {
   it("says when the port goes away, and reconnects when the simulator comes back on the same --uart-link", async function () {
     const t = consoleOnTerminal(this);
     await t.waitFor(/Ctrl-\] quits/);
+    // The boot's ready, held for a client that has yet to open the pty, comes before anything is typed.
+    await t.waitFor(/^ready$/m);
     t.type("AT");
     await t.waitFor(/^OK$/m);
     await sim.stop();
