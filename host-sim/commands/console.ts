@@ -223,7 +223,10 @@ async function piped(link: SerialLink, style: Style): Promise<number> {
 
 /** --command lines, then --send's file: the run fails at the first ERROR. */
 async function batch(link: SerialLink, style: Style, opts: ConsoleOptions): Promise<number> {
-  const view = new ConsoleView(link.path, style, (t) => process.stdout.write(`${t}\n`), false);
+  // While the file goes, the payload's own replies (Recv, SEND OK, per chunk) would bury the
+  // bar: -v shows them. What the peer sends meanwhile (+IPD) and a close show either way.
+  let sending = false;
+  const view = new ConsoleView(link.path, style, (t) => void ((!sending || style.verbose || /\+IPD,|CLOSED/.test(t)) && process.stdout.write(`${t}\n`)), false);
   const stop = link.subscribe((e) => view.handle(e));
   for (const line of opts.command ?? []) {
     const result = await atCommand(link, line);
@@ -236,12 +239,12 @@ async function batch(link: SerialLink, style: Style, opts: ConsoleOptions): Prom
   } catch (e) {
     throw new UserError(`cannot read ${opts.send}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  // The payload's own replies (Recv, SEND OK, per chunk) would bury the bar: -v shows them.
-  if (!style.verbose) stop();
+  sending = true;
   const bar = new StatusLine(style);
   const start = Date.now();
   try {
     for await (const event of sendFile(link, data, { linkId: opts.link, passthrough: opts.passthrough })) {
+      if (event.type === "done") sending = false;
       if (event.type === "progress") bar.show(`${basename(opts.send)} ${progressText(event.sent, event.total, Date.now() - start)}`);
       else if (event.type === "done") {
         bar.clear();
@@ -254,17 +257,18 @@ async function batch(link: SerialLink, style: Style, opts: ConsoleOptions): Prom
     if (e instanceof AtError) throw new UserError(`--send ${opts.send}: ${e.message}`);
     throw e;
   }
-  await replies(link, style.verbose ? undefined : view, opts.wait);
+  await replies(link, opts.wait);
+  stop();
+  view.handle({ type: "closed" });
   return 0;
 }
 
-/** Shows what the board sends for `ms` (the peer's answer to what was sent), or until a link closes. */
-async function replies(link: SerialLink, view: ConsoleView | undefined, ms: number): Promise<void> {
+/** Waits while the board's output shows, for `ms` (the peer's answer to what was sent), or until a link closes. */
+async function replies(link: SerialLink, ms: number): Promise<void> {
   let text = "";
   let done: () => void = () => {};
   const closed = new Promise<void>((resolve) => (done = resolve));
   const stop = link.subscribe((e) => {
-    view?.handle(e);
     if (e.type !== "data") return;
     text = (text + e.bytes.toString("latin1")).slice(-64);
     if (/(^|\n)(\d,)?CLOSED\r?\n/.test(text)) done();
@@ -273,7 +277,6 @@ async function replies(link: SerialLink, view: ConsoleView | undefined, ms: numb
   await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
   stop();
-  view?.handle({ type: "closed" });
 }
 
 /** Bytes both ways as they are; Ctrl-] quits on a terminal, the end of input elsewhere. */
