@@ -5,7 +5,7 @@
 import { clearLine, createInterface, cursorTo } from "node:readline";
 import { historyFile, HISTORY_SIZE, loadHistory, saveHistory } from "./commands/history.ts";
 import { classify } from "./serial/at-lines.ts";
-import { announcedLength, payloadBytes } from "./serial/payload.ts";
+import { announcedLength, payloadBytes, payloadPrompt } from "./serial/payload.ts";
 
 export interface TerminalLine {
   /** Draws what the board sent. */
@@ -33,7 +33,7 @@ export function terminalLine(send: (bytes: Uint8Array) => void, onInterrupt: () 
 
   const redraw = () => {
     if (payload === undefined) rl.setPrompt(open.toString("utf8"));
-    else rl.setPrompt(payload === null ? "payload (Enter sends CR-LF; +++ ends)> " : `payload, ${payload} bytes left (\\r \\n \\xHH; Enter sends CR-LF)> `);
+    else rl.setPrompt(payloadPrompt(payload));
     rl.prompt(true);
   };
 

@@ -6,7 +6,7 @@ import { createInterface, clearLine, cursorTo } from "node:readline";
 import { AtError, command as atCommand, finalResult, lastLine, type CommandResult } from "../serial/at-session.ts";
 import { SerialLink } from "../serial/link.ts";
 import { listPorts } from "../serial/ports.ts";
-import { announcedLength, payloadBytes } from "../serial/payload.ts";
+import { announcedLength, payloadBytes, payloadPrompt } from "../serial/payload.ts";
 import { sendFile } from "../serial/send-file.ts";
 import { baudRate, collect, conventions, outputStyle, UserError, type OutputOptions, type Style } from "./common.ts";
 import { ConsoleView } from "./console-view.ts";
@@ -138,7 +138,7 @@ async function session(link: SerialLink, style: Style): Promise<number> {
     rl.setPrompt(
       view.payload === undefined
         ? commandPrompt
-        : style.paint("info", view.payload === null ? "payload (Enter sends CR-LF; +++ ends)> " : `payload, ${view.payload} bytes left (\\r \\n \\xHH; Enter sends CR-LF)> `),
+        : style.paint("info", payloadPrompt(view.payload)),
     );
   // Output lands above the line being typed, which is drawn again after it.
   const print = (text: string) => {

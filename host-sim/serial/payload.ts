@@ -22,6 +22,10 @@ export function announcedLength(command: string): number | null | undefined {
   return numbers.length === 1 ? numbers[0] : numbers.length >= 2 ? numbers[1] : undefined;
 }
 
+/** The prompt while a payload is typed: the bytes the board still expects, or passthrough's way out. */
+export const payloadPrompt = (remaining: number | null): string =>
+  remaining === null ? "payload (Enter sends CR-LF; +++ ends)> " : `payload, ${remaining} bytes left (\\r \\n \\xHH; Enter sends CR-LF)> `;
+
 /** A typed payload line's bytes: `\r`, `\n`, `\t`, `\\` and `\xHH` escapes; any other backslash stays (CIPSENDEX's `\0` ends a payload). */
 export function decodeEscapes(text: string): Buffer {
   const out: number[] = [];
