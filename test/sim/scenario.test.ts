@@ -113,6 +113,13 @@ describe("xsock sim --scenario", function () {
     assert.match(log, new RegExp(`FAILED 2\\. delay "20s" \\(\\d+ ms\\)\\n {2}timeout: the scenario has not ended within ${TIMEOUT_MS} ms`));
   });
 
+  it(`exits ${TIMEOUT_EXIT} when --timeout ends the run before the board has started`, async () => {
+    const { code, log } = await runSim(["--scenario", `${SCENARIOS}/slow.yaml`, "--timeout", "1"], 20000);
+    assert.equal(code, TIMEOUT_EXIT, log);
+    assert.match(log, /timeout: the scenario has not ended within 1 ms/);
+    assert.match(log, /skipped 2\. delay "20s"/);
+  });
+
   it("fails when the firmware throws, with its stack", async () => {
     const { code, log } = await runSim(["test/fixtures/crash", "how=timer", "--scenario", `${SCENARIOS}/crash.yaml`]);
     assert.equal(code, 1, log);
