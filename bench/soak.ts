@@ -227,20 +227,30 @@ async function freePort(): Promise<number> {
 }
 
 /** `clients` chat clients (up to 63) each send `messages` lines to examples/chat-server; all the others get each, in order. */
-export async function chat(clients: number, messages: number): Promise<SoakFigures> {
+export async function chat(clients: number, messages: number, ip?: string): Promise<SoakFigures> {
   // A 10-socket board holds the server and 9 clients; more need lwIP's limit raised.
   const board = await startSim({
     app: fileURLToPath(new URL("../examples/chat-server", import.meta.url)),
     board: clients < 10 ? undefined : fileURLToPath(new URL("./boards/soak.json", import.meta.url)),
+    // The chat server's port is fixed (5000): a board address of the caller's own keeps it from another run's.
+    ip,
     log: () => {},
   });
+  try {
+    return await chatOn(board, clients, messages);
+  } finally {
+    await board.stop();
+  }
+}
+
+async function chatOn(board: SimBoard, clients: number, messages: number): Promise<SoakFigures> {
   await board.waitLog(/Chat server started on port 5000/);
   const heapBefore = (await board.collect()).slots;
   const errors: string[] = [];
   const sockets: Socket[] = [];
   const received: string[] = [];
   for (let i = 0; i < clients; i++) {
-    const socket = connect(5000, "127.0.0.1");
+    const socket = connect(5000, board.ip);
     socket.setEncoding("latin1");
     received[i] = "";
     socket.on("data", (d: string) => (received[i] += d));
@@ -269,10 +279,11 @@ export async function chat(clients: number, messages: number): Promise<SoakFigur
     }
     lost += expected - lines(i).length;
   }
+  const socketsBefore = board.openSockets - clients;
   for (const s of sockets) s.destroy();
-  await new Promise((r) => setTimeout(r, 300));
+  // The heap is measured once the server has closed every client's socket.
+  await until(() => board.openSockets <= socketsBefore, 10_000);
   const heapAfter = (await board.collect()).slots;
-  await board.stop();
   const delivered = sockets.reduce((n, _, i) => n + lines(i).join("").length, 0);
   return { name: "chat", bytes: delivered, lost, errors, heapBefore, heapAfter, ms, outOfOrder, messages: clients * messages, deliveries: clients * (clients - 1) * messages };
 }

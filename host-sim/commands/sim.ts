@@ -176,7 +176,7 @@ export function registerSim(program: Command): void {
         });
         sim = board;
         // A --timeout or a signal that came while the board started ends the run now.
-        if (interrupted || verdict !== undefined) void board.stop(verdict ?? 0);
+        if (interrupted || verdict !== undefined) void board.stop();
         controlAt(board.control);
         const timestamp = new Date();
         const result = await runScenario(scenario, board, { onStep: (r) => process.stderr.write(stepLine(r)), signal: abort.signal });

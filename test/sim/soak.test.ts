@@ -1,6 +1,7 @@
 // The soak workloads of bench/soak.ts, short: every byte checked, no link, socket or heap left behind.
 import assert from "node:assert/strict";
 import { chat, churn, links, report } from "../../bench/soak.ts";
+import { runAddress } from "../helpers/ports.ts";
 
 describe("soak, short (npm run soak runs the long one)", function () {
   this.timeout(60000);
@@ -19,7 +20,7 @@ describe("soak, short (npm run soak runs the long one)", function () {
   });
 
   it("relays every chat message to every other client, in order per sender (8 clients x 20)", async () => {
-    const f = await chat(8, 20);
+    const f = await chat(8, 20, runAddress());
     assert.deepEqual([f.lost, f.outOfOrder, f.errors], [0, 0, []], report(f));
     assert.equal(f.deliveries, 8 * 7 * 20);
   });
