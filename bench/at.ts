@@ -3,11 +3,15 @@
 //   npm run bench:at   (BENCH_AT_MB=4 unpaced, BENCH_AT_RUNS=3, BENCH_AT_PACED_KB=256 at 921600 baud)
 // Prints the median MB/s each way and the ratio to socat (target >= 0.25x), the fraction of
 // the line rate at --baud 921600 (target >= 0.95), bytes lost, and XS computrons per KiB
-// bridged. The computrons come from a separate `xsock sim -v` run, as logging every delivery
-// slows the simulator. Exits 1 if any byte is lost or wrong.
+// bridged. TLS passthrough (AT+CIPSTART="SSL" to a node:tls peer) is a ratio to the plain TCP
+// passthrough of the same run, with the computrons of its handshake (AT+CIPSTART's, from the
+// line to its OK). The computrons come from a separate `xsock sim -v` run, as logging every
+// delivery slows the simulator. Exits 1 if any byte is lost or wrong.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
 import { have, startSim, type SimProcess } from "../test/helpers/sim.ts";
 import { UartClient } from "../test/helpers/uart.ts";
 
@@ -25,6 +29,8 @@ interface Bridge {
   peer: Socket;
   /** XS computrons counted while counting is on (xsock only). */
   computrons?: { on: boolean; total: number };
+  /** The computrons of AT+CIPSTART, counted with the others (xsock only). */
+  handshake?: number;
   close(): Promise<void>;
 }
 
@@ -37,14 +43,20 @@ interface Transfer {
   computrons?: number;
 }
 
-/** A loopback TCP server; resolves the first connection it accepts. */
-async function peerServer(): Promise<{ server: Server; port: number; accepted: Promise<Socket> }> {
+/** The tests' self-signed certificate, for the TLS peer. */
+const tlsFixture = (name: string) => readFileSync(new URL(`../test/fixtures/tls/${name}`, import.meta.url));
+
+/** A loopback TCP (or TLS) server; resolves the first connection it accepts. */
+async function peerServer(tls = false): Promise<{ server: Server; port: number; accepted: Promise<Socket> }> {
   let accept!: (s: Socket) => void;
   const accepted = new Promise<Socket>((r) => (accept = r));
-  const server = createServer({ noDelay: true }, (s) => {
+  const onConnection = (s: Socket) => {
     s.on("error", () => {});
     accept(s);
-  });
+  };
+  const server = tls
+    ? createTlsServer({ cert: tlsFixture("cert.pem"), key: tlsFixture("key.pem") }, (s) => onConnection(s.setNoDelay(true)))
+    : createServer({ noDelay: true }, onConnection);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   return { server, port: (server.address() as { port: number }).port, accepted };
 }
@@ -69,9 +81,16 @@ function countComputrons(sim: SimProcess): { on: boolean; total: number } {
   return counter;
 }
 
+/** Stops a count once the last deliveries' meters have arrived; returns it. */
+async function settledCount(counter: { on: boolean; total: number }): Promise<number> {
+  await new Promise((r) => setTimeout(r, 200));
+  counter.on = false;
+  return counter.total;
+}
+
 /** `xsock sim` in passthrough to our peer, set up over the console as a host would. */
-async function xsockBridge(options: { baud?: number; countComputrons?: boolean } = {}): Promise<Bridge> {
-  const { server, port, accepted } = await peerServer();
+async function xsockBridge(options: { baud?: number; countComputrons?: boolean; tls?: boolean } = {}): Promise<Bridge> {
+  const { server, port, accepted } = await peerServer(options.tls);
   const sim = await startSim([...(options.baud ? ["--baud", String(options.baud)] : []), ...(options.countComputrons ? ["-v"] : [])]);
   const computrons = options.countComputrons ? countComputrons(sim) : undefined;
   const uart = await UartClient.open(sim.uart);
@@ -79,7 +98,9 @@ async function xsockBridge(options: { baud?: number; countComputrons?: boolean }
   check(await uart.command("ATE0"), "ATE0\r\n\r\nOK\r\n", "ATE0");
   check(await uart.command('AT+CWJAP="xsock-sim",""'), "WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n", "AT+CWJAP");
   check(await uart.command("AT+CIPMODE=1"), "\r\nOK\r\n", "AT+CIPMODE=1");
-  check(await uart.command(`AT+CIPSTART="TCP","127.0.0.1",${port}`), "CONNECT\r\n\r\nOK\r\n", "AT+CIPSTART");
+  if (computrons) Object.assign(computrons, { on: true, total: 0 });
+  check(await uart.command(`AT+CIPSTART="${options.tls ? "SSL" : "TCP"}","127.0.0.1",${port}`), "CONNECT\r\n\r\nOK\r\n", "AT+CIPSTART");
+  const handshake = computrons && (await settledCount(computrons));
   await uart.write("AT+CIPSEND\r\n");
   check(await uart.expect(">"), "\r\nOK\r\n\r\n>", "AT+CIPSEND");
   const peer = await accepted;
@@ -87,6 +108,7 @@ async function xsockBridge(options: { baud?: number; countComputrons?: boolean }
     uart,
     peer,
     computrons,
+    handshake,
     async close() {
       try {
         // `+++` alone leaves passthrough; the console must still answer.
@@ -163,12 +185,7 @@ async function transfer(bridge: Bridge, data: Buffer, send: (data: Buffer) => Pr
   clearInterval(watchdog);
   await Promise.race([sent, new Promise((r) => setTimeout(r, 1000))]);
   let computrons: number | undefined;
-  if (bridge.computrons) {
-    // Let the last deliveries' meters arrive before the count stops.
-    await new Promise((r) => setTimeout(r, 200));
-    bridge.computrons.on = false;
-    computrons = bridge.computrons.total;
-  }
+  if (bridge.computrons) computrons = await settledCount(bridge.computrons);
   unlisten();
   let differing = 0;
   for (let i = 0; i < received; i++) if (got[i] !== data[i]) differing++;
@@ -210,11 +227,13 @@ function tcpToUart(bridge: Bridge, data: Buffer): Promise<Transfer> {
 interface BothWays {
   up: Transfer[];
   down: Transfer[];
+  /** AT+CIPSTART's computrons, when counted. */
+  handshake?: number;
 }
 
 async function bothWays(open: () => Promise<Bridge>, bytes: number, runs: number): Promise<BothWays> {
   const bridge = await open();
-  const result: BothWays = { up: [], down: [] };
+  const result: BothWays = { up: [], down: [], handshake: bridge.handshake };
   try {
     for (let i = 0; i < runs; i++) {
       result.up.push(await uartToTcp(bridge, randomBytes(bytes)));
@@ -236,6 +255,8 @@ const unpaced = await bothWays(() => xsockBridge(), UNPACED_BYTES, RUNS);
 const metered = await bothWays(() => xsockBridge({ countComputrons: true }), UNPACED_BYTES, 1);
 const reference = hasSocat ? await bothWays(socatBridge, UNPACED_BYTES, RUNS) : undefined;
 const paced = await bothWays(() => xsockBridge({ baud: PACED_BAUD }), PACED_BYTES, 1);
+const tls = await bothWays(() => xsockBridge({ tls: true }), UNPACED_BYTES, RUNS);
+const tlsMetered = await bothWays(() => xsockBridge({ tls: true, countComputrons: true }), UNPACED_BYTES, 1);
 
 const lineRate = PACED_BAUD / 10;
 const rows: string[][] = [["", "xsock", "reference", "ratio", "target", "lost", "wrong", "computrons/KiB"]];
@@ -273,11 +294,29 @@ for (const [name, key] of [
     "",
   ]);
 }
+for (const [name, key] of [
+  ["UART→TLS", "up"],
+  ["TLS→UART", "down"],
+] as const) {
+  const [counted] = tlsMetered[key];
+  rows.push([
+    `${name} unpaced, ${UNPACED_BYTES / 1024 / 1024} MiB x${RUNS}`,
+    `${mbps(UNPACED_BYTES, tls[key]).toFixed(2)} MB/s`,
+    `TCP ${mbps(UNPACED_BYTES, unpaced[key]).toFixed(2)} MB/s`,
+    `${(mbps(UNPACED_BYTES, tls[key]) / mbps(UNPACED_BYTES, unpaced[key])).toFixed(2)}x`,
+    "",
+    String(lost(tls[key]) + counted.lost),
+    String(wrong(tls[key]) + counted.wrong),
+    (counted.computrons! / (UNPACED_BYTES / 1024)).toFixed(0),
+  ]);
+}
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
 for (const row of rows) console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  "));
 if (!hasSocat) console.log("socat is not on PATH: the reference is skipped");
+// The simulator's TLS record layer and handshake run in node:tls, outside XS (Moddable's runs in XS on the chip).
+console.log(`AT+CIPSTART, from its line to its OK: "SSL" ${tlsMetered.handshake} computrons, "TCP" ${metered.handshake} (the simulator's TLS handshake itself runs in node:tls, outside XS)`);
 
-const bad = [unpaced, metered, paced].reduce((n, r) => n + lost(r.up) + wrong(r.up) + lost(r.down) + wrong(r.down), 0);
+const bad = [unpaced, metered, paced, tls, tlsMetered].reduce((n, r) => n + lost(r.up) + wrong(r.up) + lost(r.down) + wrong(r.down), 0);
 if (bad) {
   console.error(`xsock: ${bad} bytes lost or wrong`);
   process.exit(1);
