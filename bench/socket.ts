@@ -4,10 +4,8 @@
 // node:net reference, and the XS heap an open idle TCP socket costs.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createConnection, type Socket } from "node:net";
-import { fileURLToPath } from "node:url";
-import { Simulator } from "../host-sim/simulator.ts";
+import { appBoard, idleSocketSlots } from "./costs.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const BULK = Number(process.env.BENCH_BULK_MB ?? 16) * 1024 * 1024;
 const SLOT_BYTES = 16; // an XS slot on the ESP32's 32-bit XS
@@ -90,59 +88,31 @@ async function download(port: number): Promise<number> {
   return BULK / 1e6 / ((performance.now() - start) / 1000);
 }
 
-async function board(app: string, config: Record<string, unknown>): Promise<{ sim: Simulator; port: number }> {
-  let port = 0;
-  let resolvePort!: () => void;
-  const ready = new Promise<void>((r) => (resolvePort = r));
-  const sim = await Simulator.start({
-    app: `${ROOT}/${app}`,
-    config,
-    uart: "tcp:0",
-    log: (line) => {
-      const m = / on (\d+)$/.exec(line) ?? /listening on \[[^\]]*\]:(\d+)$/.exec(line);
-      if (m && !port) {
-        port = Number(m[1]);
-        resolvePort();
-      }
-    },
-  });
-  await ready;
-  return { sim, port };
-}
-
 const ratio = (name: string, unit: string, ours: number, ref: number) =>
   console.log(`${name.padEnd(22)} ${ours.toFixed(1).padStart(8)} ${unit} (node:net ${ref.toFixed(1)} ${unit}): ratio ${(ours / ref).toFixed(2)}x`);
 
 {
   const ref = await reference("echo");
-  const sim = await board("bench/apps/bulk", { mode: "echo" });
+  const sim = await appBoard("bench/apps/bulk", { mode: "echo" });
   ratio("round trips", "/s", await roundTrips(sim.port), await roundTrips(ref.port));
   await sim.sim.stop();
   ref.proc.kill();
 }
 {
   const ref = await reference("sink");
-  const sim = await board("bench/apps/bulk", { mode: "sink" });
+  const sim = await appBoard("bench/apps/bulk", { mode: "sink" });
   ratio("bulk to the board", "MB/s", await upload(sim.port), await upload(ref.port));
   await sim.sim.stop();
   ref.proc.kill();
 }
 {
   const ref = await reference("source");
-  const sim = await board("bench/apps/bulk", { mode: "source", size: BULK });
+  const sim = await appBoard("bench/apps/bulk", { mode: "source", size: BULK });
   ratio("bulk from the board", "MB/s", await download(sim.port), await download(ref.port));
   await sim.sim.stop();
   ref.proc.kill();
 }
 {
-  const { sim, port } = await board("bench/apps/idle", {});
-  const before = await sim.collect();
-  const N = 8;
-  const clients = await Promise.all(Array.from({ length: N }, () => connect(port)));
-  await new Promise((r) => setTimeout(r, 200));
-  const after = await sim.collect();
-  const perSocket = (after.slots - before.slots) / N;
-  console.log(`idle TCP socket        ${perSocket.toFixed(0)} XS slots = ${(perSocket * SLOT_BYTES).toFixed(0)} bytes at ${SLOT_BYTES} bytes a slot (target < 1024), over ${N} sockets`);
-  for (const c of clients) c.destroy();
-  await sim.stop();
+  const perSocket = await idleSocketSlots();
+  console.log(`idle TCP socket        ${perSocket} XS slots = ${perSocket * SLOT_BYTES} bytes at ${SLOT_BYTES} bytes a slot (target < 1024), over 4 sockets`);
 }

@@ -1,0 +1,24 @@
+// Budgets for the firmware's own costs, which XS counts deterministically (bench/costs.ts
+// measures them; test/sim/budgets.test.ts holds them). `from` is the figure each was set from,
+// by `npm run bench:costs`. A change that costs more fails the test, naming the figure; when a
+// change makes the firmware cheaper, lower the limit here.
+export const budgets = {
+  /** `AT`, echo on, from its line to its OK. */
+  atRoundTrip: { limit: 4900, unit: "computrons", from: "4,759 on 2026-12-07" },
+  /** `AT+CIPSEND=0,1024`, its payload in one write, to SEND OK. */
+  cipsend1KiB: { limit: 18600, unit: "computrons", from: "18,053 on 2026-12-07" },
+  /** 1 KiB from a TCP peer to its `+IPD,0,1024:` line on the UART. */
+  ipd1KiB: { limit: 10700, unit: "computrons", from: "10,396 on 2026-12-07" },
+  /** xsock/socket: one 32-byte echo on an open connection (bench/apps/bulk). */
+  socketRoundTrip: { limit: 3500, unit: "computrons", from: "3,363 on 2026-12-07" },
+  /** xsock/socket: accept of a connection, and the first recv on it. */
+  accept: { limit: 7500, unit: "computrons", from: "7,318 on 2026-12-07" },
+  /** The console firmware's live heap after boot, beyond XS's built-ins and the preloaded modules. */
+  slotsAfterBoot: { limit: 2600, unit: "slots", from: "2,535 on 2026-12-07" },
+  /** An open idle TCP socket of xsock/socket (16 bytes a slot on the ESP32). */
+  slotsPerIdleSocket: { limit: 70, unit: "slots", from: "68 on 2026-12-07" },
+  /** An AT link (CIPMUX=1, TCP) open and idle. */
+  slotsPerLink: { limit: 300, unit: "slots", from: "294 on 2026-12-07" },
+} satisfies Record<string, { limit: number; unit: "computrons" | "slots"; from: string }>;
+
+export type CostName = keyof typeof budgets;
