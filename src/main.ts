@@ -83,7 +83,8 @@ Object.assign(
   wifiCommands(station, settings, softAp),
   softApCommands(softAp, settings),
   ipconfigCommands(ipconfig),
-  tcpipCommands(links, () => netif.address !== undefined, settings),
+  // Links need an address: the station's, or the SoftAP's while it runs (its phones reach the board there).
+  tcpipCommands(links, () => netif.address !== undefined || netif.wifi?.softAp !== undefined, settings),
   wired ? ethernetCommands(netif, settings) : {},
   can
     ? canCommands(at, can, {

@@ -3,8 +3,11 @@
 // the simulator's APs (the page's own: "abc", "ab\,c", "Wi-Fi", "test") and phones that join its
 // SoftAP. Each test is named after the doc section, and checks the exact reply.
 import assert from "node:assert/strict";
+import { createSocket } from "node:dgram";
+import { createConnection } from "node:net";
 import type { AccessPoint } from "../../host-sim/devices/wifi.ts";
-import { withConsole } from "../helpers/console.ts";
+import { until, withConsole } from "../helpers/console.ts";
+import { freePort, runAddress } from "../helpers/ports.ts";
 import type { UartClient } from "../helpers/uart.ts";
 
 const OK = "\r\nOK\r\n";
@@ -198,5 +201,81 @@ describe("esp-at Wi-Fi AT Commands, as documented", function () {
     // If the Station mode is not enabled: ERROR.
     assert.equal(await uart.command("AT+CWMODE=2"), OK);
     assert.equal(await uart.command('AT+CWHOSTNAME="other"'), ERROR);
+  });
+});
+
+// TCP-IP_AT_Examples.rst's two examples on the SoftAP alone (AT+CWMODE=2, no station): the PC
+// is a phone that joins the simulator's SoftAP (stationJoin). The simulated network puts the
+// board's addresses on loopback: a SoftAP address the host lacks (ESP-IDF's 192.168.4.1) is the
+// simulator's own address there; one on loopback (AT+CIPAP) is itself, and so are its phones'.
+describe("esp-at TCP-IP AT Examples, on the SoftAP alone", function () {
+  this.timeout(60000);
+  const session = withConsole({ join: false, sim: {} });
+  let uart: UartClient;
+  beforeEach(() => void ({ uart } = session));
+
+  it("ESP32 as a TCP server in multiple connections, in the softAP mode", async () => {
+    assert.equal(await uart.command("AT+CWMODE=2"), OK);
+    assert.equal(await uart.command("AT+CIPMUX=1"), OK);
+    assert.equal(await uart.command('AT+CWSAP="ESP32_softAP","1234567890",5,3'), OK);
+    assert.equal(await uart.command("AT+CIPAP?"), `+CIPAP:ip:"192.168.4.1"\r\n+CIPAP:gateway:"192.168.4.1"\r\n+CIPAP:netmask:"255.255.255.0"\r\n${OK}`);
+    // The doc's server takes the default port, 333; here one the OS has free.
+    const port = await freePort([session.sim!.ip]);
+    assert.equal(await uart.command(`AT+CIPSERVER=1,${port}`), OK);
+    // Connect the PC to the SoftAP, then a TCP client to the server.
+    session.sim!.stationJoin(PHONE);
+    assert.equal(await uart.expect('"192.168.4.2"\r\n'), `+STA_CONNECTED:"${PHONE}"\r\n+DIST_STA_IP:"${PHONE}","192.168.4.2"\r\n`);
+    const client = createConnection(port, session.sim!.ip);
+    client.on("error", () => {});
+    let heard = "";
+    client.on("data", (d: Buffer) => (heard += d.toString()));
+    try {
+      assert.equal(await uart.expect("0,CONNECT\r\n"), "0,CONNECT\r\n");
+      await uart.write("AT+CIPSEND=0,4\r\n");
+      assert.equal(await uart.expect(">"), `${OK}\r\n>`);
+      await uart.write("test");
+      assert.equal(await uart.expect("SEND OK\r\n"), "\r\nRecv 4 bytes\r\n\r\nSEND OK\r\n");
+      await until(() => heard === "test", "test at the PC");
+      client.write("test");
+      assert.equal(await uart.expect("test"), "\r\n+IPD,0,4:test");
+      assert.equal(await uart.command("AT+CIPCLOSE=0"), `0,CLOSED\r\n${OK}`);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it("Network passthrough transmission when the ESP32 works as a softAP in UDP transparent transmission", async () => {
+    assert.equal(await uart.command("AT+CWMODE=2"), OK);
+    assert.equal(await uart.command('AT+CWSAP="ESP32_softAP","1234567890",5,3'), OK);
+    // The SoftAP's /24 moves to this run's loopback block, where the PC's address exists too.
+    assert.equal(await uart.command(`AT+CIPAP="${runAddress(1)}"`), OK);
+    session.sim!.stationJoin(PHONE);
+    const pc = runAddress(2);
+    assert.equal(await uart.expect(`"${pc}"\r\n`), `+STA_CONNECTED:"${PHONE}"\r\n+DIST_STA_IP:"${PHONE}","${pc}"\r\n`);
+    // Create a UDP endpoint on the PC.
+    const endpoint = createSocket("udp4");
+    await new Promise<void>((r) => endpoint.bind(0, pc, () => r()));
+    const heard: string[] = [];
+    endpoint.on("message", (m) => heard.push(m.toString()));
+    try {
+      const local = await freePort(["0.0.0.0"], ["udp"]);
+      assert.equal(await uart.command(`AT+CIPSTART="UDP","${pc}",${endpoint.address().port},${local},0`), `CONNECT\r\n${OK}`);
+      assert.equal(await uart.command("AT+CIPMODE=1"), OK);
+      await uart.write("AT+CIPSEND\r\n");
+      assert.equal(await uart.expect(">"), `${OK}\r\n>`);
+      await uart.write("hello");
+      await until(() => heard.includes("hello"), "hello at the PC");
+      endpoint.send("world", local, runAddress(1));
+      assert.equal(await uart.expect("world"), "world");
+      // Stop sending data: +++ alone, then a second before the next command.
+      await new Promise((r) => setTimeout(r, 50));
+      await uart.write("+++");
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(await uart.command("AT+CIPMODE=0"), OK);
+      assert.equal(await uart.command("AT+CIPCLOSE"), `CLOSED\r\n${OK}`);
+      assert.deepEqual(heard, ["hello"], "+++ did not go to the PC");
+    } finally {
+      endpoint.close();
+    }
   });
 });
