@@ -156,9 +156,10 @@ export function wifiCommands(station: Station, settings: Settings, softAp: SoftA
       at.print(full ? `${head},0,${station.reconnectInterval},${listen},${scanMode},${pmf}` : head);
     },
     set: async (at: AtConsole, params: Param[]) => {
-      const [ssid, pwd, bssid, , reconnect, listen, scanMode, timeout, pmf] = params;
+      const [ssid, pwd, bssid, authmode, reconnect, listen, scanMode, timeout, pmf] = params;
       if (params.length > 9 || (ssid !== undefined && !isText(ssid, 32)) || (pwd !== undefined && !isText(pwd, 64))) return false;
-      if (bssid !== undefined && !isMac(bssid)) return false;
+      // <authmode> (AT 2.x's <pci_en>): the weakest security to join, 0 to 16; taken, not applied.
+      if ((bssid !== undefined && !isMac(bssid)) || (authmode !== undefined && !isInt(authmode, 0, 16))) return false;
       if (reconnect !== undefined && !isInt(reconnect, 0, 7200)) return false;
       if ((listen !== undefined && !isInt(listen, 1, 100)) || (scanMode !== undefined && !isInt(scanMode, 0, 1))) return false;
       if ((timeout !== undefined && !isInt(timeout, 3, 600)) || (pmf !== undefined && !isInt(pmf, 0, 3))) return false;

@@ -69,6 +69,9 @@ describe("esp-at Wi-Fi AT Commands, as documented", function () {
   it("AT+CWJAP: Connect to an AP, the error template: +CWJAP:<error code> then ERROR", async () => {
     assert.equal(await uart.command('AT+CWJAP="abc","wrong-password"', 20000), `+CWJAP:2\r\n${ERROR}`);
     assert.equal(await uart.command('AT+CWJAP="nowhere","0123456789"', 20000), `+CWJAP:3\r\n${ERROR}`);
+    // <authmode> is 0 to 16; <pmf> 0 to 3: bad input gets ERROR alone.
+    assert.equal(await uart.command('AT+CWJAP="abc","0123456789",,17'), ERROR);
+    assert.equal(await uart.command('AT+CWJAP="abc","0123456789",,,,,,,4'), ERROR);
     // The execute command: the last configuration again.
     assert.equal(await uart.command('AT+CWJAP="abc","0123456789"', 20000), JOINED);
     await uart.write("AT+CWQAP\r\n");
