@@ -84,7 +84,7 @@ Object.assign(
   softApCommands(softAp, settings),
   ipconfigCommands(ipconfig),
   // Links need an address: the station's, or the SoftAP's while it runs (its phones reach the board there).
-  tcpipCommands(links, () => netif.address !== undefined || netif.wifi?.softAp !== undefined, settings),
+  tcpipCommands(links, () => netif.address !== undefined || netif.wifi?.softAp !== undefined, settings, () => netif.address !== undefined),
   wired ? ethernetCommands(netif, settings) : {},
   can
     ? canCommands(at, can, {

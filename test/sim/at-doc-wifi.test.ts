@@ -225,6 +225,7 @@ describe("esp-at TCP-IP AT Examples, on the SoftAP alone", function () {
     // The doc's server takes the default port, 333; here one the OS has free.
     const port = await freePort([session.sim!.ip]);
     assert.equal(await uart.command(`AT+CIPSERVER=1,${port}`), OK);
+    assert.equal(await uart.command("AT+CIPSTATUS"), `STATUS:5\r\n${OK}`, "<stat> is the station's: it has no IP");
     // Connect the PC to the SoftAP, then a TCP client to the server.
     session.sim!.stationJoin(PHONE);
     assert.equal(await uart.expect('"192.168.4.2"\r\n'), `+STA_CONNECTED:"${PHONE}"\r\n+DIST_STA_IP:"${PHONE}","192.168.4.2"\r\n`);
@@ -234,6 +235,7 @@ describe("esp-at TCP-IP AT Examples, on the SoftAP alone", function () {
     client.on("data", (d: Buffer) => (heard += d.toString()));
     try {
       assert.equal(await uart.expect("0,CONNECT\r\n"), "0,CONNECT\r\n");
+      assert.match(await uart.command("AT+CIPSTATUS"), /^STATUS:3\r\n\+CIPSTATUS:0,"TCP","127\.0\.0\.1",\d+,\d+,1\r\n\r\nOK\r\n$/);
       await uart.write("AT+CIPSEND=0,4\r\n");
       assert.equal(await uart.expect(">"), `${OK}\r\n>`);
       await uart.write("test");
