@@ -282,9 +282,11 @@ export class Simulator {
     const wired = this.board.network.driver === "ethernet/esp32" ? ethernet(host, this.ip, this.networkFaults, new Addressing(), dns) : undefined;
     this.ethernetDevice = wired;
     netifs.device = ipconfig(host, { WIFI_STA_DEF: wifiDevice, WIFI_AP_DEF: wifiDevice.softApInterface, ETH_DEF: wired });
-    // Sockets bind to the board's address where the host has it (a static 127.x), else to the simulator's.
+    // Sockets bind to the board's address where the host has it (a static 127.x), else to the simulator's:
+    // the station's, or with none the SoftAP's while it runs (ESP-IDF's 192.168.4.1 is the simulator's).
     const onHost = (ip: string | undefined) => (ip === undefined || hostHas(ip) ? ip : this.ip);
-    this.net = network(host, () => onHost((wired ?? wifiDevice).ip), this.options.ip, () => netifs.device?.dnsServers);
+    const boardIp = () => (wired ?? wifiDevice).ip ?? (wifiDevice.softAp && wifiDevice.softApInterface.address?.ip);
+    this.net = network(host, () => onHost(boardIp()), this.options.ip, () => netifs.device?.dnsServers);
     this.uartDevice = serial(host, this.uart, this.options.baud, this.options.flow);
     const board = system(host, this.flash, {
       slots: () => this.heap().slots,

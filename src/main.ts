@@ -84,7 +84,8 @@ Object.assign(
   wifiCommands(station, settings, softAp),
   softApCommands(softAp, settings),
   ipconfigCommands(ipconfig),
-  tcpipCommands(links, () => netif.address !== undefined, settings),
+  // Links need an address: the station's, or the SoftAP's while it runs (its phones reach the board there).
+  tcpipCommands(links, () => netif.address !== undefined || netif.wifi?.softAp !== undefined, settings, () => netif.address !== undefined),
   wired ? ethernetCommands(netif, settings) : {},
   mqttCommands(at, { clock, online: () => netif.address !== undefined, cas: links.cas }),
   can

@@ -157,12 +157,13 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
     mode = value;
     return mode;
   });
-  host.handle("wifi.connect", (target: { ssid: string; password?: string }) => {
+  host.handle("wifi.connect", (target: { ssid: string; password?: string; bssid?: Uint8Array }) => {
+    const bssid = target.bssid && Array.from(target.bssid, (b) => b.toString(16).padStart(2, "0")).join(":");
     if (wired) throw new PlatformError(`${host.board.id} has no Wi-Fi`);
     if (!(mode & 1)) throw new PlatformError("Wi-Fi is not in station mode");
     leave();
     pending = setTimeout(() => {
-      const ap = faults.apDown ? undefined : aps.find((a) => a.ssid === target.ssid);
+      const ap = faults.apDown ? undefined : aps.find((a) => a.ssid === target.ssid && (!bssid || a.bssid === bssid));
       if (!ap || (ap.password ?? "") !== (target.password ?? "")) {
         host.debug(`wifi: ${ap ? "wrong password for" : "no AP named"} "${target.ssid}"`);
         // Moddable's ESP32 reason: -1 when the 4-way handshake failed, else 0.

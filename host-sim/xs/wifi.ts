@@ -66,7 +66,8 @@ class WiFi {
   /** As on the board, connect() with no options disconnects. */
   static connect(options?: Options): void {
     if (!options) return WiFi.disconnect();
-    host("wifi.connect", { ssid: options.ssid, password: options.password });
+    if (options.bssid !== undefined && options.bssid.byteLength !== 6) throw new Error("bssid must be 6 bytes");
+    host("wifi.connect", { ssid: options.ssid, password: options.password, bssid: options.bssid && new Uint8Array(options.bssid) });
   }
 
   static disconnect(): void {

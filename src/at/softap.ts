@@ -112,10 +112,10 @@ export class SoftApConsole {
     if (mode & 2 && this.wifi && !this.wifi.softAp) this.start(this.config);
   }
 
-  /** The SoftAP's DHCP server on or off, with the pool AT+CWDHCPS set; false when its interface refuses the pool. */
-  serveDhcp(on: boolean, pool = savedPool(this.settings)): boolean {
+  /** The SoftAP's DHCP server on or off, with the pool AT+CWDHCPS set (null: ESP-IDF's); false when its interface refuses the pool. */
+  serveDhcp(on: boolean, pool: DhcpPool | null = savedPool(this.settings) ?? null): boolean {
     try {
-      this.wifi?.setSoftApDhcp({ on, pool });
+      this.wifi?.setSoftApDhcp({ on, pool: pool ?? undefined });
       return this.wifi !== undefined;
     } catch {
       return false;
@@ -192,7 +192,7 @@ export function softApCommands(softAp: SoftApConsole, settings: Settings): Comma
       set: (_at, params) => {
         const pool = parseDhcpPool(params);
         if (pool === undefined || !running() || !(dhcpState(settings, false) & DHCP_SOFTAP)) return false;
-        if (!softAp.serveDhcp(true, pool ?? undefined)) return false;
+        if (!softAp.serveDhcp(true, pool)) return false;
         settings.keep("dhcps", pool ? `${pool.leaseMinutes},${pool.start},${pool.end}` : "");
       },
     },

@@ -13,8 +13,11 @@ export const PING_TIMEOUT = 2000;
 /** ESP-AT's largest CIPSEND. */
 export const MAX_SEND = 8192;
 
-/** `online` says whether the board has an IP address: links, DNS and ping need one. */
-export function tcpipCommands(links: Links, online: () => boolean, settings: Settings): CommandTable {
+/**
+ * `online` says whether the board has an IP address (the station's or the SoftAP's): links, DNS
+ * and ping need one. `stationOnline`, whether the station has one: CIPSTATUS's <stat> tells it.
+ */
+export function tcpipCommands(links: Links, online: () => boolean, settings: Settings, stationOnline = online): CommandTable {
   links.sysmsg = settings.get("sysmsg", 0);
   /** AT+CIPMODE: 1 makes a bare AT+CIPSEND enter passthrough. */
   let passthrough = false;
@@ -173,9 +176,9 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
       },
     },
     "+CIPSTATUS": {
-      // 2: an IP and no link; 3: links; 4: links, all closed since; 5: no IP.
+      // 2: an IP and no link; 3: links; 4: links, all closed since; 5: no IP (the station's, without links on the SoftAP's).
       execute: (at) => {
-        at.print(`STATUS:${!online() ? 5 : links.count ? 3 : links.opened ? 4 : 2}`);
+        at.print(`STATUS:${!online() ? 5 : links.count ? 3 : !stationOnline() ? 5 : links.opened ? 4 : 2}`);
         describe("+CIPSTATUS", at);
       },
     },

@@ -29,6 +29,8 @@ export class Station {
   listMask = 0x7ff;
   listRssi = -100;
   listEcns = 0xffff;
+  /** AT+CWJAP's <listen_interval>, <scan_mode> and <pmf> as last set, which its query reports. */
+  joinOptions = { listen: 3, scanMode: 0, pmf: 1 };
   /** The driver's station and SoftAP; an Ethernet board has none. */
   readonly wifi: WifiControl | undefined;
 
@@ -121,13 +123,15 @@ export class Station {
     return this.linked;
   }
 
-  async list(ssid?: string, mac?: string, channel?: number): Promise<string[]> {
+  /** The APs a scan finds, as +CWLAP lines: those of `ssid`, `mac`, `channel` (or the channels `bitmap`'s bits name) when given. */
+  async list(ssid?: string, mac?: string, channel?: number, bitmap?: number): Promise<string[]> {
     const found: ScannedAp[] = this.wifi && this.mode & 1 ? await this.wifi.scan() : [];
     const aps = found.filter(
       (ap) =>
         (ssid === undefined || ap.ssid === ssid) &&
         (mac === undefined || ap.mac === mac.toLowerCase()) &&
         (channel === undefined || ap.channel === channel) &&
+        (channel !== undefined || !bitmap || (bitmap >> ap.channel) & 1) &&
         ap.rssi >= this.listRssi &&
         (this.listEcns >> ap.ecn) & 1,
     );
@@ -148,12 +152,14 @@ export function wifiCommands(station: Station, settings: Settings, softAp: SoftA
       const ap = station.wifi?.joined;
       if (!station.connected || !ap) return void at.print("No AP");
       const head = `${name}:"${ap.ssid}","${ap.bssid}",${ap.channel},${ap.rssi}`;
-      at.print(full ? `${head},0,${station.reconnectInterval},3,0,1` : head);
+      const { listen, scanMode, pmf } = station.joinOptions;
+      at.print(full ? `${head},0,${station.reconnectInterval},${listen},${scanMode},${pmf}` : head);
     },
     set: async (at: AtConsole, params: Param[]) => {
-      const [ssid, pwd, bssid, , reconnect, listen, scanMode, timeout, pmf] = params;
+      const [ssid, pwd, bssid, authmode, reconnect, listen, scanMode, timeout, pmf] = params;
       if (params.length > 9 || (ssid !== undefined && !isText(ssid, 32)) || (pwd !== undefined && !isText(pwd, 64))) return false;
-      if (bssid !== undefined && !isMac(bssid)) return false;
+      // <authmode> (AT 2.x's <pci_en>): the weakest security to join, 0 to 16; taken, not applied.
+      if ((bssid !== undefined && !isMac(bssid)) || (authmode !== undefined && !isInt(authmode, 0, 16))) return false;
       if (reconnect !== undefined && !isInt(reconnect, 0, 7200)) return false;
       if ((listen !== undefined && !isInt(listen, 1, 100)) || (scanMode !== undefined && !isInt(scanMode, 0, 1))) return false;
       if ((timeout !== undefined && !isInt(timeout, 3, 600)) || (pmf !== undefined && !isInt(pmf, 0, 3))) return false;
@@ -162,6 +168,7 @@ export function wifiCommands(station: Station, settings: Settings, softAp: SoftA
         if (!station.ssid) return false; // no AP configured to join again
       } else station.configure(ssid ?? station.ssid, pwd ?? "", bssid ?? "", save());
       station.reconnectInterval = (reconnect as number | undefined) ?? 1;
+      station.joinOptions = { listen: (listen as number | undefined) ?? 3, scanMode: (scanMode as number | undefined) ?? 0, pmf: (pmf as number | undefined) ?? 1 };
       const code = await station.connect(((timeout as number | undefined) ?? 15) * 1000);
       if (code) at.print(`+CWJAP:${code}`);
       return code === 0;
@@ -187,15 +194,20 @@ export function wifiCommands(station: Station, settings: Settings, softAp: SoftA
     "+CWJAP_CUR": join("+CWJAP_CUR", () => false, false),
     "+CWJAP_DEF": join("+CWJAP_DEF", () => true, false),
     "+CWQAP": { execute: () => station.disconnect() },
-    "+CWSTATE": { query: (at) => at.print(`+CWSTATE:${station.state},"${station.connected ? station.ssid : ""}"`) },
+    // <"ssid">: the target AP's, whatever the state.
+    "+CWSTATE": { query: (at) => at.print(`+CWSTATE:${station.state},"${station.ssid}"`) },
     "+CWLAP": {
       execute: async (at) => {
         for (const line of await station.list()) at.print(line);
       },
-      set: async (at, [ssid, mac, channel, ...rest]) => {
-        if (rest.length > 4 || (ssid !== undefined && !isText(ssid, 32)) || (mac !== undefined && !isText(mac, 17))) return false;
-        if (channel !== undefined && !isInt(channel, 1, 14)) return false;
-        for (const line of await station.list(ssid, mac, channel)) at.print(line);
+      // [<"ssid">][,<"mac">][,<channel>][,<scan_type>][,<scan_time_min>][,<scan_time_max>][,<2ghz_channel_bitmap>]:
+      // <channel> 0 is every channel, as is no bitmap; the scan's type and times are checked, not applied.
+      set: async (at, [ssid, mac, channel, scanType, timeMin, timeMax, bitmap, ...rest]) => {
+        if (rest.length || (ssid !== undefined && !isText(ssid, 32)) || (mac !== undefined && !isText(mac, 17))) return false;
+        if ((channel !== undefined && !isInt(channel, 0, 14)) || (scanType !== undefined && !isInt(scanType, 0, 1))) return false;
+        if ((timeMin !== undefined && !isInt(timeMin, 0, 1500)) || (timeMax !== undefined && !isInt(timeMax, 0, 1500))) return false;
+        if (bitmap !== undefined && !isInt(bitmap, 0, 0x7ffe)) return false;
+        for (const line of await station.list(ssid, mac, channel || undefined, bitmap)) at.print(line);
       },
     },
     "+CWLAPOPT": {

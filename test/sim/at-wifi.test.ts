@@ -21,7 +21,7 @@ describe("console Wi-Fi commands", function () {
 
     assert.equal(await uart.command('AT+CWJAP="lab","wrong-pass"'), "+CWJAP:2\r\n\r\nERROR\r\n", "wrong password");
     assert.equal(await uart.command('AT+CWJAP="nowhere","whatever1"'), "+CWJAP:3\r\n\r\nERROR\r\n", "no such AP");
-    assert.equal(await uart.command("AT+CWSTATE?"), '+CWSTATE:4,""\r\n\r\nOK\r\n');
+    assert.equal(await uart.command("AT+CWSTATE?"), '+CWSTATE:4,"nowhere"\r\n\r\nOK\r\n', "<\"ssid\">: the target AP's, joined or not");
     assert.equal(await uart.command('AT+CWJAP="lab","secret-pass"'), JOINED);
     const joined = await uart.command("AT+CWJAP?");
     assert.equal(joined, '+CWJAP:"lab","02:00:00:00:00:02",6,-47,0,1,3,0,1\r\n\r\nOK\r\n');

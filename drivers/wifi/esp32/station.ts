@@ -131,7 +131,9 @@ export class Station {
 /** WiFi.connect; false when the radio refuses (not in station mode). */
 function connect(target: JoinTarget): boolean {
   try {
-    WiFi.connect({ ssid: target.ssid, password: target.password || undefined });
+    // Moddable's connect takes the BSSID as 6 bytes: only that AP of the SSID.
+    const bssid = target.bssid ? Uint8Array.from(target.bssid.split(":"), (h) => parseInt(h, 16)).buffer : undefined;
+    WiFi.connect({ ssid: target.ssid, password: target.password || undefined, ...(bssid && { bssid }) });
     return true;
   } catch {
     return false;
