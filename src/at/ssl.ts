@@ -1,0 +1,110 @@
+// ESP-AT's SSL client settings, per link id: CIPSSLCCONF (auth mode, client certificate, CA),
+// CIPSSLCSNI, CIPSSLCCN, CIPSSLCALPN, CIPSSLCPSK and CIPSSLCPSKHEX. Each keeps until changed and
+// applies to the next AT+CIPSTART="SSL" on that id (links.ts turns them into TLS options).
+import type { AtConsole, CommandTable } from "./console";
+import { isInt, type Param } from "./parser";
+import type { Links, SslConf } from "./links";
+
+/** ESP-AT's longest PSK and hint. */
+const MAX_PSK = 32;
+/** An ALPN protocol name is 1 to 255 bytes (RFC 7301); CIPSSLCALPN takes up to 5 of them. */
+const MAX_ALPN = 5;
+
+const isText = (p: Param, max: number): p is string => typeof p === "string" && p.length > 0 && p.length <= max;
+
+const hexOf = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+const latin1Of = (bytes: Uint8Array) => String.fromCharCode(...bytes);
+const latin1Bytes = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
+
+export function sslCommands(links: Links): CommandTable {
+  /** The link ids the console has: one with CIPMUX=0, else the board's links. */
+  const ids = () => (links.mux ? links.max : 1);
+
+  /**
+   * With CIPMUX=1 the first parameter is the link id, 0 to max, max meaning every one; with
+   * CIPMUX=0 it is link 0. Returns the ids and the other parameters.
+   */
+  const target = (params: Param[]): [number[], Param[]] | undefined => {
+    if (!links.mux) return [[0], params];
+    const [id, ...rest] = params;
+    if (!isInt(id, 0, links.max)) return undefined;
+    return [id === links.max ? Array.from({ length: links.max }, (_, i) => i) : [id], rest];
+  };
+
+  /** Applies `change` to the settings of the ids the command names. */
+  const setEach = (params: Param[], change: (rest: Param[]) => ((conf: SslConf) => void) | false) => {
+    const which = target(params);
+    if (!which) return false;
+    const apply = change(which[1]);
+    if (!apply) return false;
+    for (const id of which[0]) apply(links.ssl[id]!);
+  };
+
+  /** `+<name>:<id>,"<value>"` for each link id with a value. */
+  const printEach = (at: AtConsole, name: string, value: (conf: SslConf) => string | undefined) => {
+    for (let id = 0; id < ids(); id++) {
+      const text = value(links.ssl[id]!);
+      if (text !== undefined) at.print(`+${name}:${id},${text}`);
+    }
+  };
+
+  /** CIPSSLCPSK and CIPSSLCPSKHEX: `[<id>,]<"psk">,<"hint">`; an empty PSK clears it. */
+  const psk = (name: string, decode: (text: string) => Uint8Array | undefined, encode: (key: Uint8Array) => string) => ({
+    query: (at: AtConsole) => printEach(at, name, (c) => c.psk && `"${encode(c.psk.key)}","${c.psk.hint}"`),
+    set: (_at: AtConsole, params: Param[]) =>
+      setEach(params, ([text, hint, ...rest]) => {
+        if (rest.length || typeof text !== "string" || typeof hint !== "string" || hint.length > MAX_PSK) return false;
+        const key = decode(text);
+        if (!key || key.length > MAX_PSK) return false;
+        return (conf) => void (conf.psk = key.length ? { key, hint } : undefined);
+      }),
+  });
+
+  return {
+    // `[<id>,]<auth mode>[,<PKI number>][,<CA number>]`: 0 none, 1 the client certificate, 2 the
+    // server's checked against the CA, 3 both. A number that names nothing configured is refused.
+    "+CIPSSLCCONF": {
+      query: (at) => {
+        for (let id = 0; id < ids(); id++) {
+          const conf = links.ssl[id]!;
+          at.print(`+CIPSSLCCONF:${id},${conf.mode},${conf.pki},${conf.ca}`);
+        }
+      },
+      set: (_at, params) =>
+        setEach(params, ([mode, pki = 0, ca = 0, ...rest]) => {
+          if (rest.length || !isInt(mode, 0, 3) || !isInt(pki, 0, 255) || !isInt(ca, 0, 255)) return false;
+          if ((mode === 1 || mode === 3) && !links.pki[pki]) return false; // no such client certificate
+          if ((mode === 2 || mode === 3) && !links.cas[ca]) return false; // no such CA
+          return (conf) => Object.assign(conf, { mode, pki, ca });
+        }),
+    },
+    // `[<id>,]<"sni">`: the name sent in ClientHello instead of the host.
+    "+CIPSSLCSNI": {
+      query: (at) => printEach(at, "CIPSSLCSNI", (c) => c.sni && `"${c.sni}"`),
+      set: (_at, params) => setEach(params, ([sni, ...rest]) => !rest.length && isText(sni, 253) && ((conf) => void (conf.sni = sni))),
+    },
+    // `[<id>,]<"common name">`: the name the server's certificate must carry (auth modes 2 and 3).
+    "+CIPSSLCCN": {
+      query: (at) => printEach(at, "CIPSSLCCN", (c) => c.cn && `"${c.cn}"`),
+      set: (_at, params) => setEach(params, ([cn, ...rest]) => !rest.length && isText(cn, 253) && ((conf) => void (conf.cn = cn))),
+    },
+    // `[<id>,]<counts>[,<"alpn">]...`: 0 clears; 1 to 5 protocols, as many as <counts> says.
+    "+CIPSSLCALPN": {
+      query: (at) => {
+        for (let id = 0; id < ids(); id++) at.print(`+CIPSSLCALPN:${[id, ...links.ssl[id]!.alpn.map((p) => `"${p}"`)].join(",")}`);
+      },
+      set: (_at, params) =>
+        setEach(params, ([counts, ...names]) => {
+          if (!isInt(counts, 0, MAX_ALPN) || names.length !== counts || !names.every((p) => isText(p, 255))) return false;
+          return (conf) => void (conf.alpn = names as string[]);
+        }),
+    },
+    "+CIPSSLCPSK": psk("CIPSSLCPSK", latin1Bytes, latin1Of),
+    // The same with the PSK in hex (two digits a byte), so it may hold `\0`.
+    "+CIPSSLCPSKHEX": psk(
+      "CIPSSLCPSKHEX",
+      (text) => (/^([0-9a-fA-F]{2})*$/.test(text) ? Uint8Array.from(text.match(/../g) ?? [], (h) => parseInt(h, 16)) : undefined),
+      hexOf,
+    ),
+  };
+}
