@@ -85,7 +85,7 @@ Object.assign(
   softApCommands(softAp, settings),
   ipconfigCommands(ipconfig),
   tcpipCommands(links, () => netif.address !== undefined, settings),
-  sslCommands(links),
+  sslCommands(links, settings),
   wired ? ethernetCommands(netif, settings) : {},
   can
     ? canCommands(at, can, {

@@ -1,9 +1,11 @@
 // ESP-AT's SSL client settings, per link id: CIPSSLCCONF (auth mode, client certificate, CA),
 // CIPSSLCSNI, CIPSSLCCN, CIPSSLCALPN, CIPSSLCPSK and CIPSSLCPSKHEX. Each keeps until changed and
 // applies to the next AT+CIPSTART="SSL" on that id (links.ts turns them into TLS options).
+// CIPSSLCCONF is saved to flash when AT+SYSSTORE=1, as ESP-AT saves it in NVS; the others are not.
 import type { AtConsole, CommandTable } from "./console";
 import { isInt, type Param } from "./parser";
 import type { Links, SslConf } from "./links";
+import type { Settings } from "./settings";
 
 /** ESP-AT's longest PSK and hint. */
 const MAX_PSK = 32;
@@ -16,9 +18,22 @@ const hexOf = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).pad
 const latin1Of = (bytes: Uint8Array) => String.fromCharCode(...bytes);
 const latin1Bytes = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
 
-export function sslCommands(links: Links): CommandTable {
+/** A CIPSSLCCONF setting that names nothing configured is refused. */
+const usable = (links: Links, mode: number, pki: number, ca: number) =>
+  !((mode === 1 || mode === 3) && !links.pki[pki]) && !((mode === 2 || mode === 3) && !links.cas[ca]);
+
+/** Flash's key for a link id's CIPSSLCCONF, `<auth mode>,<PKI number>,<CA number>`. */
+const savedKey = (id: number) => `sslconf${id}`;
+
+export function sslCommands(links: Links, settings: Settings): CommandTable {
   /** The link ids the console has: one with CIPMUX=0, else the board's links. */
   const ids = () => (links.mux ? links.max : 1);
+
+  // What flash keeps, unless the config has changed under it since.
+  for (let id = 0; id < links.max; id++) {
+    const [mode, pki, ca] = settings.get(savedKey(id), "").split(",").map(Number);
+    if (isInt(mode, 0, 3) && isInt(pki, 0, 255) && isInt(ca, 0, 255) && usable(links, mode, pki, ca)) Object.assign(links.ssl[id]!, { mode, pki, ca });
+  }
 
   /**
    * With CIPMUX=1 the first parameter is the link id, 0 to max, max meaning every one; with
@@ -31,13 +46,14 @@ export function sslCommands(links: Links): CommandTable {
     return [id === links.max ? Array.from({ length: links.max }, (_, i) => i) : [id], rest];
   };
 
-  /** Applies `change` to the settings of the ids the command names. */
-  const setEach = (params: Param[], change: (rest: Param[]) => ((conf: SslConf) => void) | false) => {
+  /** Applies `change` to the settings of the ids the command names; returns the ids, or false. */
+  const setEach = (params: Param[], change: (rest: Param[]) => ((conf: SslConf) => void) | false): number[] | false => {
     const which = target(params);
     if (!which) return false;
     const apply = change(which[1]);
     if (!apply) return false;
     for (const id of which[0]) apply(links.ssl[id]!);
+    return which[0];
   };
 
   /** `+<name>:<id>,"<value>"` for each link id with a value. */
@@ -57,7 +73,7 @@ export function sslCommands(links: Links): CommandTable {
         const key = decode(text);
         if (!key || key.length > MAX_PSK) return false;
         return (conf) => void (conf.psk = key.length ? { key, hint } : undefined);
-      }),
+      }) !== false,
   });
 
   return {
@@ -70,23 +86,27 @@ export function sslCommands(links: Links): CommandTable {
           at.print(`+CIPSSLCCONF:${id},${conf.mode},${conf.pki},${conf.ca}`);
         }
       },
-      set: (_at, params) =>
-        setEach(params, ([mode, pki = 0, ca = 0, ...rest]) => {
-          if (rest.length || !isInt(mode, 0, 3) || !isInt(pki, 0, 255) || !isInt(ca, 0, 255)) return false;
-          if ((mode === 1 || mode === 3) && !links.pki[pki]) return false; // no such client certificate
-          if ((mode === 2 || mode === 3) && !links.cas[ca]) return false; // no such CA
+      set: (_at, params) => {
+        const changed = setEach(params, ([mode, pki = 0, ca = 0, ...rest]) => {
+          if (rest.length || !isInt(mode, 0, 3) || !isInt(pki, 0, 255) || !isInt(ca, 0, 255) || !usable(links, mode, pki, ca)) return false;
           return (conf) => Object.assign(conf, { mode, pki, ca });
-        }),
+        });
+        if (!changed) return false;
+        for (const id of changed) {
+          const conf = links.ssl[id]!;
+          settings.keep(savedKey(id), `${conf.mode},${conf.pki},${conf.ca}`);
+        }
+      },
     },
     // `[<id>,]<"sni">`: the name sent in ClientHello instead of the host.
     "+CIPSSLCSNI": {
       query: (at) => printEach(at, "CIPSSLCSNI", (c) => c.sni && `"${c.sni}"`),
-      set: (_at, params) => setEach(params, ([sni, ...rest]) => !rest.length && isText(sni, 253) && ((conf) => void (conf.sni = sni))),
+      set: (_at, params) => setEach(params, ([sni, ...rest]) => !rest.length && isText(sni, 253) && ((conf) => void (conf.sni = sni))) !== false,
     },
     // `[<id>,]<"common name">`: the name the server's certificate must carry (auth modes 2 and 3).
     "+CIPSSLCCN": {
       query: (at) => printEach(at, "CIPSSLCCN", (c) => c.cn && `"${c.cn}"`),
-      set: (_at, params) => setEach(params, ([cn, ...rest]) => !rest.length && isText(cn, 253) && ((conf) => void (conf.cn = cn))),
+      set: (_at, params) => setEach(params, ([cn, ...rest]) => !rest.length && isText(cn, 253) && ((conf) => void (conf.cn = cn))) !== false,
     },
     // `[<id>,]<counts>[,<"alpn">]...`: 0 clears; 1 to 5 protocols, as many as <counts> says.
     "+CIPSSLCALPN": {
@@ -97,7 +117,7 @@ export function sslCommands(links: Links): CommandTable {
         setEach(params, ([counts, ...names]) => {
           if (!isInt(counts, 0, MAX_ALPN) || names.length !== counts || !names.every((p) => isText(p, 255))) return false;
           return (conf) => void (conf.alpn = names as string[]);
-        }),
+        }) !== false,
     },
     "+CIPSSLCPSK": psk("CIPSSLCPSK", latin1Bytes, latin1Of),
     // The same with the PSK in hex (two digits a byte), so it may hold `\0`.

@@ -245,6 +245,26 @@ describe("ESP-AT TCP-IP AT commands: SSL client settings", function () {
     }
   });
 
+  it("AT+CIPSSLCCONF notes: the setting is saved in flash (with AT+SYSSTORE=1) and outlives AT+RST; the other settings do not", async () => {
+    const restart = async () => {
+      assert.equal(await uart.command("AT+RST"), "\r\nOK\r\n");
+      await uart.expect("\r\nready\r\n");
+      assert.equal(await uart.command("ATE0"), "ATE0\r\n\r\nOK\r\n");
+    };
+    assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
+    assert.equal(await uart.command("AT+CIPSSLCCONF=5,3,1,0"), "\r\nOK\r\n", "link id 5: every one");
+    assert.equal(await uart.command('AT+CIPSSLCSNI=0,"sni.example.com"'), "\r\nOK\r\n");
+    assert.equal(await uart.command("AT+SYSSTORE=0"), "\r\nOK\r\n");
+    assert.equal(await uart.command("AT+CIPSSLCCONF=2,2,0,1"), "\r\nOK\r\n", "not saved");
+    assert.equal(await uart.command("AT+CIPSSLCCONF?"), [3, 3, 2, 3, 3].map((mode, id) => `+CIPSSLCCONF:${id},${mode},${mode === 2 ? "0,1" : "1,0"}\r\n`).join("") + "\r\nOK\r\n");
+    await restart();
+    // CIPMUX=0 after a restart: link 0 only.
+    assert.equal(await uart.command("AT+CIPSSLCCONF?"), "+CIPSSLCCONF:0,3,1,0\r\n\r\nOK\r\n");
+    assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
+    assert.equal(await uart.command("AT+CIPSSLCCONF?"), [0, 1, 2, 3, 4].map((id) => `+CIPSSLCCONF:${id},3,1,0\r\n`).join("") + "\r\nOK\r\n");
+    assert.equal(await uart.command("AT+CIPSSLCSNI?"), "\r\nOK\r\n");
+  });
+
   it("AT+CIPSSLCPSK and AT+CIPSSLCPSKHEX: kept and reported per link id; a link with a PSK gets ERROR", async () => {
     const peer = await tlsServer({});
     try {
