@@ -18,9 +18,12 @@ const hexOf = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).pad
 const latin1Of = (bytes: Uint8Array) => String.fromCharCode(...bytes);
 const latin1Bytes = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
 
-/** A CIPSSLCCONF setting that names nothing configured is refused. */
-const usable = (links: Links, mode: number, pki: number, ca: number) =>
-  !((mode === 1 || mode === 3) && !links.pki[pki]) && !((mode === 2 || mode === 3) && !links.cas[ca]);
+/** Whether a CIPSSLCCONF setting names only what is configured: modes 1 and 3 a PKI, 2 and 3 a CA. */
+function usable(links: Links, mode: number, pki: number, ca: number): boolean {
+  const shows = mode === 1 || mode === 3;
+  const checks = mode === 2 || mode === 3;
+  return (!shows || links.pki[pki] !== undefined) && (!checks || links.cas[ca] !== undefined);
+}
 
 /** Flash's key for a link id's CIPSSLCCONF, `<auth mode>,<PKI number>,<CA number>`. */
 const savedKey = (id: number) => `sslconf${id}`;
