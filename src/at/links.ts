@@ -21,7 +21,7 @@ export interface SslConf {
   /** The name the server's certificate must carry (auth modes 2 and 3), instead of the SNI or host. */
   cn?: string;
   /** ALPN's protocols, offered in ClientHello. */
-  alpn: string[];
+  alpn?: string[];
   /** A pre-shared key and its hint: kept and reported, and the link refused (see `open`). */
   psk?: { key: Uint8Array; hint: string };
 }
@@ -116,7 +116,7 @@ export class Links {
   ) {
     this.links = new Array<Link | undefined>(max).fill(undefined);
     this.passiveIds = new Array<boolean>(max).fill(false);
-    this.ssl = Array.from({ length: max }, () => ({ mode: 0, pki: 0, ca: 0, alpn: [] }));
+    this.ssl = Array.from({ length: max }, () => ({ mode: 0, pki: 0, ca: 0 }));
     this.serverMax = max;
   }
 
@@ -165,7 +165,7 @@ export class Links {
       server_hostname: (checks && conf.cn) || conf.sni || host,
       ...(ca && { ca }),
       ...(pki && { certificate: pki.cert, key: pki.key }),
-      ...(conf.alpn.length && { alpn_protocols: conf.alpn }),
+      ...(conf.alpn && { alpn_protocols: conf.alpn }),
     };
   }
 
