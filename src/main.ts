@@ -7,10 +7,11 @@ import Timer from "timer";
 import { AtConsole, type CommandTable } from "./at/console";
 import { basicCommands } from "./at/basic";
 import { Links } from "./at/links";
-import { parseCas } from "./at/cas";
+import { parseCas, parsePki } from "./at/cas";
 import { Settings } from "./at/settings";
 import { legacySpellings } from "./at/spellings";
 import { tcpipCommands } from "./at/tcpip";
+import { sslCommands } from "./at/ssl";
 import { Station, wifiCommands } from "./at/wifi";
 import { SoftApConsole, softApCommands } from "./at/softap";
 import { ethernetCommands, startEthernet } from "./at/ethernet";
@@ -57,7 +58,7 @@ const station = new Station(at, settings, netif);
 const softAp = new SoftApConsole(at, settings, netif);
 const wired = netif.kind === "ethernet";
 const ipconfig = { netif, settings, station, softAp: () => netif.wifi?.softAp, softApServer: (on: boolean) => softAp.serveDhcp(on) };
-const links = new Links(at, maxLinks, uart, parseCas(config.ca), clock);
+const links = new Links(at, maxLinks, uart, parseCas(config.ca), clock, parsePki(config.clientCert, config.clientKey));
 const can = canInterfaces().get("can0");
 /** SLCAN's V and N replies: hardware 01 and firmware <major><minor>; the MAC's last 4 digits. */
 const [major, minor] = XSOCK_VERSION.split(".");
@@ -86,6 +87,7 @@ Object.assign(
   ipconfigCommands(ipconfig),
   // Links need an address: the station's, or the SoftAP's while it runs (its phones reach the board there).
   tcpipCommands(links, () => netif.address !== undefined || netif.wifi?.softAp !== undefined, settings, () => netif.address !== undefined),
+  sslCommands(links, settings),
   wired ? ethernetCommands(netif, settings) : {},
   mqttCommands(at, { clock, online: () => netif.address !== undefined, cas: links.cas }),
   can

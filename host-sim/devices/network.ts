@@ -3,9 +3,9 @@
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { createRequire } from "node:module";
 import { lookup, Resolver } from "node:dns/promises";
-import { X509Certificate } from "node:crypto";
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { connect, createServer, isIP, type Server, type Socket } from "node:net";
-import { connect as tlsConnect } from "node:tls";
+import { connect as tlsConnect, type PeerCertificate } from "node:tls";
 import { constants } from "node:os";
 import type { Host } from "../host.ts";
 import { PlatformError } from "../host.ts";
@@ -15,6 +15,40 @@ import { ByteQueue } from "../byte-queue.ts";
 export const TCP_SEND_BUFFER = 5744;
 /** A readable event brings up to this many bytes along, so a short message needs no read call. */
 const PUSH_LIMIT = 4096;
+
+/** What TLSSocket's proxy asks for (host-sim/xs/tcp.ts): DER certificates and key. */
+interface TlsRequest {
+  servername: string;
+  verify: boolean;
+  ca?: Uint8Array;
+  alpn?: (string | Uint8Array)[];
+  cert?: Uint8Array;
+  key?: Uint8Array;
+}
+
+/** A PKCS#8 DER key as PEM, the one key form Moddable's SSLSession reads (PKCS8.parse). */
+function pkcs8Pem(der: Uint8Array): string {
+  return createPrivateKey({ key: Buffer.from(der), format: "der", type: "pkcs8" }).export({ format: "pem", type: "pkcs8" }) as string;
+}
+
+/**
+ * Moddable's name check (modules/crypt/ssl/ssl_cert.js): the name matches a dNSName of the
+ * subjectAltName (a leading `*.` stands for one label) or an IPv4 iPAddress; the subject's CN
+ * is not looked at.
+ */
+export function sanMatches(name: string, cert: PeerCertificate): boolean {
+  const wanted = name.toLowerCase();
+  for (const entry of (cert.subjectaltname ?? "").split(", ")) {
+    const [tag, value = ""] = [entry.slice(0, entry.indexOf(":")), entry.slice(entry.indexOf(":") + 1).toLowerCase()];
+    if (tag === "DNS") {
+      if (value.startsWith("*")) {
+        const dot = wanted.indexOf(".");
+        if (value.indexOf("*", 1) < 0 && dot >= 0 && value.slice(1) === wanted.slice(dot)) return true;
+      } else if (value === wanted) return true;
+    } else if (tag === "IP Address" && isIP(value) === 4 && value === wanted) return true;
+  }
+  return false;
+}
 
 /** A Node error as the firmware sees it: message, Linux errno and its name. */
 export function platformError(e: NodeJS.ErrnoException): PlatformError {
@@ -165,7 +199,7 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
     return conn;
   };
 
-  host.handle("tcp.connect", (id: number, to: { host: string; port: number; nodelay: boolean; tls?: { servername: string; verify: boolean; ca?: Uint8Array } }) => {
+  host.handle("tcp.connect", (id: number, to: { host: string; port: number; nodelay: boolean; tls?: TlsRequest }) => {
     reserve();
     // A peer's FIN half-closes, as in lwIP: the board may still send.
     const local = bindTo && !to.host.includes(":") ? { localAddress: bindTo } : {};
@@ -177,6 +211,13 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
           servername: isIP(tls.servername) ? undefined : tls.servername,
           rejectUnauthorized: tls.verify,
           ca: tls.ca && new X509Certificate(tls.ca).toString(),
+          // Moddable's TLSSocket speaks TLS 1.2 only (protocolVersion 0x303), and checks the
+          // name in the certificate's subjectAltName alone.
+          minVersion: "TLSv1.2",
+          maxVersion: "TLSv1.2",
+          checkServerIdentity: (_name, cert) => (sanMatches(tls.servername, cert) ? undefined : new Error(`${tls.servername} is not in the certificate's subjectAltName`)),
+          ...(tls.alpn && { ALPNProtocols: tls.alpn.map((p) => (typeof p === "string" ? p : Buffer.from(p).toString())) }),
+          ...(tls.cert && tls.key && { cert: new X509Certificate(tls.cert).toString(), key: pkcs8Pem(tls.key) }),
         })
       : connect(options);
     const conn = track(socket, false);

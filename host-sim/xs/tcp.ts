@@ -2,11 +2,19 @@
 import { ACCEPTED, checkFormat, EVENT, host, newId, off, on, tell, toArrayBuffer, toBytes, writeStream, type ByteFormat } from "./bridge";
 
 type Format = ByteFormat;
-/** TLSSocket's options: the name for SNI and the certificate check. */
+type Der = ArrayBufferLike | ArrayBufferView;
+/**
+ * TLSSocket's `secure`, as Moddable's SSLSession (modules/crypt/ssl) reads it: the name for SNI
+ * and the certificate check, a CA, ALPN (one protocol or a list, strings or buffers), and a
+ * client certificate with its PKCS#8 key (DER), sent when the server asks for one.
+ */
 export interface Secure {
   verify?: boolean;
-  certificate?: ArrayBuffer;
+  certificate?: Der;
   serverName?: string;
+  applicationLayerProtocolNegotiation?: string | Der | (string | Der)[];
+  clientCertificates?: Der[];
+  clientKey?: Der;
 }
 export type Options = ({ address: string; port: number; host?: string } | { host: string; port: number } | { from: TCP }) & {
   secure?: Secure;
@@ -63,10 +71,15 @@ class TCP {
       on("tcp", this.#id, this);
       const to = "address" in options ? options.address : options.host;
       const secure = options.secure;
+      const alpn = secure?.applicationLayerProtocolNegotiation;
       const tls = secure && {
         servername: secure.serverName ?? options.host ?? to,
         verify: secure.verify !== false,
-        ca: secure.certificate && new Uint8Array(secure.certificate),
+        ca: secure.certificate && toBytes(secure.certificate),
+        alpn: alpn === undefined ? undefined : (Array.isArray(alpn) ? alpn : [alpn]).map((p) => (typeof p === "string" ? p : toBytes(p))),
+        // SSLSession sends the first certificate, signed with the key (ssl_cert.js's getKey).
+        cert: secure.clientCertificates?.[0] && toBytes(secure.clientCertificates[0]),
+        key: secure.clientKey && toBytes(secure.clientKey),
       };
       host("tcp.connect", this.#id, { host: to, port: options.port, nodelay: options.nodelay ?? false, tls });
     }

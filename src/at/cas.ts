@@ -1,7 +1,8 @@
-// The CA certificates SSL links may check servers against (AT+CIPSSLCCONF's CA numbers). ESP-AT
-// flashes them in its manufacturing partition; here they come from the app's config, `config.ca`:
-// a list of certificates, each PEM or base64 DER, or one string holding them (PEM blocks, or
-// base64 DER separated by commas), as `mcconfig ca=...` and `xsock sim ca=...` give it.
+// The CA certificates SSL links may check servers against (AT+CIPSSLCCONF's CA numbers), and the
+// client certificates and keys they may show (its PKI numbers). ESP-AT flashes them in its
+// manufacturing partition; here they come from the app's config, `config.ca`, `config.clientCert`
+// and `config.clientKey`: a list, each entry PEM or base64 DER, or one string holding them (PEM
+// blocks, or base64 DER separated by commas), as `mcconfig ca=...` and `xsock sim ca=...` give it.
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -26,9 +27,7 @@ export function decodeBase64(text: string): Uint8Array | undefined {
   return out;
 }
 
-const PEM = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
-
-/** A DER certificate starts with an ASN.1 SEQUENCE. */
+/** A DER certificate, or PKCS#8 key, starts with an ASN.1 SEQUENCE. */
 const looksDer = (der: Uint8Array | undefined): der is Uint8Array => der !== undefined && der.length > 16 && der[0] === 0x30;
 
 /**
@@ -36,6 +35,33 @@ const looksDer = (der: Uint8Array | undefined): der is Uint8Array => der !== und
  * number and is undefined, so the others keep theirs; CIPSSLCCONF refuses its number.
  */
 export function parseCas(value: unknown): (ArrayBuffer | undefined)[] {
+  return parseDer(value, "CERTIFICATE");
+}
+
+/** A client certificate and its PKCS#8 private key, both DER: one PKI number. */
+export interface Pki {
+  cert: ArrayBuffer;
+  key: ArrayBuffer;
+}
+
+/**
+ * The client certificates in `config.clientCert` and their keys in `config.clientKey`, paired in
+ * order and numbered from 0 (AT+CIPSSLCCONF's PKI numbers). A key is PKCS#8 (`BEGIN PRIVATE KEY`),
+ * the form Moddable's TLS reads; a number whose certificate or key is missing or unreadable is
+ * undefined.
+ */
+export function parsePki(certs: unknown, keys: unknown): (Pki | undefined)[] {
+  const certList = parseDer(certs, "CERTIFICATE");
+  const keyList = parseDer(keys, "PRIVATE KEY");
+  return certList.map((cert, i) => {
+    const key = keyList[i];
+    return cert && key ? { cert, key } : undefined;
+  });
+}
+
+/** Entries of `label` (PEM blocks, or base64 DER), in order; one that is unreadable is undefined. */
+function parseDer(value: unknown, label: string): (ArrayBuffer | undefined)[] {
+  const pem = new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`, "g");
   if (value === undefined || value === null || value === "") return [];
   const entries: unknown[] = Array.isArray(value) ? value : [value];
   const out: (ArrayBuffer | undefined)[] = [];
@@ -44,7 +70,7 @@ export function parseCas(value: unknown): (ArrayBuffer | undefined)[] {
       out.push(undefined);
       continue;
     }
-    const pieces = entry.includes("-----BEGIN") ? [...entry.matchAll(PEM)].map((m) => m[1]!) : entry.split(",");
+    const pieces = entry.includes("-----BEGIN") ? [...entry.matchAll(pem)].map((m) => m[1]!) : entry.split(",");
     if (!pieces.length) out.push(undefined);
     for (const piece of pieces) {
       const der = decodeBase64(piece);

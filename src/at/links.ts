@@ -1,19 +1,29 @@
 // The console's links: up to the board's number of TCP and UDP connections, each on an
 // xsock/socket socket, with ESP-AT's announcements (<id>,CONNECT, +IPD, <id>,CLOSED).
-import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM, socket, wrap_socket, type Address, type Socket } from "xsock/socket";
+import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM, socket, wrap_socket, type Address, type Socket, type TlsOptions } from "xsock/socket";
 import type { AtConsole, Clock } from "./console";
 import { encodeLatin1 } from "./console";
+import type { Pki } from "./cas";
 
 export type LinkType = "TCP" | "UDP" | "SSL";
 
 /**
- * AT+CIPSSLCCONF for a link id: `mode` 0 checks nothing, 2 checks the server's certificate
- * against CA number `ca` (1 and 3, client certificates, are not supported); `pki` is kept as given.
+ * A link id's SSL client settings. AT+CIPSSLCCONF: `mode` 0 checks nothing, 1 shows client
+ * certificate `pki`, 2 checks the server's certificate against CA number `ca`, 3 both.
+ * AT+CIPSSLCSNI, CIPSSLCCN, CIPSSLCALPN and CIPSSLCPSK set the rest.
  */
 export interface SslConf {
-  mode: 0 | 2;
+  mode: number;
   pki: number;
   ca: number;
+  /** The name sent in SNI, instead of the host. */
+  sni?: string;
+  /** The name the server's certificate must carry (auth modes 2 and 3), instead of the SNI or host. */
+  cn?: string;
+  /** ALPN's protocols, offered in ClientHello. */
+  alpn?: string[];
+  /** A pre-shared key and its hint: kept and reported, and the link refused (see `open`). */
+  psk?: { key: Uint8Array; hint: string };
 }
 
 /** What the links need of the console's UART. */
@@ -101,6 +111,8 @@ export class Links {
     readonly cas: readonly (ArrayBuffer | undefined)[] = [],
     /** Times AT+CIPSTO's idle timeout; without one, server links never time out. */
     private readonly clock?: Clock,
+    /** The client certificates and keys CIPSSLCCONF's PKI numbers name; a hole is an unusable entry. */
+    readonly pki: readonly (Pki | undefined)[] = [],
   ) {
     this.links = new Array<Link | undefined>(max).fill(undefined);
     this.passiveIds = new Array<boolean>(max).fill(false);
@@ -134,22 +146,40 @@ export class Links {
   }
 
   /**
+   * An SSL link's TLS options from its link id's settings. Moddable's TLS sends and checks one
+   * name: the CN when the server is checked and one is set, else the SNI, else the host. Throws
+   * for a CA or client certificate that is not configured, and for a PSK, which Moddable's TLS
+   * has no cipher suite for.
+   */
+  private tlsOptions(id: number, host: string): TlsOptions {
+    const conf = this.ssl[id]!;
+    const checks = conf.mode === 2 || conf.mode === 3;
+    const shows = conf.mode === 1 || conf.mode === 3;
+    const ca = checks ? this.cas[conf.ca] : undefined;
+    const pki = shows ? this.pki[conf.pki] : undefined;
+    if (checks && !ca) throw new Error(`CA ${conf.ca} is not configured`);
+    if (shows && !pki) throw new Error(`client certificate ${conf.pki} is not configured`);
+    if (conf.psk) throw new Error("TLS-PSK is not supported");
+    return {
+      verify: checks,
+      server_hostname: (checks && conf.cn) || conf.sni || host,
+      ...(ca && { ca }),
+      ...(pki && { certificate: pki.cert, key: pki.key }),
+      ...(conf.alpn && { alpn_protocols: conf.alpn }),
+    };
+  }
+
+  /**
    * Opens a TCP, UDP or SSL link to host:port. Throws a SocketError when it cannot, or when
-   * an SSL server's certificate fails the check the link id's CIPSSLCCONF asks for (auth mode 2:
-   * against its CA). Auth mode 0, ESP-AT's default, checks nothing.
+   * an SSL server's certificate fails the check the link id's CIPSSLCCONF asks for (auth modes 2
+   * and 3: against its CA), or the server refuses its client certificate. Auth mode 0, ESP-AT's
+   * default, checks nothing.
    */
   async open(id: number, type: LinkType, host: string, port: number, localPort = 0, timeout = 0): Promise<Link> {
+    const tls = type === "SSL" ? this.tlsOptions(id, host) : undefined;
     const family = host.includes(":") ? AF_INET6 : AF_INET;
     const sock = socket(family, type === "UDP" ? SOCK_DGRAM : SOCK_STREAM);
-    if (type === "SSL") {
-      const conf = this.ssl[id]!;
-      const ca = conf.mode === 2 ? this.cas[conf.ca] : undefined;
-      if (conf.mode === 2 && !ca) {
-        sock.close();
-        throw new Error(`CA ${conf.ca} is not configured`);
-      }
-      wrap_socket(sock, ca ? { verify: true, ca, server_hostname: host } : { verify: false, server_hostname: host });
-    }
+    if (tls) wrap_socket(sock, tls);
     try {
       sock.settimeout(timeout || 5000);
       if (type === "UDP" && localPort) sock.bind(localPort);

@@ -1,6 +1,6 @@
 // ESP-AT's TCP/IP commands over the link table: CIPMUX, CIPSTART, CIPSTARTEX, CIPSEND,
 // CIPSENDEX, CIPCLOSE, CIPSTATUS, CIPSTATE?, CIPSERVER, CIPSERVERMAXCONN, CIPSTO, CIPDINFO,
-// CIPRECVMODE, CIPRECVTYPE, CIPRECVLEN?, CIPRECVDATA, CIPMODE, CIPSSLCCONF, CIPDOMAIN and PING.
+// CIPRECVMODE, CIPRECVTYPE, CIPRECVLEN?, CIPRECVDATA, CIPMODE, CIPDOMAIN and PING (SSL settings: ssl.ts).
 import { AF_INET, AF_INET6, getaddrinfo, ping } from "xsock/socket";
 import { encodeLatin1, REPLIED, type AtConsole, type CommandTable } from "./console";
 import { isInt, type Param } from "./parser";
@@ -262,25 +262,6 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
       set: (_at, [n, ...rest]) => {
         if (rest.length || !isInt(n, 1, links.max)) return false;
         links.serverMax = n;
-      },
-    },
-    // `[<id>,]<auth mode>[,<PKI number>,<CA number>]`: 0 checks nothing, 2 checks the server
-    // against CA <CA number>; 1 and 3 need a client certificate, which the console does not have.
-    "+CIPSSLCCONF": {
-      query: (at) => {
-        for (let id = 0; id < (links.mux ? links.max : 1); id++) {
-          const conf = links.ssl[id]!;
-          at.print(`+CIPSSLCCONF:${id},${conf.mode},${conf.pki},${conf.ca}`);
-        }
-      },
-      set: (_at, params) => {
-        const which = linkOf(params);
-        if (!which) return false;
-        const [id, [mode, pki = 0, ca = 0, ...rest]] = which;
-        if (rest.length || !isInt(mode, 0, 3) || !isInt(pki, 0, 255) || !isInt(ca, 0, 255)) return false;
-        if (mode !== 0 && mode !== 2) return false; // client certificates are not supported
-        if (mode === 2 && !links.cas[ca]) return false; // no such CA configured
-        links.ssl[id] = { mode, pki, ca };
       },
     },
     "+CIPDOMAIN": {

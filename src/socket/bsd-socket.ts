@@ -44,6 +44,11 @@ export interface TlsOptions {
   verify?: boolean;
   /** A CA certificate (DER) to check the server's with. */
   ca?: ArrayBuffer;
+  /** ALPN: the application protocols offered in ClientHello, in order. */
+  alpn_protocols?: string[];
+  /** A client certificate (DER) and its PKCS#8 key (DER), sent when the server asks for one. */
+  certificate?: ArrayBuffer;
+  key?: ArrayBuffer;
 }
 
 export class Socket {
@@ -273,7 +278,12 @@ export class Socket {
         port,
         ...(tls && {
           host: tls.server_hostname ?? name,
-          secure: { verify: tls.verify ?? true, ...(tls.ca && { certificate: tls.ca }) },
+          secure: {
+            verify: tls.verify ?? true,
+            ...(tls.ca && { certificate: tls.ca }),
+            ...(tls.alpn_protocols?.length && { applicationLayerProtocolNegotiation: tls.alpn_protocols }),
+            ...(tls.certificate && tls.key && { clientCertificates: [tls.certificate], clientKey: tls.key }),
+          },
           TCP: { io: TCP },
         }),
         nodelay: this.#options?.get(`${C.IPPROTO_TCP}:${C.TCP_NODELAY}`) === 1,

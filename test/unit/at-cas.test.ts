@@ -1,10 +1,11 @@
-// The CA certificates the console takes from config.ca: PEM or base64 DER, in a list or one string.
+// The CA certificates, client certificates and keys the console takes from config.ca, config.clientCert
+// and config.clientKey: PEM or base64 DER, in a list or one string.
 import assert from "node:assert/strict";
-import { X509Certificate } from "node:crypto";
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { runs } from "../helpers/fuzz.ts";
-import { decodeBase64, parseCas } from "../../src/at/cas.ts";
+import { decodeBase64, parseCas, parsePki } from "../../src/at/cas.ts";
 
 const pem = (name: string) => readFileSync(new URL(`../fixtures/tls/${name}`, import.meta.url), "utf8");
 const TEST = pem("cert.pem");
@@ -49,5 +50,29 @@ describe("config.ca", () => {
       { numRuns: runs(1000) },
     );
     fc.assert(fc.property(fc.string(), fc.anything(), (text, value) => void (decodeBase64(text), parseCas(text), parseCas(value))), { numRuns: runs(1000) });
+  });
+});
+
+describe("config.clientCert and config.clientKey", () => {
+  const KEY = pem("key.pem"); // PKCS#8, `BEGIN PRIVATE KEY`
+  const keyDer = (text: string) => createPrivateKey(text).export({ format: "der", type: "pkcs8" });
+
+  it("pairs certificates and PKCS#8 keys in order, PEM or base64 DER", () => {
+    const pki = parsePki([TEST, derOf(TEST).toString("base64")], [KEY, keyDer(KEY).toString("base64")]);
+    assert.equal(pki.length, 2);
+    for (const entry of pki) {
+      same(entry?.cert, derOf(TEST));
+      same(entry?.key, keyDer(KEY));
+    }
+  });
+
+  it("leaves a hole where the certificate or its key is missing or not PKCS#8", () => {
+    const pkcs1 = KEY.replace(/PRIVATE KEY/g, "EC PRIVATE KEY");
+    const pki = parsePki([TEST, TEST, "not base64!", TEST], [KEY, pkcs1, KEY]);
+    assert.equal(pki.length, 4);
+    assert.ok(pki[0]);
+    assert.deepEqual(pki.slice(1), [undefined, undefined, undefined]);
+    assert.deepEqual(parsePki(undefined, undefined), []);
+    assert.deepEqual(parsePki(TEST, undefined), [undefined]);
   });
 });
