@@ -16,6 +16,7 @@ import { SoftApConsole, softApCommands } from "./at/softap";
 import { ethernetCommands, startEthernet } from "./at/ethernet";
 import { applySavedIpConfig, ipconfigCommands } from "./at/ipconfig";
 import { canCommands } from "./at/can";
+import { sntpCommands } from "./at/sntp";
 import { canInterfaces } from "xsock/can";
 import { Uart, consoleConfig } from "xsock/uart";
 import { XSOCK_VERSION } from "./version";
@@ -85,6 +86,7 @@ Object.assign(
   ipconfigCommands(ipconfig),
   tcpipCommands(links, () => netif.address !== undefined, settings),
   wired ? ethernetCommands(netif, settings) : {},
+  sntpCommands({ at, netif, clock }),
   can
     ? canCommands(at, can, {
         clock,

@@ -9,15 +9,14 @@ export class Socket {
   static readonly connected = 1;
   static readonly readable = 2;
   static readonly writable = 3;
-  static readonly error = -2;
+  static readonly error: number = -2;
   static readonly disconnected = -1;
 
-  /** Set on the instance, or a subclass's method (Moddable's sntp). */
-  declare callback?: Callback;
   readonly #id = newId();
   readonly #kind: "RAW" | "UDP";
   /** The packet being read, as Moddable hands one packet at a time to the callback. */
   #packet: Uint8Array = new Uint8Array(0);
+  #closed = false;
 
   constructor(dictionary: { kind?: string; protocol?: number; port?: number }) {
     if (dictionary.kind === "RAW") {
@@ -26,7 +25,8 @@ export class Socket {
     } else if (dictionary.kind === "UDP") {
       on("udp", this.#id, (what) => {
         if (what !== "readable") return;
-        for (let got; (got = host<{ data: Uint8Array; address: string; port: number } | null>("udp.read", this.#id)); ) this.#deliver(got.data, got.address, got.port);
+        // The callback may close the socket (Moddable's sntp does, once it has the time).
+        for (let got; !this.#closed && (got = host<{ data: Uint8Array; address: string; port: number } | null>("udp.read", this.#id)); ) this.#deliver(got.data, got.address, got.port);
       });
       host("udp.open", this.#id, { port: dictionary.port ?? 0 });
     } else throw new Error(`the simulator's socket module has RAW and UDP sockets only (kind ${String(dictionary.kind)}): use embedded:io/socket`);
@@ -35,7 +35,8 @@ export class Socket {
 
   #deliver(bytes: Uint8Array, address: string, port?: number): void {
     this.#packet = bytes;
-    this.callback?.(Socket.readable, this.#packet.length, address, port);
+    // Set on the instance (ping), or a subclass's method (Moddable's sntp).
+    (this as { callback?: Callback }).callback?.(Socket.readable, this.#packet.length, address, port);
     this.#packet = new Uint8Array(0);
   }
 
@@ -58,6 +59,8 @@ export class Socket {
   }
 
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     off(this.#kind === "UDP" ? "udp" : "raw", this.#id);
     tell(this.#kind === "UDP" ? "udp.close" : "raw.close", this.#id);
   }
