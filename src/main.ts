@@ -17,6 +17,7 @@ import { ethernetCommands, startEthernet } from "./at/ethernet";
 import { applySavedIpConfig, ipconfigCommands } from "./at/ipconfig";
 import { canCommands } from "./at/can";
 import { sntpCommands } from "./at/sntp";
+import { mdnsCommands } from "./at/mdns";
 import { canInterfaces } from "xsock/can";
 import { Uart, consoleConfig } from "xsock/uart";
 import { XSOCK_VERSION } from "./version";
@@ -87,6 +88,7 @@ Object.assign(
   tcpipCommands(links, () => netif.address !== undefined, settings),
   wired ? ethernetCommands(netif, settings) : {},
   sntpCommands({ at, netif, clock }),
+  mdnsCommands(netif),
   can
     ? canCommands(at, can, {
         clock,

@@ -87,6 +87,8 @@ const DNS_TRIES = 2;
  */
 export function network(host: Host, ip: () => string | undefined, bindTo?: string, dnsServers: () => string[] | undefined = () => undefined): NetworkDevice {
   /** The board's "any address" is its own: with --ip, the host's address it was given. */
+  /** Where IPv4 multicast goes in the simulator (mDNS on 224.0.0.251, ...). */
+  const LOOPBACK = "127.0.0.1";
   const own = (address?: string | null) => (!address || address === "0.0.0.0" ? (bindTo ?? address ?? undefined) : address);
   const conns = new Map<number, Connection>();
   const listeners = new Map<number, { server: Server; pending: Connection[] }>();
@@ -290,7 +292,12 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
       socket.bind(options.port, options.multicast ? undefined : (v6 ? (options.address ?? undefined) : own(options.address)), () => resolve());
     });
     if (options.multicast) {
-      socket.addMembership(options.multicast);
+      // The simulated network is the host's loopback: IPv4 groups are joined, and sent to, there.
+      if (v6) socket.addMembership(options.multicast);
+      else {
+        socket.addMembership(options.multicast, LOOPBACK);
+        socket.setMulticastInterface(LOOPBACK);
+      }
       if (options.timeToLive != null) socket.setMulticastTTL(options.timeToLive);
     }
     const state = { socket, packets: [] as Packet[], readablePending: false };
@@ -321,7 +328,7 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
 
   for (const [op, act] of [["udp.add", "addMembership"], ["udp.remove", "dropMembership"]] as const) {
     host.handle(op, (id: number, address: string) => {
-      udpOf(id).socket[act](address);
+      udpOf(id).socket[act](address, address.includes(":") ? undefined : LOOPBACK);
     });
   }
 
