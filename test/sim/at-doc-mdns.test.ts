@@ -4,10 +4,12 @@
 // that asks from another port (RFC 6762's legacy unicast), and to python3-zeroconf, which
 // browses as avahi-browse does in the example.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import * as packet from "dns-packet";
 import { withConsole } from "../helpers/console.ts";
 import { python, SYSTEM_PYTHON } from "../helpers/python.ts";
+import { needs } from "../helpers/sim.ts";
 import type { UartClient } from "../helpers/uart.ts";
 
 /** Asks 224.0.0.251:5353 on the loopback for `name`; the answers within `ms`, none if nobody answered. */
@@ -93,16 +95,8 @@ describe("esp-at AT+MDNS, as documented", function () {
       await uart.command('AT+MDNS=1,"espressif","_printer",35,"my_instance","_tcp",2,"product","my_printer","firmware_version","AT-V3.4.1.0"'),
       "\r\nOK\r\n",
     );
-    let found: string;
-    try {
-      found = (await python(ZEROCONF, ["_printer._tcp.local.", "my_instance._printer._tcp.local."], 30000, SYSTEM_PYTHON).done).trim();
-    } catch (e) {
-      if (/No module named 'zeroconf'/.test((e as Error).message)) {
-        console.log("    skipped: python3-zeroconf is not installed (apt-get install python3-zeroconf)");
-        return this.skip();
-      }
-      throw e;
-    }
+    needs(this, "python3-zeroconf", spawnSync(SYSTEM_PYTHON, ["-c", "import zeroconf"]).status === 0);
+    const found = (await python(ZEROCONF, ["_printer._tcp.local.", "my_instance._printer._tcp.local."], 30000, SYSTEM_PYTHON).done).trim();
     assert.equal(found, `espressif.local. 35 ${session.ip} product=my_printer firmware_version=AT-V3.4.1.0`);
   });
 });
