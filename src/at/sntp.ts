@@ -102,7 +102,7 @@ class TimeSync {
     if (this.netif.address === undefined) return; // again at gotIP
     let next = 0;
     const servers = this.servers;
-    this.client = new Sntp({ host: servers[next++] }, (message, value) => {
+    const answer: SntpCallback = (message, value) => {
       if (message === SNTP.time) {
         this.client = undefined;
         Time.set(value as number);
@@ -115,7 +115,12 @@ class TimeSync {
         this.schedule(SNTP_RETRY_S);
       }
       return undefined;
-    });
+    };
+    try {
+      this.client = new Sntp({ host: servers[next++] }, answer);
+    } catch {
+      this.schedule(SNTP_RETRY_S); // no socket free now
+    }
   }
 }
 
