@@ -131,9 +131,13 @@ function message(id: number, questions: Question[], answers: Record_[], addition
   return new Uint8Array(out).buffer;
 }
 
+/** Moddable's UDP members that the typings leave out. */
+type Udp = { add(address: string): void; close(): void };
+
 /** The responder for one host name and service. */
 class Responder {
   private readonly socket: UDP;
+  private joined = false;
   private readonly host: string[];
   private readonly type: string[];
   private readonly instance: string[];
@@ -145,20 +149,28 @@ class Responder {
     this.host = [config.hostname, "local"];
     this.type = [config.service, config.proto, "local"];
     this.instance = [config.instance, ...this.type];
+    // Moddable's UDP on the ESP32 joins a group with add() (its constructor has no `multicast`),
+    // on the interfaces that have an address then.
     this.socket = new UDP({
       port: PORT,
-      multicast: GROUP,
       timeToLive: 255,
       onReadable: (packets: number) => {
         for (let i = 0; i < packets; i++) this.answer(this.socket.read());
       },
     });
+    this.join();
+  }
+
+  /** Joins the group and announces the service, once the board has an address. */
+  join(): void {
+    if (this.joined || !this.address()) return;
+    (this.socket as unknown as Udp).add(GROUP);
+    this.joined = true;
     this.announce();
   }
 
   close(): void {
-    // ECMA-419's close(), which the typings leave out.
-    (this.socket as unknown as { close(): void }).close();
+    (this.socket as unknown as Udp).close();
   }
 
   private records(): { a?: Record_; ptr: Record_; srv: Record_; txt: Record_; services: Record_ } {
@@ -215,6 +227,7 @@ class Responder {
 /** AT+MDNS=1,... starts the responder (again, with the new settings), AT+MDNS=0 stops it. */
 export function mdnsCommands(netif: NetworkInterface): CommandTable {
   let responder: Responder | undefined;
+  netif.onEvent((event) => void (event === "gotIP" && responder?.join()));
   return {
     "+MDNS": {
       set: (_at: AtConsole, [mode, ...rest]: Param[]) => {
