@@ -20,6 +20,8 @@ const BRIDGE_KEY = 'Symbol.for("xsock.bridge")';
  */
 export const PLATFORM_MODULES: Record<string, string> = {
   timer: "timer.ts",
+  time: "time.ts",
+  sntp: "sntp.ts",
   "embedded:io/serial": "serial.ts",
   "embedded:io/spi": "spi.ts",
   "embedded:io/digital": "digital.ts",

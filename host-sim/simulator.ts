@@ -106,6 +106,8 @@ export class Simulator {
   private restarting = false;
   /** NVS: it outlives restarts. */
   private readonly flash: Flash = new Map();
+  /** The ESP32's system time starts at 1970 when the simulator starts, and outlives restarts. */
+  private readonly rtc = { offset: -Date.now() };
   /** Boots so far: 1 after the first, one more with each restart. */
   boots = 0;
   private collectFirst = false;
@@ -288,7 +290,7 @@ export class Simulator {
     const boardIp = () => (wired ?? wifiDevice).ip ?? (wifiDevice.softAp && wifiDevice.softApInterface.address?.ip);
     this.net = network(host, () => onHost(boardIp()), this.options.ip, () => netifs.device?.dnsServers);
     this.uartDevice = serial(host, this.uart, this.options.baud, this.options.flow);
-    const board = system(host, this.flash, {
+    const board = system(host, this.flash, this.rtc, {
       slots: () => this.heap().slots,
       sockets: () => this.net.open,
       restart: () => void this.restart(),

@@ -18,6 +18,8 @@ import { ethernetCommands, startEthernet } from "./at/ethernet";
 import { applySavedIpConfig, ipconfigCommands } from "./at/ipconfig";
 import { canCommands } from "./at/can";
 import { mqttCommands } from "./at/mqtt";
+import { sntpCommands } from "./at/sntp";
+import { mdnsCommands } from "./at/mdns";
 import { canInterfaces } from "xsock/can";
 import { Uart, consoleConfig } from "xsock/uart";
 import { XSOCK_VERSION } from "./version";
@@ -90,6 +92,8 @@ Object.assign(
   sslCommands(links, settings),
   wired ? ethernetCommands(netif, settings) : {},
   mqttCommands(at, { clock, online: () => netif.address !== undefined, cas: links.cas }),
+  sntpCommands({ at, netif, clock }),
+  mdnsCommands(netif),
   can
     ? canCommands(at, can, {
         clock,

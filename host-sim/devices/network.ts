@@ -120,11 +120,15 @@ const DNS_TRIES = 2;
  * the servers set by hand (AT+CIPDNS); without them names go to the host's resolver.
  */
 export function network(host: Host, ip: () => string | undefined, bindTo?: string, dnsServers: () => string[] | undefined = () => undefined): NetworkDevice {
+  /** Where IPv4 multicast goes in the simulator (mDNS on 224.0.0.251, ...). */
+  const LOOPBACK = "127.0.0.1";
   /** The board's "any address" is its own: with --ip, the host's address it was given. */
   const own = (address?: string | null) => (!address || address === "0.0.0.0" ? (bindTo ?? address ?? undefined) : address);
   const conns = new Map<number, Connection>();
   const listeners = new Map<number, { server: Server; pending: Connection[] }>();
-  const udps = new Map<number, { socket: UdpSocket; packets: Packet[]; readablePending: boolean }>();
+  /** A board's UDP socket: `grouped` once it takes multicast. */
+  type UdpState = { socket: UdpSocket; packets: Packet[]; readablePending: boolean; ttl?: number; grouped: boolean };
+  const udps = new Map<number, UdpState>();
   const raws = new Map<number, RawSocket>();
   const count = () => conns.size + listeners.size + udps.size + raws.size + [...listeners.values()].reduce((n, l) => n + l.pending.length, 0);
   const reserve = () => {
@@ -321,25 +325,38 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
     listener.server.close();
   });
 
-  // Fields the firmware left out arrive as null (JSON has no undefined).
-  host.handle("udp.open", async (id: number, options: { port: number; address?: string | null; multicast?: string | null; timeToLive?: number | null }) => {
-    reserve();
-    const v6 = (options.address ?? options.multicast ?? "").includes(":");
-    const socket = createSocket({ type: v6 ? "udp6" : "udp4", ipv6Only: v6, reuseAddr: Boolean(options.multicast) });
+  /**
+   * A host datagram socket for one of the board's. One that takes multicast (`group`) is bound to
+   * the any-address with SO_REUSEADDR, as it shares its port (mDNS's 5353) with the host's own
+   * responders; the simulated network is the host's loopback, so IPv4 groups are joined, and
+   * sent to, there.
+   */
+  async function openUdp(id: number, state: UdpState, port: number, address: string | undefined, v6: boolean): Promise<void> {
+    const socket = createSocket({ type: v6 ? "udp6" : "udp4", ipv6Only: v6, reuseAddr: state.grouped });
     await new Promise<void>((resolve, reject) => {
       socket.once("error", (e) => reject(platformError(e)));
-      socket.bind(options.port, options.multicast ? undefined : (v6 ? (options.address ?? undefined) : own(options.address)), () => resolve());
+      socket.bind(port, state.grouped ? undefined : address, () => resolve());
     });
-    if (options.multicast) {
-      socket.addMembership(options.multicast);
-      if (options.timeToLive != null) socket.setMulticastTTL(options.timeToLive);
+    if (state.grouped && !v6) socket.setMulticastInterface(LOOPBACK);
+    if (state.ttl != null) {
+      socket.setTTL(state.ttl);
+      if (state.grouped) socket.setMulticastTTL(state.ttl);
     }
-    const state = { socket, packets: [] as Packet[], readablePending: false };
     socket.on("message", (data, rinfo) => {
       state.packets.push({ data, address: rinfo.address, port: rinfo.port });
       notifyPackets(id, state);
     });
     socket.on("error", () => host.post("udp", id, "error"));
+    state.socket = socket;
+  }
+
+  // Fields the firmware left out arrive as null (JSON has no undefined).
+  host.handle("udp.open", async (id: number, options: { port: number; address?: string | null; multicast?: string | null; timeToLive?: number | null }) => {
+    reserve();
+    const v6 = (options.address ?? options.multicast ?? "").includes(":");
+    const state = { packets: [] as Packet[], readablePending: false, ttl: options.timeToLive ?? undefined, grouped: Boolean(options.multicast) } as UdpState;
+    await openUdp(id, state, options.port, v6 ? (options.address ?? undefined) : own(options.address), v6);
+    if (options.multicast) state.socket.addMembership(options.multicast, v6 ? undefined : LOOPBACK);
     udps.set(id, state);
   });
 
@@ -360,11 +377,22 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
     udpOf(id).socket.send(bytes, port, address);
   });
 
-  for (const [op, act] of [["udp.add", "addMembership"], ["udp.remove", "dropMembership"]] as const) {
-    host.handle(op, (id: number, address: string) => {
-      udpOf(id).socket[act](address);
-    });
-  }
+  // lwIP binds every UDP socket to the any-address; the simulator binds the board's to its own,
+  // so a socket that joins a group first moves to the any-address, on the same port.
+  host.handle("udp.add", async (id: number, address: string) => {
+    const state = udpOf(id);
+    const v6 = address.includes(":");
+    if (!state.grouped) {
+      const port = state.socket.address().port;
+      await new Promise<void>((resolve) => state.socket.close(() => resolve()));
+      state.grouped = true;
+      await openUdp(id, state, port, undefined, v6);
+    }
+    state.socket.addMembership(address, v6 ? undefined : LOOPBACK);
+  });
+  host.handle("udp.remove", (id: number, address: string) => {
+    udpOf(id).socket.dropMembership(address, address.includes(":") ? undefined : LOOPBACK);
+  });
 
   host.handle("udp.close", (id: number) => {
     udps.get(id)?.socket.close();

@@ -1,4 +1,4 @@
-// The board itself: restart (Moddable's `system`), its flash (`preference`, which outlives a
+// The board itself: restart (Moddable's `system`), its clock (`time`), its flash (`preference`, which outlives a
 // restart, as NVS does), and XS's own figures (`instrumentation`).
 import type { Host } from "../host.ts";
 import { PlatformError } from "../host.ts";
@@ -28,11 +28,20 @@ const FIGURES = [
   "XS Slot Heap Used", "XS Chunk Heap Used", "XS Keys Used", "XS Garbage Collection Count", "XS Modules Loaded", "XS Stack Used", "XS Promises Settled",
 ] as const;
 
-export function system(host: Host, flash: Flash, facts: SystemFacts & { sockets(): number }): { close(): void } {
+/** The board's RTC: its clock's offset from the host's, in ms. It outlives restarts. */
+export interface Rtc {
+  offset: number;
+}
+
+export function system(host: Host, flash: Flash, rtc: Rtc, facts: SystemFacts & { sockets(): number }): { close(): void } {
   // The call never returns: the XS machine that made it is gone.
   host.handle("system.restart", () => {
     facts.restart();
     return new Promise(() => {});
+  });
+  host.handle("clock.get", () => rtc.offset);
+  host.handle("clock.set", (offset: number) => {
+    rtc.offset = offset;
   });
   host.handle("instrumentation.names", () => FIGURES);
   host.handle("instrumentation.get", (name: string) => {

@@ -29,10 +29,10 @@ export const SDK_MANIFESTS: Record<string, SdkManifest> = {
     platforms: { esp32: { include: ["build/devices/esp32/manifest.json"] }, lin: { include: ["build/simulators/manifest.json"] } },
   },
   "build/devices/esp32/manifest.json": {
-    all: { include: ["modules/files/preference/manifest.json"], modules: ["timer"] },
+    all: { include: ["modules/files/preference/manifest.json"], modules: ["time", "timer"] },
     platforms: { "esp32/*": { target: true }, esp32: {} },
   },
-  "build/simulators/manifest.json": { all: { modules: ["timer"] }, platforms: {} },
+  "build/simulators/manifest.json": { all: { modules: ["time", "timer"] }, platforms: {} },
   "build/devices/esp32/targets/wt32_eth01/manifest.json": { all: { include: ["modules/io/manifest.json"] }, platforms: {} },
   "examples/manifest_net.json": {
     platforms: {
@@ -46,6 +46,7 @@ export const SDK_MANIFESTS: Record<string, SdkManifest> = {
     all: { include: ["examples/manifest_net.json"] },
     platforms: { esp32: { modules: ["net"] }, lin: { modules: ["net"] } },
   },
+  "modules/network/sntp/manifest.json": { all: { include: ["examples/manifest_net.json"], modules: ["sntp"] }, platforms: {} },
   "modules/network/socket/manifest.json": { platforms: { esp32: { modules: ["socket"] }, lin: { modules: ["socket"] } } },
   "modules/network/wifi/manifest.json": { platforms: { esp32: { modules: ["wifi"] }, lin: { modules: ["wifi"] } } },
   "modules/network/ethernet/manifest.json": {

@@ -40,6 +40,20 @@ export const MODULE_SHAPES: Record<string, ModuleShape> = {
     globals: { System: ["clearInterval", "clearTimeout", "deepSleep", "resolve", "restart", "setInterval", "setTimeout"] },
     lin: "System has only resolve, setInterval and clearInterval: no restart, deepSleep, setTimeout or clearTimeout. esp32's also sets the global `device` (the simulator does not).",
   },
+  time: {
+    source: { esp32: "modules/base/time/time.js", lin: "modules/base/time/time.js" },
+    default: { kind: "class", statics: ["delta", "dst", "set", "ticks", "timezone"], prototype: [] },
+    lin: "lin's natives (modules/base/time/lin/modTime.c) do nothing: set leaves the clock as it is.",
+  },
+  sntp: {
+    source: { esp32: "modules/network/sntp/sntp.js", lin: "modules/network/sntp/sntp.js" },
+    // SNTP extends the socket module's Socket: its statics and prototype come along.
+    default: {
+      kind: "class",
+      statics: ["connected", "disconnected", "error", "readable", "retry", "time", "writable"],
+      prototype: ["callback", "close", "failed", "get", "read", "start", "suspend", "write"],
+    },
+  },
   instrumentation: {
     source: { esp32: "modules/base/instrumentation/instrumentation.js", lin: "modules/base/instrumentation/instrumentation.js" },
     default: { kind: "class", statics: ["get", "map", "name"], prototype: [] },

@@ -98,6 +98,29 @@ export function writeStream(op: string, id: number, value: number | ArrayBufferL
   return space - bytes.length;
 }
 
+// The board's clock, as the ESP32's system time: it starts at 0 (1970) when the board first
+// powers on, and keeps going through a restart (the RTC). Date reads it; Moddable's
+// `time` module sets it (Time.set). The simulator holds its offset from the host's clock.
+const HostDate = Date;
+const hostNow = HostDate.now;
+let clockOffset: number | undefined;
+const bootedAt = hostNow();
+/** ms since this boot, as modMilliseconds(): a clock that Time.set does not move. */
+export const uptime = (): number => hostNow() - bootedAt;
+const boardNow = () => hostNow() + (clockOffset ??= host<number>("clock.get"));
+
+/** Sets the board's clock to `seconds` since 1970, as ESP-IDF's settimeofday does. */
+export function setBoardTime(seconds: number): void {
+  clockOffset = seconds * 1000 - hostNow();
+  tell("clock.set", clockOffset);
+}
+
+HostDate.now = boardNow;
+global.Date = new Proxy(HostDate, {
+  construct: (target, args, newTarget) => Reflect.construct(target, args.length ? args : [boardNow()], newTarget) as object,
+  apply: () => new HostDate(boardNow()).toString(),
+});
+
 type EventHandler = (...args: unknown[]) => void;
 /** TCP's static that wraps a connection a Listener accepted: a symbol, so TCP shows no such static or export. */
 export const ACCEPTED = Symbol("accepted");
