@@ -11,6 +11,7 @@ import { parseCas } from "./at/cas";
 import { Settings } from "./at/settings";
 import { legacySpellings } from "./at/spellings";
 import { tcpipCommands } from "./at/tcpip";
+import { ipv6Commands } from "./at/ipv6";
 import { Station, wifiCommands } from "./at/wifi";
 import { SoftApConsole, softApCommands } from "./at/softap";
 import { ethernetCommands, startEthernet } from "./at/ethernet";
@@ -55,7 +56,7 @@ const netif = new NetworkInterface();
 const station = new Station(at, settings, netif);
 const softAp = new SoftApConsole(at, settings, netif);
 const wired = netif.kind === "ethernet";
-const ipconfig = { netif, settings, station, softAp: () => netif.wifi?.softAp, softApServer: (on: boolean) => softAp.serveDhcp(on) };
+const ipconfig = { netif, settings, station, softAp: () => netif.wifi?.softAp, softApServer: (on: boolean) => softAp.serveDhcp(on), ipv6: () => links.ipv6 };
 const links = new Links(at, maxLinks, uart, parseCas(config.ca), clock);
 const can = canInterfaces().get("can0");
 /** SLCAN's V and N replies: hardware 01 and firmware <major><minor>; the MAC's last 4 digits. */
@@ -84,6 +85,7 @@ Object.assign(
   softApCommands(softAp, settings),
   ipconfigCommands(ipconfig),
   tcpipCommands(links, () => netif.address !== undefined, settings),
+  ipv6Commands(links, settings),
   wired ? ethernetCommands(netif, settings) : {},
   can
     ? canCommands(at, can, {

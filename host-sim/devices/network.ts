@@ -353,14 +353,16 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
     raws.delete(id);
   });
 
+  // lwIP's dns_gethostbyname with IPv6 in the build (LWIP_DNS_ADDRTYPE_IPV4_IPV6): the IPv4
+  // address, or the IPv6 one for a name that has none.
   host.handle("net.resolve", (id: number, name: string) => {
     const servers = dnsServers();
     let answer: Promise<string>;
     if (servers) {
       const resolver = new Resolver({ timeout: DNS_TIMEOUT_MS, tries: DNS_TRIES });
       resolver.setServers(servers);
-      answer = resolver.resolve4(name).then((addresses) => addresses[0]);
-    } else answer = lookup(name, { family: 4 }).then((r) => r.address);
+      answer = resolver.resolve4(name).catch(() => resolver.resolve6(name)).then((addresses) => addresses[0]);
+    } else answer = lookup(name, { family: 4 }).catch(() => lookup(name, { family: 6 })).then((r) => r.address);
     answer.then(
       (address) => host.post("resolve", id, address),
       (e: Error) => {
