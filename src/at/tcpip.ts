@@ -1,7 +1,7 @@
 // ESP-AT's TCP/IP commands over the link table: CIPMUX, CIPSTART, CIPSTARTEX, CIPSEND,
 // CIPSENDEX, CIPCLOSE, CIPSTATUS, CIPSTATE?, CIPSERVER, CIPSERVERMAXCONN, CIPSTO, CIPDINFO,
 // CIPRECVMODE, CIPRECVTYPE, CIPRECVLEN?, CIPRECVDATA, CIPMODE, CIPSSLCCONF, CIPDOMAIN and PING.
-import { AF_INET, AF_INET6, getaddrinfo, ping } from "xsock/socket";
+import { AF_INET, AF_INET6, AF_UNSPEC, getaddrinfo, ping } from "xsock/socket";
 import { encodeLatin1, REPLIED, type AtConsole, type CommandTable } from "./console";
 import { isInt, type Param } from "./parser";
 import { typeName, type Links } from "./links";
@@ -303,7 +303,9 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
         if (rest.length || typeof host !== "string" || !host) return false;
         try {
           if (!online()) throw new Error("offline");
-          const reply = await ping(host, PING_TIMEOUT);
+          // IPv6 needs AT+CIPV6=1: without it a name resolves to IPv4 only, and an IPv6 address fails.
+          if (!links.ipv6 && host.includes(":")) throw new Error("IPv6 is off");
+          const reply = await ping(host, PING_TIMEOUT, 1, links.ipv6 ? AF_UNSPEC : AF_INET);
           at.print(`+PING:${reply.time}`);
         } catch {
           at.print("+PING:TIMEOUT"); // a name that does not resolve, or no reply

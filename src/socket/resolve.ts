@@ -35,6 +35,13 @@ export async function resolveHost(name: string, family: number): Promise<string>
   return dnsIn(name, family === AF_INET6 ? AF_INET6 : AF_INET);
 }
 
+/** The one address the DNS gives for a name, of either family: IPv4's, else IPv6's (a literal is its own answer). */
+export async function resolveAny(name: string): Promise<string> {
+  if (familyOf(name)) return name;
+  if (name === "localhost") return LOCALHOST[AF_INET];
+  return dns(name);
+}
+
 export async function gethostbyname(name: string): Promise<string> {
   return resolveHost(name, AF_INET);
 }

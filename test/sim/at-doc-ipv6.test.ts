@@ -172,6 +172,17 @@ describe("esp-at IPv6 (TCP-IP AT Commands), as documented", function () {
     assert.equal(await uart.command("AT+CIPSTA?"), `${v4}+CIPSTA:ip6ll:"${STAIP6LL}"\r\n+CIPSTA:ip6gl:"${STAIP6GL}"\r\n\r\nOK\r\n`);
   });
 
+  it("AT+PING: an IPv6 address needs AT+CIPV6=1, then +PING:<time>", async function () {
+    assert.equal(await uart.command('AT+PING="::1"', 5000), "+PING:TIMEOUT\r\n\r\nERROR\r\n", "AT+CIPV6=0");
+    assert.equal(await uart.command("AT+CIPV6=1"), "\r\nOK\r\n");
+    // Raw ICMPv6 sockets need root (or CAP_NET_RAW) on the host (CI runs as root).
+    if (process.getuid?.() !== 0) this.skip();
+    assert.match(await uart.command('AT+PING="::1"', 5000), /^\+PING:\d+\r\n\r\nOK\r\n$/);
+    assert.match(await uart.command('AT+PING="127.0.0.1"', 5000), /^\+PING:\d+\r\n\r\nOK\r\n$/, "IPv4 still");
+    // The documentation prefix (RFC 3849): nothing answers within AT+PING's 2 s.
+    assert.equal(await uart.command('AT+PING="2001:db8::1"', 5000), "+PING:TIMEOUT\r\n\r\nERROR\r\n");
+  });
+
   describe("with a DNS server set by AT+CIPDNS", function () {
     /** A loopback address of its own: the other suites' DNS servers use theirs on port 53. */
     const SERVER = "127.0.0.86";
@@ -199,6 +210,13 @@ describe("esp-at IPv6 (TCP-IP AT Commands), as documented", function () {
       assert.equal(await domain('"v6.test",3'), '+CIPDOMAIN:"::1"\r\n\r\nOK\r\n');
       assert.equal(await domain('"v4.test",3'), "\r\nERROR\r\n");
       assert.equal(await domain('"v6.test",4'), "\r\nERROR\r\n");
+    });
+
+    it("AT+PING: a name with an IPv6 address only, with AT+CIPV6=1", async function () {
+      assert.equal(await uart.command('AT+PING="v6.test"', 10000), "+PING:TIMEOUT\r\n\r\nERROR\r\n", "AT+CIPV6=0: IPv4 only");
+      assert.equal(await uart.command("AT+CIPV6=1"), "\r\nOK\r\n");
+      if (process.getuid?.() !== 0) this.skip();
+      assert.match(await uart.command('AT+PING="v6.test"', 10000), /^\+PING:\d+\r\n\r\nOK\r\n$/);
     });
 
     it("AT+CIPSTART, TCP: TCPv6 to a name resolves its IPv6 address; TCP to it fails", async () => {
