@@ -71,6 +71,8 @@ describe("esp-at IPv6 (TCP-IP AT Commands), as documented", function () {
         assert.equal(await uart.command(`AT+CIPSTART="${type}","::1",${p.port}`), "\r\nERROR\r\n", type);
       assert.equal(await uart.command(`AT+CIPSTART="TCPv6","127.0.0.1",${p.port}`), "\r\nERROR\r\n", "an IPv4 address");
       assert.equal(await uart.command(`AT+CIPSTART="TCP","::1",${p.port}`), "\r\nERROR\r\n", "TCP is IPv4");
+      // Moddable's lwIP TCP takes an address of 31 characters at most (modules/io/socket/lwip/tcp.c).
+      assert.equal(await uart.command(`AT+CIPSTART="TCPv6","0000:0000:0000:0000:0000:0000:0000:0001",${p.port}`), "\r\nERROR\r\n", "::1 in 39 characters");
       assert.equal(p.conns.length, 0);
       assert.equal(await uart.command(`AT+CIPSTART="TCPv6","::1",${p.port}`), "CONNECT\r\n\r\nOK\r\n");
       await until(() => p.conns.length === 1, "the connection");
