@@ -4,8 +4,8 @@
  * task. The round trip reaches the machine's thread as a message, and onReply gets it there.
  * Moddable's `socket` RAW kind opens an IPv4 raw PCB (raw_new), so IPv6 needs this.
  *
- * The record lives until esp_ping's end callback has been delivered: the session deletes itself
- * there (as ESP-IDF's ping example does), and close() only stops it early.
+ * The record lives until esp_ping's end callback has been delivered: the session is deleted
+ * there (as ESP-IDF's ping example does; its task frees it later), and close() only stops it early.
  *
  * Needs CONFIG_LWIP_IPV6 for IPv6 addresses (ESP-IDF's default). Written against ESP-IDF's
  * documented esp_ping API; it has not been compiled with ESP-IDF nor run here.
@@ -98,6 +98,7 @@ void xs_ping(xsMachine *the)
 
 	config.count = 1;
 	config.timeout_ms = timeout;
+	config.interval_ms = 0;		// else the task waits out the interval (1 s) before the end callback
 
 	ping = c_calloc(1, sizeof(modPingRecord));
 	if (!ping)
