@@ -89,17 +89,19 @@ void xs_ipconfig_info(xsMachine *the)
 // ethernet create the link-local one when the link comes up (esp_netif_create_ip6_linklocal).
 static void setAddress6(xsMachine *the, xsSlot *slot, esp_err_t got, const esp_ip6_addr_t *address)
 {
+#if LWIP_IPV6
 	char text[40];
 	ip6_addr_t lwip;
 
-	if (ESP_OK != got) {
-		xsmcSetString(*slot, "");
+	if (ESP_OK == got) {
+		c_memcpy(lwip.addr, address->addr, sizeof(lwip.addr));
+		ip6_addr_clear_zone(&lwip);
+		ip6addr_ntoa_r(&lwip, text, sizeof(text));
+		xsmcSetString(*slot, text);
 		return;
 	}
-	c_memcpy(lwip.addr, address->addr, sizeof(lwip.addr));
-	ip6_addr_clear_zone(&lwip);
-	ip6addr_ntoa_r(&lwip, text, sizeof(text));
-	xsmcSetString(*slot, text);
+#endif
+	xsmcSetString(*slot, "");		// none, or a build without IPv6
 }
 
 void xs_ipconfig_ip6(xsMachine *the)
