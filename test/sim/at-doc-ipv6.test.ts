@@ -5,11 +5,13 @@
 // board's global address (its link-local one comes from its MAC).
 import assert from "node:assert/strict";
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
+import { startSim } from "xsock/sim";
 import { until, withConsole } from "../helpers/console.ts";
 import { dnsResponder, type DnsResponder } from "../helpers/dns.ts";
 import { tcpPeer } from "../helpers/peer.ts";
+import { simOnly } from "../helpers/target.ts";
 import { tlsEchoServer } from "../helpers/tls.ts";
-import type { UartClient } from "../helpers/uart.ts";
+import { UartClient } from "../helpers/uart.ts";
 
 /** The simulated station's addresses: fe80:: with its MAC's EUI-64 (24:0a:c4:00:00:01), and loopback. */
 const STAIP6LL = "FE80::260A:C4FF:FE00:1";
@@ -110,6 +112,20 @@ describe("esp-at IPv6 (TCP-IP AT Commands), as documented", function () {
       assert.equal(await uart.command("AT+CIPV6=1"), "\r\nOK\r\n");
       assert.equal(await uart.command("AT+SYSMSG=2"), "\r\nOK\r\n");
       assert.equal(await uart.command(`AT+CIPSTART="TCPv6","::1",${p.port}`), `+LINK_CONN:0,0,"TCPv6",0,"::1",${p.port},0\r\n\r\nOK\r\n`);
+    } finally {
+      p.server.close();
+    }
+  });
+
+  it("AT+CIPSTARTEX: a TCPv6 link on the first free id", async () => {
+    const p = await tcpPeer("::1");
+    try {
+      assert.equal(await uart.command("AT+CIPV6=1"), "\r\nOK\r\n");
+      assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
+      assert.equal(await uart.command(`AT+CIPSTARTEX="TCPv6","::1",${p.port}`), "0,CONNECT\r\n\r\nOK\r\n");
+      assert.equal(await uart.command(`AT+CIPSTARTEX="tcpv6","::1",${p.port}`), "\r\nERROR\r\n");
+      assert.equal(await uart.command(`AT+CIPSTARTEX="TCPv6","::1",${p.port}`), "1,CONNECT\r\n\r\nOK\r\n");
+      assert.equal(await uart.command("AT+CIPSTATE?"), `+CIPSTATE:0,"TCPv6","::1",${p.port},0,0\r\n+CIPSTATE:1,"TCPv6","::1",${p.port},0,0\r\n\r\nOK\r\n`);
     } finally {
       p.server.close();
     }
@@ -233,5 +249,26 @@ describe("esp-at IPv6 (TCP-IP AT Commands), as documented", function () {
         p.server.close();
       }
     });
+  });
+});
+
+describe("esp-at IPv6 on an Ethernet board (esp32/wt32_eth01)", function () {
+  this.timeout(30000);
+  it("AT+CIFSR: +CIFSR:ETHIP6LL and +CIFSR:ETHIP6GL with AT+CIPV6=1, between ETHIP and ETHMAC", async function () {
+    simOnly(this);
+    const sim = await startSim({ board: "esp32/wt32_eth01", uart: "pty" });
+    const uart = await UartClient.open(sim.uart.path);
+    try {
+      await uart.expect("+ETH_GOT_IP:127.0.0.1\r\n", 15000);
+      assert.equal(await uart.command("ATE0"), "ATE0\r\n\r\nOK\r\n");
+      const ip = '+CIFSR:ETHIP,"127.0.0.1"\r\n';
+      const mac = '+CIFSR:ETHMAC,"24:0a:c4:00:00:04"\r\n';
+      assert.equal(await uart.command("AT+CIFSR"), `${ip}${mac}\r\nOK\r\n`);
+      assert.equal(await uart.command("AT+CIPV6=1"), "\r\nOK\r\n");
+      assert.equal(await uart.command("AT+CIFSR"), `${ip}+CIFSR:ETHIP6LL,"FE80::260A:C4FF:FE00:4"\r\n+CIFSR:ETHIP6GL,"::1"\r\n${mac}\r\nOK\r\n`);
+    } finally {
+      await uart.close();
+      await sim.stop();
+    }
   });
 });
