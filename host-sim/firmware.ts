@@ -38,6 +38,7 @@ export const PLATFORM_MODULES: Record<string, string> = {
   instrumentation: "instrumentation.ts",
   "xsock/can/twai-native": "twai.ts",
   "xsock/ipconfig-native": "ipconfig.ts",
+  "xsock/ping-native": "ping.ts",
   "xsock/wifi/softap-stations": "softap-stations.ts",
 };
 

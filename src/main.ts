@@ -12,6 +12,7 @@ import { Settings } from "./at/settings";
 import { legacySpellings } from "./at/spellings";
 import { tcpipCommands } from "./at/tcpip";
 import { sslCommands } from "./at/ssl";
+import { ipv6Commands } from "./at/ipv6";
 import { Station, wifiCommands } from "./at/wifi";
 import { SoftApConsole, softApCommands } from "./at/softap";
 import { ethernetCommands, startEthernet } from "./at/ethernet";
@@ -59,7 +60,7 @@ const netif = new NetworkInterface();
 const station = new Station(at, settings, netif);
 const softAp = new SoftApConsole(at, settings, netif);
 const wired = netif.kind === "ethernet";
-const ipconfig = { netif, settings, station, softAp: () => netif.wifi?.softAp, softApServer: (on: boolean) => softAp.serveDhcp(on) };
+const ipconfig = { netif, settings, station, softAp: () => netif.wifi?.softAp, softApServer: (on: boolean) => softAp.serveDhcp(on), ipv6: () => links.ipv6 };
 const links = new Links(at, maxLinks, uart, parseCas(config.ca), clock, parsePki(config.clientCert, config.clientKey));
 const can = canInterfaces().get("can0");
 /** SLCAN's V and N replies: hardware 01 and firmware <major><minor>; the MAC's last 4 digits. */
@@ -90,6 +91,7 @@ Object.assign(
   // Links need an address: the station's, or the SoftAP's while it runs (its phones reach the board there).
   tcpipCommands(links, () => netif.address !== undefined || netif.wifi?.softAp !== undefined, settings, () => netif.address !== undefined),
   sslCommands(links, settings),
+  ipv6Commands(links, settings),
   wired ? ethernetCommands(netif, settings) : {},
   mqttCommands(at, { clock, online: () => netif.address !== undefined, cas: links.cas }),
   sntpCommands({ at, netif, clock }),

@@ -7,6 +7,8 @@ export default class IpConfigNative {
   constructor(key: string);
   /** esp_netif_get_ip_info: [ip, gateway, netmask]. */
   info(): [ip: string, gateway: string, netmask: string] | undefined;
+  /** esp_netif_get_ip6_linklocal and esp_netif_get_ip6_global, as lwIP's ip6addr_ntoa writes them; "" for one it has not got. */
+  ip6(): [linkLocal: string, global: string] | undefined;
   /** Stops the DHCP client and sets the address (all 0.0.0.0: none). On a SoftAP's interface, its DHCP server serves the new address. */
   useStatic(ip: string, gateway: string, netmask: string): boolean;
   /**

@@ -3,7 +3,7 @@
 // interface exists (Moddable's drivers create it when they start), and the DNS servers are set
 // again after each DHCP lease, which would overwrite them.
 import IpConfigNative from "xsock/ipconfig-native";
-import type { DhcpPool, DhcpServer, LinkEvent, NetworkInterface, StaticAddress } from "xsock/net";
+import type { DhcpPool, DhcpServer, Ip6Addresses, LinkEvent, NetworkInterface, StaticAddress } from "xsock/net";
 
 /** ESP-IDF's keys: the Wi-Fi station, the SoftAP, and the Ethernet interface Moddable creates. */
 export type InterfaceKey = "WIFI_STA_DEF" | "WIFI_AP_DEF" | "ETH_DEF";
@@ -73,6 +73,12 @@ export default class InterfaceConfig {
   get info(): StaticAddress | undefined {
     const info = this.#native.info();
     return info && info[0] !== "0.0.0.0" ? { ip: info[0], gateway: info[1], netmask: info[2] } : undefined;
+  }
+
+  /** Its IPv6 addresses: link-local and global, each once it has it. */
+  get ip6(): Ip6Addresses {
+    const [linkLocal, global] = this.#native.ip6() ?? [];
+    return { linkLocal: linkLocal || undefined, global: global || undefined };
   }
 
   /** The DNS servers in use; undefined before the interface exists. */

@@ -95,6 +95,7 @@ export function ethernet(host: Host, boardIp: string, faults: NetworkFaults, add
       return started;
     },
     addressing,
+    mac: ETHERNET_MAC,
     drop() {
       if (!started) return;
       clearTimeout(pending);

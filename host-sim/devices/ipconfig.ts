@@ -129,6 +129,38 @@ export interface Interface {
   readonly addressing: Addressing;
   /** A SoftAP's DHCP server. */
   readonly dhcpServer?: DhcpServer;
+  /** Its MAC: the link-local IPv6 address comes from it. */
+  readonly mac?: string;
+}
+
+/** The simulated board's global IPv6 address: the host's loopback, where its IPv6 peers are. */
+export const GLOBAL_IP6 = "::1";
+
+/** An IPv6 address as lwIP's ip6addr_ntoa writes it: upper-case hex, the first run of two or more zero groups as `::`. */
+export function lwipIp6(groups: readonly number[]): string {
+  let out = "";
+  let zeros = 0; // 0: no `::` yet, 1: in it, 2: done
+  for (let i = 0; i < 8; i++) {
+    const g = groups[i];
+    if (g === 0 && zeros === 1) {
+      if (i === 7) out += ":";
+      continue;
+    }
+    if (g === 0 && zeros === 0 && i < 7 && groups[i + 1] === 0) {
+      zeros = 1;
+      out += ":";
+      continue;
+    }
+    if (zeros === 1) zeros = 2;
+    out += `${i > 0 ? ":" : ""}${g.toString(16).toUpperCase()}`;
+  }
+  return out;
+}
+
+/** fe80:: and the MAC's EUI-64 (ff:fe in the middle, the universal/local bit flipped), as lwIP's netif_create_ip6_linklocal_address makes it. */
+export function linkLocalFor(mac: string): string {
+  const b = mac.split(":").map((x) => Number.parseInt(x, 16));
+  return lwipIp6([0xfe80, 0, 0, 0, ((b[0] ^ 2) << 8) | b[1], (b[2] << 8) | 0xff, 0xfe00 | b[3], (b[4] << 8) | b[5]]);
 }
 
 export interface IpConfigDevice {
@@ -150,6 +182,13 @@ export function ipconfig(host: Host, interfaces: Record<string, Interface | unde
     if (!iface) return null;
     const a = iface.address;
     return a ? [a.ip, a.gateway, a.netmask] : [NO_ADDRESS, NO_ADDRESS, NO_ADDRESS];
+  });
+  // The station's and Ethernet's IPv6 addresses once they have an address: the link-local one
+  // from the MAC, and the global one, loopback's (the board's lwIP would have it from SLAAC).
+  host.handle("ipconfig.ip6", (key: string) => {
+    const iface = find(key);
+    if (!iface) return null;
+    return iface.address && iface.mac ? [linkLocalFor(iface.mac), GLOBAL_IP6] : ["", ""];
   });
   host.handle("ipconfig.useStatic", (key: string, ip: string, gateway: string, netmask: string) => {
     const iface = find(key);

@@ -80,6 +80,14 @@ interface Connection {
   reported?: boolean;
 }
 
+/** The Internet checksum (RFC 1071). */
+function icmpChecksum(bytes: Buffer): number {
+  let sum = 0;
+  for (let i = 0; i < bytes.length; i += 2) sum += (bytes[i] << 8) + (bytes[i + 1] ?? 0);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
+  return ~sum & 0xffff;
+}
+
 /** The npm raw-socket package: a raw IP socket on the host (it needs root, or CAP_NET_RAW). */
 interface RawSocket {
   on(event: "message", listener: (data: Buffer, address: string) => void): void;
@@ -88,9 +96,11 @@ interface RawSocket {
   close(): void;
 }
 
-function rawSocketModule(): { createSocket(options: { protocol: number }): RawSocket } {
+type RawSocketModule = { createSocket(options: { protocol: number; addressFamily?: number }): RawSocket };
+
+function rawSocketModule(): RawSocketModule {
   try {
-    return createRequire(import.meta.url)("raw-socket") as { createSocket(options: { protocol: number }): RawSocket };
+    return createRequire(import.meta.url)("raw-socket") as RawSocketModule;
   } catch {
     throw new PlatformError("raw sockets in the simulator need the raw-socket package built (npm install, with make and a C++ compiler)", constants.errno.EPROTONOSUPPORT, "EPROTONOSUPPORT");
   }
@@ -422,14 +432,57 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
     raws.delete(id);
   });
 
+  // lwIP's dns_gethostbyname with IPv6 in the build (LWIP_DNS_ADDRTYPE_IPV4_IPV6): the IPv4
+  // address, or the IPv6 one for a name that has none.
+  // xsock/ping-native: one echo, as ESP-IDF's esp_ping sends it (ICMP, or ICMPv6 for an IPv6
+  // address), answered with the round trip in ms, or null after `timeout` ms.
+  const pings = new Map<number, () => void>();
+  host.handle("ping.echo", (id: number, address: string, timeout: number) => {
+    const v6 = address.includes(":");
+    let socket: RawSocket;
+    try {
+      // raw-socket's AddressFamily: 1 IPv4, 2 IPv6; protocols ICMP (1) and ICMPv6 (58).
+      socket = rawSocketModule().createSocket(v6 ? { protocol: 58, addressFamily: 2 } : { protocol: 1 });
+    } catch (e) {
+      throw new PlatformError(`esp_ping_new_session failed: ${(e as Error).message}`, constants.errno.EPERM, "EPERM");
+    }
+    const ident = id & 0xffff;
+    const request = Buffer.alloc(64);
+    request.writeUInt8(v6 ? 128 : 8, 0); // echo request
+    request.writeUInt16BE(ident, 4);
+    request.writeUInt16BE(1, 6); // sequence
+    for (let i = 8; i < request.length; i++) request[i] = i;
+    if (!v6) request.writeUInt16BE(icmpChecksum(request), 2); // Linux sums ICMPv6 itself
+    const sent = Date.now();
+    /** Ends the echo: a round trip, null for none, undefined when closed (nothing is posted). */
+    const finish = (ms: number | null | undefined) => {
+      if (!pings.has(id)) return;
+      pings.delete(id);
+      clearTimeout(timer);
+      socket.close();
+      if (ms !== undefined) host.post("ping", id, ms);
+    };
+    const timer = setTimeout(() => finish(null), timeout);
+    pings.set(id, () => finish(undefined));
+    socket.on("message", (data: Buffer) => {
+      const icmp = v6 ? data : data.subarray((data[0] & 0x0f) * 4); // IPv4 packets come with their header
+      // An echo reply to this request; on loopback the request itself comes by too.
+      if (icmp[0] !== (v6 ? 129 : 0) || icmp.readUInt16BE(4) !== ident || icmp.readUInt16BE(6) !== 1) return;
+      finish(Date.now() - sent);
+    });
+    socket.on("error", (e: NodeJS.ErrnoException) => host.debug(`ping ${id}: ${e.message}`));
+    socket.send(request, 0, request.length, address, (e) => e && host.debug(`ping ${id} to ${address}: ${e.message}`));
+  });
+  host.handle("ping.close", (id: number) => pings.get(id)?.());
+
   host.handle("net.resolve", (id: number, name: string) => {
     const servers = dnsServers();
     let answer: Promise<string>;
     if (servers) {
       const resolver = new Resolver({ timeout: DNS_TIMEOUT_MS, tries: DNS_TRIES });
       resolver.setServers(servers);
-      answer = resolver.resolve4(name).then((addresses) => addresses[0]);
-    } else answer = lookup(name, { family: 4 }).then((r) => r.address);
+      answer = resolver.resolve4(name).catch(() => resolver.resolve6(name)).then((addresses) => addresses[0]);
+    } else answer = lookup(name, { family: 4 }).catch(() => lookup(name, { family: 6 })).then((r) => r.address);
     answer.then(
       (address) => host.post("resolve", id, address),
       (e: Error) => {
@@ -462,6 +515,7 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
       for (const { socket } of udps.values()) socket.close();
       for (const socket of raws.values()) socket.close();
       raws.clear();
+      for (const stop of [...pings.values()]) stop();
       conns.clear();
       listeners.clear();
       udps.clear();

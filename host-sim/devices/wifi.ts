@@ -250,6 +250,7 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
     },
     exists: true,
     addressing,
+    mac: STATION_MAC,
     drop: leave,
     get softAp() {
       return softAp && { ...softAp };

@@ -137,6 +137,9 @@ export const MODULE_SHAPES: Record<string, ModuleShape> = {
   "xsock/ipconfig-native": {
     source: { esp32: "drivers/ipconfig/esp32/ipconfig-native.js", lin: "drivers/ipconfig/lin/ipconfig-native.js" },
   },
+  "xsock/ping-native": {
+    source: { esp32: "drivers/ping/esp32/ping-native.js", lin: "drivers/ping/lin/ping-native.js" },
+  },
   "xsock/wifi/softap-stations": {
     source: { esp32: "drivers/wifi/esp32/esp32/softap-stations-native.js", lin: "drivers/wifi/esp32/lin/softap-stations-native.js" },
   },

@@ -22,6 +22,10 @@ class IpConfigNative {
     return host<[string, string, string] | null>("ipconfig.info", this.#key) ?? undefined;
   }
 
+  ip6(): [string, string] | undefined {
+    return host<[string, string] | null>("ipconfig.ip6", this.#key) ?? undefined;
+  }
+
   useStatic(ip: string, gateway: string, netmask: string): boolean {
     return host<boolean>("ipconfig.useStatic", this.#key, dotted(ip), dotted(gateway), dotted(netmask));
   }

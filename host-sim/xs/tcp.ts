@@ -67,6 +67,9 @@ class TCP {
       on("tcp", this.#id, this);
       host("tcp.adopt", this.#id, { nodelay: options.nodelay ?? false });
     } else {
+      // Moddable's lwIP tcp.c reads the address into 32 bytes: a longer one (an IPv6 address
+      // of over 31 characters) throws, as xsmcToStringBuffer does.
+      if ("address" in options && String(options.address).length > 31) throw new RangeError("cannot buffer string");
       this.#id = newId();
       on("tcp", this.#id, this);
       const to = "address" in options ? options.address : options.host;

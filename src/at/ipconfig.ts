@@ -18,6 +18,8 @@ export interface AddressedInterface {
   readonly netmask: string | undefined;
   readonly mac: string;
   readonly dns: string[];
+  /** Its IPv6 addresses, link-local and global, as lwIP writes them. */
+  readonly ip6?: { linkLocal?: string; global?: string };
   configure(address?: StaticAddress): void;
   setDns(servers?: string[]): void;
   setHostname(name: string): void;
@@ -126,6 +128,8 @@ export interface IpConfigDeps {
   softAp?: () => { ip: string; mac: string } | undefined;
   /** Turns the SoftAP's DHCP server on or off (AT+CWDHCP's bit 1). */
   softApServer?: (on: boolean) => void;
+  /** AT+CIPV6: whether CIFSR and CIPSTA? show the IPv6 addresses. */
+  ipv6?: () => boolean;
 }
 
 /** The hostname the DHCP client sends until AT+CWHOSTNAME names it: ESP-IDF's (CONFIG_LWIP_LOCAL_HOSTNAME). */
@@ -138,7 +142,7 @@ export function applySavedIpConfig({ netif, settings }: IpConfigDeps): void {
   if (dns) netif.setDns(dns.split(","));
 }
 
-export function ipconfigCommands({ netif, settings, station, softAp, softApServer }: IpConfigDeps): CommandTable {
+export function ipconfigCommands({ netif, settings, station, softAp, softApServer, ipv6 }: IpConfigDeps): CommandTable {
   const wired = netif.kind === "ethernet";
   /** The hostname set since boot: ESP-AT does not save it. */
   let hostname = DEFAULT_HOSTNAME;
@@ -148,6 +152,13 @@ export function ipconfigCommands({ netif, settings, station, softAp, softApServe
   const stationInfo = (): StaticAddress => {
     if (!wired && station.online && netif.address) return { ip: netif.address, gateway: netif.gateway ?? NONE, netmask: netif.netmask ?? NONE };
     return stationStatic ?? NO_ADDRESS;
+  };
+
+  /** The interface's IPv6 lines, `<prefix><LL name>,"..."` and `<prefix><GL name>,"..."`, for those it has, with AT+CIPV6=1. */
+  const ip6Lines = (at: { print(line: string): void }, linkLocal: string, global: string) => {
+    const addresses = ipv6?.() ? netif.ip6 : undefined;
+    if (addresses?.linkLocal) at.print(`${linkLocal}"${addresses.linkLocal}"`);
+    if (addresses?.global) at.print(`${global}"${addresses.global}"`);
   };
 
   /** A new hostname for the interface; false when malformed. */
@@ -166,6 +177,7 @@ export function ipconfigCommands({ netif, settings, station, softAp, softApServe
         at.print(`+CIPSTA:ip:"${ip}"`);
         at.print(`+CIPSTA:gateway:"${gateway}"`);
         at.print(`+CIPSTA:netmask:"${netmask}"`);
+        if (station.online) ip6Lines(at, "+CIPSTA:ip6ll:", "+CIPSTA:ip6gl:");
       },
       set: (_at, params) => {
         const address = parseAddress(params);
@@ -233,10 +245,12 @@ export function ipconfigCommands({ netif, settings, station, softAp, softApServe
         }
         if (!wired && station.mode & 1) {
           at.print(`+CIFSR:STAIP,"${station.online ? (netif.address ?? NONE) : NONE}"`);
+          if (station.online) ip6Lines(at, "+CIFSR:STAIP6LL,", "+CIFSR:STAIP6GL,");
           at.print(`+CIFSR:STAMAC,"${netif.mac}"`);
         }
         if (wired) {
           at.print(`+CIFSR:ETHIP,"${netif.address ?? NONE}"`);
+          ip6Lines(at, "+CIFSR:ETHIP6LL,", "+CIFSR:ETHIP6GL,");
           at.print(`+CIFSR:ETHMAC,"${netif.mac}"`);
         }
       },

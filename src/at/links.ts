@@ -38,6 +38,8 @@ export interface UartFlow {
 export interface Link {
   id: number;
   type: LinkType;
+  /** A TCPv6, UDPv6 or SSLv6 link: an AF_INET6 socket. */
+  v6?: boolean;
   sock: Socket;
   remote: Address;
   localPort: number;
@@ -61,6 +63,9 @@ export interface Link {
   /** A server link's idle timer (AT+CIPSTO): cancels it. */
   idle?: () => void;
 }
+
+/** The type ESP-AT prints for a link: "TCP", "UDPv6", ... */
+export const typeName = (link: Link): string => `${link.type}${link.v6 ? "v6" : ""}`;
 
 /** Passive mode holds up to this much a link; past it the link stops reading (TCP backpressure). */
 export const PASSIVE_LIMIT = 8192;
@@ -89,6 +94,8 @@ export class Links {
   showPeer = false;
   /** AT+SYSMSG: bit 0 prints +QUITT on leaving passthrough; bit 1 announces links as +LINK_CONN. */
   sysmsg = 0;
+  /** AT+CIPV6: IPv6 links may be opened. */
+  ipv6 = false;
   /** AT+CIPRECVTYPE per link id: false sends data out as +IPD at once, true holds it for CIPRECVDATA. */
   readonly passiveIds: boolean[];
   /** AT+CIPSTO: a server link closes after this many seconds without data; 0 never. */
@@ -170,15 +177,15 @@ export class Links {
   }
 
   /**
-   * Opens a TCP, UDP or SSL link to host:port. Throws a SocketError when it cannot, or when
+   * Opens a TCP, UDP or SSL link to host:port, over IPv6 when `v6` (a name resolves to its IPv6
+   * address, an IPv4 literal fails). Throws a SocketError when it cannot, or when
    * an SSL server's certificate fails the check the link id's CIPSSLCCONF asks for (auth modes 2
    * and 3: against its CA), or the server refuses its client certificate. Auth mode 0, ESP-AT's
    * default, checks nothing.
    */
-  async open(id: number, type: LinkType, host: string, port: number, localPort = 0, timeout = 0): Promise<Link> {
+  async open(id: number, type: LinkType, host: string, port: number, localPort = 0, timeout = 0, v6 = false): Promise<Link> {
     const tls = type === "SSL" ? this.tlsOptions(id, host) : undefined;
-    const family = host.includes(":") ? AF_INET6 : AF_INET;
-    const sock = socket(family, type === "UDP" ? SOCK_DGRAM : SOCK_STREAM);
+    const sock = socket(v6 ? AF_INET6 : AF_INET, type === "UDP" ? SOCK_DGRAM : SOCK_STREAM);
     if (tls) wrap_socket(sock, tls);
     try {
       sock.settimeout(timeout || 5000);
@@ -189,7 +196,10 @@ export class Links {
       sock.close();
       throw e;
     }
-    const link = this.newLink(id, type, sock, [host, port], sock.getsockname()[1], 0);
+    // The peer's address, not its name, as ESP-AT prints it.
+    const [peer] = sock.getpeername();
+    const link = this.newLink(id, type, sock, [peer || host, port], sock.getsockname()[1], 0);
+    link.v6 = v6;
     this.add(link);
     return link;
   }
@@ -203,7 +213,7 @@ export class Links {
     this.links[link.id] = link;
     this.touch(link);
     const [ip, port] = link.remote;
-    const announce = this.sysmsg & 2 ? `+LINK_CONN:0,${link.id},"${link.type}",${link.server},"${ip}",${port},${link.localPort}` : `${this.prefix(link.id)}CONNECT`;
+    const announce = this.sysmsg & 2 ? `+LINK_CONN:0,${link.id},"${typeName(link)}",${link.server},"${ip}",${port},${link.localPort}` : `${this.prefix(link.id)}CONNECT`;
     this.at.unsolicited(encodeLatin1(`${announce}\r\n`));
     void this.pump(link);
   }

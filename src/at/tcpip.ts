@@ -1,10 +1,11 @@
 // ESP-AT's TCP/IP commands over the link table: CIPMUX, CIPSTART, CIPSTARTEX, CIPSEND,
 // CIPSENDEX, CIPCLOSE, CIPSTATUS, CIPSTATE?, CIPSERVER, CIPSERVERMAXCONN, CIPSTO, CIPDINFO,
 // CIPRECVMODE, CIPRECVTYPE, CIPRECVLEN?, CIPRECVDATA, CIPMODE, CIPDOMAIN and PING (SSL settings: ssl.ts).
-import { AF_INET, AF_INET6, getaddrinfo, ping } from "xsock/socket";
+import { AF_INET, AF_INET6, AF_UNSPEC, getaddrinfo, ping } from "xsock/socket";
 import { encodeLatin1, REPLIED, type AtConsole, type CommandTable } from "./console";
 import { isInt, type Param } from "./parser";
-import type { Links, LinkType } from "./links";
+import { typeName, type Links } from "./links";
+import { parseLinkType } from "./ipv6";
 import type { Settings } from "./settings";
 
 /** How long AT+PING waits for its echo reply. */
@@ -54,7 +55,7 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
   const describe = (prefix: string, at: AtConsole) => {
     for (const link of links.links) {
       if (!link) continue;
-      at.print(`${prefix}:${link.id},"${link.type}","${link.remote[0]}",${link.remote[1]},${link.localPort},${link.server}`);
+      at.print(`${prefix}:${link.id},"${typeName(link)}","${link.remote[0]}",${link.remote[1]},${link.localPort},${link.server}`);
     }
   };
 
@@ -62,10 +63,12 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
    * CIPSTART on link `id`: `"TCP"|"SSL"[v6],<host>,<port>[,<keep alive>][,<"local IP">][,<timeout>]`
    * or `"UDP"[v6],<host>,<port>[,<local port>,<mode>,<"local IP">][,<timeout>]`. The local IP is
    * taken as given (the board has one address); the timeout (ms, 0 to 60000) bounds the connect.
+   * The v6 types need AT+CIPV6=1.
    */
   const start = async (at: AtConsole, id: number, [type, host, port, ...options]: Param[]) => {
-    const kind = typeof type === "string" ? type.replace(/v6$/, "") : undefined;
-    if ((kind !== "TCP" && kind !== "UDP" && kind !== "SSL") || typeof host !== "string" || !host || host.length > 64 || !isInt(port, 1, 65535)) return false;
+    const parsed = parseLinkType(type);
+    if (!parsed || (parsed.v6 && !links.ipv6) || typeof host !== "string" || !host || host.length > 64 || !isInt(port, 1, 65535)) return false;
+    const kind = parsed.kind;
     const [localPort, mode, localIp, timeout, ...rest] = kind === "UDP" ? options : [undefined, undefined, ...options.slice(1)];
     const keepAlive = kind === "UDP" ? undefined : options[0];
     if (rest.length || (keepAlive !== undefined && !isInt(keepAlive, 0, 7200)) || (localPort !== undefined && !isInt(localPort, 0, 65535)) || (mode !== undefined && !isInt(mode, 0, 2)))
@@ -77,7 +80,7 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
     }
     if (!online()) return false;
     try {
-      await links.open(id, kind as LinkType, host, port, (localPort as number | undefined) ?? 0, (timeout as number | undefined) ?? 0);
+      await links.open(id, kind, host, port, (localPort as number | undefined) ?? 0, (timeout as number | undefined) ?? 0, parsed.v6);
     } catch {
       return false;
     }
@@ -284,7 +287,9 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
         if (rest.length || typeof host !== "string" || !host) return false;
         try {
           if (!online()) throw new Error("offline");
-          const reply = await ping(host, PING_TIMEOUT);
+          // IPv6 needs AT+CIPV6=1: without it a name resolves to IPv4 only, and an IPv6 address fails.
+          if (!links.ipv6 && host.includes(":")) throw new Error("IPv6 is off");
+          const reply = await ping(host, PING_TIMEOUT, 1, links.ipv6 ? AF_UNSPEC : AF_INET);
           at.print(`+PING:${reply.time}`);
         } catch {
           at.print("+PING:TIMEOUT"); // a name that does not resolve, or no reply

@@ -20,6 +20,8 @@ export interface NetworkInterface {
   readonly dns: string[];
   /** The gateway and netmask that go with the address, while it has one. */
   readonly gateway: string | undefined;
+  /** Its IPv6 addresses (drivers with an ESP-IDF interface). */
+  readonly ip6?: Ip6Addresses;
   readonly netmask: string | undefined;
   /** Brings the interface up: an Ethernet PHY starts; Wi-Fi waits for a join. */
   start(): void;
@@ -33,6 +35,12 @@ export interface NetworkInterface {
   onEvent(listener: (event: LinkEvent) => void): () => void;
   /** The Wi-Fi driver's station and SoftAP (drivers/wifi/esp32); other drivers have none. */
   readonly wifi?: WifiControl;
+}
+
+/** An interface's IPv6 addresses, as lwIP writes them: link-local (fe80::) and global. */
+export interface Ip6Addresses {
+  linkLocal?: string;
+  global?: string;
 }
 
 /** A usable IPv4 address: not empty and not 0.0.0.0. */
@@ -50,6 +58,7 @@ export interface AddressSettings {
   setHostname(name: string): void;
   /** The address, gateway and netmask the interface has now. */
   readonly info: StaticAddress | undefined;
+  readonly ip6?: Ip6Addresses;
 }
 
 /**
@@ -114,5 +123,9 @@ export abstract class MonitoredInterface {
 
   get netmask(): string | undefined {
     return this.ipconfig.info?.netmask;
+  }
+
+  get ip6(): Ip6Addresses {
+    return this.ipconfig.ip6 ?? {};
   }
 }

@@ -1,7 +1,11 @@
-// ICMP echo (ping) on a raw socket.
+// ICMP echo (ping) on a raw socket; ICMPv6 echo on ESP-IDF's esp_ping (xsock/ping-native), as
+// Moddable's raw sockets are IPv4 only.
+import PingNative from "xsock/ping-native";
+import { familyOf } from "./address";
 import { socket } from "./bsd-socket";
-import { AF_INET, IPPROTO_ICMP, SOCK_RAW } from "./constants";
-import { gethostbyname } from "./resolve";
+import { AF_INET, AF_INET6, AF_UNSPEC, IPPROTO_ICMP, SOCK_RAW } from "./constants";
+import { SocketError } from "./errors";
+import { resolveAny, resolveHost } from "./resolve";
 
 const ID = 0x7853; // "xS"
 
@@ -32,13 +36,26 @@ export interface EchoReply {
   bytes: number;
 }
 
+/** One ICMPv6 echo on esp_ping: the round trip, or ETIMEDOUT. */
+function echo6(address: string, timeoutMs: number): Promise<EchoReply> {
+  return new Promise((resolve, reject) => {
+    new PingNative({
+      address,
+      timeout: timeoutMs,
+      onReply: (ms) => (ms === undefined ? reject(new SocketError("ETIMEDOUT", `no echo reply from ${address}`)) : resolve({ time: ms, from: address, ttl: 0, bytes: 0 })),
+    });
+  });
+}
+
 /**
- * Sends one echo request (56 data bytes) to host (a name or an IPv4 address) and waits up to
- * timeoutMs for its reply. Throws TimeoutError (ETIMEDOUT) when none comes, EPERM where raw
- * sockets are not allowed.
+ * Sends one echo request (56 data bytes) to host (a name, an IPv4 or an IPv6 address) and waits
+ * up to timeoutMs for its reply. A name takes the DNS's one answer (IPv4's, else IPv6's), or an
+ * address of `family` only. Throws TimeoutError (ETIMEDOUT) when none comes, EPERM where raw
+ * sockets are not allowed. An IPv6 echo's reply has no ttl and byte count (esp_ping keeps them).
  */
-export async function ping(host: string, timeoutMs = 1000, seq = 1): Promise<EchoReply> {
-  const address = await gethostbyname(host);
+export async function ping(host: string, timeoutMs = 1000, seq = 1, family = AF_UNSPEC): Promise<EchoReply> {
+  const address = family === AF_UNSPEC ? await resolveAny(host) : await resolveHost(host, family);
+  if (familyOf(address) === AF_INET6) return echo6(address, timeoutMs);
   const s = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
   try {
     s.settimeout(timeoutMs);

@@ -1,5 +1,5 @@
-// A small DNS server for tests, on dns-packet: it answers A queries from a table over UDP,
-// NXDOMAIN for other names, and records the names it was asked.
+// A small DNS server for tests, on dns-packet: it answers A and AAAA queries from a table over
+// UDP, NXDOMAIN for other names, and records the names it was asked.
 import { createSocket } from "node:dgram";
 import * as packet from "dns-packet";
 
@@ -9,7 +9,7 @@ export interface DnsResponder {
   close(): Promise<void>;
 }
 
-/** Serves `table` (name to IPv4 address) on UDP `host`:`port`. */
+/** Serves `table` (name to an IPv4 address, for A, or an IPv6 one, for AAAA) on UDP `host`:`port`. */
 export async function dnsResponder(host: string, port: number, table: Record<string, string>): Promise<DnsResponder> {
   const socket = createSocket("udp4");
   const asked: string[] = [];
@@ -23,13 +23,16 @@ export async function dnsResponder(host: string, port: number, table: Record<str
     const question = query.questions?.[0];
     if (!question) return;
     asked.push(question.name);
-    const address = question.type === "A" ? table[question.name.toLowerCase()] : undefined;
+    const known = table[question.name.toLowerCase()];
+    const type = known?.includes(":") ? "AAAA" : "A";
+    const address = question.type === type ? known : undefined;
+    const asksAddress = question.type === "A" || question.type === "AAAA";
     const reply = packet.encode({
       id: query.id,
       type: "response",
-      flags: packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE | (address || question.type !== "A" ? 0 : 3), // rcode 3: NXDOMAIN
+      flags: packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE | (known || !asksAddress ? 0 : 3), // rcode 3: NXDOMAIN
       questions: [question],
-      answers: address ? [{ type: "A", class: "IN", name: question.name, ttl: 60, data: address }] : [],
+      answers: address ? [{ type, class: "IN", name: question.name, ttl: 60, data: address }] : [],
     });
     socket.send(reply, peer.port, peer.address);
   });

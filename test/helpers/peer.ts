@@ -2,7 +2,8 @@
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { BIND_HOST } from "./target.ts";
 
-export async function tcpPeer(): Promise<{ server: Server; port: number; conns: Socket[]; heard: () => Buffer }> {
+/** It listens on `host` (BIND_HOST by default). */
+export async function tcpPeer(host = BIND_HOST): Promise<{ server: Server; port: number; conns: Socket[]; heard: () => Buffer }> {
   const conns: Socket[] = [];
   const chunks: Buffer[] = [];
   // Unreferenced, as its connections are: a test that fails before it closes the server does
@@ -14,6 +15,6 @@ export async function tcpPeer(): Promise<{ server: Server; port: number; conns: 
     c.on("error", () => {});
   });
   server.unref();
-  await new Promise<void>((r) => server.listen(0, BIND_HOST, () => r()));
+  await new Promise<void>((r) => server.listen(0, host, () => r()));
   return { server, port: (server.address() as AddressInfo).port, conns, heard: () => Buffer.concat(chunks) };
 }

@@ -9,8 +9,8 @@ const dir = new URL("../fixtures/tls/", import.meta.url);
 export const TEST_CERT = readFileSync(new URL("cert.pem", dir), "utf8");
 const TEST_KEY = readFileSync(new URL("key.pem", dir), "utf8");
 
-/** Echoes what each client sends; `onConnection` sees each connection too. */
-export async function tlsEchoServer(onConnection?: (c: TLSSocket) => void): Promise<{ server: Server; port: number }> {
+/** Echoes what each client sends; `onConnection` sees each connection too. It listens on `host` (BIND_HOST by default). */
+export async function tlsEchoServer(onConnection?: (c: TLSSocket) => void, host = BIND_HOST): Promise<{ server: Server; port: number }> {
   // Unreferenced, as its connections are: a test that fails before it closes the server does
   // not keep mocha from exiting once the run is over.
   const server = createServer({ cert: TEST_CERT, key: TEST_KEY }, (c) => {
@@ -21,6 +21,6 @@ export async function tlsEchoServer(onConnection?: (c: TLSSocket) => void): Prom
   });
   server.on("tlsClientError", () => {});
   server.unref();
-  await new Promise<void>((r) => server.listen(0, BIND_HOST, () => r()));
+  await new Promise<void>((r) => server.listen(0, host, () => r()));
   return { server, port: (server.address() as AddressInfo).port };
 }

@@ -2,6 +2,7 @@
 class IpConfigNative @ "xs_ipconfig_destructor" {
 	constructor(key) @ "xs_ipconfig";
 	info() @ "xs_ipconfig_info";
+	ip6() @ "xs_ipconfig_ip6";
 	useStatic(ip, gateway, netmask) @ "xs_ipconfig_use_static";
 	useDHCP() @ "xs_ipconfig_use_dhcp";
 	serveDHCP(on, start, end, leaseMinutes) @ "xs_ipconfig_serve_dhcp";

@@ -17,6 +17,7 @@
 
 #include "esp_netif.h"
 #include "dhcpserver/dhcpserver.h"	// dhcps_lease_t
+#include "lwip/ip6_addr.h"			// ip6addr_ntoa_r, as ESP-AT prints IPv6 addresses
 
 #define KEY_LENGTH	16
 #define DNS_COUNT	3
@@ -81,6 +82,41 @@ void xs_ipconfig_info(xsMachine *the)
 	xsmcSetIndex(xsResult, 1, xsVar(0));
 	setAddress(the, &xsVar(0), &info.netmask);
 	xsmcSetIndex(xsResult, 2, xsVar(0));
+}
+
+// Needs CONFIG_LWIP_IPV6 (ESP-IDF's default); the global address comes by SLAAC with
+// CONFIG_LWIP_IPV6_AUTOCONFIG, which Moddable's sdkconfig.defaults set. Moddable's wifi and
+// ethernet create the link-local one when the link comes up (esp_netif_create_ip6_linklocal).
+static void setAddress6(xsMachine *the, xsSlot *slot, esp_err_t got, const esp_ip6_addr_t *address)
+{
+#if LWIP_IPV6
+	char text[40];
+	ip6_addr_t lwip;
+
+	if (ESP_OK == got) {
+		c_memcpy(lwip.addr, address->addr, sizeof(lwip.addr));
+		ip6_addr_clear_zone(&lwip);
+		ip6addr_ntoa_r(&lwip, text, sizeof(text));
+		xsmcSetString(*slot, text);
+		return;
+	}
+#endif
+	xsmcSetString(*slot, "");		// none, or a build without IPv6
+}
+
+void xs_ipconfig_ip6(xsMachine *the)
+{
+	esp_ip6_addr_t address;
+	esp_netif_t *netif = netifOf(the);
+
+	if (!netif)
+		return;
+	xsmcVars(1);
+	xsmcSetNewArray(xsResult, 2);
+	setAddress6(the, &xsVar(0), esp_netif_get_ip6_linklocal(netif, &address), &address);
+	xsmcSetIndex(xsResult, 0, xsVar(0));
+	setAddress6(the, &xsVar(0), esp_netif_get_ip6_global(netif, &address), &address);
+	xsmcSetIndex(xsResult, 1, xsVar(0));
 }
 
 void xs_ipconfig_use_static(xsMachine *the)

@@ -7,6 +7,9 @@ class IpConfigNative {
 	info() {
 		return undefined;
 	}
+	ip6() {
+		return undefined;
+	}
 	useStatic() {
 		return false;
 	}
