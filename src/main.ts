@@ -11,6 +11,9 @@ import { parseCas } from "./at/cas";
 import { Settings } from "./at/settings";
 import { legacySpellings } from "./at/spellings";
 import { tcpipCommands } from "./at/tcpip";
+import { sendlCommands } from "./at/sendl";
+import { applySavedTcpOptions, tcpoptCommands } from "./at/tcpopt";
+import { PassthroughLinks } from "./at/translink";
 import { Station, wifiCommands } from "./at/wifi";
 import { SoftApConsole, softApCommands } from "./at/softap";
 import { ethernetCommands, startEthernet } from "./at/ethernet";
@@ -57,6 +60,9 @@ const softAp = new SoftApConsole(at, settings, netif);
 const wired = netif.kind === "ethernet";
 const ipconfig = { netif, settings, station, softAp: () => netif.wifi?.softAp, softApServer: (on: boolean) => softAp.serveDhcp(on) };
 const links = new Links(at, maxLinks, uart, parseCas(config.ca), clock);
+const online = () => netif.address !== undefined;
+const passthroughLinks = new PassthroughLinks(at, links, settings, clock, online);
+applySavedTcpOptions(links, settings);
 const can = canInterfaces().get("can0");
 /** SLCAN's V and N replies: hardware 01 and firmware <major><minor>; the MAC's last 4 digits. */
 const [major, minor] = XSOCK_VERSION.split(".");
@@ -83,7 +89,10 @@ Object.assign(
   wifiCommands(station, settings, softAp),
   softApCommands(softAp, settings),
   ipconfigCommands(ipconfig),
-  tcpipCommands(links, () => netif.address !== undefined, settings),
+  tcpipCommands(links, online, settings),
+  sendlCommands(links, uart, clock),
+  tcpoptCommands(links, settings),
+  passthroughLinks.commands(),
   wired ? ethernetCommands(netif, settings) : {},
   can
     ? canCommands(at, can, {
@@ -100,3 +109,4 @@ applySavedIpConfig(ipconfig);
 if (wired) startEthernet(at, netif);
 softAp.follow(station.mode);
 station.boot();
+passthroughLinks.boot(); // AT+SAVETRANSLINK: into passthrough at power-up

@@ -1,6 +1,6 @@
 // The console's links: up to the board's number of TCP and UDP connections, each on an
 // xsock/socket socket, with ESP-AT's announcements (<id>,CONNECT, +IPD, <id>,CLOSED).
-import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM, socket, wrap_socket, type Address, type Socket } from "xsock/socket";
+import { AF_INET, AF_INET6, IPPROTO_TCP, SOCK_DGRAM, SOCK_STREAM, TCP_NODELAY, socket, wrap_socket, type Address, type Socket } from "xsock/socket";
 import type { AtConsole, Clock } from "./console";
 import { encodeLatin1 } from "./console";
 
@@ -15,6 +15,20 @@ export interface SslConf {
   pki: number;
   ca: number;
 }
+
+/**
+ * AT+CIPTCPOPT for a link id: SO_LINGER in s (-1 off), TCP_NODELAY, SO_SNDTIMEO in ms (0 none)
+ * and the keep-alive idle time in s (0 off). TCP_NODELAY applies to the next TCP link on the id,
+ * SO_SNDTIMEO to every send; linger and keep-alive are kept and reported.
+ */
+export interface TcpOpt {
+  linger: number;
+  nodelay: 0 | 1;
+  sndtimeo: number;
+  keepAlive: number;
+}
+
+export const DEFAULT_TCPOPT: TcpOpt = { linger: -1, nodelay: 0, sndtimeo: 0, keepAlive: 0 };
 
 /** What the links need of the console's UART. */
 export interface UartFlow {
@@ -92,6 +106,15 @@ export class Links {
   serverMax: number;
   /** Each link id's AT+CIPSSLCCONF: it stays until changed, across the links on that id. */
   readonly ssl: SslConf[];
+  /** Each link id's AT+CIPTCPOPT, likewise. */
+  readonly tcpopt: TcpOpt[];
+  /** AT+CIPMODE: 1 makes a bare AT+CIPSEND enter passthrough. */
+  cipmode = 0;
+  /**
+   * A passthrough link's peer went away: true when the callee takes over (ESP-AT's client
+   * reconnects and stays in passthrough, AT+CIPRECONNINTV); otherwise passthrough ends.
+   */
+  onPassthroughBreak?: (link: Link) => boolean;
 
   constructor(
     private readonly at: AtConsole,
@@ -105,6 +128,7 @@ export class Links {
     this.links = new Array<Link | undefined>(max).fill(undefined);
     this.passiveIds = new Array<boolean>(max).fill(false);
     this.ssl = Array.from({ length: max }, () => ({ mode: 0, pki: 0, ca: 0 }));
+    this.tcpopt = Array.from({ length: max }, () => ({ ...DEFAULT_TCPOPT }));
     this.serverMax = max;
   }
 
@@ -136,9 +160,10 @@ export class Links {
   /**
    * Opens a TCP, UDP or SSL link to host:port. Throws a SocketError when it cannot, or when
    * an SSL server's certificate fails the check the link id's CIPSSLCCONF asks for (auth mode 2:
-   * against its CA). Auth mode 0, ESP-AT's default, checks nothing.
+   * against its CA). Auth mode 0, ESP-AT's default, checks nothing. `quiet`: no CONNECT (a
+   * passthrough link that reconnects: the UART carries its data only).
    */
-  async open(id: number, type: LinkType, host: string, port: number, localPort = 0, timeout = 0): Promise<Link> {
+  async open(id: number, type: LinkType, host: string, port: number, localPort = 0, timeout = 0, quiet = false): Promise<Link> {
     const family = host.includes(":") ? AF_INET6 : AF_INET;
     const sock = socket(family, type === "UDP" ? SOCK_DGRAM : SOCK_STREAM);
     if (type === "SSL") {
@@ -151,6 +176,7 @@ export class Links {
       wrap_socket(sock, ca ? { verify: true, ca, server_hostname: host } : { verify: false, server_hostname: host });
     }
     try {
+      if (type === "TCP" && this.tcpopt[id]!.nodelay) sock.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
       sock.settimeout(timeout || 5000);
       if (type === "UDP" && localPort) sock.bind(localPort);
       await sock.connect([host, port]);
@@ -160,7 +186,7 @@ export class Links {
       throw e;
     }
     const link = this.newLink(id, type, sock, [host, port], sock.getsockname()[1], 0);
-    this.add(link);
+    this.add(link, quiet);
     return link;
   }
 
@@ -168,13 +194,13 @@ export class Links {
     return { id, type, sock, remote, localPort, server, held: [], heldBytes: 0, from: remote, sending: Promise.resolve(), unsent: 0 };
   }
 
-  private add(link: Link): void {
+  private add(link: Link, quiet = false): void {
     this.opened = true;
     this.links[link.id] = link;
     this.touch(link);
     const [ip, port] = link.remote;
     const announce = this.sysmsg & 2 ? `+LINK_CONN:0,${link.id},"${link.type}",${link.server},"${ip}",${port},${link.localPort}` : `${this.prefix(link.id)}CONNECT`;
-    this.at.unsolicited(encodeLatin1(`${announce}\r\n`));
+    if (!quiet) this.at.unsolicited(encodeLatin1(`${announce}\r\n`));
     void this.pump(link);
   }
 
@@ -223,6 +249,10 @@ export class Links {
       // Passive data outlives the peer: CLOSED waits until it is read, or AT+CIPCLOSE.
       link.peerClosed = true;
       link.idle?.();
+      link.sock.close();
+    } else if (this.transparent === link && this.onPassthroughBreak?.(link)) {
+      this.links[link.id] = undefined;
+      this.transparent = undefined;
       link.sock.close();
     } else this.close(link.id);
   }
@@ -284,19 +314,36 @@ export class Links {
     if (link.peerClosed && !link.heldBytes && this.links[link.id] === link) this.close(link.id);
   }
 
-  /** Queues bytes for a link, after whatever it is still sending. */
+  /**
+   * Queues bytes for a link, after whatever it is still sending. With AT+CIPTCPOPT's
+   * SO_SNDTIMEO the promise fails once that many ms have gone by (the bytes may still go).
+   */
   queueSend(link: Link, data: Uint8Array): Promise<void> {
     this.touch(link);
     const sent = link.sending.then(() => link.sock.sendall(data));
     link.sending = sent.catch(() => {});
-    return sent;
+    const limit = this.tcpopt[link.id]?.sndtimeo ?? 0;
+    if (!limit || !this.clock || link.type === "UDP") return sent;
+    const clock = this.clock;
+    return new Promise((resolve, reject) => {
+      const cancel = clock.after(limit, () => reject(new Error("SO_SNDTIMEO")));
+      sent.then(
+        () => (cancel(), resolve()),
+        (e: unknown) => (cancel(), reject(e)),
+      );
+    });
   }
 
-  /** Passthrough: sends `link` what the UART brings, all of it, and leaves at `+++`. */
-  enterPassthrough(link: Link): void {
+  /**
+   * Passthrough: sends `link` what the UART brings, all of it, and leaves at `+++`. Without a
+   * link (it is reconnecting), the bytes are dropped.
+   */
+  enterPassthrough(link?: Link): void {
     this.transparent = link;
     this.at.enterPassthrough(
-      (bytes) => this.forward(link, bytes),
+      (bytes) => {
+        if (this.transparent) this.forward(this.transparent, bytes);
+      },
       () => {
         this.transparent = undefined;
         this.uart.resume();

@@ -16,8 +16,6 @@ export const MAX_SEND = 8192;
 /** `online` says whether the board has an IP address: links, DNS and ping need one. */
 export function tcpipCommands(links: Links, online: () => boolean, settings: Settings): CommandTable {
   links.sysmsg = settings.get("sysmsg", 0);
-  /** AT+CIPMODE: 1 makes a bare AT+CIPSEND enter passthrough. */
-  let passthrough = false;
   // AT 2.x's CIPRECVMODE: one mode for every link.
   const recvMode = {
     query: (at: AtConsole) => at.print(`+CIPRECVMODE:${links.passive ? 1 : 0}`),
@@ -73,6 +71,7 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
       return false;
     }
     if (!online()) return false;
+    if (keepAlive !== undefined) links.tcpopt[id]!.keepAlive = keepAlive as number; // as AT+CIPTCPOPT's <keep_alive>
     try {
       await links.open(id, kind as LinkType, host, port, (localPort as number | undefined) ?? 0, (timeout as number | undefined) ?? 0);
     } catch {
@@ -151,7 +150,7 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
       // With CIPMODE=1: passthrough on link 0 until `+++`.
       execute: (at) => {
         const link = links.links[0];
-        if (!passthrough || links.mux || !link) return false;
+        if (!links.cipmode || links.mux || !link) return false;
         at.ok();
         at.send("\r\n>");
         links.enterPassthrough(link);
@@ -201,10 +200,10 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
       },
     },
     "+CIPMODE": {
-      query: (at) => at.print(`+CIPMODE:${passthrough ? 1 : 0}`),
+      query: (at) => at.print(`+CIPMODE:${links.cipmode}`),
       set: (_at, [mode, ...rest]) => {
         if (rest.length || !isInt(mode, 0, 1) || (mode === 1 && links.mux)) return false;
-        passthrough = mode === 1;
+        links.cipmode = mode;
       },
     },
     "+CIPRECVMODE": recvMode,
