@@ -14,6 +14,7 @@ import { tcpipCommands } from "./at/tcpip";
 import { sendlCommands } from "./at/sendl";
 import { applySavedTcpOptions, tcpoptCommands } from "./at/tcpopt";
 import { PassthroughLinks } from "./at/translink";
+import { applySavedMacs, macCommands } from "./at/macs";
 import { Station, wifiCommands } from "./at/wifi";
 import { SoftApConsole, softApCommands } from "./at/softap";
 import { ethernetCommands, startEthernet } from "./at/ethernet";
@@ -93,6 +94,7 @@ Object.assign(
   sendlCommands(links, uart, clock),
   tcpoptCommands(links, settings),
   passthroughLinks.commands(),
+  macCommands(netif, settings, () => softAp.mac),
   wired ? ethernetCommands(netif, settings) : {},
   can
     ? canCommands(at, can, {
@@ -108,5 +110,6 @@ at.ready();
 applySavedIpConfig(ipconfig);
 if (wired) startEthernet(at, netif);
 softAp.follow(station.mode);
+if (!wired) applySavedMacs(netif, settings);
 station.boot();
 passthroughLinks.boot(); // AT+SAVETRANSLINK: into passthrough at power-up

@@ -129,6 +129,8 @@ export interface Interface {
   readonly addressing: Addressing;
   /** A SoftAP's DHCP server. */
   readonly dhcpServer?: DhcpServer;
+  /** Wi-Fi's interfaces: a new MAC, as esp_wifi_set_mac takes it (false when it refuses). */
+  setMac?(mac: string): boolean;
 }
 
 export interface IpConfigDevice {
@@ -186,6 +188,7 @@ export function ipconfig(host: Host, interfaces: Record<string, Interface | unde
     host.debug(`ipconfig: DNS ${dns ? dns.join(", ") || "none" : "from DHCP"}`);
     return true;
   });
+  host.handle("ipconfig.setMac", (key: string, mac: string) => find(key)?.setMac?.(mac) ?? false);
   host.handle("ipconfig.setHostname", (key: string, hostname: string) => {
     if (!find(key)) return false;
     if (hostnames.get(key) !== hostname) host.event({ event: "hostname", interface: key, hostname });

@@ -11,16 +11,6 @@ export const DEFAULT_TRANSMIT_SIZE = 2920;
 /** A block smaller than the transmit size goes after this much quiet (AT+TRANSINTVL's default). */
 export const TRANSMIT_INTERVAL_MS = 20;
 
-function concat(parts: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 export function sendlCommands(links: Links, uart: UartFlow, clock: Clock): CommandTable {
   let reportSize = DEFAULT_REPORT_SIZE;
   let transmitSize = DEFAULT_TRANSMIT_SIZE;
@@ -38,82 +28,84 @@ export function sendlCommands(links: Links, uart: UartFlow, clock: Clock): Comma
     const [report, block] = [reportSize, transmitSize];
     let received = 0;
     let sent = 0;
+    let nextReport = report;
     /** The last report printed: the final one is printed unless it would say the same. */
     let reported = "";
-    let nextReport = report;
     let failed = false;
-    /** Blocks handed to the stack and not yet taken, and their bytes: past PASSTHROUGH_LIMIT the UART waits. */
-    let inFlight = 0;
-    let inFlightBytes = 0;
-    let pending: Uint8Array[] = [];
+    /** What the UART brought and the stack has not taken; past PASSTHROUGH_LIMIT the UART waits. */
+    const pending: Uint8Array[] = [];
     let pendingBytes = 0;
-    let cancelTimer: (() => void) | undefined;
+    let sending = false;
     let inputDone = false;
     let cancelled = false;
     let surplus = false;
     let finish!: () => void;
     const finished = new Promise<void>((resolve) => (finish = resolve));
 
-    const settle = () => {
-      if (inputDone && !inFlight && !pendingBytes) finish();
+    /** The next block, at most `block` bytes, out of what is pending. */
+    const take = () => {
+      const out = new Uint8Array(Math.min(block, pendingBytes));
+      let at = 0;
+      while (at < out.length) {
+        const head = pending[0]!;
+        const n = Math.min(head.length, out.length - at);
+        out.set(head.subarray(0, n), at);
+        at += n;
+        if (n === head.length) pending.shift();
+        else pending[0] = head.subarray(n);
+      }
+      pendingBytes -= out.length;
+      return out;
     };
-    /** One block to the stack; its bytes count as sent once the stack has taken them. */
-    const transmit = (bytes: Uint8Array) => {
-      inFlight++;
-      inFlightBytes += bytes.length;
-      if (inFlightBytes >= PASSTHROUGH_LIMIT) uart.pause();
-      const current = links.links[id];
-      const done = failed || current !== link ? Promise.reject(new Error("the link is gone")) : to ? link.sock.sendto(bytes, to).then(() => {}) : links.queueSend(link, bytes);
-      done.then(
-        () => {
+    const sendBlock = (bytes: Uint8Array): Promise<unknown> => {
+      if (failed || links.links[id] !== link) return Promise.reject(new Error("the link is gone"));
+      return to ? link.sock.sendto(bytes, to) : links.queueSend(link, bytes);
+    };
+    /**
+     * One block at a time to the stack (the board's heap holds no queue of them): a full block at
+     * once, a smaller one after TRANSMIT_INTERVAL_MS without more, or once the input is done.
+     */
+    const transmit = async () => {
+      sending = true;
+      while (pendingBytes) {
+        if (pendingBytes < block && !inputDone) await new Promise<void>((resolve) => clock.after(TRANSMIT_INTERVAL_MS, resolve));
+        const bytes = take();
+        if (pendingBytes < PASSTHROUGH_LIMIT / 2) uart.resume();
+        try {
+          await sendBlock(bytes);
           sent += bytes.length;
           if (sent >= nextReport) {
             reported = `+CIPSENDL:${sent},${received}`;
             at.print(reported);
             nextReport = (Math.floor(sent / report) + 1) * report;
           }
-        },
-        () => (failed = true),
-      ).finally(() => {
-        inFlight--;
-        inFlightBytes -= bytes.length;
-        if (inFlightBytes < PASSTHROUGH_LIMIT / 2) uart.resume();
-        settle();
-      });
-    };
-    /** Full blocks go at once; the rest, with `all` or after TRANSMIT_INTERVAL_MS of quiet. */
-    const flush = (all: boolean) => {
-      cancelTimer?.();
-      cancelTimer = undefined;
-      let data = concat(pending, pendingBytes);
-      while (data.length >= block || (all && data.length)) {
-        transmit(data.subarray(0, block));
-        data = data.subarray(Math.min(block, data.length));
+        } catch {
+          failed = true; // the rest is taken from the UART and dropped: SEND FAIL
+        }
       }
-      pending = data.length ? [data] : [];
-      pendingBytes = data.length;
-      if (pendingBytes) cancelTimer = clock.after(TRANSMIT_INTERVAL_MS, () => flush(true));
+      sending = false;
+      if (inputDone) finish();
     };
 
     at.ok();
     at.send("\r\n>");
     at.enterPassthrough(
       (bytes) => {
-        const take = bytes.subarray(0, length - received);
-        if (take.length < bytes.length) surplus = true;
-        received += take.length;
-        pending.push(take);
-        pendingBytes += take.length;
-        flush(received === length);
+        const data = bytes.subarray(0, length - received);
+        if (data.length < bytes.length) surplus = true;
+        received += data.length;
+        pending.push(data);
+        pendingBytes += data.length;
+        if (pendingBytes >= PASSTHROUGH_LIMIT) uart.pause();
+        if (!sending) void transmit();
         if (received === length) at.leavePassthrough();
       },
       () => {
         // `+++` before the whole length: what came is sent, and the send is cancelled.
         cancelled = received < length;
         inputDone = true;
-        flush(true);
         uart.resume();
-        settle();
+        if (!sending) finish();
       },
     );
     return finished.then(() => {

@@ -4,9 +4,9 @@
 // Over the pty, against Node peers on loopback (or at PEER_HOST for a board).
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { until, withConsole, BOOT_MS } from "../helpers/console.ts";
+import { BOOT_MS, JOINED, until, withConsole } from "../helpers/console.ts";
 import { tcpPeer as peer } from "../helpers/peer.ts";
-import { PEER_HOST } from "../helpers/target.ts";
+import { JOIN, PEER_HOST } from "../helpers/target.ts";
 import type { UartClient } from "../helpers/uart.ts";
 
 describe("esp-at AT+CIPSENDL, AT+CIPTCPOPT, AT+CIPRECONNINTV, AT+SAVETRANSLINK and MACs, as documented", function () {
@@ -266,5 +266,48 @@ describe("esp-at AT+CIPSENDL, AT+CIPTCPOPT, AT+CIPRECONNINTV, AT+SAVETRANSLINK a
     for (const bad of ['1,"127.0.0.1",0', '1,"127.0.0.1",70000', '1,"",80', '1,"127.0.0.1",80,"TLS"', '1,"127.0.0.1",80,"TCP",7201', "3,1002", '2,2,1,7,1,5,"26:a2:11:22:33:88"', '1,"127.0.0.1"'])
       assert.equal(await uart.command(`AT+SAVETRANSLINK=${bad}`), "\r\nERROR\r\n", bad);
     assert.equal(await uart.command(`AT+SAVETRANSLINK=1,"${"a".repeat(65)}",80`), "\r\nERROR\r\n", "a host of 65 bytes");
+  });
+
+  it("AT+CIPSTAMAC: sets the station's MAC (the doc's example), ? shows it, and so does +CIFSR; ERROR for the MACs the notes rule out", async () => {
+    assert.match(await uart.command("AT+CIPSTAMAC?"), /^\+CIPSTAMAC:"([0-9a-f]{2}:){5}[0-9a-f]{2}"\r\n\r\nOK\r\n$/);
+    assert.equal(await uart.command('AT+CIPSTAMAC="1a:fe:35:98:d3:7b"'), "\r\nOK\r\n");
+    assert.equal(await uart.command("AT+CIPSTAMAC?"), '+CIPSTAMAC:"1a:fe:35:98:d3:7b"\r\n\r\nOK\r\n');
+    assert.match(await uart.command("AT+CIFSR"), /\+CIFSR:STAMAC,"1a:fe:35:98:d3:7b"\r\n/);
+    assert.equal(await uart.command("AT+CWMODE=3"), "\r\nOK\r\n");
+    const ap = /\+CIPAPMAC:"([^"]+)"/.exec(await uart.command("AT+CIPAPMAC?"))![1];
+    // Bit 0 set ("15:..."), all ones, all zeros, malformed, and the SoftAP's own MAC.
+    for (const bad of ['"15:fe:35:98:d3:7b"', '"ff:ff:ff:ff:ff:ff"', '"00:00:00:00:00:00"', '"1a:fe:35:98:d3"', "1", `"${ap}"`, '"1a:fe:35:98:d3:7c",1'])
+      assert.equal(await uart.command(`AT+CIPSTAMAC=${bad}`), "\r\nERROR\r\n", bad);
+    assert.equal(await uart.command("AT+CIPSTAMAC?"), '+CIPSTAMAC:"1a:fe:35:98:d3:7b"\r\n\r\nOK\r\n', "bad input changed nothing");
+  });
+
+  it("AT+CIPAPMAC: sets the SoftAP's MAC (the doc's example); not the station's; saved when AT+SYSSTORE=1 and applied at boot", async () => {
+    assert.equal(await uart.command("AT+CWMODE=3"), "\r\nOK\r\n");
+    const station = /\+CIPSTAMAC:"([^"]+)"/.exec(await uart.command("AT+CIPSTAMAC?"))![1];
+    assert.equal(await uart.command(`AT+CIPAPMAC="${station}"`), "\r\nERROR\r\n", "the station's MAC");
+    assert.equal(await uart.command('AT+CIPAPMAC="18:fe:35:98:d3:7b"'), "\r\nOK\r\n");
+    assert.equal(await uart.command("AT+CIPAPMAC?"), '+CIPAPMAC:"18:fe:35:98:d3:7b"\r\n\r\nOK\r\n');
+    assert.match(await uart.command("AT+CIFSR"), /\+CIFSR:APMAC,"18:fe:35:98:d3:7b"\r\n/);
+    assert.equal(await uart.command('AT+CIPSTAMAC="1a:fe:35:98:d3:7b"'), "\r\nOK\r\n");
+    assert.equal(await uart.command("AT+SYSSTORE=0"), "\r\nOK\r\n");
+    assert.equal(await uart.command('AT+CIPSTAMAC="2a:fe:35:98:d3:7b"'), "\r\nOK\r\n", "set, not saved");
+    await restart();
+    assert.equal(await uart.command("AT+CIPSTAMAC?"), '+CIPSTAMAC:"1a:fe:35:98:d3:7b"\r\n\r\nOK\r\n', "what flash held");
+    assert.equal(await uart.command("AT+CIPAPMAC?"), '+CIPAPMAC:"18:fe:35:98:d3:7b"\r\n\r\nOK\r\n');
+  });
+});
+
+describe("AT+CIPSTAMAC in the simulator: its DHCP sees the new MAC", function () {
+  this.timeout(60000);
+  const session = withConsole({ sim: { verbose: true } });
+
+  it("AT+CIPSTAMAC: the lease after the next join goes to the MAC set", async () => {
+    const { uart, sim } = session;
+    assert.ok(!sim!.log.includes("to 1a:fe:35:98:d3:7b"));
+    assert.equal(await uart.command('AT+CIPSTAMAC="1a:fe:35:98:d3:7b"'), "\r\nOK\r\n");
+    assert.equal(await uart.command("AT+CWQAP"), "\r\nOK\r\n");
+    assert.equal(await uart.expect("WIFI DISCONNECT\r\n"), "WIFI DISCONNECT\r\n");
+    assert.equal(await uart.command(JOIN, 20000), JOINED);
+    await until(() => sim!.log.includes("wifi: DHCP leases 127.0.0.1 to 1a:fe:35:98:d3:7b"), "the lease to the new MAC in the log");
   });
 });

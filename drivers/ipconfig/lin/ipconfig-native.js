@@ -28,6 +28,9 @@ class IpConfigNative {
 	setHostname() {
 		return false;
 	}
+	setMac() {
+		return false;
+	}
 }
 
 export default IpConfigNative;
