@@ -15,6 +15,7 @@ import { sendlCommands } from "./at/sendl";
 import { applySavedTcpOptions, tcpoptCommands } from "./at/tcpopt";
 import { PassthroughLinks } from "./at/translink";
 import { applySavedMacs, macCommands } from "./at/macs";
+import { connPersistCommands } from "./at/connpersist";
 import { Station, wifiCommands } from "./at/wifi";
 import { SoftApConsole, softApCommands } from "./at/softap";
 import { ethernetCommands, startEthernet } from "./at/ethernet";
@@ -93,6 +94,7 @@ Object.assign(
   tcpipCommands(links, online, settings),
   sendlCommands(links, uart, clock),
   tcpoptCommands(links, settings),
+  connPersistCommands(links, netif),
   passthroughLinks.commands(),
   macCommands(netif, settings, () => softAp.mac),
   wired ? ethernetCommands(netif, settings) : {},

@@ -268,6 +268,26 @@ describe("esp-at AT+CIPSENDL, AT+CIPTCPOPT, AT+CIPRECONNINTV, AT+SAVETRANSLINK a
     assert.equal(await uart.command(`AT+SAVETRANSLINK=1,"${"a".repeat(65)}",80`), "\r\nERROR\r\n", "a host of 65 bytes");
   });
 
+  it("AT+CIPCONNPERSIST: off by default, a TCP link closes when the station leaves its AP; on, it stays", async () => {
+    assert.equal(await uart.command("AT+CIPCONNPERSIST?"), "+CIPCONNPERSIST:0\r\n\r\nOK\r\n");
+    const p = await peer();
+    try {
+      assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
+      assert.equal(await uart.command("AT+CIPCONNPERSIST=1,1"), "\r\nOK\r\n");
+      assert.equal(await uart.command("AT+CIPCONNPERSIST?"), "+CIPCONNPERSIST:0,1,0,0,0\r\n\r\nOK\r\n");
+      for (const bad of ["5,1", "0,2", "1", "0,1,0"]) assert.equal(await uart.command(`AT+CIPCONNPERSIST=${bad}`), "\r\nERROR\r\n", bad);
+      assert.equal(await uart.command(`AT+CIPSTART=0,"TCP","${PEER_HOST}",${p.port}`), "0,CONNECT\r\n\r\nOK\r\n");
+      assert.equal(await uart.command(`AT+CIPSTART=1,"TCP","${PEER_HOST}",${p.port}`), "1,CONNECT\r\n\r\nOK\r\n");
+      assert.equal(await uart.command("AT+CWQAP"), "\r\nOK\r\n");
+      // The link closes as the station loses its address, before or after the station's own message.
+      const lines = await uart.expect(/(WIFI DISCONNECT|0,CLOSED)\r\n(WIFI DISCONNECT|0,CLOSED)\r\n/);
+      assert.deepEqual(lines.split("\r\n").filter(Boolean).sort(), ["0,CLOSED", "WIFI DISCONNECT"]);
+      assert.match(await uart.command("AT+CIPSTATUS"), /^STATUS:5\r\n\+CIPSTATUS:1,"TCP",/, "link 1 persists");
+    } finally {
+      p.server.close();
+    }
+  });
+
   it("AT+CIPSTAMAC: sets the station's MAC (the doc's example), ? shows it, and so does +CIFSR; ERROR for the MACs the notes rule out", async () => {
     assert.match(await uart.command("AT+CIPSTAMAC?"), /^\+CIPSTAMAC:"([0-9a-f]{2}:){5}[0-9a-f]{2}"\r\n\r\nOK\r\n$/);
     assert.equal(await uart.command('AT+CIPSTAMAC="1a:fe:35:98:d3:7b"'), "\r\nOK\r\n");

@@ -1,0 +1,32 @@
+// ESP-AT's AT+CIPCONNPERSIST: whether a link id's TCP/SSL link outlives its interface. Off (the
+// default), the console closes the link as soon as the interface loses its address or its link;
+// on, it leaves the link to the stack. Not saved, as ESP-AT lists it under no AT+SYSSTORE.
+import type { CommandTable } from "./console";
+import { isInt } from "./parser";
+import type { Links } from "./links";
+import type { LinkEvent } from "xsock/net";
+
+export function connPersistCommands(links: Links, netif: { onEvent(listener: (event: LinkEvent) => void): () => void }): CommandTable {
+  const persist = new Array<boolean>(links.max).fill(false);
+  netif.onEvent((event) => {
+    if (event !== "lostIP" && event !== "linkDown") return;
+    // A turn later: the interface's own message (WIFI DISCONNECT, +ETH_DISCONNECTED) comes first.
+    void Promise.resolve().then(() => {
+      for (const link of links.links) {
+        // A passthrough link is the passthrough's: it opens again by itself (AT+CIPRECONNINTV).
+        if (link && link.type !== "UDP" && !persist[link.id] && links.transparent !== link) links.close(link.id);
+      }
+    });
+  });
+  return {
+    // `+CIPCONNPERSIST:<persist_link>` for link 0, or one field per link id with CIPMUX=1.
+    "+CIPCONNPERSIST": {
+      query: (at) => at.print(`+CIPCONNPERSIST:${persist.slice(0, links.mux ? links.max : 1).map((on) => (on ? 1 : 0)).join(",")}`),
+      set: (_at, params) => {
+        const [id, on, ...rest] = links.mux ? params : [0, ...params];
+        if (rest.length || !isInt(id, 0, links.max - 1) || !isInt(on, 0, 1)) return false;
+        persist[id] = on === 1;
+      },
+    },
+  };
+}
