@@ -94,7 +94,7 @@ Object.assign(
   tcpipCommands(links, online, settings),
   sendlCommands(links, uart, clock),
   tcpoptCommands(links, settings),
-  connPersistCommands(links, netif),
+  connPersistCommands(links, netif, clock),
   passthroughLinks.commands(),
   macCommands(netif, settings, () => softAp.mac),
   wired ? ethernetCommands(netif, settings) : {},
