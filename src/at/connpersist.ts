@@ -7,11 +7,12 @@ import type { Links } from "./links";
 import type { LinkEvent } from "xsock/net";
 
 export function connPersistCommands(links: Links, netif: { onEvent(listener: (event: LinkEvent) => void): () => void }, clock: Clock): CommandTable {
-  const persist = new Array<boolean>(links.max).fill(false);
+  /** Bit n: link id n persists. */
+  let persist = 0;
   const closeLinks = () => {
     for (const link of links.links) {
       // A passthrough link is the passthrough's: it opens again by itself (AT+CIPRECONNINTV).
-      if (link && link.type !== "UDP" && !persist[link.id] && links.transparent !== link) links.close(link.id);
+      if (link && link.type !== "UDP" && !(persist & (1 << link.id)) && links.transparent !== link) links.close(link.id);
     }
   };
   // After the interface's own message (WIFI DISCONNECT, +ETH_DISCONNECTED): a turn later for
@@ -24,11 +25,15 @@ export function connPersistCommands(links: Links, netif: { onEvent(listener: (ev
   return {
     // `+CIPCONNPERSIST:<persist_link>` for link 0, or one field per link id with CIPMUX=1.
     "+CIPCONNPERSIST": {
-      query: (at) => at.print(`+CIPCONNPERSIST:${persist.slice(0, links.mux ? links.max : 1).map((on) => (on ? 1 : 0)).join(",")}`),
+      query: (at) => {
+        let fields = "";
+        for (let id = 0; id < (links.mux ? links.max : 1); id++) fields += `${id ? "," : ""}${(persist >> id) & 1}`;
+        at.print(`+CIPCONNPERSIST:${fields}`);
+      },
       set: (_at, params) => {
         const [id, on, ...rest] = links.mux ? params : [0, ...params];
         if (rest.length || !isInt(id, 0, links.max - 1) || !isInt(on, 0, 1)) return false;
-        persist[id] = on === 1;
+        persist = on ? persist | (1 << id) : persist & ~(1 << id);
       },
     },
   };

@@ -106,8 +106,8 @@ export class Links {
   serverMax: number;
   /** Each link id's AT+CIPSSLCCONF: it stays until changed, across the links on that id. */
   readonly ssl: SslConf[];
-  /** Each link id's AT+CIPTCPOPT, likewise. */
-  readonly tcpopt: TcpOpt[];
+  /** Each link id's AT+CIPTCPOPT, likewise: none until set (the board's heap is small). */
+  private readonly tcpopt: (TcpOpt | undefined)[] = [];
   /** AT+CIPMODE: 1 makes a bare AT+CIPSEND enter passthrough. */
   cipmode = 0;
   /**
@@ -128,7 +128,6 @@ export class Links {
     this.links = new Array<Link | undefined>(max).fill(undefined);
     this.passiveIds = new Array<boolean>(max).fill(false);
     this.ssl = Array.from({ length: max }, () => ({ mode: 0, pki: 0, ca: 0 }));
-    this.tcpopt = Array.from({ length: max }, () => ({ ...DEFAULT_TCPOPT }));
     this.serverMax = max;
   }
 
@@ -145,6 +144,15 @@ export class Links {
 
   get count(): number {
     return this.links.filter(Boolean).length;
+  }
+
+  /** A link id's AT+CIPTCPOPT options. */
+  tcpOptions(id: number): TcpOpt {
+    return this.tcpopt[id] ?? DEFAULT_TCPOPT;
+  }
+
+  setTcpOptions(id: number, change: Partial<TcpOpt>): void {
+    this.tcpopt[id] = { ...this.tcpOptions(id), ...change };
   }
 
   /** The id ESP-AT prints: with CIPMUX=1, `<id>,`; otherwise nothing. */
@@ -176,7 +184,7 @@ export class Links {
       wrap_socket(sock, ca ? { verify: true, ca, server_hostname: host } : { verify: false, server_hostname: host });
     }
     try {
-      if (type === "TCP" && this.tcpopt[id]!.nodelay) sock.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
+      if (type === "TCP" && this.tcpOptions(id).nodelay) sock.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
       sock.settimeout(timeout || 5000);
       if (type === "UDP" && localPort) sock.bind(localPort);
       await sock.connect([host, port]);
@@ -322,7 +330,7 @@ export class Links {
     this.touch(link);
     const sent = link.sending.then(() => link.sock.sendall(data));
     link.sending = sent.catch(() => {});
-    const limit = this.tcpopt[link.id]?.sndtimeo ?? 0;
+    const limit = this.tcpOptions(link.id).sndtimeo;
     if (!limit || !this.clock || link.type === "UDP") return sent;
     const clock = this.clock;
     return new Promise((resolve, reject) => {

@@ -71,7 +71,7 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
       return false;
     }
     if (!online()) return false;
-    if (keepAlive !== undefined) links.tcpopt[id]!.keepAlive = keepAlive as number; // as AT+CIPTCPOPT's <keep_alive>
+    if (keepAlive !== undefined) links.setTcpOptions(id, { keepAlive: keepAlive as number }); // as AT+CIPTCPOPT's <keep_alive>
     try {
       await links.open(id, kind as LinkType, host, port, (localPort as number | undefined) ?? 0, (timeout as number | undefined) ?? 0);
     } catch {

@@ -4,17 +4,25 @@
 // linger and keep-alive, which Moddable's socket lacks, are checked, kept and reported.
 import type { CommandTable } from "./console";
 import { isInt } from "./parser";
-import { DEFAULT_TCPOPT, type Links, type TcpOpt } from "./links";
+import type { Links } from "./links";
 import type { Settings } from "./settings";
 
-const encode = (opts: readonly TcpOpt[]) => opts.map((o) => `${o.linger},${o.nodelay},${o.sndtimeo},${o.keepAlive}`).join(";");
+/** Every link id's options, `<linger>,<nodelay>,<sndtimeo>,<keep alive>` each, `;` between. */
+function encode(links: Links): string {
+  const all: string[] = [];
+  for (let id = 0; id < links.max; id++) {
+    const o = links.tcpOptions(id);
+    all.push(`${o.linger},${o.nodelay},${o.sndtimeo},${o.keepAlive}`);
+  }
+  return all.join(";");
+}
 
 /** At boot: the options flash holds, for each link id. */
 export function applySavedTcpOptions(links: Links, settings: Settings): void {
   const saved = settings.get("tcpopt", "");
   saved.split(";").forEach((entry, id) => {
     const [linger, nodelay, sndtimeo, keepAlive] = entry.split(",").map(Number);
-    if (id < links.max && Number.isInteger(keepAlive)) links.tcpopt[id] = { linger, nodelay: nodelay ? 1 : 0, sndtimeo, keepAlive };
+    if (id < links.max && Number.isInteger(keepAlive)) links.setTcpOptions(id, { linger, nodelay: nodelay ? 1 : 0, sndtimeo, keepAlive });
   });
 }
 
@@ -24,7 +32,7 @@ export function tcpoptCommands(links: Links, settings: Settings): CommandTable {
     "+CIPTCPOPT": {
       query: (at) => {
         for (let id = 0; id < (links.mux ? links.max : 1); id++) {
-          const o = links.tcpopt[id]!;
+          const o = links.tcpOptions(id);
           at.print(`+CIPTCPOPT:${id},${o.linger},${o.nodelay},${o.sndtimeo},${o.keepAlive}`);
         }
       },
@@ -36,16 +44,17 @@ export function tcpoptCommands(links: Links, settings: Settings): CommandTable {
         if (linger !== undefined && !isInt(linger, -1, 2 ** 31 - 1)) return false;
         if ((nodelay !== undefined && !isInt(nodelay, 0, 1)) || (sndtimeo !== undefined && !isInt(sndtimeo, 0, 2 ** 31 - 1))) return false;
         if (keepAlive !== undefined && !isInt(keepAlive, 0, 7200)) return false;
-        for (const which of id === links.max ? links.tcpopt.keys() : [id]) {
-          const o = links.tcpopt[which] ?? { ...DEFAULT_TCPOPT };
-          links.tcpopt[which] = {
+        for (let which = 0; which < links.max; which++) {
+          if (id !== links.max && which !== id) continue;
+          const o = links.tcpOptions(which);
+          links.setTcpOptions(which, {
             linger: linger ?? o.linger,
             nodelay: nodelay === undefined ? o.nodelay : nodelay ? 1 : 0,
             sndtimeo: sndtimeo ?? o.sndtimeo,
             keepAlive: keepAlive ?? o.keepAlive,
-          };
+          });
         }
-        settings.keep("tcpopt", encode(links.tcpopt));
+        settings.keep("tcpopt", encode(links));
       },
     },
   };

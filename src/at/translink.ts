@@ -78,7 +78,7 @@ export class PassthroughLinks {
     const saved = decode(this.settings.get("translink", ""));
     if (!saved) return;
     const kind = saved.type.replace(/v6$/, "") as LinkType;
-    if (kind !== "UDP") this.links.tcpopt[0]!.keepAlive = saved.extra; // as AT+CIPTCPOPT's <keep_alive>
+    if (kind !== "UDP") this.links.setTcpOptions(0, { keepAlive: saved.extra }); // as AT+CIPTCPOPT's <keep_alive>
     this.links.cipmode = 1;
     this.links.enterPassthrough();
     this.reconnect(kind, saved.host, saved.port, kind === "UDP" ? saved.extra : 0, true);
