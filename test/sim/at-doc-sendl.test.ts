@@ -122,6 +122,26 @@ describe("esp-at AT+CIPSENDL, AT+CIPTCPOPT, AT+CIPRECONNINTV, AT+SAVETRANSLINK a
     }
   });
 
+  it("AT+CIPSENDL: a UDP link sends to the <\"remote host\">,<remote port> given", async () => {
+    const { createSocket } = await import("node:dgram");
+    const [a, b] = [createSocket("udp4"), createSocket("udp4")];
+    const heard: string[] = [];
+    b.on("message", (m) => heard.push(m.toString()));
+    try {
+      await Promise.all([a, b].map((s) => new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()))));
+      assert.equal(await uart.command(`AT+CIPSTART="UDP","127.0.0.1",${a.address().port},0,2`), "CONNECT\r\n\r\nOK\r\n");
+      await uart.write(`AT+CIPSENDL=5,"127.0.0.1",${b.address().port}\r\n`);
+      assert.equal(await uart.expect(">"), "\r\nOK\r\n\r\n>");
+      await uart.write("hello");
+      assert.equal(await uart.expect("SEND OK\r\n"), "+CIPSENDL:5,5\r\n\r\nSEND OK\r\n");
+      await until(() => heard.length === 1, "the datagram at the remote host given");
+      assert.deepEqual(heard, ["hello"]);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   it("AT+CIPSENDL: ERROR without a link, for a length of 0, and a remote host on a TCP link", async () => {
     assert.equal(await uart.command("AT+CIPSENDL=10"), "\r\nERROR\r\n");
     const p = await connect();
