@@ -13,6 +13,11 @@ import { legacySpellings } from "./at/spellings";
 import { tcpipCommands } from "./at/tcpip";
 import { sslCommands } from "./at/ssl";
 import { ipv6Commands } from "./at/ipv6";
+import { sendlCommands } from "./at/sendl";
+import { applySavedTcpOptions, tcpoptCommands } from "./at/tcpopt";
+import { PassthroughLinks } from "./at/translink";
+import { applySavedMacs, macCommands } from "./at/macs";
+import { connPersistCommands } from "./at/connpersist";
 import { Station, wifiCommands } from "./at/wifi";
 import { SoftApConsole, softApCommands } from "./at/softap";
 import { ethernetCommands, startEthernet } from "./at/ethernet";
@@ -62,6 +67,9 @@ const softAp = new SoftApConsole(at, settings, netif);
 const wired = netif.kind === "ethernet";
 const ipconfig = { netif, settings, station, softAp: () => netif.wifi?.softAp, softApServer: (on: boolean) => softAp.serveDhcp(on), ipv6: () => links.ipv6 };
 const links = new Links(at, maxLinks, uart, parseCas(config.ca), clock, parsePki(config.clientCert, config.clientKey));
+const online = () => netif.address !== undefined;
+const passthroughLinks = new PassthroughLinks(at, links, settings, clock, online);
+applySavedTcpOptions(links, settings);
 const can = canInterfaces().get("can0");
 /** SLCAN's V and N replies: hardware 01 and firmware <major><minor>; the MAC's last 4 digits. */
 const [major, minor] = XSOCK_VERSION.split(".");
@@ -92,6 +100,11 @@ Object.assign(
   tcpipCommands(links, () => netif.address !== undefined || netif.wifi?.softAp !== undefined, settings, () => netif.address !== undefined),
   sslCommands(links, settings),
   ipv6Commands(links, settings),
+  sendlCommands(links, uart, clock),
+  tcpoptCommands(links, settings),
+  connPersistCommands(links, netif, clock),
+  passthroughLinks.commands(),
+  macCommands(netif, settings, () => softAp.mac),
   wired ? ethernetCommands(netif, settings) : {},
   mqttCommands(at, { clock, online: () => netif.address !== undefined, cas: links.cas }),
   sntpCommands({ at, netif, clock }),
@@ -110,4 +123,6 @@ at.ready();
 applySavedIpConfig(ipconfig);
 if (wired) startEthernet(at, netif);
 softAp.follow(station.mode);
+if (!wired) applySavedMacs(netif, settings);
 station.boot();
+passthroughLinks.boot(); // AT+SAVETRANSLINK: into passthrough at power-up

@@ -27,4 +27,10 @@ export default class IpConfigNative {
   setDNS(servers: string[]): boolean;
   /** esp_netif_set_hostname: the name the DHCP client sends. */
   setHostname(name: string): boolean;
+  /**
+   * esp_wifi_set_mac on the station's or the SoftAP's interface, "aa:bb:cc:dd:ee:ff": false when
+   * ESP-IDF refuses it (the Wi-Fi mode lacks the interface, bit 0 of the first byte is set) or on
+   * another interface. A malformed MAC throws RangeError.
+   */
+  setMac(mac: string): boolean;
 }

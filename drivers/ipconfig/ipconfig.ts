@@ -56,6 +56,11 @@ export default class InterfaceConfig {
     this.apply();
   }
 
+  /** The interface's MAC (Wi-Fi's station or SoftAP): false when ESP-IDF refuses it. */
+  setMac(mac: string): boolean {
+    return this.#native.setMac(mac);
+  }
+
   /** A SoftAP's DHCP server: on or off, and its pool (ESP-IDF's when none). */
   setDhcpServer(server: DhcpServer): void {
     this.#server = server;

@@ -131,6 +131,8 @@ export interface Interface {
   readonly dhcpServer?: DhcpServer;
   /** Its MAC: the link-local IPv6 address comes from it. */
   readonly mac?: string;
+  /** Wi-Fi's interfaces: a new MAC, as esp_wifi_set_mac takes it (false when it refuses). */
+  setMac?(mac: string): boolean;
 }
 
 /** The simulated board's global IPv6 address: the host's loopback, where its IPv6 peers are. */
@@ -225,6 +227,7 @@ export function ipconfig(host: Host, interfaces: Record<string, Interface | unde
     host.debug(`ipconfig: DNS ${dns ? dns.join(", ") || "none" : "from DHCP"}`);
     return true;
   });
+  host.handle("ipconfig.setMac", (key: string, mac: string) => find(key)?.setMac?.(mac) ?? false);
   host.handle("ipconfig.setHostname", (key: string, hostname: string) => {
     if (!find(key)) return false;
     if (hostnames.get(key) !== hostname) host.event({ event: "hostname", interface: key, hostname });

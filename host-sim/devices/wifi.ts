@@ -82,6 +82,16 @@ export interface WifiRadio extends WifiDevice {
 export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: NetworkFaults, addressing: Addressing, dns: () => string[]): WifiRadio {
   const monitors = new Set<number>();
   let mode = 1;
+  /** The MACs esp_wifi_set_mac set (AT+CIPSTAMAC=, AT+CIPAPMAC=): the DHCP leases go to them. */
+  let stationMac = STATION_MAC;
+  let softApMac = SOFTAP_MAC;
+  /** esp_wifi_set_mac: the mode must have the interface, and a MAC's bit 0 (multicast) be clear. */
+  const setMac = (bit: number, mac: string, set: (mac: string) => void) => {
+    if (!(mode & bit) || parseInt(mac.slice(0, 2), 16) & 1) return false;
+    set(mac);
+    host.debug(`wifi: the ${bit === 1 ? "station" : "SoftAP"}'s MAC is ${mac}`);
+    return true;
+  };
   let joined: AccessPoint | undefined;
   let hasIp = false;
   let pending: NodeJS.Timeout | undefined;
@@ -112,7 +122,10 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
       return;
     }
     const got = () => {
-      if (!addressing.static) addressing.onLease();
+      if (!addressing.static) {
+        addressing.onLease();
+        host.debug(`wifi: DHCP leases ${target.ip} to ${stationMac}`);
+      }
       hasIp = true;
       tell("gotIP");
       host.event({ event: "wifi", state: "got ip", ip: target.ip });
@@ -218,14 +231,14 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
     if (iface === "ap") {
       if (!softAp) return undefined;
       if (what === "IP") return apAddress().ip;
-      if (what === "MAC") return SOFTAP_MAC;
+      if (what === "MAC") return softApMac;
       return undefined;
     }
     switch (what) {
       case "IP":
         return address()?.ip;
       case "MAC":
-        return STATION_MAC;
+        return stationMac;
       case "SSID":
         return joined?.ssid;
       case "BSSID":
@@ -250,7 +263,10 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
     },
     exists: true,
     addressing,
-    mac: STATION_MAC,
+    get mac() {
+      return stationMac;
+    },
+    setMac: (mac: string) => setMac(1, mac, (m) => (stationMac = m)),
     drop: leave,
     get softAp() {
       return softAp && { ...softAp };
@@ -264,6 +280,7 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
       },
       addressing: apAddressing,
       dhcpServer,
+      setMac: (mac: string) => setMac(2, mac, (m) => (softApMac = m)),
     },
     stationJoin(spec: string) {
       const mac = macOf(spec);

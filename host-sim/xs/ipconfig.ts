@@ -54,6 +54,11 @@ class IpConfigNative {
     return host<boolean>("ipconfig.setDNS", this.#key, servers.map(dotted));
   }
 
+  setMac(mac: string): boolean {
+    if (typeof mac !== "string" || !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(mac)) throw new RangeError("a MAC is aa:bb:cc:dd:ee:ff");
+    return host<boolean>("ipconfig.setMac", this.#key, mac.toLowerCase());
+  }
+
   setHostname(name: string): boolean {
     if (typeof name !== "string" || !name || name.length > 32) throw new RangeError("a hostname has 1 to 32 characters");
     return host<boolean>("ipconfig.setHostname", this.#key, name);

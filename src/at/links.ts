@@ -1,6 +1,6 @@
 // The console's links: up to the board's number of TCP and UDP connections, each on an
 // xsock/socket socket, with ESP-AT's announcements (<id>,CONNECT, +IPD, <id>,CLOSED).
-import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM, socket, wrap_socket, type Address, type Socket, type TlsOptions } from "xsock/socket";
+import { AF_INET, AF_INET6, IPPROTO_TCP, SOCK_DGRAM, SOCK_STREAM, TCP_NODELAY, socket, wrap_socket, type Address, type Socket, type TlsOptions } from "xsock/socket";
 import type { AtConsole, Clock } from "./console";
 import { encodeLatin1 } from "./console";
 import type { Pki } from "./cas";
@@ -25,6 +25,20 @@ export interface SslConf {
   /** A pre-shared key and its hint: kept and reported, and the link refused (see `open`). */
   psk?: { key: Uint8Array; hint: string };
 }
+
+/**
+ * AT+CIPTCPOPT for a link id: SO_LINGER in s (-1 off), TCP_NODELAY, SO_SNDTIMEO in ms (0 none)
+ * and the keep-alive idle time in s (0 off). TCP_NODELAY applies to the next TCP link on the id,
+ * SO_SNDTIMEO to every send; linger and keep-alive are kept and reported.
+ */
+export interface TcpOpt {
+  linger: number;
+  nodelay: 0 | 1;
+  sndtimeo: number;
+  keepAlive: number;
+}
+
+export const DEFAULT_TCPOPT: TcpOpt = { linger: -1, nodelay: 0, sndtimeo: 0, keepAlive: 0 };
 
 /** What the links need of the console's UART. */
 export interface UartFlow {
@@ -109,6 +123,15 @@ export class Links {
   serverMax: number;
   /** Each link id's AT+CIPSSLCCONF: it stays until changed, across the links on that id. */
   readonly ssl: SslConf[];
+  /** Each link id's AT+CIPTCPOPT, likewise: none until set (the board's heap is small). */
+  private readonly tcpopt: (TcpOpt | undefined)[] = [];
+  /** AT+CIPMODE: 1 makes a bare AT+CIPSEND enter passthrough. */
+  cipmode = 0;
+  /**
+   * A passthrough link's peer went away: true when the callee takes over (ESP-AT's client
+   * reconnects and stays in passthrough, AT+CIPRECONNINTV); otherwise passthrough ends.
+   */
+  onPassthroughBreak?: (link: Link) => boolean;
 
   constructor(
     private readonly at: AtConsole,
@@ -140,6 +163,15 @@ export class Links {
 
   get count(): number {
     return this.links.filter(Boolean).length;
+  }
+
+  /** A link id's AT+CIPTCPOPT options. */
+  tcpOptions(id: number): TcpOpt {
+    return this.tcpopt[id] ?? DEFAULT_TCPOPT;
+  }
+
+  setTcpOptions(id: number, change: Partial<TcpOpt>): void {
+    this.tcpopt[id] = { ...this.tcpOptions(id), ...change };
   }
 
   /** The id ESP-AT prints: with CIPMUX=1, `<id>,`; otherwise nothing. */
@@ -181,13 +213,15 @@ export class Links {
    * address, an IPv4 literal fails). Throws a SocketError when it cannot, or when
    * an SSL server's certificate fails the check the link id's CIPSSLCCONF asks for (auth modes 2
    * and 3: against its CA), or the server refuses its client certificate. Auth mode 0, ESP-AT's
-   * default, checks nothing.
+   * default, checks nothing. `quiet`: no CONNECT (a passthrough link that reconnects: the UART
+   * carries its data only).
    */
-  async open(id: number, type: LinkType, host: string, port: number, localPort = 0, timeout = 0, v6 = false): Promise<Link> {
+  async open(id: number, type: LinkType, host: string, port: number, localPort = 0, timeout = 0, v6 = false, quiet = false): Promise<Link> {
     const tls = type === "SSL" ? this.tlsOptions(id, host) : undefined;
     const sock = socket(v6 ? AF_INET6 : AF_INET, type === "UDP" ? SOCK_DGRAM : SOCK_STREAM);
     if (tls) wrap_socket(sock, tls);
     try {
+      if (type === "TCP" && this.tcpOptions(id).nodelay) sock.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
       sock.settimeout(timeout || 5000);
       if (type === "UDP" && localPort) sock.bind(localPort);
       await sock.connect([host, port]);
@@ -200,7 +234,7 @@ export class Links {
     const [peer] = sock.getpeername();
     const link = this.newLink(id, type, sock, [peer || host, port], sock.getsockname()[1], 0);
     link.v6 = v6;
-    this.add(link);
+    this.add(link, quiet);
     return link;
   }
 
@@ -208,13 +242,13 @@ export class Links {
     return { id, type, sock, remote, localPort, server, held: [], heldBytes: 0, from: remote, sending: Promise.resolve(), unsent: 0 };
   }
 
-  private add(link: Link): void {
+  private add(link: Link, quiet = false): void {
     this.opened = true;
     this.links[link.id] = link;
     this.touch(link);
     const [ip, port] = link.remote;
     const announce = this.sysmsg & 2 ? `+LINK_CONN:0,${link.id},"${typeName(link)}",${link.server},"${ip}",${port},${link.localPort}` : `${this.prefix(link.id)}CONNECT`;
-    this.at.unsolicited(encodeLatin1(`${announce}\r\n`));
+    if (!quiet) this.at.unsolicited(encodeLatin1(`${announce}\r\n`));
     void this.pump(link);
   }
 
@@ -263,6 +297,10 @@ export class Links {
       // Passive data outlives the peer: CLOSED waits until it is read, or AT+CIPCLOSE.
       link.peerClosed = true;
       link.idle?.();
+      link.sock.close();
+    } else if (this.transparent === link && this.onPassthroughBreak?.(link)) {
+      this.links[link.id] = undefined;
+      this.transparent = undefined;
       link.sock.close();
     } else this.close(link.id);
   }
@@ -324,19 +362,36 @@ export class Links {
     if (link.peerClosed && !link.heldBytes && this.links[link.id] === link) this.close(link.id);
   }
 
-  /** Queues bytes for a link, after whatever it is still sending. */
+  /**
+   * Queues bytes for a link, after whatever it is still sending. With AT+CIPTCPOPT's
+   * SO_SNDTIMEO the promise fails once that many ms have gone by (the bytes may still go).
+   */
   queueSend(link: Link, data: Uint8Array): Promise<void> {
     this.touch(link);
     const sent = link.sending.then(() => link.sock.sendall(data));
     link.sending = sent.catch(() => {});
-    return sent;
+    const limit = this.tcpOptions(link.id).sndtimeo;
+    if (!limit || !this.clock || link.type === "UDP") return sent;
+    const clock = this.clock;
+    return new Promise((resolve, reject) => {
+      const cancel = clock.after(limit, () => reject(new Error("SO_SNDTIMEO")));
+      sent.then(
+        () => (cancel(), resolve()),
+        (e: unknown) => (cancel(), reject(e)),
+      );
+    });
   }
 
-  /** Passthrough: sends `link` what the UART brings, all of it, and leaves at `+++`. */
-  enterPassthrough(link: Link): void {
+  /**
+   * Passthrough: sends `link` what the UART brings, all of it, and leaves at `+++`. Without a
+   * link (it is reconnecting), the bytes are dropped.
+   */
+  enterPassthrough(link?: Link): void {
     this.transparent = link;
     this.at.enterPassthrough(
-      (bytes) => this.forward(link, bytes),
+      (bytes) => {
+        if (this.transparent) this.forward(this.transparent, bytes);
+      },
       () => {
         this.transparent = undefined;
         this.uart.resume();

@@ -1,5 +1,5 @@
 // ESP-AT's SoftAP commands over the Wi-Fi driver (`netif.wifi`): CWSAP (and the AT 1.x CWSAP_CUR
-// and CWSAP_DEF), CWLIF, CWQIF, CIPAP (its address), CWDHCPS (its DHCP server's pool), CIPAPMAC,
+// and CWSAP_DEF), CWLIF, CWQIF, CIPAP (its address), CWDHCPS (its DHCP server's pool) (CIPAPMAC is in macs.ts),
 // and the unsolicited +STA_CONNECTED, +DIST_STA_IP and +STA_DISCONNECTED. AT+CWMODE=2 or 3
 // starts the SoftAP (Station.setMode, then follow()) with the saved settings, or ESP-AT's defaults.
 import { encodeLatin1, type AtConsole, type CommandTable } from "./console";
@@ -196,6 +196,5 @@ export function softApCommands(softAp: SoftApConsole, settings: Settings): Comma
         settings.keep("dhcps", pool ? `${pool.leaseMinutes},${pool.start},${pool.end}` : "");
       },
     },
-    "+CIPAPMAC": { query: (at) => at.print(`+CIPAPMAC:"${softAp.mac}"`) },
   };
 }

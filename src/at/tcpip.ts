@@ -20,8 +20,6 @@ export const MAX_SEND = 8192;
  */
 export function tcpipCommands(links: Links, online: () => boolean, settings: Settings, stationOnline = online): CommandTable {
   links.sysmsg = settings.get("sysmsg", 0);
-  /** AT+CIPMODE: 1 makes a bare AT+CIPSEND enter passthrough. */
-  let passthrough = false;
   // AT 2.x's CIPRECVMODE: one mode for every link.
   const recvMode = {
     query: (at: AtConsole) => at.print(`+CIPRECVMODE:${links.passive ? 1 : 0}`),
@@ -79,6 +77,7 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
       return false;
     }
     if (!online()) return false;
+    if (keepAlive !== undefined) links.setTcpOptions(id, { keepAlive: keepAlive as number }); // as AT+CIPTCPOPT's <keep_alive>
     try {
       await links.open(id, kind, host, port, (localPort as number | undefined) ?? 0, (timeout as number | undefined) ?? 0, parsed.v6);
     } catch {
@@ -157,7 +156,7 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
       // With CIPMODE=1: passthrough on link 0 until `+++`.
       execute: (at) => {
         const link = links.links[0];
-        if (!passthrough || links.mux || !link) return false;
+        if (!links.cipmode || links.mux || !link) return false;
         at.ok();
         at.send("\r\n>");
         links.enterPassthrough(link);
@@ -207,10 +206,10 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
       },
     },
     "+CIPMODE": {
-      query: (at) => at.print(`+CIPMODE:${passthrough ? 1 : 0}`),
+      query: (at) => at.print(`+CIPMODE:${links.cipmode}`),
       set: (_at, [mode, ...rest]) => {
         if (rest.length || !isInt(mode, 0, 1) || (mode === 1 && links.mux)) return false;
-        passthrough = mode === 1;
+        links.cipmode = mode;
       },
     },
     "+CIPRECVMODE": recvMode,

@@ -1,8 +1,7 @@
-// ESP-AT's Wi-Fi station commands over the Wi-Fi driver (`netif.wifi`) and Moddable's `net`:
+// ESP-AT's Wi-Fi station commands over the Wi-Fi driver (`netif.wifi`):
 // CWMODE, CWJAP (and the AT 1.x CWJAP_CUR and CWJAP_DEF), CWQAP, CWLAP, CWLAPOPT, CWAUTOCONN,
 // CWSTATE, and the unsolicited WIFI CONNECTED, WIFI GOT IP and WIFI DISCONNECT. The address
 // commands are in ipconfig.ts, the SoftAP's in softap.ts.
-import Net from "net";
 import { encodeLatin1, onOff, type AtConsole, type CommandTable } from "./console";
 import { isInt, isMac, type Param } from "./parser";
 import type { Settings } from "./settings";
@@ -13,9 +12,6 @@ const isText = (p: Param, max: number): p is string => typeof p === "string" && 
 
 /** +CWJAP's code when the radio cannot join at all (no Wi-Fi, or not in station mode). */
 const JOIN_FAILED = 4;
-
-/** Net.get, for the names the typings leave out (CHANNEL). */
-const netGet = Net.get as (what: string) => string | number | undefined;
 
 /** The station: its mode, the AP it joins, and what it announces. */
 export class Station {
@@ -144,7 +140,6 @@ export class Station {
 }
 
 export function wifiCommands(station: Station, settings: Settings, softAp: SoftApConsole): CommandTable {
-  const mac = () => String(netGet("MAC") ?? "").toLowerCase();
 
   /** AT+CWJAP and its AT 1.x spellings: `save` says whether the AP goes to flash. */
   const join = (name: string, save: () => boolean, full: boolean) => ({
@@ -221,6 +216,5 @@ export function wifiCommands(station: Station, settings: Settings, softAp: SoftA
     },
     // Always saved, whatever AT+SYSSTORE says.
     "+CWAUTOCONN": onOff("+CWAUTOCONN", () => settings.get("autoconn", 1) === 1, (_at, on) => settings.save("autoconn", on ? 1 : 0)),
-    "+CIPSTAMAC": { query: (at) => at.print(`+CIPSTAMAC:"${mac()}"`) },
   };
 }

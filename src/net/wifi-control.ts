@@ -111,4 +111,6 @@ export interface WifiControl {
   deauth(mac?: string): boolean;
   /** Calls `listener` as stations join, get an address and leave; returns what stops it. */
   onSoftAp(listener: (event: SoftApEvent) => void): () => void;
+  /** A new MAC for the station's or the SoftAP's interface; false when the radio refuses it. */
+  setMac(iface: "station" | "softAp", mac: string): boolean;
 }

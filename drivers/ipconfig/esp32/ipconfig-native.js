@@ -10,6 +10,7 @@ class IpConfigNative @ "xs_ipconfig_destructor" {
 	dns() @ "xs_ipconfig_dns";
 	setDNS(servers) @ "xs_ipconfig_set_dns";
 	setHostname(name) @ "xs_ipconfig_set_hostname";
+	setMac(mac) @ "xs_ipconfig_set_mac";
 }
 
 export default IpConfigNative;

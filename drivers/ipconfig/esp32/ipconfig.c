@@ -16,6 +16,7 @@
 #include "mc.xs.h"			// for xsID_ values
 
 #include "esp_netif.h"
+#include "esp_wifi.h"
 #include "dhcpserver/dhcpserver.h"	// dhcps_lease_t
 #include "lwip/ip6_addr.h"			// ip6addr_ntoa_r, as ESP-AT prints IPv6 addresses
 
@@ -301,4 +302,32 @@ void xs_ipconfig_set_hostname(xsMachine *the)
 	if (ESP_OK != err)
 		xsUnknownError("esp_netif_set_hostname failed: %d", err);
 	xsmcSetBoolean(xsResult, 1);
+}
+
+void xs_ipconfig_set_mac(xsMachine *the)
+{
+	modIpConfig config = xsmcGetHostData(xsThis);
+	char *text = xsmcToString(xsArg(0));
+	unsigned int bytes[6];
+	uint8_t mac[6];
+	char end;
+	int i;
+	wifi_interface_t wifiInterface;
+
+	if ((c_strlen(text) != 17) || (6 != sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &bytes[0], &bytes[1], &bytes[2], &bytes[3], &bytes[4], &bytes[5], &end)))
+		xsRangeError("a MAC is aa:bb:cc:dd:ee:ff");
+	for (i = 0; i < 6; i++)
+		mac[i] = (uint8_t)bytes[i];
+	xsmcSetBoolean(xsResult, 0);
+	if (!config)
+		return;
+	if (0 == c_strcmp(config->key, "WIFI_STA_DEF"))
+		wifiInterface = WIFI_IF_STA;
+	else if (0 == c_strcmp(config->key, "WIFI_AP_DEF"))
+		wifiInterface = WIFI_IF_AP;
+	else
+		return;
+	// ESP-IDF refuses a multicast MAC and an interface the Wi-Fi mode lacks: the console answers ERROR.
+	if (ESP_OK == esp_wifi_set_mac(wifiInterface, mac))
+		xsmcSetBoolean(xsResult, 1);
 }

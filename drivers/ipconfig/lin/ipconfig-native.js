@@ -31,6 +31,9 @@ class IpConfigNative {
 	setHostname() {
 		return false;
 	}
+	setMac() {
+		return false;
+	}
 }
 
 export default IpConfigNative;

@@ -53,6 +53,7 @@ export default class WifiInterface extends MonitoredInterface implements Network
       stations: () => softAp.stations(),
       deauth: (mac) => softAp.deauth(mac),
       onSoftAp: (listener) => softAp.onEvent(listener),
+      setMac: (iface, mac) => (iface === "station" ? this.ipconfig.setMac(mac) : softAp.setMac(mac)),
     };
   }
 

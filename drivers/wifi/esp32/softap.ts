@@ -50,6 +50,11 @@ export class SoftAp {
     this.ipconfig.setAddress(address);
   }
 
+  /** The SoftAP's MAC (esp_wifi_set_mac): false when ESP-IDF refuses it. */
+  setMac(mac: string): boolean {
+    return this.ipconfig.setMac(mac);
+  }
+
   /** The SoftAP's DHCP server: applied now, or when it starts. */
   setDhcp(server: DhcpServer): void {
     this.ipconfig.setDhcpServer(server);
