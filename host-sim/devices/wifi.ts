@@ -3,7 +3,7 @@
 import type { NetworkFaults } from "../faults.ts";
 import type { Host } from "../host.ts";
 import { PlatformError } from "../host.ts";
-import { Addressing, DhcpServer, NO_ADDRESS, type Address, type Interface } from "./ipconfig.ts";
+import { Addressing, DHCP_DNS, DhcpServer, NO_ADDRESS, type Address, type Interface } from "./ipconfig.ts";
 
 export interface AccessPoint {
   ssid: string;
@@ -112,7 +112,10 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
       return;
     }
     const got = () => {
-      if (!addressing.static) addressing.onLease();
+      if (!addressing.static) {
+        addressing.onLease();
+        host.capture?.dhcp(target, DHCP_DNS);
+      }
       hasIp = true;
       tell("gotIP");
       host.event({ event: "wifi", state: "got ip", ip: target.ip });

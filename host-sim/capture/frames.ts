@@ -1,0 +1,183 @@
+// Ethernet frames as the board's network interface would carry them: IPv4 or IPv6, with TCP,
+// UDP or ICMP, their checksums computed; and the DHCP and DNS messages the simulator plays.
+import { isIPv4, isIPv6 } from "node:net";
+
+export const ETHERTYPE = { IPV4: 0x0800, IPV6: 0x86dd } as const;
+export const PROTO = { ICMP: 1, TCP: 6, UDP: 17 } as const;
+export const TCP_FLAGS = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10 } as const;
+
+export const macBytes = (mac: string) => Buffer.from(mac.replaceAll(":", ""), "hex");
+
+/** An address as Node reports it, as IPv4 when it is IPv4-mapped. */
+export function plainAddress(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return mapped ? mapped[1] : address;
+}
+
+export function ipBytes(address: string): Buffer {
+  const a = plainAddress(address);
+  if (isIPv4(a)) return Buffer.from(a.split(".").map(Number));
+  if (!isIPv6(a)) throw new Error(`not an IP address: ${address}`);
+  const [head, tail = ""] = a.split("::");
+  const groups = (s: string) => (s ? s.split(":") : []);
+  let left = groups(head);
+  let right = a.includes("::") ? groups(tail) : [];
+  // An embedded IPv4 tail (::ffff:1.2.3.4 was handled; others are rare) becomes two groups.
+  const v4 = (list: string[]) => list.flatMap((g) => (g.includes(".") ? [Buffer.from(g.split(".").map(Number)).readUInt16BE(0).toString(16), Buffer.from(g.split(".").map(Number)).readUInt16BE(2).toString(16)] : [g]));
+  left = v4(left);
+  right = v4(right);
+  const all = a.includes("::") ? [...left, ...Array(8 - left.length - right.length).fill("0"), ...right] : left;
+  const b = Buffer.alloc(16);
+  all.forEach((g, i) => b.writeUInt16BE(Number.parseInt(g, 16), i * 2));
+  return b;
+}
+
+/** The Internet checksum (RFC 1071) of some buffers, as one. */
+function checksum(parts: Buffer[]): number {
+  let sum = 0;
+  let odd: number | undefined;
+  for (const p of parts)
+    for (const byte of p) {
+      if (odd === undefined) odd = byte;
+      else {
+        sum += (odd << 8) | byte;
+        odd = undefined;
+      }
+    }
+  if (odd !== undefined) sum += odd << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+
+export interface Ends {
+  srcMac: string;
+  dstMac: string;
+  src: string;
+  dst: string;
+}
+
+/** An IP packet carrying `payload` of `protocol` in an Ethernet frame; `fill` writes the transport checksum at `at`. */
+function frame(ends: Ends, protocol: number, payload: Buffer, checksumAt?: number): Buffer {
+  const src = ipBytes(ends.src);
+  const dst = ipBytes(ends.dst);
+  if (src.length !== dst.length) throw new Error(`an IPv4 and an IPv6 address in one packet: ${ends.src}, ${ends.dst}`);
+  const v6 = src.length === 16;
+  if (checksumAt !== undefined) {
+    payload.writeUInt16BE(0, checksumAt);
+    const pseudo = v6 ? Buffer.alloc(8) : Buffer.alloc(4);
+    if (v6) {
+      pseudo.writeUInt32BE(payload.length, 0);
+      pseudo[7] = protocol;
+    } else {
+      pseudo[1] = protocol;
+      pseudo.writeUInt16BE(payload.length, 2);
+    }
+    const sum = checksum([src, dst, pseudo, payload]);
+    payload.writeUInt16BE(protocol === PROTO.UDP && sum === 0 ? 0xffff : sum, checksumAt);
+  }
+  let ip: Buffer;
+  if (v6) {
+    ip = Buffer.alloc(40);
+    ip.writeUInt32BE(0x60000000, 0);
+    ip.writeUInt16BE(payload.length, 4);
+    ip[6] = protocol;
+    ip[7] = 64;
+    src.copy(ip, 8);
+    dst.copy(ip, 24);
+  } else {
+    ip = Buffer.alloc(20);
+    ip[0] = 0x45;
+    ip.writeUInt16BE(20 + payload.length, 2);
+    ip.writeUInt16BE(0x4000, 6); // don't fragment
+    ip[8] = 64;
+    ip[9] = protocol;
+    src.copy(ip, 12);
+    dst.copy(ip, 16);
+    ip.writeUInt16BE(checksum([ip]), 10);
+  }
+  const eth = Buffer.alloc(14);
+  macBytes(ends.dstMac).copy(eth, 0);
+  macBytes(ends.srcMac).copy(eth, 6);
+  eth.writeUInt16BE(v6 ? ETHERTYPE.IPV6 : ETHERTYPE.IPV4, 12);
+  return Buffer.concat([eth, ip, payload]);
+}
+
+export function tcpFrame(ends: Ends, ports: { src: number; dst: number }, seq: number, ack: number, flags: number, data: Uint8Array = new Uint8Array(0)): Buffer {
+  const tcp = Buffer.alloc(20 + data.length);
+  tcp.writeUInt16BE(ports.src, 0);
+  tcp.writeUInt16BE(ports.dst, 2);
+  tcp.writeUInt32BE(seq >>> 0, 4);
+  tcp.writeUInt32BE(flags & TCP_FLAGS.ACK ? ack >>> 0 : 0, 8);
+  tcp[12] = 5 << 4;
+  tcp[13] = flags;
+  tcp.writeUInt16BE(5744, 14); // lwIP's window (TCP_WND)
+  tcp.set(data, 20);
+  return frame(ends, PROTO.TCP, tcp, 16);
+}
+
+export function udpFrame(ends: Ends, ports: { src: number; dst: number }, data: Uint8Array): Buffer {
+  const udp = Buffer.alloc(8 + data.length);
+  udp.writeUInt16BE(ports.src, 0);
+  udp.writeUInt16BE(ports.dst, 2);
+  udp.writeUInt16BE(udp.length, 4);
+  udp.set(data, 8);
+  return frame(ends, PROTO.UDP, udp, 6);
+}
+
+/** An ICMP message (type, code, checksum and the rest as given); its checksum is computed. */
+export function icmpFrame(ends: Ends, message: Uint8Array): Buffer {
+  const icmp = Buffer.from(message);
+  icmp.writeUInt16BE(0, 2);
+  icmp.writeUInt16BE(checksum([icmp]), 2);
+  return frame(ends, PROTO.ICMP, icmp);
+}
+
+/** DHCP's message types (RFC 2132, option 53). */
+export const DHCP = { DISCOVER: 1, OFFER: 2, REQUEST: 3, ACK: 5 } as const;
+
+/** A BOOTP/DHCP message (RFC 2131) for the client `mac`. */
+export function dhcpMessage(type: number, mac: string, xid: number, lease: { ip: string; server: string; netmask: string; router: string; dns: string[] }): Buffer {
+  const fromClient = type === DHCP.DISCOVER || type === DHCP.REQUEST;
+  const b = Buffer.alloc(240);
+  b[0] = fromClient ? 1 : 2; // BOOTREQUEST or BOOTREPLY
+  b[1] = 1; // Ethernet
+  b[2] = 6;
+  b.writeUInt32BE(xid, 4);
+  b.writeUInt16BE(0x8000, 10); // broadcast
+  if (!fromClient) ipBytes(lease.ip).copy(b, 16); // yiaddr
+  macBytes(mac).copy(b, 28);
+  b.writeUInt32BE(0x63825363, 236); // the magic cookie
+  const opt = (code: number, value: Buffer) => Buffer.concat([Buffer.of(code, value.length), value]);
+  const opts = [opt(53, Buffer.of(type))];
+  if (type === DHCP.REQUEST) opts.push(opt(50, ipBytes(lease.ip)), opt(54, ipBytes(lease.server)));
+  if (fromClient) opts.push(opt(55, Buffer.of(1, 3, 6)));
+  else {
+    const seconds = Buffer.alloc(4);
+    seconds.writeUInt32BE(7200);
+    opts.push(opt(54, ipBytes(lease.server)), opt(51, seconds), opt(1, ipBytes(lease.netmask)), opt(3, ipBytes(lease.router)), opt(6, Buffer.concat(lease.dns.map(ipBytes))));
+  }
+  return Buffer.concat([b, ...opts, Buffer.of(255)]);
+}
+
+function dnsName(name: string): Buffer {
+  const labels = name.replace(/\.$/, "").split(".").filter(Boolean);
+  return Buffer.concat([...labels.map((l) => Buffer.concat([Buffer.of(Buffer.byteLength(l)), Buffer.from(l)])), Buffer.of(0)]);
+}
+
+/** A DNS query for `name`'s A record, or its answer (`address`, or none: NXDOMAIN). */
+export function dnsMessage(id: number, name: string, answer?: { address?: string }): Buffer {
+  const head = Buffer.alloc(12);
+  head.writeUInt16BE(id, 0);
+  head.writeUInt16BE(answer ? (answer.address ? 0x8180 : 0x8183) : 0x0100, 2); // a response (RD RA, NXDOMAIN without an address) or a query (RD)
+  head.writeUInt16BE(1, 4);
+  head.writeUInt16BE(answer?.address ? 1 : 0, 6);
+  const question = Buffer.concat([dnsName(name), Buffer.of(0, 1, 0, 1)]); // type A, class IN
+  if (!answer?.address) return Buffer.concat([head, question]);
+  const record = Buffer.alloc(12);
+  record.writeUInt16BE(0xc00c, 0); // the name, as in the question
+  record.writeUInt16BE(1, 2);
+  record.writeUInt16BE(1, 4);
+  record.writeUInt32BE(60, 6);
+  record.writeUInt16BE(4, 10);
+  return Buffer.concat([head, question, record, ipBytes(answer.address)]);
+}
