@@ -186,7 +186,8 @@ export class Simulator {
     if (kind === "can-bus-off") {
       if (this.canController) {
         this.canController.busOff(forMs);
-        this.capture?.canBusOff();
+        // SocketCAN's error frame, when the controller did go bus-off (a stopped one cannot).
+        if (this.canController.active().length) this.capture?.canBusOff();
       }
       else this.log(`sim: ${this.board.id} has no CAN controller the simulator models (${this.board.can.driver})`);
       return;

@@ -73,14 +73,18 @@ function rawSocketModule(): { createSocket(options: { protocol: number }): RawSo
  * A TCP socket as a stream for TLS to run over, with taps on the bytes each way (the records
  * on the wire). Node's TLS takes any duplex stream as its socket.
  */
-function tappedWire(wire: Socket, sent: (bytes: Buffer) => void, received: (bytes: Buffer) => void): Duplex {
+function tappedWire(wire: Socket, sent: (bytes: Buffer) => void, received: (bytes: Buffer) => void, ended: () => void): Duplex {
   const stream = new Duplex({
     allowHalfOpen: true,
     write(chunk: Buffer, _encoding, done) {
-      sent(chunk);
-      wire.write(chunk, (e) => done(e ?? undefined));
+      // Captured once it has gone: what TLS writes before the connection is up waits for it.
+      wire.write(chunk, (e) => {
+        if (!e) sent(chunk);
+        done(e ?? undefined);
+      });
     },
     final(done) {
+      ended(); // after TLS's close_notify
       wire.end();
       done();
     },
@@ -148,7 +152,8 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
       const flow = () =>
         (conn.flow ??= capture.tcp({ address: tcp.localAddress ?? "", port: tcp.localPort ?? 0 }, { address: tcp.remoteAddress ?? "", port: tcp.remotePort ?? 0 }));
       if (connected) flow().open(false);
-      else tcp.once("connect", () => flow().open(true));
+      // First of the connect listeners: before the writes that waited for the connection go.
+      else tcp.prependOnceListener("connect", () => flow().open(true));
       if (!wire) socket.on("data", (chunk: Buffer) => conn.flow?.data(false, chunk));
       tcp.on("end", () => conn.flow?.fin(false));
       tcp.on("error", (e: NodeJS.ErrnoException) => {
@@ -233,16 +238,23 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
     const tls = to.tls;
     // A captured TLS link runs over a TCP socket of its own, whose bytes the capture sees.
     const wire = tls && host.capture ? connect(options) : undefined;
+    const tracked: { conn?: Connection } = {};
+    const flow = () => tracked.conn?.flow;
     const socket = tls
       ? tlsConnect({
           ...options,
-          ...(wire && { socket: tappedWire(wire, (bytes) => conn.flow?.data(true, bytes), (bytes) => conn.flow?.data(false, bytes)) }),
+          ...(wire && { socket: tappedWire(
+              wire,
+              (bytes) => flow()?.data(true, bytes),
+              (bytes) => flow()?.data(false, bytes),
+              () => flow()?.fin(true),
+            ) }),
           servername: isIP(tls.servername) ? undefined : tls.servername,
           rejectUnauthorized: tls.verify,
           ca: tls.ca && new X509Certificate(tls.ca).toString(),
         })
       : connect(options);
-    const conn = track(socket, false, wire);
+    const conn = (tracked.conn = track(socket, false, wire));
     conn.watched = true;
     conn.id = id;
     conns.set(id, conn);
@@ -300,7 +312,7 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
     const conn = conns.get(id);
     if (!conn) return;
     conns.delete(id);
-    if (!conn.ended) conn.flow?.fin(true);
+    if (!conn.ended && !conn.wire) conn.flow?.fin(true);
     conn.ended ??= "closed";
     conn.socket.end();
     conn.socket.destroySoon();
