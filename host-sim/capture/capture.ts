@@ -72,10 +72,17 @@ export class TcpFlow {
     this.#closed = true;
   }
 
-  /** Bytes one way, in segments of at most an MSS. */
+  /**
+   * Bytes one way, in segments of at most an MSS; the receiver acknowledges every second
+   * segment and the last, as lwIP and Linux do, so the sender's window never fills.
+   */
   data(fromBoard: boolean, bytes: Uint8Array): void {
     if (this.#closed) return;
-    for (let at = 0; at < bytes.length; at += TCP_MSS) this.#send(fromBoard, TCP_FLAGS.PSH | TCP_FLAGS.ACK, bytes.subarray(at, at + TCP_MSS));
+    let segments = 0;
+    for (let at = 0; at < bytes.length; at += TCP_MSS) {
+      this.#send(fromBoard, TCP_FLAGS.PSH | TCP_FLAGS.ACK, bytes.subarray(at, at + TCP_MSS));
+      if (++segments % 2 === 0 || at + TCP_MSS >= bytes.length) this.#send(!fromBoard, TCP_FLAGS.ACK);
+    }
   }
 
   /** One end has no more to send. */

@@ -1,6 +1,8 @@
 // `xsock sim --pcap FILE`: the capture read back by Debian's tshark, as a user reads it.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { createConnection, createServer, type AddressInfo, type Server } from "node:net";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,7 +10,7 @@ import { join } from "node:path";
 import { until, withConsole } from "../helpers/console.ts";
 import { dnsResponder, type DnsResponder } from "../helpers/dns.ts";
 import { tcpPeer as peer } from "../helpers/peer.ts";
-import { runAddress } from "../helpers/ports.ts";
+import { freePort, runAddress } from "../helpers/ports.ts";
 import { hasPythonCan, pythonCan, testBus } from "../helpers/python-can.ts";
 import { needs, startSim } from "../helpers/sim.ts";
 import { tlsEchoServer } from "../helpers/tls.ts";
@@ -22,9 +24,12 @@ const FILE = join(dir, "run.pcapng");
 /** The python-can suite's bus: a group and a port of this run's own. */
 const CAN_BUS = await testBus();
 
+/** The UART's and the events' link types (USER0, USER1) decoded as plain data, as docs/simulator.md shows. */
+const USER_DLTS = ["0", "1"].flatMap((n) => ["-o", `uat:user_dlts:"User ${n} (DLT=${147 + Number(n)})","data","0","","0",""`]);
+
 /** tshark's output for `args` on the file; fails on an error, a warning on stderr, or a malformed packet. */
 function tshark(args: string[], file = FILE): string {
-  const run = spawnSync("tshark", ["-r", file, ...args], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const run = spawnSync("tshark", ["-r", file, ...USER_DLTS, ...args], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   const stderr = run.stderr.replace(/^Running as user "root".*\n/m, "");
   assert.equal(run.status, 0, `tshark ${args.join(" ")}: ${stderr}`);
   assert.equal(stderr, "", `tshark ${args.join(" ")} warned`);
@@ -39,10 +44,16 @@ const fields = (filter: string, names: string[], extra: string[] = [], file = FI
     .filter(Boolean)
     .map((l) => l.split("\t"));
 
-/** Every packet decodes, and tshark's expert finds no malformed one and no error. */
-function readsClean(extra: string[] = [], file = FILE): void {
+/**
+ * Every packet decodes, and tshark's expert finds no malformed one, no error, and no warning
+ * (a sequence number astray, a segment not captured, a full window) but those `allowed`.
+ */
+function readsClean(extra: string[] = [], file = FILE, allowed: string[] = []): void {
   const expert = tshark([...extra, "-q", "-z", "expert"], file);
   assert.doesNotMatch(expert, /Errors \(\d+\)|Malformed/, expert);
+  const warnings = /^Warns \(\d+\)\n=+\n.*\n((?:.+\n)*)/m.exec(expert)?.[1] ?? "";
+  const unexpected = warnings.split("\n").filter((l) => l && !allowed.some((a) => l.endsWith(a)));
+  assert.deepEqual(unexpected, [], expert);
   tshark([...extra, "-V"], file);
 }
 
@@ -155,6 +166,73 @@ describe("xsock sim --pcap", function () {
       assert.ok(types.includes("1") && types.includes("2"), `ClientHello and ServerHello: ${types.join(" ")}`);
       assert.ok(fields("tls.app_data", ["tcp.srcport"], asTls).length >= 2, "application data both ways");
       assert.equal(fields('frame contains "hello"', ["frame.number"]).filter((r) => r).length, 2, "hello only on the UART, both ways");
+    });
+
+    // TCP-IP AT Commands: AT+CIPSERVER, AT+CIPSTART's "UDP" and "TCPv6" types; a link-drop aborts the links.
+    it("AT+CIPSERVER's accepted link, a UDP link both ways, and a TCPv6 link reset by a link-drop", async () => {
+      const { uart } = session;
+      assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
+      const port = await freePort([session.ip]);
+      assert.equal(await uart.command(`AT+CIPSERVER=1,${port}`), "\r\nOK\r\n");
+      const client = createConnection(port, session.ip);
+      assert.equal(await uart.expect("0,CONNECT\r\n"), "0,CONNECT\r\n");
+      client.write("hi board");
+      assert.equal(await uart.expect("hi board"), "\r\n+IPD,0,8:hi board");
+      client.end();
+      assert.equal(await uart.expect("0,CLOSED\r\n"), "0,CLOSED\r\n");
+
+      const udp = createSocket("udp4");
+      await new Promise<void>((r) => udp.bind(0, PEER_HOST, () => r()));
+      const heard = new Promise<[Buffer, number]>((r) => udp.once("message", (m, from) => r([m, from.port])));
+      assert.equal(await uart.command(`AT+CIPSTART=1,"UDP","${PEER_HOST}",${udp.address().port}`), "1,CONNECT\r\n\r\nOK\r\n");
+      await uart.write("AT+CIPSEND=1,3\r\n");
+      await uart.expect(">");
+      await uart.write("udp");
+      await uart.expect("SEND OK\r\n");
+      const [datagram, boardPort] = await heard;
+      assert.equal(datagram.toString(), "udp");
+      udp.send("pong", boardPort, session.ip);
+      assert.equal(await uart.expect("pong"), "\r\n+IPD,1,4:pong");
+      const peerPort = udp.address().port;
+      udp.close();
+
+      const v6 = await new Promise<Server>((r) => {
+        const server = createServer((c) => c.on("error", () => {}));
+        server.listen(0, "::1", () => r(server));
+      });
+      assert.equal(await uart.command(`AT+CIPSTART=2,"TCPv6","::1",${(v6.address() as AddressInfo).port}`), "2,CONNECT\r\n\r\nOK\r\n");
+      session.sim!.fault("link-drop", 100);
+      await uart.expect("2,CLOSED\r\n", 10000);
+      v6.close();
+      await session.sim!.stop();
+
+      readsClean([], FILE, ["Connection reset (RST)"]);
+      const tcp = fields("tcp", ["tcp.stream", "tcp.flags.str", "tcp.srcport", "tcp.len", "ipv6.src"]);
+      const accepted = tcp.filter((r) => r[0] === "0");
+      assert.deepEqual(
+        accepted.map((r) => [r[1], r[2] === String(port) ? "board" : "client", r[3]]),
+        [
+          ["··········S·", "client", "0"],
+          ["·······A··S·", "board", "0"],
+          ["·······A····", "client", "0"],
+          ["·······AP···", "client", "8"],
+          ["·······A····", "board", "0"],
+          ["·······A···F", "client", "0"],
+          ["·······A···F", "board", "0"],
+        ],
+        "the client's handshake, its data and the board's ACK, its FIN, and the board's FIN",
+      );
+      const reset = tcp.filter((r) => r[0] === "1");
+      assert.deepEqual(reset.map((r) => [r[1], r[4]]), [
+        ["··········S·", "::1"],
+        ["·······A··S·", "::1"],
+        ["·······A····", "::1"],
+        ["·······A·R··", "::1"],
+      ]);
+      assert.deepEqual(fields("udp && !dns && !dhcp", ["udp.srcport", "udp.dstport", "data.data"]), [
+        [String(boardPort), String(peerPort), Buffer.from("udp").toString("hex")],
+        [String(peerPort), String(boardPort), Buffer.from("pong").toString("hex")],
+      ]);
     });
 
     // Basic AT Commands: the console's bytes, both ways, on the UART interface.
