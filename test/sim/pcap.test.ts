@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { createConnection, createServer, type AddressInfo, type Server } from "node:net";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { until, withConsole } from "../helpers/console.ts";
@@ -12,7 +12,7 @@ import { dnsResponder, type DnsResponder } from "../helpers/dns.ts";
 import { tcpPeer as peer } from "../helpers/peer.ts";
 import { freePort, runAddress } from "../helpers/ports.ts";
 import { hasPythonCan, pythonCan, testBus } from "../helpers/python-can.ts";
-import { needs, startSim } from "../helpers/sim.ts";
+import { needs, runSim, startSim } from "../helpers/sim.ts";
 import { tlsEchoServer } from "../helpers/tls.ts";
 import { PEER_HOST } from "../helpers/target.ts";
 import { UartClient } from "../helpers/uart.ts";
@@ -300,6 +300,19 @@ bus.shutdown()
         ["", "", "", "1", "8", "", "1"],
       ]);
     });
+  });
+
+  // docs/ci.md, Scenarios: a scenario's `pcap:`, relative to its file.
+  it("a scenario's pcap: captures its run, faults as comments", async () => {
+    const scenario = join(dir, "captured.yaml");
+    writeFileSync(scenario, "name: captured\npcap: captured.pcapng\nsteps:\n  - wait-serial: 'ready\\r\\n'\n  - write-serial: 'AT\\r\\n'\n  - wait-serial: 'OK\\r\\n'\n  - fault: dhcp-fail\n");
+    const { code, log } = await runSim(["--scenario", scenario]);
+    assert.equal(code, 0, log);
+    const file = join(dir, "captured.pcapng");
+    readsClean([], file);
+    const uartPackets = fields("frame.interface_id == 2", ["data.data"], [], file).map((r) => Buffer.from(r[0], "hex"));
+    assert.equal(Buffer.concat(uartPackets.filter((b) => b[0] === 0).map((b) => b.subarray(1))).toString(), "AT\r\n");
+    assert.deepEqual(fields("frame.comment", ["frame.comment"], [], file), [["fault dhcp-fail"]]);
   });
 
   // A run that is killed leaves a file tshark reads, up to its last packet.
