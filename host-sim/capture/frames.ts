@@ -32,20 +32,17 @@ export function ipBytes(address: string): Buffer {
   return b;
 }
 
-/** The Internet checksum (RFC 1071) of some buffers, as one. */
-function checksum(parts: Buffer[]): number {
-  let sum = 0;
-  let odd: number | undefined;
-  for (const p of parts)
-    for (const byte of p) {
-      if (odd === undefined) odd = byte;
-      else {
-        sum += (odd << 8) | byte;
-        odd = undefined;
-      }
-    }
-  if (odd !== undefined) sum += odd << 8;
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+/** The 16-bit one's complement sum (RFC 1071) of bytes `start` to `end`, added to `sum`, unfolded. */
+function sum16(b: Uint8Array, start = 0, end = b.length, sum = 0): number {
+  let i = start;
+  for (; i + 1 < end; i += 2) sum += (b[i] << 8) | b[i + 1];
+  if (i < end) sum += b[i] << 8;
+  return sum;
+}
+
+/** The Internet checksum of a sum16. */
+function checksum(sum: number): number {
+  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
   return ~sum & 0xffff;
 }
 
@@ -56,80 +53,77 @@ export interface Ends {
   dst: string;
 }
 
-/** An IP packet carrying `payload` of `protocol` in an Ethernet frame; `fill` writes the transport checksum at `at`. */
-function frame(ends: Ends, protocol: number, payload: Buffer, checksumAt?: number): Buffer {
+/**
+ * An Ethernet frame with an IP packet of `protocol`, built in one buffer: `length` bytes of
+ * payload that `fill` writes at the offset given, and the transport checksum at `checksumAt`
+ * (from the payload's start) over the pseudo-header and the payload.
+ */
+function frame(ends: Ends, protocol: number, length: number, fill: (b: Buffer, at: number) => void, checksumAt?: number): Buffer {
   const src = ipBytes(ends.src);
   const dst = ipBytes(ends.dst);
   if (src.length !== dst.length) throw new Error(`an IPv4 and an IPv6 address in one packet: ${ends.src}, ${ends.dst}`);
   const v6 = src.length === 16;
-  if (checksumAt !== undefined) {
-    payload.writeUInt16BE(0, checksumAt);
-    const pseudo = v6 ? Buffer.alloc(8) : Buffer.alloc(4);
-    if (v6) {
-      pseudo.writeUInt32BE(payload.length, 0);
-      pseudo[7] = protocol;
-    } else {
-      pseudo[1] = protocol;
-      pseudo.writeUInt16BE(payload.length, 2);
-    }
-    const sum = checksum([src, dst, pseudo, payload]);
-    payload.writeUInt16BE(protocol === PROTO.UDP && sum === 0 ? 0xffff : sum, checksumAt);
-  }
-  let ip: Buffer;
+  const at = 14 + (v6 ? 40 : 20);
+  const b = Buffer.alloc(at + length);
+  macBytes(ends.dstMac).copy(b, 0);
+  macBytes(ends.srcMac).copy(b, 6);
+  b.writeUInt16BE(v6 ? ETHERTYPE.IPV6 : ETHERTYPE.IPV4, 12);
   if (v6) {
-    ip = Buffer.alloc(40);
-    ip.writeUInt32BE(0x60000000, 0);
-    ip.writeUInt16BE(payload.length, 4);
-    ip[6] = protocol;
-    ip[7] = 64;
-    src.copy(ip, 8);
-    dst.copy(ip, 24);
+    b.writeUInt32BE(0x60000000, 14);
+    b.writeUInt16BE(length, 18);
+    b[20] = protocol;
+    b[21] = 64;
+    src.copy(b, 22);
+    dst.copy(b, 38);
   } else {
-    ip = Buffer.alloc(20);
-    ip[0] = 0x45;
-    ip.writeUInt16BE(20 + payload.length, 2);
-    ip.writeUInt16BE(0x4000, 6); // don't fragment
-    ip[8] = 64;
-    ip[9] = protocol;
-    src.copy(ip, 12);
-    dst.copy(ip, 16);
-    ip.writeUInt16BE(checksum([ip]), 10);
+    b[14] = 0x45;
+    b.writeUInt16BE(20 + length, 16);
+    b.writeUInt16BE(0x4000, 20); // don't fragment
+    b[22] = 64;
+    b[23] = protocol;
+    src.copy(b, 26);
+    dst.copy(b, 30);
+    b.writeUInt16BE(checksum(sum16(b, 14, 34)), 24);
   }
-  const eth = Buffer.alloc(14);
-  macBytes(ends.dstMac).copy(eth, 0);
-  macBytes(ends.srcMac).copy(eth, 6);
-  eth.writeUInt16BE(v6 ? ETHERTYPE.IPV6 : ETHERTYPE.IPV4, 12);
-  return Buffer.concat([eth, ip, payload]);
+  fill(b, at);
+  if (checksumAt !== undefined) {
+    // The pseudo-header: both addresses, the protocol and the length.
+    const sum = checksum(sum16(b, at, b.length, sum16(src) + sum16(dst) + protocol + length));
+    b.writeUInt16BE(protocol === PROTO.UDP && sum === 0 ? 0xffff : sum, at + checksumAt);
+  }
+  return b;
 }
 
 export function tcpFrame(ends: Ends, ports: { src: number; dst: number }, seq: number, ack: number, flags: number, data: Uint8Array = new Uint8Array(0)): Buffer {
-  const tcp = Buffer.alloc(20 + data.length);
-  tcp.writeUInt16BE(ports.src, 0);
-  tcp.writeUInt16BE(ports.dst, 2);
-  tcp.writeUInt32BE(seq >>> 0, 4);
-  tcp.writeUInt32BE(flags & TCP_FLAGS.ACK ? ack >>> 0 : 0, 8);
-  tcp[12] = 5 << 4;
-  tcp[13] = flags;
-  tcp.writeUInt16BE(5744, 14); // lwIP's window (TCP_WND)
-  tcp.set(data, 20);
-  return frame(ends, PROTO.TCP, tcp, 16);
+  const fill = (b: Buffer, at: number) => {
+    b.writeUInt16BE(ports.src, at);
+    b.writeUInt16BE(ports.dst, at + 2);
+    b.writeUInt32BE(seq >>> 0, at + 4);
+    b.writeUInt32BE(flags & TCP_FLAGS.ACK ? ack >>> 0 : 0, at + 8);
+    b[at + 12] = 5 << 4;
+    b[at + 13] = flags;
+    b.writeUInt16BE(5744, at + 14); // lwIP's window (TCP_WND)
+    b.set(data, at + 20);
+  };
+  return frame(ends, PROTO.TCP, 20 + data.length, fill, 16);
 }
 
 export function udpFrame(ends: Ends, ports: { src: number; dst: number }, data: Uint8Array): Buffer {
-  const udp = Buffer.alloc(8 + data.length);
-  udp.writeUInt16BE(ports.src, 0);
-  udp.writeUInt16BE(ports.dst, 2);
-  udp.writeUInt16BE(udp.length, 4);
-  udp.set(data, 8);
-  return frame(ends, PROTO.UDP, udp, 6);
+  const fill = (b: Buffer, at: number) => {
+    b.writeUInt16BE(ports.src, at);
+    b.writeUInt16BE(ports.dst, at + 2);
+    b.writeUInt16BE(8 + data.length, at + 4);
+    b.set(data, at + 8);
+  };
+  return frame(ends, PROTO.UDP, 8 + data.length, fill, 6);
 }
 
 /** An ICMP message (type, code, checksum and the rest as given); its checksum is computed. */
 export function icmpFrame(ends: Ends, message: Uint8Array): Buffer {
   const icmp = Buffer.from(message);
   icmp.writeUInt16BE(0, 2);
-  icmp.writeUInt16BE(checksum([icmp]), 2);
-  return frame(ends, PROTO.ICMP, icmp);
+  icmp.writeUInt16BE(checksum(sum16(icmp)), 2);
+  return frame(ends, PROTO.ICMP, icmp.length, (b, at) => icmp.copy(b, at));
 }
 
 /** DHCP's message types (RFC 2132, option 53). */

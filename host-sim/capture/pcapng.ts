@@ -1,7 +1,8 @@
 // A pcapng file (draft-ietf-opsawg-pcapng), written as it goes: each block is queued and the
 // queue goes to the file by asynchronous writes, one at a time, at known offsets, so no
-// delivery into XS waits on the disk, and a killed run leaves every block written so far whole.
-import { closeSync, openSync, write, writeSync } from "node:fs";
+// delivery into XS waits on the disk. A killed run leaves every block written so far whole;
+// a process that exits (a crash included) writes what is queued first.
+import { closeSync, openSync, writev, writeSync } from "node:fs";
 
 /** Link types (tcpdump.org's LINKTYPE_ values) the simulator captures. */
 export const LINKTYPE = { ETHERNET: 1, USER0: 147, USER1: 148, CAN_SOCKETCAN: 227 } as const;
@@ -11,6 +12,9 @@ const OPT = { endofopt: 0, comment: 1, shb_userappl: 4, if_name: 2, if_descripti
 /** epb_flags' direction bits: inbound 1, outbound 2 (pcapng 4.3.1). */
 export const INBOUND = 1;
 export const OUTBOUND = 2;
+
+/** Linux's limit on the buffers one writev takes. */
+const IOV_MAX = 1024;
 
 const pad4 = (n: number) => (4 - (n % 4)) % 4;
 
@@ -55,7 +59,10 @@ export interface PcapngInterface {
 export class PcapngWriter {
   readonly #fd: number;
   #queue: Buffer[] = [];
+  /** The write under way: its blocks and where they go. */
+  #inFlight?: { blocks: Buffer[]; at: number };
   #position = 0;
+  readonly #onExit = () => this.#flushSync();
   #writing?: Promise<void>;
   #closed = false;
   /** Bytes written (or queued), for tests and figures. */
@@ -86,20 +93,28 @@ export class PcapngWriter {
     writeSync(this.#fd, bytes, 0, bytes.length, 0);
     this.#position = bytes.length;
     this.bytes = bytes.length;
+    process.on("exit", this.#onExit);
   }
 
   /** Appends an enhanced packet block: `data` on interface `id`, with a comment and a direction if given. */
   packet(id: number, data: Uint8Array, how: { comment?: string; direction?: number; micros?: number } = {}): void {
     if (this.#closed) return;
-    const micros = BigInt(how.micros ?? nowMicros());
-    const head = Buffer.alloc(20);
-    head.writeUInt32LE(id, 0);
-    head.writeUInt32LE(Number(micros >> 32n), 4);
-    head.writeUInt32LE(Number(micros & 0xffffffffn), 8);
-    head.writeUInt32LE(data.length, 12);
-    head.writeUInt32LE(data.length, 16);
+    const micros = how.micros ?? nowMicros();
     const opts = options([...(how.comment ? [option(OPT.comment, text(how.comment))] : []), ...(how.direction ? [option(OPT.epb_flags, u32(how.direction))] : [])]);
-    this.#enqueue(block(BLOCK.EPB, Buffer.concat([head, Buffer.from(data.buffer, data.byteOffset, data.length), Buffer.alloc(pad4(data.length)), opts])));
+    // One buffer a block: type, length, interface, timestamp, lengths, data, options, length.
+    const padded = data.length + pad4(data.length);
+    const b = Buffer.alloc(32 + padded + opts.length);
+    b.writeUInt32LE(BLOCK.EPB, 0);
+    b.writeUInt32LE(b.length, 4);
+    b.writeUInt32LE(id, 8);
+    b.writeUInt32LE(Math.floor(micros / 2 ** 32), 12);
+    b.writeUInt32LE(micros % 2 ** 32, 16);
+    b.writeUInt32LE(data.length, 20);
+    b.writeUInt32LE(data.length, 24);
+    b.set(data, 28);
+    opts.copy(b, 28 + padded);
+    b.writeUInt32LE(b.length, b.length - 4);
+    this.#enqueue(b);
   }
 
   #enqueue(b: Buffer): void {
@@ -112,19 +127,31 @@ export class PcapngWriter {
   async #drain(): Promise<void> {
     await Promise.resolve(); // blocks queued in the same turn go in one write
     while (this.#queue.length) {
-      const batch = Buffer.concat(this.#queue);
-      this.#queue = [];
+      const blocks = this.#queue.splice(0, IOV_MAX);
       const at = this.#position;
-      this.#position += batch.length;
-      await new Promise<void>((resolve) => write(this.#fd, batch, 0, batch.length, at, () => resolve()));
+      this.#position += blocks.reduce((n, b) => n + b.length, 0);
+      this.#inFlight = { blocks, at };
+      await new Promise<void>((resolve) => writev(this.#fd, blocks, at, () => resolve()));
+      this.#inFlight = undefined;
     }
     this.#writing = undefined;
+  }
+
+  /** The process is exiting: the write under way (again: same bytes, same place) and the queue go now. */
+  #flushSync(): void {
+    if (this.#closed) return;
+    let at = this.#inFlight?.at ?? this.#position;
+    for (const b of [...(this.#inFlight?.blocks ?? []), ...this.#queue]) {
+      writeSync(this.#fd, b, 0, b.length, at);
+      at += b.length;
+    }
   }
 
   /** Writes what is queued and closes the file. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    process.off("exit", this.#onExit);
     while (this.#writing) await this.#writing;
     closeSync(this.#fd);
   }

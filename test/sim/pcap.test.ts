@@ -24,12 +24,18 @@ const FILE = join(dir, "run.pcapng");
 /** The python-can suite's bus: a group and a port of this run's own. */
 const CAN_BUS = await testBus();
 
-/** The UART's and the events' link types (USER0, USER1) decoded as plain data, as docs/simulator.md shows. */
-const USER_DLTS = ["0", "1"].flatMap((n) => ["-o", `uat:user_dlts:"User ${n} (DLT=${147 + Number(n)})","data","0","","0",""`]);
+/**
+ * The UART's and the events' link types (USER0, USER1) decoded as plain data, as
+ * docs/simulator.md shows, and the IP, TCP, UDP and ICMP checksums checked (tshark's default is not to).
+ */
+const READ_OPTIONS = [
+  ...["0", "1"].flatMap((n) => ["-o", `uat:user_dlts:"User ${n} (DLT=${147 + Number(n)})","data","0","","0",""`]),
+  ...["ip", "tcp", "udp"].flatMap((p) => ["-o", `${p}.check_checksum:TRUE`]),
+];
 
 /** tshark's output for `args` on the file; fails on an error, a warning on stderr, or a malformed packet. */
 function tshark(args: string[], file = FILE): string {
-  const run = spawnSync("tshark", ["-r", file, ...USER_DLTS, ...args], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const run = spawnSync("tshark", ["-r", file, ...READ_OPTIONS, ...args], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   const stderr = run.stderr.replace(/^Running as user "root".*\n/m, "");
   assert.equal(run.status, 0, `tshark ${args.join(" ")}: ${stderr}`);
   assert.equal(stderr, "", `tshark ${args.join(" ")} warned`);
@@ -320,17 +326,24 @@ bus.shutdown()
     const file = join(dir, "killed.pcapng");
     const sim = await startSim(["--pcap", file]);
     const uart = await UartClient.open(sim.uart);
+    const uartOut = () =>
+      Buffer.concat(
+        fields("frame.interface_id == 2", ["data.data"], [], file)
+          .map((r) => Buffer.from(r[0], "hex"))
+          .filter((b) => b[0] === 1)
+          .map((b) => b.subarray(1)),
+      ).toString("latin1");
     try {
       await uart.expect("ready\r\n", 30000);
       assert.equal(await uart.command("AT"), "AT\r\n\r\nOK\r\n");
+      // The file is read while the run goes on: the reply is in it before the run ends.
+      await until(() => uartOut().endsWith("AT\r\n\r\nOK\r\n"), "the reply in the file", 10000);
     } finally {
       sim.proc.kill("SIGKILL");
       await sim.exited;
       await uart.close();
     }
     readsClean([], file);
-    const uartPackets = fields("frame.interface_id == 2", ["data.data"], [], file).map((r) => Buffer.from(r[0], "hex"));
-    const out = Buffer.concat(uartPackets.filter((b) => b[0] === 1).map((b) => b.subarray(1))).toString("latin1");
-    assert.ok(out.endsWith("AT\r\n\r\nOK\r\n"), JSON.stringify(out));
+    assert.ok(uartOut().endsWith("AT\r\n\r\nOK\r\n"), JSON.stringify(uartOut()));
   });
 });
