@@ -241,6 +241,24 @@ describe("xsock sim --pcap", function () {
       ]);
     });
 
+    // TCP-IP AT Commands: AT+PING, an ICMP echo on a raw socket.
+    it("AT+PING: the echo request and its reply, as ICMP", async function () {
+      // Raw ICMP sockets need root (or CAP_NET_RAW) on the host, as CI has.
+      if (process.getuid?.() !== 0) this.skip();
+      const { uart } = session;
+      assert.match(await uart.command('AT+PING="127.0.0.1"', 5000), /^\+PING:\d+\r\n\r\nOK\r\n$/);
+      await session.sim!.stop();
+      readsClean();
+      assert.deepEqual(
+        fields("icmp", ["icmp.type", "ip.src", "ip.dst", "eth.src", "icmp.checksum.status"]),
+        [
+          ["8", session.ip, "127.0.0.1", "24:0a:c4:00:00:01", "1"],
+          ["0", "127.0.0.1", session.ip, "02:00:00:00:00:01", "1"],
+        ],
+        "the board's request and the reply, their checksums good",
+      );
+    });
+
     // Basic AT Commands: the console's bytes, both ways, on the UART interface.
     it("the UART both ways, first byte the direction, and a fault as a packet comment", async () => {
       const { uart } = session;
