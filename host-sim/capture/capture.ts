@@ -192,7 +192,7 @@ export class Capture {
 
   /** Bytes on the console UART. */
   uart(toBoard: boolean, bytes: Uint8Array): void {
-    const packet = new Uint8Array(1 + bytes.length);
+    const packet = Buffer.allocUnsafe(1 + bytes.length);
     packet[0] = toBoard ? UART_TO_BOARD : UART_FROM_BOARD;
     packet.set(bytes, 1);
     this.#file.packet(IFACE.UART, packet, { direction: toBoard ? INBOUND : OUTBOUND });

@@ -6,7 +6,18 @@ export const ETHERTYPE = { IPV4: 0x0800, IPV6: 0x86dd } as const;
 export const PROTO = { ICMP: 1, TCP: 6, UDP: 17 } as const;
 export const TCP_FLAGS = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10 } as const;
 
-export const macBytes = (mac: string) => Buffer.from(mac.replaceAll(":", ""), "hex");
+/** Parsed once each: a run has few addresses, and every frame names two. */
+const parsed = new Map<string, Buffer>();
+function cached(key: string, parse: () => Buffer): Buffer {
+  let bytes = parsed.get(key);
+  if (!bytes) {
+    if (parsed.size > 1000) parsed.clear();
+    parsed.set(key, (bytes = parse()));
+  }
+  return bytes;
+}
+
+export const macBytes = (mac: string) => cached(mac, () => Buffer.from(mac.replaceAll(":", ""), "hex"));
 
 /** An address as Node reports it, as IPv4 when it is IPv4-mapped. */
 export function plainAddress(address: string): string {
@@ -14,7 +25,9 @@ export function plainAddress(address: string): string {
   return mapped ? mapped[1] : address;
 }
 
-export function ipBytes(address: string): Buffer {
+export const ipBytes = (address: string): Buffer => cached(address, () => parseIp(address));
+
+function parseIp(address: string): Buffer {
   const a = plainAddress(address);
   if (isIPv4(a)) return Buffer.from(a.split(".").map(Number));
   if (!isIPv6(a)) throw new Error(`not an IP address: ${address}`);
@@ -58,13 +71,15 @@ export interface Ends {
  * payload that `fill` writes at the offset given, and the transport checksum at `checksumAt`
  * (from the payload's start) over the pseudo-header and the payload.
  */
-function frame(ends: Ends, protocol: number, length: number, fill: (b: Buffer, at: number) => void, checksumAt?: number): Buffer {
+function frame(ends: Ends, protocol: number, length: number, headerLength: number, fill: (b: Buffer, at: number) => void, checksumAt?: number): Buffer {
   const src = ipBytes(ends.src);
   const dst = ipBytes(ends.dst);
   if (src.length !== dst.length) throw new Error(`an IPv4 and an IPv6 address in one packet: ${ends.src}, ${ends.dst}`);
   const v6 = src.length === 16;
   const at = 14 + (v6 ? 40 : 20);
-  const b = Buffer.alloc(at + length);
+  // Unzeroed (it is most of the cost at full rate): the headers are zeroed, the payload written whole.
+  const b = Buffer.allocUnsafe(at + length);
+  b.fill(0, 0, at + headerLength);
   macBytes(ends.dstMac).copy(b, 0);
   macBytes(ends.srcMac).copy(b, 6);
   b.writeUInt16BE(v6 ? ETHERTYPE.IPV6 : ETHERTYPE.IPV4, 12);
@@ -105,7 +120,7 @@ export function tcpFrame(ends: Ends, ports: { src: number; dst: number }, seq: n
     b.writeUInt16BE(5744, at + 14); // lwIP's window (TCP_WND)
     b.set(data, at + 20);
   };
-  return frame(ends, PROTO.TCP, 20 + data.length, fill, 16);
+  return frame(ends, PROTO.TCP, 20 + data.length, 20, fill, 16);
 }
 
 export function udpFrame(ends: Ends, ports: { src: number; dst: number }, data: Uint8Array): Buffer {
@@ -115,7 +130,7 @@ export function udpFrame(ends: Ends, ports: { src: number; dst: number }, data: 
     b.writeUInt16BE(8 + data.length, at + 4);
     b.set(data, at + 8);
   };
-  return frame(ends, PROTO.UDP, 8 + data.length, fill, 6);
+  return frame(ends, PROTO.UDP, 8 + data.length, 8, fill, 6);
 }
 
 /** An ICMP message (type, code, checksum and the rest as given); its checksum is computed. */
@@ -123,7 +138,7 @@ export function icmpFrame(ends: Ends, message: Uint8Array): Buffer {
   const icmp = Buffer.from(message);
   icmp.writeUInt16BE(0, 2);
   icmp.writeUInt16BE(checksum(sum16(icmp)), 2);
-  return frame(ends, PROTO.ICMP, icmp.length, (b, at) => icmp.copy(b, at));
+  return frame(ends, PROTO.ICMP, icmp.length, 0, (b, at) => icmp.copy(b, at));
 }
 
 /** DHCP's message types (RFC 2132, option 53). */

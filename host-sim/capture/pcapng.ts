@@ -103,7 +103,8 @@ export class PcapngWriter {
     const opts = options([...(how.comment ? [option(OPT.comment, text(how.comment))] : []), ...(how.direction ? [option(OPT.epb_flags, u32(how.direction))] : [])]);
     // One buffer a block: type, length, interface, timestamp, lengths, data, options, length.
     const padded = data.length + pad4(data.length);
-    const b = Buffer.alloc(32 + padded + opts.length);
+    const b = Buffer.allocUnsafe(32 + padded + opts.length); // every byte is written below
+    b.fill(0, 28 + data.length, 28 + padded);
     b.writeUInt32LE(BLOCK.EPB, 0);
     b.writeUInt32LE(b.length, 4);
     b.writeUInt32LE(id, 8);
