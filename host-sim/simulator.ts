@@ -184,11 +184,7 @@ export class Simulator {
     this.log(`sim: fault ${kind}${forMs === undefined ? "" : ` for ${forMs} ms`}`);
     this.capture?.note(`fault ${kind}${forMs === undefined ? "" : ` for ${forMs} ms`}`);
     if (kind === "can-bus-off") {
-      if (this.canController) {
-        this.canController.busOff(forMs);
-        // SocketCAN's error frame, when the controller did go bus-off (a stopped one cannot).
-        if (this.canController.active().length) this.capture?.canBusOff();
-      }
+      if (this.canController) this.canController.busOff(forMs);
       else this.log(`sim: ${this.board.id} has no CAN controller the simulator models (${this.board.can.driver})`);
       return;
     }
@@ -340,7 +336,7 @@ export class Simulator {
     });
     const can = this.board.can.driver === "twai" ? twai(host, this.can) : undefined;
     // An MCP2515 module on the GPIO pins: its own chip, it outlives restarts of the ESP32.
-    if (this.board.can.driver === "mcp2515") this.mcp2515 ??= new Mcp2515Module(this.board.can, this.can, (line) => host.debug(line));
+    if (this.board.can.driver === "mcp2515") this.mcp2515 ??= new Mcp2515Module(this.board.can, this.can, (line) => host.debug(line), () => this.capture?.canBusOff());
     this.canController = can ?? this.mcp2515;
     const pins = gpio(host, this.mcp2515?.wiring ?? NO_WIRING);
     this.closers = [timers(host), this.net, this.uartDevice, wifiDevice, ...(wired ? [wired] : []), board, ...(can ? [can] : []), pins];

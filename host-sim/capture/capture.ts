@@ -206,9 +206,9 @@ export class Capture {
     this.#canFrame(id >>> 0, frame.is_remote_frame ? frame.dlc : frame.data.length, frame.data, fdFlags, frame.is_fd, Math.round(frame.timestamp * 1e6));
   }
 
-  /** The error frame SocketCAN gives when the controller goes bus-off. */
+  /** The error frame SocketCAN gives when the board's controller goes bus-off (the fault, or errors past TEC 255). */
   canBusOff(): void {
-    this.#canFrame((CAN_ERR_FLAG | CAN_ERR_BUSOFF) >>> 0, CAN_ERR_DLC, new Uint8Array(CAN_ERR_DLC), 0, false, undefined, "fault can-bus-off: the controller is bus-off");
+    this.#canFrame((CAN_ERR_FLAG | CAN_ERR_BUSOFF) >>> 0, CAN_ERR_DLC, new Uint8Array(CAN_ERR_DLC), 0, false, undefined, "the board's CAN controller is bus-off");
   }
 
   #canFrame(id: number, length: number, data: Uint8Array, fdFlags: number, fd: boolean, micros?: number, comment?: string): void {
