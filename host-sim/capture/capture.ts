@@ -14,6 +14,8 @@ export const IFACE = { NET: 0, CAN: 1, UART: 2, EVENTS: 3 } as const;
 /** The UART packets' first byte: which way the bytes after it went. */
 export const UART_TO_BOARD = 0;
 export const UART_FROM_BOARD = 1;
+const TO_BOARD = Uint8Array.of(UART_TO_BOARD);
+const FROM_BOARD = Uint8Array.of(UART_FROM_BOARD);
 
 /** The other end of every frame on the board's link: its router (a locally administered MAC). */
 export const ROUTER_MAC = "02:00:00:00:00:01";
@@ -192,10 +194,7 @@ export class Capture {
 
   /** Bytes on the console UART. */
   uart(toBoard: boolean, bytes: Uint8Array): void {
-    const packet = Buffer.allocUnsafe(1 + bytes.length);
-    packet[0] = toBoard ? UART_TO_BOARD : UART_FROM_BOARD;
-    packet.set(bytes, 1);
-    this.#file.packet(IFACE.UART, packet, { direction: toBoard ? INBOUND : OUTBOUND });
+    this.#file.packet(IFACE.UART, [toBoard ? TO_BOARD : FROM_BOARD, bytes], { direction: toBoard ? INBOUND : OUTBOUND });
   }
 
   /** A frame on the CAN bus, as SocketCAN's struct can_frame or canfd_frame (can_id in network byte order). */

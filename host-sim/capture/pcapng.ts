@@ -96,23 +96,29 @@ export class PcapngWriter {
     process.on("exit", this.#onExit);
   }
 
-  /** Appends an enhanced packet block: `data` on interface `id`, with a comment and a direction if given. */
-  packet(id: number, data: Uint8Array, how: { comment?: string; direction?: number; micros?: number } = {}): void {
+  /** Appends an enhanced packet block: `data` (or its parts, one after the other) on interface `id`, with a comment and a direction if given. */
+  packet(id: number, data: Uint8Array | Uint8Array[], how: { comment?: string; direction?: number; micros?: number } = {}): void {
     if (this.#closed) return;
+    const parts = Array.isArray(data) ? data : [data];
+    const length = parts.reduce((n, p) => n + p.length, 0);
     const micros = how.micros ?? nowMicros();
     const opts = options([...(how.comment ? [option(OPT.comment, text(how.comment))] : []), ...(how.direction ? [option(OPT.epb_flags, u32(how.direction))] : [])]);
     // One buffer a block: type, length, interface, timestamp, lengths, data, options, length.
-    const padded = data.length + pad4(data.length);
+    const padded = length + pad4(length);
     const b = Buffer.allocUnsafe(32 + padded + opts.length); // every byte is written below
-    b.fill(0, 28 + data.length, 28 + padded);
+    b.fill(0, 28 + length, 28 + padded);
     b.writeUInt32LE(BLOCK.EPB, 0);
     b.writeUInt32LE(b.length, 4);
     b.writeUInt32LE(id, 8);
     b.writeUInt32LE(Math.floor(micros / 2 ** 32), 12);
     b.writeUInt32LE(micros % 2 ** 32, 16);
-    b.writeUInt32LE(data.length, 20);
-    b.writeUInt32LE(data.length, 24);
-    b.set(data, 28);
+    b.writeUInt32LE(length, 20);
+    b.writeUInt32LE(length, 24);
+    let at = 28;
+    for (const part of parts) {
+      b.set(part, at);
+      at += part.length;
+    }
     opts.copy(b, 28 + padded);
     b.writeUInt32LE(b.length, b.length - 4);
     this.#enqueue(b);
