@@ -168,18 +168,23 @@ export class Capture {
     this.net(icmpFrame(this.ends(fromBoard, this.boardIp, peer), message), fromBoard);
   }
 
-  /** The DHCP exchange (DISCOVER, OFFER, REQUEST, ACK) that leased `ip` from the router at `gateway`. */
-  dhcp(lease: { ip: string; gateway: string; netmask: string }, dns: string[]): void {
+  /**
+   * The DHCP exchange (DISCOVER, OFFER, REQUEST, ACK) that leased `ip` from the server at
+   * `gateway`: the board's, from its router; or, with `station`, a phone's from the board's SoftAP.
+   */
+  dhcp(lease: { ip: string; gateway: string; netmask: string }, dns: string[], station?: { mac: string; softApMac: string }): void {
     const xid = (Math.random() * 2 ** 32) >>> 0;
     const offer = { ip: lease.ip, server: lease.gateway, netmask: lease.netmask, router: lease.gateway, dns };
-    const fromClient = { srcMac: this.mac, dstMac: BROADCAST_MAC, src: "0.0.0.0", dst: "255.255.255.255" };
-    const fromServer = { srcMac: ROUTER_MAC, dstMac: BROADCAST_MAC, src: lease.gateway, dst: "255.255.255.255" };
+    const clientMac = station?.mac ?? this.mac;
+    const fromClient = { srcMac: clientMac, dstMac: BROADCAST_MAC, src: "0.0.0.0", dst: "255.255.255.255" };
+    const fromServer = { srcMac: station?.softApMac ?? ROUTER_MAC, dstMac: BROADCAST_MAC, src: lease.gateway, dst: "255.255.255.255" };
     const client = { src: 68, dst: 67 };
     const server = { src: 67, dst: 68 };
-    this.net(udpFrame(fromClient, client, dhcpMessage(DHCP.DISCOVER, this.mac, xid, offer)), true);
-    this.net(udpFrame(fromServer, server, dhcpMessage(DHCP.OFFER, this.mac, xid, offer)), false);
-    this.net(udpFrame(fromClient, client, dhcpMessage(DHCP.REQUEST, this.mac, xid, offer)), true);
-    this.net(udpFrame(fromServer, server, dhcpMessage(DHCP.ACK, this.mac, xid, offer)), false);
+    // Outbound: what the board sends (the client's messages, or the SoftAP's answers).
+    this.net(udpFrame(fromClient, client, dhcpMessage(DHCP.DISCOVER, clientMac, xid, offer)), !station);
+    this.net(udpFrame(fromServer, server, dhcpMessage(DHCP.OFFER, clientMac, xid, offer)), !!station);
+    this.net(udpFrame(fromClient, client, dhcpMessage(DHCP.REQUEST, clientMac, xid, offer)), !station);
+    this.net(udpFrame(fromServer, server, dhcpMessage(DHCP.ACK, clientMac, xid, offer)), !!station);
   }
 
   /** The board's DNS query for `name`'s address to `server`; call the function returned with the answer (none: NXDOMAIN). */

@@ -282,6 +282,8 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
       }
       station.timer = setTimeout(() => {
         station.assigned = true;
+        const server = apAddress();
+        host.capture?.dhcp({ ip, gateway: server.ip, netmask: server.netmask }, [server.ip], { mac, softApMac: SOFTAP_MAC });
         host.debug(`wifi: the SoftAP's DHCP gave ${mac} ${ip}`);
       }, JOIN_MS);
       return ip;

@@ -151,6 +151,24 @@ describe("xsock sim --pcap", function () {
       );
     });
 
+    // Wi-Fi AT Commands: AT+CWMODE=2 runs the SoftAP, whose DHCP server leases a phone its address (+DIST_STA_IP).
+    it("the SoftAP's DHCP server leasing a phone its address", async () => {
+      const { uart } = session;
+      const phone = "aa:bb:cc:00:00:01";
+      assert.equal(await uart.command("AT+CWMODE=2"), "\r\nOK\r\n");
+      assert.equal(session.sim!.stationJoin(phone), "192.168.4.2");
+      // The station leaves its AP in mode 2 (WIFI DISCONNECT), then the phone comes.
+      assert.equal(await uart.expect(/DIST_STA_IP.*\r\n/), `WIFI DISCONNECT\r\n+STA_CONNECTED:"${phone}"\r\n+DIST_STA_IP:"${phone}","192.168.4.2"\r\n`);
+      await session.sim!.stop();
+      readsClean();
+      assert.deepEqual(fields(`dhcp.hw.mac_addr == ${phone}`, ["dhcp.option.dhcp", "dhcp.ip.your", "eth.src", "ip.src", "dhcp.option.router"]), [
+        ["1", "0.0.0.0", phone, "0.0.0.0", ""],
+        ["2", "192.168.4.2", "24:0a:c4:00:00:02", "192.168.4.1", "192.168.4.1"],
+        ["3", "0.0.0.0", phone, "0.0.0.0", ""],
+        ["5", "192.168.4.2", "24:0a:c4:00:00:02", "192.168.4.1", "192.168.4.1"],
+      ]);
+    });
+
     // TCP-IP AT Commands: AT+CIPSTART's "SSL" type.
     it('AT+CIPSTART="SSL": the capture shows the TLS handshake and records, not the plaintext', async () => {
       const { uart } = session;
