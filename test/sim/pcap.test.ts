@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startSim as startBoard } from "xsock/sim";
 import { until, withConsole } from "../helpers/console.ts";
 import { dnsResponder, type DnsResponder } from "../helpers/dns.ts";
 import { tcpPeer as peer } from "../helpers/peer.ts";
@@ -298,6 +299,23 @@ describe("xsock sim --pcap", function () {
         "wifi, state disconnected",
       ]);
     });
+  });
+
+  // An Ethernet board's console (docs/console.md): its port's lease at boot, +ETH_GOT_IP.
+  it("an Ethernet board: its port's DHCP lease, from the Ethernet MAC", async () => {
+    const board = await startBoard({ board: "esp32/wt32_eth01", pcap: FILE });
+    try {
+      await board.uart.expect("+ETH_GOT_IP:127.0.0.1\r\n", { timeout: 15000 });
+    } finally {
+      await board.stop();
+    }
+    readsClean();
+    assert.deepEqual(fields("dhcp", ["dhcp.option.dhcp", "dhcp.ip.your", "eth.src"]), [
+      ["1", "0.0.0.0", "24:0a:c4:00:00:04"],
+      ["2", "127.0.0.1", "02:00:00:00:00:01"],
+      ["3", "0.0.0.0", "24:0a:c4:00:00:04"],
+      ["5", "127.0.0.1", "02:00:00:00:00:01"],
+    ]);
   });
 
   describe("with python-can on the bus", function () {
