@@ -240,15 +240,11 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
     const wire = tls && host.capture ? connect(options) : undefined;
     const tracked: { conn?: Connection } = {};
     const flow = () => tracked.conn?.flow;
+    const tapped = wire && tappedWire(wire, (bytes) => flow()?.data(true, bytes), (bytes) => flow()?.data(false, bytes), () => flow()?.fin(true));
     const socket = tls
       ? tlsConnect({
           ...options,
-          ...(wire && { socket: tappedWire(
-              wire,
-              (bytes) => flow()?.data(true, bytes),
-              (bytes) => flow()?.data(false, bytes),
-              () => flow()?.fin(true),
-            ) }),
+          ...(tapped && { socket: tapped }),
           servername: isIP(tls.servername) ? undefined : tls.servername,
           rejectUnauthorized: tls.verify,
           ca: tls.ca && new X509Certificate(tls.ca).toString(),
