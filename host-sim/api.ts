@@ -42,6 +42,8 @@ export interface StartOptions {
   control?: string | number | ControlAddress;
   /** "pty" puts the UART on a pseudo-terminal too, at `uart.path`; "memory" (default) keeps it in this process. */
   uart?: "memory" | "pty";
+  /** Writes a pcapng capture of the run to this file as it goes: network, CAN bus, UART, faults and Wi-Fi events (see docs/simulator.md). */
+  pcap?: string;
   /** Sees every byte the board sends out of its UART, from boot on. */
   onOutput?: (bytes: Uint8Array) => void;
   /** Also hands each line of the simulator's log (trace output among it) here. */
@@ -150,6 +152,7 @@ export async function startSim(options: StartOptions = {}): Promise<SimBoard> {
     uart: options.uart ?? "memory",
     control: typeof options.control === "object" || options.control === undefined ? options.control : parseControlAddress(String(options.control)),
     verbose: options.verbose,
+    pcap: options.pcap,
     log: (line) => {
       log.add(`${line}\n`);
       options.log?.(line);

@@ -1,5 +1,6 @@
 // What every simulated peripheral sees of the simulator.
 import type { Board } from "./board.ts";
+import type { Capture } from "./capture/capture.ts";
 
 export type OpHandler = (...args: never[]) => unknown;
 
@@ -18,6 +19,8 @@ export interface Host {
   debug(line: string): void;
   /** Tells scripts that watch the board (`xsock sim --json`) what changed. */
   event(event: SimEvent): void;
+  /** The pcapng capture, when the run writes one: devices add what they see. */
+  readonly capture?: Capture;
 }
 
 /** What `xsock sim --json` reports, besides the UART's path and the exit. */

@@ -39,6 +39,8 @@ export interface Scenario {
   name: string;
   version?: 1;
   description?: string;
+  /** Where the run's pcapng capture goes, relative to the scenario file (--pcap overrides it). */
+  pcap?: string;
   steps: Step[];
 }
 

@@ -6,9 +6,10 @@ import { join, resolve } from "node:path";
 import { hostHas } from "./host-addresses.ts";
 import { PACKAGE_ROOT } from "./package-root.ts";
 import { loadBoard, type Board } from "./board.ts";
+import { Capture } from "./capture/capture.ts";
 import { CanBus } from "./devices/can-bus.ts";
 import { CanUdpTransport, type CanTransportSpec } from "./devices/can-udp.ts";
-import { ethernet, type EthernetDevice } from "./devices/ethernet.ts";
+import { ETHERNET_MAC, ethernet, type EthernetDevice } from "./devices/ethernet.ts";
 import { Addressing, DHCP_DNS, ipconfig, type IpConfigDevice } from "./devices/ipconfig.ts";
 import { gpio, NO_WIRING } from "./devices/gpio.ts";
 import { Mcp2515Module } from "./devices/mcp2515-module.ts";
@@ -17,7 +18,7 @@ import { FLOW_CONTROLS, serial, type FlowControl, type SerialDevice } from "./de
 import { system, type Flash } from "./devices/system.ts";
 import { timers } from "./devices/timers.ts";
 import { twai } from "./devices/twai.ts";
-import { DEFAULT_APS, wifi, type AccessPoint, type WifiRadio } from "./devices/wifi.ts";
+import { DEFAULT_APS, STATION_MAC, wifi, type AccessPoint, type WifiRadio } from "./devices/wifi.ts";
 import { NetworkFaults, type FaultKind, type FaultSpec } from "./faults.ts";
 import { openControl, type ControlAddress, type ControlServer } from "./control.ts";
 import { buildFirmware, type Firmware } from "./firmware.ts";
@@ -53,6 +54,8 @@ export interface SimOptions {
   canBus?: CanBus;
   /** Opens the control socket here (loopback only) once the board has booted. */
   control?: ControlAddress;
+  /** Writes a pcapng capture of the network, the CAN bus, the UART and the faults here, as the run goes. */
+  pcap?: string;
   verbose?: boolean;
   /** Where the simulator's log goes; stderr by default. */
   log?: (line: string) => void;
@@ -114,6 +117,8 @@ export class Simulator {
   private firmware?: Firmware;
   /** The control socket, with --control: where it listens. */
   control?: ControlServer;
+  /** The pcapng capture, with `pcap`. */
+  private capture?: Capture;
 
   private constructor(
     readonly board: Board,
@@ -139,6 +144,14 @@ export class Simulator {
       };
     }
     const sim = (started.sim = new Simulator(board, uart, options));
+    if (options.pcap) {
+      try {
+        sim.capture = sim.startCapture(options.pcap);
+      } catch (e) {
+        uart.close();
+        throw e;
+      }
+    }
     if (options.can) {
       try {
         sim.canTransport = await CanUdpTransport.open(options.can, sim.can, (line) => sim.log(line));
@@ -171,6 +184,7 @@ export class Simulator {
    */
   fault(kind: FaultKind, forMs?: number): void {
     this.log(`sim: fault ${kind}${forMs === undefined ? "" : ` for ${forMs} ms`}`);
+    this.capture?.note(`fault ${kind}${forMs === undefined ? "" : ` for ${forMs} ms`}`);
     if (kind === "can-bus-off") {
       if (this.canController) this.canController.busOff(forMs);
       else this.log(`sim: ${this.board.id} has no CAN controller the simulator models (${this.board.can.driver})`);
@@ -255,9 +269,34 @@ export class Simulator {
       this.uart.close();
       this.worker?.close();
       await this.worker?.exited;
+      await this.capture?.close();
       this.finish(code);
     }
     return this.stopped;
+  }
+
+  /**
+   * Opens the capture and taps what the simulator sees: both ways of the UART, every frame on
+   * the CAN bus (the board's, python-can's, the test's); the network devices tap their sockets
+   * through the host.
+   */
+  private startCapture(path: string): Capture {
+    const mac = this.board.network.driver === "ethernet/esp32" ? ETHERNET_MAC : STATION_MAC;
+    const capture = new Capture(path, mac, this.ip);
+    const { uart } = this;
+    const write = uart.write;
+    uart.write = (bytes) => {
+      capture.uart(false, bytes);
+      write(bytes);
+    };
+    const onData = uart.onData;
+    uart.onData = (handler) =>
+      onData((bytes) => {
+        capture.uart(true, bytes);
+        handler(bytes);
+      });
+    this.can.attach({ receive: (frame) => capture.can(frame) });
+    return capture;
   }
 
   private log(line: string): void {
@@ -272,7 +311,11 @@ export class Simulator {
       handle: (op, fn) => void this.ops.set(op, fn),
       log: (line) => this.log(line),
       debug: (line) => this.options.verbose && this.log(line),
-      event: (event) => this.options.onEvent?.(event),
+      event: (event) => {
+        this.capture?.note(Object.entries(event).map(([k, v]) => (k === "event" ? v : `${k} ${v}`)).join(", "));
+        this.options.onEvent?.(event);
+      },
+      capture: this.capture,
     };
     this.ops.set("trace", (text: string) => this.trace(text));
     this.ops.set("fatal", (kind: string, message: string, stack: string) => this.fatal(kind, message, stack));
@@ -297,7 +340,7 @@ export class Simulator {
     });
     const can = this.board.can.driver === "twai" ? twai(host, this.can) : undefined;
     // An MCP2515 module on the GPIO pins: its own chip, it outlives restarts of the ESP32.
-    if (this.board.can.driver === "mcp2515") this.mcp2515 ??= new Mcp2515Module(this.board.can, this.can, (line) => host.debug(line));
+    if (this.board.can.driver === "mcp2515") this.mcp2515 ??= new Mcp2515Module(this.board.can, this.can, (line) => host.debug(line), () => this.capture?.canBusOff());
     this.canController = can ?? this.mcp2515;
     const pins = gpio(host, this.mcp2515?.wiring ?? NO_WIRING);
     this.closers = [timers(host), this.net, this.uartDevice, wifiDevice, ...(wired ? [wired] : []), board, ...(can ? [can] : []), pins];

@@ -1,6 +1,7 @@
 // `xsock sim`: the firmware on XS, its UART on this terminal, a pty or a TCP port.
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { DEFAULT_BOARD } from "../board.ts";
 import { parseCanTransport, type CanTransportSpec } from "../devices/can-udp.ts";
 import { FLOW_CONTROLS, type FlowControl } from "../devices/serial.ts";
@@ -60,6 +61,7 @@ interface SimCliOptions extends OutputOptions {
   fault?: FaultSpec[];
   can?: CanTransportSpec;
   control?: ControlAddress;
+  pcap?: string;
 }
 
 /** The firmware's trace() lines go with --quiet; the simulator's and XS's errors stay. */
@@ -86,6 +88,7 @@ export function registerSim(program: Command): void {
     .option("--scenario <file.yaml>", "run a scenario's steps against the board (the UART is the scenario's), then exit 0 or 1")
     .option("--junit <file.xml>", "with --scenario, write a JUnit XML report of its steps")
     .option("--fault <kind[@when][+for]>", "inject a fault: link-drop, dhcp-fail, can-bus-off (link-drop@5s+2s); repeatable", collectParsed(parseFault))
+    .option("--pcap <file>", "write a pcapng capture of the run as it goes: the network, the CAN bus, the UART, faults and Wi-Fi events (tshark, Wireshark)")
     .option("--control <[host:]port>", "a control socket on loopback (127.0.0.1 by default; port 0 picks one): line commands fault, status, help", asArgument(parseControlAddress))
     .addOption(
       new Option("--can <transport>", "share the CAN bus with python-can: udp-multicast[:GROUP] or udp-multicast:[GROUP]:PORT (default: the bus is in-process only)").argParser(
@@ -102,6 +105,7 @@ export function registerSim(program: Command): void {
       "xsock sim examples/ci --scenario examples/ci/scenario.yaml --junit results.xml --timeout 30000",
       "xsock sim examples/tcp-echo-client host=localhost port=50007",
       "xsock sim --can udp-multicast --fault can-bus-off@3s   # python-can: can.Bus(interface='udp_multicast')",
+      "xsock sim --uart-link /tmp/esp32 --pcap run.pcapng &   # then: tshark -r run.pcapng",
     ],
     "log every XS delivery with its computrons and heap",
   ).action(async (appArg: string | undefined, pairs: string[], opts: SimCliOptions, cmd: Command) => {
@@ -157,7 +161,9 @@ export function registerSim(program: Command): void {
       if (opts.scenario) scenario = loadScenario(opts.scenario);
       const app = appArg?.includes("=") ? undefined : appArg;
       const config = parseConfigPairs(app === appArg ? pairs : [appArg!, ...pairs]);
-      const boardOptions = { app: appFolder(app), config, board: opts.board, baud: opts.baud, flow: opts.flow, aps: opts.ap, ip: opts.ip, faults: opts.fault, control: opts.control, can: opts.can, verbose: opts.verbose };
+      // A scenario's own pcap is relative to its file.
+      const pcap = opts.pcap ?? (scenario?.pcap && resolve(dirname(opts.scenario!), scenario.pcap));
+      const boardOptions = { app: appFolder(app), config, board: opts.board, baud: opts.baud, flow: opts.flow, aps: opts.ap, ip: opts.ip, faults: opts.fault, control: opts.control, can: opts.can, verbose: opts.verbose, pcap };
       const log = (line: string) => void ((!opts.quiet || keptWhenQuiet(line)) && process.stderr.write(`${line}\n`));
       const controlAt = (address?: ControlAddress) => {
         if (!address) return;

@@ -3,7 +3,7 @@
 // the interface facts `net` reports. A link drop pulls the cable for the fault's length.
 import type { NetworkFaults } from "../faults.ts";
 import { PlatformError, type Host } from "../host.ts";
-import type { Addressing } from "./ipconfig.ts";
+import { DHCP_DNS, leaseFor, type Addressing } from "./ipconfig.ts";
 import type { WifiDevice } from "./wifi.ts";
 
 /** The Ethernet MAC: the station's plus three, as ESP-IDF derives it. */
@@ -55,7 +55,10 @@ export function ethernet(host: Host, boardIp: string, faults: NetworkFaults, add
   }
 
   function gotIp(): void {
-    if (!addressing.static) addressing.onLease();
+    if (!addressing.static) {
+      addressing.onLease();
+      host.capture?.dhcp(leaseFor(boardIp), DHCP_DNS);
+    }
     hasIp = true;
     tell("gotIP");
   }

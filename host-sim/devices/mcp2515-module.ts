@@ -14,8 +14,9 @@ export class Mcp2515Module {
     readonly can: Mcp2515Can,
     bus: CanBus,
     private readonly log: (line: string) => void,
+    onBusOff?: () => void,
   ) {
-    this.chip = new Mcp2515({ oscillator: can.oscillator, log });
+    this.chip = new Mcp2515({ oscillator: can.oscillator, log, onBusOff });
     this.chip.attach(bus);
     const chip = this.chip;
     this.wiring = {

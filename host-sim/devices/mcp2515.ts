@@ -192,6 +192,8 @@ export interface Mcp2515Options {
   busBitrate?: number;
   /** Where the model reports what it does (mode changes, bus-off), for the simulator's -v log. */
   log?: (line: string) => void;
+  /** Called as the controller goes bus-off (the capture's error frame). */
+  onBusOff?: () => void;
 }
 
 interface InFlight {
@@ -217,6 +219,7 @@ export class Mcp2515 implements BusNode {
   #tec = 0;
   #rec = 0;
   #busOff = false;
+  readonly #onBusOff?: () => void;
   #recovery?: { cancel(): void };
   #inFlight?: InFlight;
   #retry?: { cancel(): void };
@@ -251,6 +254,7 @@ export class Mcp2515 implements BusNode {
     this.busBitrate = options.busBitrate;
     this.#clock = options.clock ?? realClock;
     this.#log = options.log ?? (() => {});
+    this.#onBusOff = options.onBusOff;
     this.#reset();
   }
 
@@ -831,6 +835,7 @@ export class Mcp2515 implements BusNode {
   #enterBusOff(): void {
     this.#busOff = true;
     this.#log(`mcp2515: bus-off (TEC ${this.#tec})`);
+    this.#onBusOff?.();
     this.#inFlight?.timer.cancel();
     this.#inFlight = undefined;
     this.#retry?.cancel();

@@ -5,11 +5,14 @@ import { createRequire } from "node:module";
 import { lookup, Resolver } from "node:dns/promises";
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { connect, createServer, isIP, type Server, type Socket } from "node:net";
+import { Duplex } from "node:stream";
 import { connect as tlsConnect, type PeerCertificate } from "node:tls";
 import { constants } from "node:os";
 import type { Host } from "../host.ts";
 import { PlatformError } from "../host.ts";
 import { ByteQueue } from "../byte-queue.ts";
+import { DHCP_DNS } from "./ipconfig.ts";
+import type { TcpFlow } from "../capture/capture.ts";
 
 /** lwIP's TCP send buffer on ESP32 (CONFIG_LWIP_TCP_SND_BUF_DEFAULT). */
 export const TCP_SEND_BUFFER = 5744;
@@ -78,6 +81,10 @@ interface Connection {
   ended?: string;
   /** onError has been delivered. */
   reported?: boolean;
+  /** Its packets in the capture, once it is open. */
+  flow?: TcpFlow;
+  /** A TLS link's TCP socket under the TLS socket, when captured: the capture sees its bytes. */
+  wire?: Socket;
 }
 
 /** The Internet checksum (RFC 1071). */
@@ -104,6 +111,43 @@ function rawSocketModule(): RawSocketModule {
   } catch {
     throw new PlatformError("raw sockets in the simulator need the raw-socket package built (npm install, with make and a C++ compiler)", constants.errno.EPROTONOSUPPORT, "EPROTONOSUPPORT");
   }
+}
+
+/**
+ * A TCP socket as a stream for TLS to run over, with taps on the bytes each way (the records
+ * on the wire). Node's TLS takes any duplex stream as its socket.
+ */
+function tappedWire(wire: Socket, sent: (bytes: Buffer) => void, received: (bytes: Buffer) => void, ended: () => void): Duplex {
+  const stream = new Duplex({
+    allowHalfOpen: true,
+    write(chunk: Buffer, _encoding, done) {
+      // Captured once it has gone: what TLS writes before the connection is up waits for it.
+      wire.write(chunk, (e) => {
+        if (!e) sent(chunk);
+        done(e ?? undefined);
+      });
+    },
+    final(done) {
+      ended(); // after TLS's close_notify
+      wire.end();
+      done();
+    },
+    read() {
+      wire.resume();
+    },
+    destroy(e, done) {
+      wire.destroy(e ?? undefined);
+      done(e);
+    },
+  });
+  wire.on("data", (chunk: Buffer) => {
+    received(chunk);
+    if (!stream.push(chunk)) wire.pause();
+  });
+  wire.on("end", () => stream.push(null));
+  wire.on("error", (e) => stream.destroy(e));
+  wire.on("close", () => stream.destroy());
+  return stream;
 }
 
 interface Packet {
@@ -140,14 +184,35 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
   type UdpState = { socket: UdpSocket; packets: Packet[]; readablePending: boolean; ttl?: number; grouped: boolean };
   const udps = new Map<number, UdpState>();
   const raws = new Map<number, RawSocket>();
+  const rawProtocols = new Map<number, number>();
   const count = () => conns.size + listeners.size + udps.size + raws.size + [...listeners.values()].reduce((n, l) => n + l.pending.length, 0);
   const reserve = () => {
     if (count() >= host.board.limits.sockets)
       throw new PlatformError(`no free socket: ${host.board.id} has ${host.board.limits.sockets}`, constants.errno.EMFILE, "EMFILE");
   };
 
-  function track(socket: Socket, connected: boolean): Connection {
-    const conn: Connection = { socket, rx: new ByteQueue(), readablePending: false, writablePending: false, believed: TCP_SEND_BUFFER, pushed: 0, connected, watched: false };
+  function track(socket: Socket, connected: boolean, wire?: Socket): Connection {
+    const conn: Connection = { socket, rx: new ByteQueue(), readablePending: false, writablePending: false, believed: TCP_SEND_BUFFER, pushed: 0, connected, watched: false, wire };
+    const capture = host.capture;
+    if (capture) {
+      // The capture sees the bytes on the wire: a TLS link's records, not its plaintext.
+      const tcp = wire ?? socket;
+      const flow = () =>
+        (conn.flow ??= capture.tcp({ address: tcp.localAddress ?? "", port: tcp.localPort ?? 0 }, { address: tcp.remoteAddress ?? "", port: tcp.remotePort ?? 0 }));
+      if (connected) flow().open(false);
+      // First of the connect listeners: before the writes that waited for the connection go.
+      else tcp.prependOnceListener("connect", () => flow().open(true));
+      if (!wire) socket.on("data", (chunk: Buffer) => conn.flow?.data(false, chunk));
+      tcp.on("end", () => conn.flow?.fin(false));
+      tcp.on("error", (e: NodeJS.ErrnoException) => {
+        if (conn.flow) {
+          if (e.code === "ECONNRESET") conn.flow.reset(false);
+        } else if (e.code === "ECONNREFUSED") {
+          const to = e as NodeJS.ErrnoException & { address?: string; port?: number };
+          capture.tcp({ address: "", port: capture.ephemeralPort() }, { address: to.address ?? "", port: to.port ?? 0 }).refused();
+        }
+      });
+    }
     socket.on("data", (chunk) => {
       conn.rx.push(chunk);
       notifyReadable(conn);
@@ -219,9 +284,15 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
     const local = bindTo && !to.host.includes(":") ? { localAddress: bindTo } : {};
     const options = { host: to.host, port: to.port, noDelay: to.nodelay, allowHalfOpen: true, ...local };
     const tls = to.tls;
+    // A captured TLS link runs over a TCP socket of its own, whose bytes the capture sees.
+    const wire = tls && host.capture ? connect(options) : undefined;
+    const tracked: { conn?: Connection } = {};
+    const flow = () => tracked.conn?.flow;
+    const tapped = wire && tappedWire(wire, (bytes) => flow()?.data(true, bytes), (bytes) => flow()?.data(false, bytes), () => flow()?.fin(true));
     const socket = tls
       ? tlsConnect({
           ...options,
+          ...(tapped && { socket: tapped }),
           servername: isIP(tls.servername) ? undefined : tls.servername,
           rejectUnauthorized: tls.verify,
           ca: tls.ca && new X509Certificate(tls.ca).toString(),
@@ -234,7 +305,7 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
           ...(tls.cert && tls.key && { cert: new X509Certificate(tls.cert).toString(), key: pkcs8Pem(tls.key) }),
         })
       : connect(options);
-    const conn = track(socket, false);
+    const conn = (tracked.conn = track(socket, false, wire));
     conn.watched = true;
     conn.id = id;
     conns.set(id, conn);
@@ -277,11 +348,14 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
     if (conn.socket.writableLength + bytes.length > TCP_SEND_BUFFER)
       throw new PlatformError("write overflows the send buffer", constants.errno.EAGAIN, "EAGAIN");
     conn.believed -= bytes.length;
+    if (!conn.wire) conn.flow?.data(true, bytes);
     conn.socket.write(bytes, () => notifyWritable(conn));
   });
 
   host.handle("tcp.info", (id: number) => {
-    const { socket } = connOf(id);
+    // A captured TLS link's addresses are its TCP socket's.
+    const conn = connOf(id);
+    const socket = conn.wire ?? conn.socket;
     return { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, localAddress: socket.localAddress, localPort: socket.localPort };
   });
 
@@ -289,6 +363,7 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
     const conn = conns.get(id);
     if (!conn) return;
     conns.delete(id);
+    if (!conn.ended && !conn.wire) conn.flow?.fin(true);
     conn.ended ??= "closed";
     conn.socket.end();
     conn.socket.destroySoon();
@@ -353,6 +428,7 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
       if (state.grouped) socket.setMulticastTTL(state.ttl);
     }
     socket.on("message", (data, rinfo) => {
+      host.capture?.udp(false, socket.address(), rinfo, data);
       state.packets.push({ data, address: rinfo.address, port: rinfo.port });
       notifyPackets(id, state);
     });
@@ -384,7 +460,9 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
   });
 
   host.handle("udp.write", (id: number, bytes: Uint8Array, address: string, port: number) => {
-    udpOf(id).socket.send(bytes, port, address);
+    const { socket } = udpOf(id);
+    host.capture?.udp(true, socket.address(), { address, port }, bytes);
+    socket.send(bytes, port, address);
   });
 
   // lwIP binds every UDP socket to the any-address; the simulator binds the board's to its own,
@@ -418,12 +496,19 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
       // Without root (or CAP_NET_RAW) the host refuses, as Linux refuses a raw socket: EPERM.
       throw new PlatformError(`raw socket: ${(e as Error).message}`, constants.errno.EPERM, "EPERM");
     }
-    socket.on("message", (data: Buffer, address: string) => host.post("raw", id, data, address));
+    socket.on("message", (data: Buffer, address: string) => {
+      // On loopback the board's own echo request comes back by too: the board's link would not carry it twice.
+      const icmp = data.subarray((data[0] & 0x0f) * 4);
+      if (options.protocol === 1 && icmp[0] !== 8) host.capture?.icmp(false, address, icmp);
+      host.post("raw", id, data, address);
+    });
     socket.on("error", (e: NodeJS.ErrnoException) => host.log(`raw socket ${id}: ${e.message}`));
     raws.set(id, socket);
+    rawProtocols.set(id, options.protocol);
   });
 
   host.handle("raw.write", (id: number, address: string, bytes: Uint8Array) => {
+    if (raws.has(id) && rawProtocols.get(id) === 1) host.capture?.icmp(true, address, bytes);
     raws.get(id)?.send(Buffer.from(bytes), 0, bytes.length, address, (e) => e && host.log(`raw socket ${id}: ${e.message}`));
   });
 
@@ -477,6 +562,7 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
 
   host.handle("net.resolve", (id: number, name: string) => {
     const servers = dnsServers();
+    const answered = host.capture?.dnsQuery(servers?.[0] ?? DHCP_DNS[0], name);
     let answer: Promise<string>;
     if (servers) {
       const resolver = new Resolver({ timeout: DNS_TIMEOUT_MS, tries: DNS_TRIES });
@@ -484,8 +570,12 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
       answer = resolver.resolve4(name).catch(() => resolver.resolve6(name)).then((addresses) => addresses[0]);
     } else answer = lookup(name, { family: 4 }).catch(() => lookup(name, { family: 6 })).then((r) => r.address);
     answer.then(
-      (address) => host.post("resolve", id, address),
+      (address) => {
+        answered?.(address);
+        host.post("resolve", id, address);
+      },
       (e: Error) => {
+        answered?.();
         host.debug(`resolve ${name}: ${e.message}`);
         host.post("resolve", id, null);
       },
@@ -499,10 +589,17 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
     linkDown() {
       for (const conn of conns.values()) {
         finish(conn, "ECONNABORTED");
-        conn.socket.resetAndDestroy();
+        conn.flow?.reset(true);
+        if (conn.wire) {
+          conn.wire.resetAndDestroy();
+          conn.socket.destroy();
+        } else conn.socket.resetAndDestroy();
       }
       for (const listener of listeners.values()) {
-        for (const conn of listener.pending) conn.socket.resetAndDestroy();
+        for (const conn of listener.pending) {
+          conn.flow?.reset(true);
+          conn.socket.resetAndDestroy();
+        }
         listener.pending.length = 0;
       }
     },

@@ -72,6 +72,8 @@ export class TwaiController implements BusNode {
   private alerts = 0;
   private posted = false;
   private readonly detach: () => void;
+  /** Called as the controller goes bus-off (the capture's error frame). */
+  onBusOff?: () => void;
 
   constructor(
     readonly config: TwaiConfig,
@@ -180,6 +182,7 @@ export class TwaiController implements BusNode {
 
   private enterBusOff(): void {
     this.state = TwaiState.BusOff;
+    this.onBusOff?.();
     clearTimeout(this.txTimer);
     this.txTimer = this.txDoneAt = undefined;
     this.raise(ALERT.BUS_OFF);
@@ -278,6 +281,7 @@ export function twai(host: Host, bus: CanBus): TwaiDevice {
     // burst goes in as one delivery rather than one a frame.
     const deliver = (take: () => [number, Uint8Array]) => setImmediate(() => open?.id === id && host.post("twai", id, take));
     const controller = new TwaiController({ ...config, code: config.code >>> 0, mask: config.mask >>> 0 }, bus, deliver, (line) => host.debug(line));
+    controller.onBusOff = () => host.capture?.canBusOff();
     open = { id, controller };
     host.debug(`twai: started at ${config.bitrate} bit/s, ${controller.mode}, pins ${config.transmit} and ${config.receive}`);
   });

@@ -3,7 +3,7 @@
 import type { NetworkFaults } from "../faults.ts";
 import type { Host } from "../host.ts";
 import { PlatformError } from "../host.ts";
-import { Addressing, DhcpServer, NO_ADDRESS, type Address, type Interface } from "./ipconfig.ts";
+import { Addressing, DHCP_DNS, DhcpServer, NO_ADDRESS, type Address, type Interface } from "./ipconfig.ts";
 
 export interface AccessPoint {
   ssid: string;
@@ -125,6 +125,7 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
       if (!addressing.static) {
         addressing.onLease();
         host.debug(`wifi: DHCP leases ${target.ip} to ${stationMac}`);
+        host.capture?.dhcp(target, DHCP_DNS);
       }
       hasIp = true;
       tell("gotIP");
@@ -298,6 +299,8 @@ export function wifi(host: Host, aps: AccessPoint[], boardIp: string, faults: Ne
       }
       station.timer = setTimeout(() => {
         station.assigned = true;
+        const server = apAddress();
+        host.capture?.dhcp({ ip, gateway: server.ip, netmask: server.netmask }, [server.ip], { mac, softApMac: SOFTAP_MAC });
         host.debug(`wifi: the SoftAP's DHCP gave ${mac} ${ip}`);
       }, JOIN_MS);
       return ip;
