@@ -130,45 +130,51 @@ export interface TimeBoard {
   clock: Clock;
 }
 
+// The table and its handlers are the module's own, not closures made at boot: preloaded, they
+// live in flash on the board and cost no heap. sntpCommands gives them the clock's sync.
+let sync: TimeSync;
+const text = (p: Param) => (p === undefined ? undefined : String(p));
+
+const SNTP_COMMANDS: CommandTable = {
+  "+CIPSNTPCFG": {
+    textFields: true, // <timezone> may be written +530
+    query: (at: AtConsole) => {
+      const servers = sync.enabled ? sync.servers.map((s) => `,"${s}"`).join("") : "";
+      at.print(`+CIPSNTPCFG:${sync.enabled ? 1 : 0},${sync.timezone.shown}${servers}`);
+    },
+    set: (_at: AtConsole, params: Param[]) => {
+      const [enable, timezone, ...servers] = params.map(text);
+      if (enable !== "0" && enable !== "1") return false;
+      const zone = timezone === undefined ? { shown: 0, minutes: 0 } : parseTimezone(timezone);
+      if (!zone || servers.length > 3) return false;
+      const named = servers.filter((s): s is string => s !== undefined && s.length > 0 && s.length <= MAX_SERVER);
+      if (named.length !== servers.length) return false;
+      sync.timezone = zone;
+      sync.servers = named.length ? named : DEFAULT_SNTP_SERVERS;
+      sync.configure(enable === "1");
+    },
+  },
+  "+CIPSNTPTIME": {
+    query: (at: AtConsole) => at.print(`+CIPSNTPTIME:${asctime(Date.now() + sync.timezone.minutes * 60000)}`),
+  },
+  "+CIPSNTPINTV": {
+    query: (at: AtConsole) => at.print(`+CIPSNTPINTV:${sync.interval}`),
+    set: (_at: AtConsole, [seconds, ...rest]: Param[]) => {
+      if (rest.length || !isInt(seconds, 15, 4294967)) return false;
+      sync.setInterval(seconds);
+    },
+  },
+  "+SYSTIMESTAMP": {
+    query: (at: AtConsole) => at.print(`+SYSTIMESTAMP:${Math.floor(Date.now() / 1000)}`),
+    set: (_at: AtConsole, [seconds, ...rest]: Param[]) => {
+      if (rest.length || !isInt(seconds, 0, 0xffffffff)) return false;
+      Time.set(seconds);
+    },
+  },
+};
+
 /** AT+CIPSNTPCFG, AT+CIPSNTPTIME, AT+CIPSNTPINTV and AT+SYSTIMESTAMP. */
 export function sntpCommands({ at, netif, clock }: TimeBoard): CommandTable {
-  const sync = new TimeSync(at, netif, clock);
-  const text = (p: Param) => (p === undefined ? undefined : String(p));
-  return {
-    "+CIPSNTPCFG": {
-      textFields: true, // <timezone> may be written +530
-      query: (at: AtConsole) => {
-        const servers = sync.enabled ? sync.servers.map((s) => `,"${s}"`).join("") : "";
-        at.print(`+CIPSNTPCFG:${sync.enabled ? 1 : 0},${sync.timezone.shown}${servers}`);
-      },
-      set: (_at: AtConsole, params: Param[]) => {
-        const [enable, timezone, ...servers] = params.map(text);
-        if (enable !== "0" && enable !== "1") return false;
-        const zone = timezone === undefined ? { shown: 0, minutes: 0 } : parseTimezone(timezone);
-        if (!zone || servers.length > 3) return false;
-        const named = servers.filter((s): s is string => s !== undefined && s.length > 0 && s.length <= MAX_SERVER);
-        if (named.length !== servers.length) return false;
-        sync.timezone = zone;
-        sync.servers = named.length ? named : DEFAULT_SNTP_SERVERS;
-        sync.configure(enable === "1");
-      },
-    },
-    "+CIPSNTPTIME": {
-      query: (at: AtConsole) => at.print(`+CIPSNTPTIME:${asctime(Date.now() + sync.timezone.minutes * 60000)}`),
-    },
-    "+CIPSNTPINTV": {
-      query: (at: AtConsole) => at.print(`+CIPSNTPINTV:${sync.interval}`),
-      set: (_at: AtConsole, [seconds, ...rest]: Param[]) => {
-        if (rest.length || !isInt(seconds, 15, 4294967)) return false;
-        sync.setInterval(seconds);
-      },
-    },
-    "+SYSTIMESTAMP": {
-      query: (at: AtConsole) => at.print(`+SYSTIMESTAMP:${Math.floor(Date.now() / 1000)}`),
-      set: (_at: AtConsole, [seconds, ...rest]: Param[]) => {
-        if (rest.length || !isInt(seconds, 0, 0xffffffff)) return false;
-        Time.set(seconds);
-      },
-    },
-  };
+  sync = new TimeSync(at, netif, clock);
+  return SNTP_COMMANDS;
 }

@@ -173,13 +173,17 @@ describe("esp-at Wi-Fi AT Commands, as documented", function () {
 
   it("AT+CIPSTAMAC: Query or Set the MAC Address of an ESP32 Station", async () => {
     assert.equal(await uart.command("AT+CIPSTAMAC?"), `+CIPSTAMAC:"24:0a:c4:00:00:01"\r\n${OK}`);
-    // The set command is not there (docs/console.md, Differences from ESP-AT).
-    assert.equal(await uart.command('AT+CIPSTAMAC="1a:fe:35:98:d3:7b"'), ERROR);
+    assert.equal(await uart.command('AT+CIPSTAMAC="1a:fe:35:98:d3:7b"'), OK);
+    assert.equal(await uart.command("AT+CIPSTAMAC?"), `+CIPSTAMAC:"1a:fe:35:98:d3:7b"\r\n${OK}`);
   });
 
   it("AT+CIPAPMAC: Query or Set the MAC Address of an ESP32 SoftAP", async () => {
     assert.equal(await uart.command("AT+CIPAPMAC?"), `+CIPAPMAC:"24:0a:c4:00:00:02"\r\n${OK}`);
+    // The SoftAP's MAC is set while the SoftAP runs (mode 2 or 3).
     assert.equal(await uart.command('AT+CIPAPMAC="18:fe:35:98:d3:7b"'), ERROR);
+    assert.equal(await uart.command("AT+CWMODE=3"), OK);
+    assert.equal(await uart.command('AT+CIPAPMAC="18:fe:35:98:d3:7b"'), OK);
+    assert.equal(await uart.command("AT+CIPAPMAC?"), `+CIPAPMAC:"18:fe:35:98:d3:7b"\r\n${OK}`);
   });
 
   it("AT+CIPSTA: Query or Set the IP Address of an ESP32 Station, Example", async () => {
