@@ -40,11 +40,16 @@ static void onSuccess(esp_ping_handle_t session, void *args)
 
 static void onTimeout(esp_ping_handle_t session, void *args)
 {
+	(void)session;
+	(void)args;
 }
 
 static void delivered(void *the, void *refcon, uint8_t *message, uint16_t messageLength)
 {
 	modPing ping = refcon;
+	(void)the; // xsBeginHost gives the block the machine it names
+	(void)message;
+	(void)messageLength;
 
 	xsBeginHost(ping->the);
 	xsmcVars(2);
@@ -73,6 +78,7 @@ static void onEnd(esp_ping_handle_t session, void *args)
 
 void xs_ping_destructor(void *data)
 {
+	(void)data;
 	// Nothing: the record is the end callback's to free, and the object stays until then.
 }
 
