@@ -2,6 +2,7 @@
 // (the xsock/sim API) on a pty, or the real one on TEST_PORT, which AT+RESTORE brings back to
 // its defaults.
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { startSim, type SimBoard, type StartOptions } from "xsock/sim";
 import { AP, BOARD_BAUD, BOARD_PORT, JOIN } from "./target.ts";
 import { UartClient } from "./uart.ts";
@@ -66,3 +67,28 @@ export const until = async (check: () => boolean, what: string, ms = 10000): Pro
     await new Promise((r) => setTimeout(r, 10));
   }
 };
+
+/**
+ * Puts the console in passthrough to a peer (AT+CIPMODE=1, CIPSTART, CIPSEND) and moves 64 KB of
+ * random bytes each way at once; resolves with both once every byte has arrived (`uart.pending`
+ * then holds the peer's), the link still in passthrough.
+ */
+export async function passthrough64k(
+  uart: UartClient,
+  p: { port: number; conns: { write(b: Buffer): unknown }[]; heard: () => Buffer },
+  host: string,
+  ms = 20000,
+): Promise<{ up: Buffer; down: Buffer }> {
+  assert.equal(await uart.command("AT+CIPMODE=1"), "\r\nOK\r\n");
+  assert.equal(await uart.command(`AT+CIPSTART="TCP","${host}",${p.port}`), "CONNECT\r\n\r\nOK\r\n");
+  await uart.write("AT+CIPSEND\r\n");
+  assert.equal(await uart.expect(">"), "\r\nOK\r\n\r\n>");
+  const up = randomBytes(64 * 1024);
+  const down = randomBytes(64 * 1024);
+  await until(() => p.conns.length === 1, "the connection");
+  p.conns[0].write(down);
+  for (let at = 0; at < up.length; at += 4096) await uart.write(up.subarray(at, at + 4096));
+  await until(() => p.heard().length >= up.length, "64 KB at the peer", ms);
+  await until(() => uart.pending.length >= down.length, "64 KB on the UART", ms);
+  return { up, down };
+}

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { createSocket } from "node:dgram";
 import { createConnection } from "node:net";
-import { until, withConsole } from "../helpers/console.ts";
+import { passthrough64k, until, withConsole } from "../helpers/console.ts";
 import { tcpPeer as peer } from "../helpers/peer.ts";
 import { freePort } from "../helpers/ports.ts";
 import { readFileSync } from "node:fs";
@@ -321,18 +321,8 @@ describe("console passive receive and passthrough", function () {
 
   it("bridges 64 KB both ways in passthrough, byte for byte, and leaves it on +++ alone", async () => {
     const p = await peer();
-    assert.equal(await uart.command("AT+CIPMODE=1"), "\r\nOK\r\n");
-    assert.equal(await uart.command(`AT+CIPSTART="TCP","${PEER_HOST}",${p.port}`), "CONNECT\r\n\r\nOK\r\n");
-    await uart.write("AT+CIPSEND\r\n");
-    assert.equal(await uart.expect(">"), "\r\nOK\r\n\r\n>");
-    const up = randomBytes(64 * 1024);
-    const down = randomBytes(64 * 1024);
-    await until(() => p.conns.length === 1, "the connection");
-    p.conns[0].write(down);
-    for (let at = 0; at < up.length; at += 4096) await uart.write(up.subarray(at, at + 4096));
-    await until(() => p.heard().length >= up.length, "64 KB at the peer", 10000);
+    const { up, down } = await passthrough64k(uart, p, PEER_HOST, 10000);
     assert.ok(p.heard().equals(up), "the peer got every byte the UART sent");
-    await until(() => uart.pending.length >= down.length, "64 KB on the UART", 10000);
     assert.ok(Buffer.from(uart.pending, "latin1").equals(down), "the UART got every byte the peer sent");
     await uart.expect(uart.pending.slice(-8));
     // `+++` inside data is data; alone, with silence around it, it leaves passthrough.

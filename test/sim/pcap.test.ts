@@ -3,12 +3,11 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { createConnection, createServer, type AddressInfo, type Server } from "node:net";
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSim as startBoard } from "xsock/sim";
-import { until, withConsole } from "../helpers/console.ts";
+import { passthrough64k, until, withConsole } from "../helpers/console.ts";
 import { dnsResponder, type DnsResponder } from "../helpers/dns.ts";
 import { tcpPeer as peer } from "../helpers/peer.ts";
 import { freePort, runAddress } from "../helpers/ports.ts";
@@ -78,17 +77,7 @@ describe("xsock sim --pcap", function () {
     it("AT+CIPMODE=1 passthrough: tshark's follow,tcp,raw rebuilds 64 KB each way, between SYN and FIN", async () => {
       const { uart } = session;
       const p = await peer();
-      assert.equal(await uart.command("AT+CIPMODE=1"), "\r\nOK\r\n");
-      assert.equal(await uart.command(`AT+CIPSTART="TCP","${PEER_HOST}",${p.port}`), "CONNECT\r\n\r\nOK\r\n");
-      await uart.write("AT+CIPSEND\r\n");
-      assert.equal(await uart.expect(">"), "\r\nOK\r\n\r\n>");
-      const up = randomBytes(64 * 1024);
-      const down = randomBytes(64 * 1024);
-      await until(() => p.conns.length === 1, "the connection");
-      p.conns[0].write(down);
-      for (let at = 0; at < up.length; at += 4096) await uart.write(up.subarray(at, at + 4096));
-      await until(() => p.heard().length >= up.length, "64 KB at the peer", 20000);
-      await until(() => uart.pending.length >= down.length, "64 KB on the UART", 20000);
+      const { up, down } = await passthrough64k(uart, p, PEER_HOST);
       await uart.expect(uart.pending.slice(-8));
       await new Promise((r) => setTimeout(r, 1100)); // passthrough's guard time around +++
       await uart.write("+++");
