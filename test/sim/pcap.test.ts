@@ -214,6 +214,7 @@ describe("xsock sim --pcap", function () {
         const server = createServer((c) => c.on("error", () => {}));
         server.listen(0, "::1", () => r(server));
       });
+      assert.equal(await uart.command("AT+CIPV6=1"), "\r\nOK\r\n"); // IPv6 links need it, as ESP-AT asks
       assert.equal(await uart.command(`AT+CIPSTART=2,"TCPv6","::1",${(v6.address() as AddressInfo).port}`), "2,CONNECT\r\n\r\nOK\r\n");
       session.sim!.fault("link-drop", 100);
       await uart.expect("2,CLOSED\r\n", 10000);
