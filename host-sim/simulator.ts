@@ -27,6 +27,18 @@ import { XsnapWorker, type Meter } from "./xsnap.ts";
 
 export const ROOT_APP = PACKAGE_ROOT;
 
+/**
+ * The board's chunk heap, scaled to this host: XS's chunks hold slots (array items, closures'
+ * variables), 32 bytes each on a 64-bit host and 16 on the ESP32.
+ */
+const CHUNK_SCALE = 2;
+
+/** xsnap-worker's exit code when XS aborts with "memory full". */
+const XS_NOT_ENOUGH_MEMORY = 11;
+
+/** XS stack slots for the frames of the simulator's bridge (the codec, the issueCommand proxies), beyond the board's. */
+const BRIDGE_STACK = 256;
+
 
 export interface SimOptions {
   /** A folder with a manifest.json; the root app (the ESP-AT modem) by default. */
@@ -302,6 +314,7 @@ export class Simulator {
       "xsock-sim",
       (m) => this.answer(m),
       (reply) => reply.length && this.runTold(decode(reply) as [string, ...never[]][]),
+      this.board.limits.xs.stack + BRIDGE_STACK,
     );
     const worker = this.worker;
     const current = () => !this.stopping && !this.restarting && this.worker === worker;
@@ -309,7 +322,11 @@ export class Simulator {
     out.on("data", (d: Buffer) => this.log(d.toString().trimEnd()));
     err.on("data", (d: Buffer) => current() && this.log(`xs: ${d.toString().trimEnd()}`));
     void worker.exited.then((exit) => {
-      if (current()) {
+      // XS's own abort (xsnap-worker's exit code 11), with the board's heap in xsock's worker.
+      if (exit === XS_NOT_ENOUGH_MEMORY && current()) {
+        const { xs } = this.board.limits;
+        this.fatal("memory full", `XS found no room in ${this.board.id}'s heap (${xs.heap} slots, ${xs.chunk} bytes of chunks)`, "");
+      } else if (current()) {
         this.log(`firmware: the XS machine stopped (exit code ${exit})`);
         void this.stop(1);
       }
@@ -326,6 +343,12 @@ export class Simulator {
       // The heap is counted from after the bridge and the preloaded modules, which the
       // board keeps in flash; collections drop what instantiating them left behind.
       await this.worker.deliver(encode([0, "preload", 0]));
+      if (worker.boardSized) {
+        // From here XS's heap is the board's: its room beyond what is live, fixed.
+        const { heap, chunk } = this.board.limits.xs;
+        const room = await worker.fixHeap(heap, chunk * CHUNK_SCALE);
+        host.debug(`xs: the heap is fixed at ${room.slots} slots and ${room.chunkBytes} chunk bytes beyond the preload's ${room.liveSlots} and ${room.liveChunkBytes}`);
+      }
       this.baselineSlots = (await this.worker.deliver(encode([1, "gc", 0]))).meter.currentHeapCount;
       this.account("boot", (await this.worker.deliver(encode([0, "boot", 0]))).meter);
       await this.collect();
@@ -364,6 +387,8 @@ export class Simulator {
     this.last = meter;
     this.onDelivery?.(kind, meter);
     if (this.options.verbose) this.log(`xs: ${kind}: ${meter.compute} computrons, ${meter.currentHeapCount - this.baselineSlots} slots`);
+    // On xsock's worker XS holds the limit itself; on @agoric/xsnap's the simulator counts.
+    if (this.worker.boardSized) return;
     const slots = meter.currentHeapCount - this.baselineSlots;
     const room = this.board.limits.xs.heap;
     if (slots <= room || this.stopping) return;
