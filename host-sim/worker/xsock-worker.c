@@ -92,12 +92,14 @@ txMachine* __wrap_fxCreateMachine(txCreation* creation, txString name, void* con
 	txMachine* the;
 	if (!stack)
 		return __real_fxCreateMachine(creation, name, context, profileID);
-	creation->initialChunkSize = 64 * 1024;
-	creation->incrementalChunkSize = 16 * 1024;
-	creation->initialHeapCount = 4096;
-	creation->incrementalHeapCount = 1024;
+	/* Room for the bridge and the ESP-AT firmware's preload (22,700 slots, 350 KB of chunks) and
+	   the board's heap, so that loading them does not collect at each step of growth. */
+	creation->initialChunkSize = 512 * 1024;
+	creation->incrementalChunkSize = 128 * 1024;
+	creation->initialHeapCount = 32 * 1024;
+	creation->incrementalHeapCount = 8 * 1024;
 	gxBoardStack = atoi(stack);
-	creation->initialKeyCount = 2048;
+	creation->initialKeyCount = 8192;
 	creation->incrementalKeyCount = 1024;
 	the = __real_fxCreateMachine(creation, name, context, profileID);
 	xsBeginHost(the);
