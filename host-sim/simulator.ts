@@ -13,7 +13,7 @@ import { Addressing, DHCP_DNS, ipconfig, type IpConfigDevice } from "./devices/i
 import { gpio, NO_WIRING } from "./devices/gpio.ts";
 import { Mcp2515Module } from "./devices/mcp2515-module.ts";
 import { network, type NetworkDevice } from "./devices/network.ts";
-import { FLOW_CONTROLS, serial, type FlowControl, type SerialDevice } from "./devices/serial.ts";
+import { FLOW_CONTROLS, serial, UNPACED_BUFFER, type FlowControl, type SerialDevice } from "./devices/serial.ts";
 import { system, type Flash } from "./devices/system.ts";
 import { timers } from "./devices/timers.ts";
 import { twai } from "./devices/twai.ts";
@@ -32,6 +32,13 @@ export const ROOT_APP = PACKAGE_ROOT;
  * variables), 32 bytes each on a 64-bit host and 16 on the ESP32.
  */
 const CHUNK_SCALE = 2;
+
+/**
+ * Chunk bytes for the bridge's copies of I/O data, beyond the board's: an unpaced 16 KB UART or
+ * TCP read is in XS as the delivery's message, its decoded bytes and the encoded write to Node,
+ * where the board holds one smaller buffer, outside XS.
+ */
+const BRIDGE_CHUNKS = 10 * UNPACED_BUFFER;
 
 /** xsnap-worker's exit code when XS aborts with "memory full". */
 const XS_NOT_ENOUGH_MEMORY = 11;
@@ -346,7 +353,7 @@ export class Simulator {
       if (worker.boardSized) {
         // From here XS's heap is the board's: its room beyond what is live, fixed.
         const { heap, chunk } = this.board.limits.xs;
-        const room = await worker.fixHeap(heap, chunk * CHUNK_SCALE);
+        const room = await worker.fixHeap(heap, chunk * CHUNK_SCALE + BRIDGE_CHUNKS);
         host.debug(`xs: the heap is fixed at ${room.slots} slots and ${room.chunkBytes} chunk bytes beyond the preload's ${room.liveSlots} and ${room.liveChunkBytes}`);
       }
       this.baselineSlots = (await this.worker.deliver(encode([1, "gc", 0]))).meter.currentHeapCount;
