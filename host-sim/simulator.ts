@@ -1,6 +1,7 @@
 // One simulated board: the firmware on XS, its UART, timers, network, Wi-Fi and CAN bus.
 import { decode, encode } from "./xs/codec.ts";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { hostHas } from "./host-addresses.ts";
@@ -93,6 +94,28 @@ export interface HeapFigures {
   allocated: number;
   /** Computrons of the last delivery. */
   compute: number;
+}
+
+/** This process's script files, one per content: boards of the same firmware share them. */
+let scriptDir: string | undefined;
+const scriptFiles = new Map<string, string>();
+
+/** A file holding `code`, named `<name>.js` (XS's stacks name it), kept until this process exits. */
+function scriptFile(name: string, code: string): string {
+  const key = `${name}:${createHash("sha256").update(code).digest("hex")}`;
+  let path = scriptFiles.get(key);
+  if (!path) {
+    if (!scriptDir) {
+      const dir = (scriptDir = mkdtempSync(join(tmpdir(), "xsock-")));
+      process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    }
+    const sub = join(scriptDir, String(scriptFiles.size));
+    mkdirSync(sub);
+    path = join(sub, `${name}.js`);
+    writeFileSync(path, code);
+    scriptFiles.set(key, path);
+  }
+  return path;
 }
 
 export class Simulator {
@@ -341,12 +364,9 @@ export class Simulator {
 
     // XS runs both scripts from files, so its stacks name their lines. The bridge is the
     // simulator's, not the board's: the firmware's heap is counted from after it.
-    const dir = mkdtempSync(join(tmpdir(), "xsock-"));
     try {
-      writeFileSync(join(dir, "bridge.js"), firmware.bridge.code);
-      writeFileSync(join(dir, "firmware.js"), firmware.app.code);
-      await this.worker.execute(join(dir, "bridge.js"));
-      await this.worker.execute(join(dir, "firmware.js"));
+      await this.worker.execute(scriptFile("bridge", firmware.bridge.code));
+      await this.worker.execute(scriptFile("firmware", firmware.app.code));
       // The heap is counted from after the bridge and the preloaded modules, which the
       // board keeps in flash; collections drop what instantiating them left behind.
       await this.worker.deliver(encode([0, "preload", 0]));
@@ -364,8 +384,6 @@ export class Simulator {
     } catch (e) {
       // A firmware that dies at boot has been reported already; the exit code says so.
       if (!this.stopping) throw e;
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
     }
   }
 
