@@ -41,8 +41,9 @@ const CHUNK_SCALE = 2;
  */
 const BRIDGE_CHUNKS = 10 * UNPACED_BUFFER;
 
-/** xsnap-worker's exit code when XS aborts with "memory full". */
+/** xsnap-worker's exit codes when XS aborts with "memory full" and "stack overflow". */
 const XS_NOT_ENOUGH_MEMORY = 11;
+const XS_STACK_OVERFLOW = 12;
 
 /** XS stack slots for the frames of the simulator's bridge (the codec, the issueCommand proxies), beyond the board's. */
 const BRIDGE_STACK = 256;
@@ -353,9 +354,11 @@ export class Simulator {
     err.on("data", (d: Buffer) => current() && this.log(`xs: ${d.toString().trimEnd()}`));
     void worker.exited.then((exit) => {
       // XS's own abort (xsnap-worker's exit code 11), with the board's heap in xsock's worker.
+      const { xs } = this.board.limits;
       if (exit === XS_NOT_ENOUGH_MEMORY && current()) {
-        const { xs } = this.board.limits;
         this.fatal("memory full", `XS found no room in ${this.board.id}'s heap (${xs.heap} slots, ${xs.chunk} bytes of chunks)`, "");
+      } else if (exit === XS_STACK_OVERFLOW && current()) {
+        this.fatal("stack overflow", `XS's stack is ${xs.stack} slots on ${this.board.id} (${xs.stack + BRIDGE_STACK} with the simulator's bridge)`, "");
       } else if (current()) {
         this.log(`firmware: the XS machine stopped (exit code ${exit})`);
         void this.stop(1);

@@ -46,6 +46,12 @@ describe("the XS engine", () => {
     assert.match(log, /firmware: memory full: XS found no room in esp32\/nodemcu's heap \(4928 slots, 78848 bytes of chunks\)\n/);
   });
 
+  it("stops with stack overflow, exit code 1, when the firmware recurses past the board's XS stack", async () => {
+    const { code, log } = await runSim(["test/fixtures/crash", "how=stack", "--uart", "tcp:0"]);
+    assert.equal(code, 1, log);
+    assert.match(log, /firmware: stack overflow: XS's stack is 512 slots on esp32\/nodemcu \(768 with the simulator's bridge\)\n/);
+  });
+
   for (const [how, what, line] of [
     ["boot", "uncaught exception: Error: kaboom in boot", 10],
     ["timer", "uncaught exception: Error: kaboom in a timer", 14],
