@@ -9,7 +9,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ["host-sim/*.ts", "host-sim/*.js", "host-sim/devices/**/*.ts", "test/*/*.ts", "examples/ci/test/*.js", "bench/*.ts", "bin/**/*.js", "eslint.config.js"],
+    files: ["host-sim/*.ts", "host-sim/*.js", "host-sim/worker/*.js", "host-sim/devices/**/*.ts", "test/*/*.ts", "examples/ci/test/*.js", "bench/*.ts", "bin/**/*.js", "eslint.config.js"],
     languageOptions: { globals: { ...globals.node, ...globals.mocha } },
   },
   {

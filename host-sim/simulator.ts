@@ -1,6 +1,7 @@
 // One simulated board: the firmware on XS, its UART, timers, network, Wi-Fi and CAN bus.
 import { decode, encode } from "./xs/codec.ts";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { hostHas } from "./host-addresses.ts";
@@ -14,7 +15,7 @@ import { Addressing, DHCP_DNS, ipconfig, type IpConfigDevice } from "./devices/i
 import { gpio, NO_WIRING } from "./devices/gpio.ts";
 import { Mcp2515Module } from "./devices/mcp2515-module.ts";
 import { network, type NetworkDevice } from "./devices/network.ts";
-import { FLOW_CONTROLS, serial, type FlowControl, type SerialDevice } from "./devices/serial.ts";
+import { FLOW_CONTROLS, serial, UNPACED_BUFFER, type FlowControl, type SerialDevice } from "./devices/serial.ts";
 import { system, type Flash } from "./devices/system.ts";
 import { timers } from "./devices/timers.ts";
 import { twai } from "./devices/twai.ts";
@@ -27,6 +28,26 @@ import { openUartLine, type UartLine, type UartSpec } from "./uart-line.ts";
 import { XsnapWorker, type Meter } from "./xsnap.ts";
 
 export const ROOT_APP = PACKAGE_ROOT;
+
+/**
+ * The board's chunk heap, scaled to this host: XS's chunks hold slots (array items, closures'
+ * variables), 32 bytes each on a 64-bit host and 16 on the ESP32.
+ */
+const CHUNK_SCALE = 2;
+
+/**
+ * Chunk bytes for the bridge's copies of I/O data, beyond the board's: an unpaced 16 KB UART or
+ * TCP read is in XS as the delivery's message, its decoded bytes and the encoded write to Node,
+ * where the board holds one smaller buffer, outside XS.
+ */
+const BRIDGE_CHUNKS = 10 * UNPACED_BUFFER;
+
+/** xsnap-worker's exit codes when XS aborts with "memory full" and "stack overflow". */
+const XS_NOT_ENOUGH_MEMORY = 11;
+const XS_STACK_OVERFLOW = 12;
+
+/** XS stack slots for the frames of the simulator's bridge (the codec, the issueCommand proxies), beyond the board's. */
+const BRIDGE_STACK = 256;
 
 
 export interface SimOptions {
@@ -77,6 +98,28 @@ export interface HeapFigures {
   allocated: number;
   /** Computrons of the last delivery. */
   compute: number;
+}
+
+/** This process's script files, one per content: boards of the same firmware share them. */
+let scriptDir: string | undefined;
+const scriptFiles = new Map<string, string>();
+
+/** A file holding `code`, named `<name>.js` (XS's stacks name it), kept until this process exits. */
+function scriptFile(name: string, code: string): string {
+  const key = `${name}:${createHash("sha256").update(code).digest("hex")}`;
+  let path = scriptFiles.get(key);
+  if (!path) {
+    if (!scriptDir) {
+      const dir = (scriptDir = mkdtempSync(join(tmpdir(), "xsock-")));
+      process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    }
+    const sub = join(scriptDir, String(scriptFiles.size));
+    mkdirSync(sub);
+    path = join(sub, `${name}.js`);
+    writeFileSync(path, code);
+    scriptFiles.set(key, path);
+  }
+  return path;
 }
 
 export class Simulator {
@@ -349,6 +392,7 @@ export class Simulator {
       "xsock-sim",
       (m) => this.answer(m),
       (reply) => reply.length && this.runTold(decode(reply) as [string, ...never[]][]),
+      this.board.limits.xs.stack + BRIDGE_STACK,
     );
     const worker = this.worker;
     const current = () => !this.stopping && !this.restarting && this.worker === worker;
@@ -356,7 +400,13 @@ export class Simulator {
     out.on("data", (d: Buffer) => this.log(d.toString().trimEnd()));
     err.on("data", (d: Buffer) => current() && this.log(`xs: ${d.toString().trimEnd()}`));
     void worker.exited.then((exit) => {
-      if (current()) {
+      // XS's own abort (xsnap-worker's exit code 11), with the board's heap in xsock's worker.
+      const { xs } = this.board.limits;
+      if (exit === XS_NOT_ENOUGH_MEMORY && current()) {
+        this.fatal("memory full", `XS found no room in ${this.board.id}'s heap (${xs.heap} slots, ${xs.chunk} bytes of chunks)`, "");
+      } else if (exit === XS_STACK_OVERFLOW && current()) {
+        this.fatal("stack overflow", `XS's stack is ${xs.stack} slots on ${this.board.id} (${xs.stack + BRIDGE_STACK} with the simulator's bridge)`, "");
+      } else if (current()) {
         this.log(`firmware: the XS machine stopped (exit code ${exit})`);
         void this.stop(1);
       }
@@ -364,15 +414,18 @@ export class Simulator {
 
     // XS runs both scripts from files, so its stacks name their lines. The bridge is the
     // simulator's, not the board's: the firmware's heap is counted from after it.
-    const dir = mkdtempSync(join(tmpdir(), "xsock-"));
     try {
-      writeFileSync(join(dir, "bridge.js"), firmware.bridge.code);
-      writeFileSync(join(dir, "firmware.js"), firmware.app.code);
-      await this.worker.execute(join(dir, "bridge.js"));
-      await this.worker.execute(join(dir, "firmware.js"));
+      await this.worker.execute(scriptFile("bridge", firmware.bridge.code));
+      await this.worker.execute(scriptFile("firmware", firmware.app.code));
       // The heap is counted from after the bridge and the preloaded modules, which the
       // board keeps in flash; collections drop what instantiating them left behind.
       await this.worker.deliver(encode([0, "preload", 0]));
+      if (worker.boardSized) {
+        // From here XS's heap is the board's: its room beyond what is live, fixed.
+        const { heap, chunk } = this.board.limits.xs;
+        const room = await worker.fixHeap(heap, chunk * CHUNK_SCALE + BRIDGE_CHUNKS);
+        host.debug(`xs: the heap is fixed at ${room.slots} slots and ${room.chunkBytes} chunk bytes beyond the preload's ${room.liveSlots} and ${room.liveChunkBytes}`);
+      }
       this.baselineSlots = (await this.worker.deliver(encode([1, "gc", 0]))).meter.currentHeapCount;
       this.account("boot", (await this.worker.deliver(encode([0, "boot", 0]))).meter);
       await this.collect();
@@ -381,8 +434,6 @@ export class Simulator {
     } catch (e) {
       // A firmware that dies at boot has been reported already; the exit code says so.
       if (!this.stopping) throw e;
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
     }
   }
 
@@ -411,6 +462,8 @@ export class Simulator {
     this.last = meter;
     this.onDelivery?.(kind, meter);
     if (this.options.verbose) this.log(`xs: ${kind}: ${meter.compute} computrons, ${meter.currentHeapCount - this.baselineSlots} slots`);
+    // On xsock's worker XS holds the limit itself; on @agoric/xsnap's the simulator counts.
+    if (this.worker.boardSized) return;
     const slots = meter.currentHeapCount - this.baselineSlots;
     const room = this.board.limits.xs.heap;
     if (slots <= room || this.stopping) return;

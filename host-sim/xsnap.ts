@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
+import { PACKAGE_ROOT } from "./package-root.ts";
 
 /** What XS reports after each delivery. */
 export interface Meter {
@@ -26,6 +27,24 @@ export interface Delivery {
  * asynchronous one (a listen, a bind) still looks synchronous to the firmware.
  */
 export type QueryHandler = (message: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+
+/** The room XS's heap has beyond what is live, once fixed. */
+export interface HeapRoom {
+  slots: number;
+  chunkBytes: number;
+  /** What was live when the heap was fixed: the bridge and the preloaded modules. */
+  liveSlots: number;
+  liveChunkBytes: number;
+}
+
+/**
+ * xsock's own worker (host-sim/worker), built at npm install: it creates each machine small and
+ * growing, until fixHeap() gives it the board's room. Undefined when it could not be built.
+ */
+export function boardWorkerPath(): string | undefined {
+  const bin = join(PACKAGE_ROOT, "host-sim/worker/build/xsock-worker");
+  return existsSync(bin) ? bin : undefined;
+}
 
 export function xsnapWorkerPath(): string {
   const pkg = createRequire(import.meta.url).resolve("@agoric/xsnap/package.json");
@@ -69,6 +88,8 @@ export function netstring(...parts: Uint8Array[]): Buffer {
 }
 
 interface Pending {
+  /** A delivery to handleCommand, whose reply goes to onReply too. */
+  delivery: boolean;
   resolve(d: Delivery): void;
   reject(e: Error): void;
 }
@@ -83,19 +104,26 @@ export class XsnapWorker {
   private readonly toXs: Writable;
   private readonly waiting: Pending[] = [];
   private chain: Promise<unknown> = Promise.resolve();
+  /** The machine has the board's heap once fixHeap() is done (xsock's worker); else the simulator counts. */
+  readonly boardSized: boolean;
 
   /**
    * @param onQuery answers the firmware's issueCommand calls
-   * @param onReply takes each delivery's reply as it arrives, before the next delivery goes in
+   * @param onReply takes each delivery's reply (handleCommand's) as it arrives, before the next delivery goes in
+   * @param stack the machine's stack in slots (the board's), with xsock's worker
    */
   constructor(
     name: string,
     private readonly onQuery: QueryHandler,
     private readonly onReply: (reply: Uint8Array) => void = () => {},
+    stack?: number,
   ) {
+    const board = stack === undefined ? undefined : boardWorkerPath();
+    this.boardSized = board !== undefined;
     // -l 0: no per-delivery computron limit; firmware runs as long as it needs.
-    this.process = spawn(xsnapWorkerPath(), [name, "-l", "0", "-i", "10000000"], {
+    this.process = spawn(board ?? xsnapWorkerPath(), [name, "-l", "0", "-i", "10000000"], {
       stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
+      env: board ? { ...process.env, XSOCK_XS_STACK: String(stack) } : process.env,
     });
     const stdio = this.process.stdio as unknown as [null, Readable, Readable, Writable, Readable];
     this.toXs = stdio[3];
@@ -132,7 +160,19 @@ export class XsnapWorker {
    * message when its turn comes, so what it says is current when XS reads it.
    */
   deliver(message: Uint8Array | (() => Uint8Array)): Promise<Delivery> {
-    return this.send(() => Buffer.concat([Buffer.from("?"), typeof message === "function" ? message() : message]));
+    return this.send(() => Buffer.concat([Buffer.from("?"), typeof message === "function" ? message() : message]), true);
+  }
+
+  /**
+   * Gives the heap this much room beyond what is live now, after a collection, and stops it
+   * growing: past it, XS aborts with "memory full", as on the board. xsock's worker only.
+   */
+  async fixHeap(slots: number, chunkBytes: number): Promise<HeapRoom> {
+    const { reply } = await this.evaluate(
+      `new TextEncoder().encode(JSON.stringify(xsockFixHeap(${Math.floor(slots)}, ${Math.floor(chunkBytes)}))).buffer`,
+    );
+    const [roomSlots, roomChunks, liveSlots, liveChunkBytes] = JSON.parse(Buffer.from(reply).toString()) as number[];
+    return { slots: roomSlots, chunkBytes: roomChunks, liveSlots, liveChunkBytes };
   }
 
   close(): void {
@@ -140,7 +180,7 @@ export class XsnapWorker {
     setTimeout(() => this.process.kill("SIGKILL"), 1000).unref();
   }
 
-  private send(command: () => Buffer): Promise<Delivery> {
+  private send(command: () => Buffer, delivery = false): Promise<Delivery> {
     const run = this.chain.then(
       () =>
         new Promise<Delivery>((resolve, reject) => {
@@ -148,7 +188,7 @@ export class XsnapWorker {
             reject(new Error("XS worker is not running"));
             return;
           }
-          this.waiting.push({ resolve, reject });
+          this.waiting.push({ delivery, resolve, reject });
           this.toXs.write(netstring(command()));
         }),
     );
@@ -170,7 +210,7 @@ export class XsnapWorker {
       const sep = message.indexOf(1);
       const meter = sep > 0 ? (JSON.parse(message.subarray(1, sep).toString()) as Meter) : { compute: 0, currentHeapCount: 0, allocate: 0 };
       const reply = message.subarray(sep > 0 ? sep + 1 : 1);
-      this.onReply(reply);
+      if (pending.delivery) this.onReply(reply);
       pending.resolve({ reply, meter });
     } else {
       pending.reject(new Error(message.subarray(1).toString() || "XS reported an error"));

@@ -42,12 +42,15 @@ const XSNAP_BUILD = "node_modules/@agoric/xsnap/xsnap-native/xsnap/build";
  * `npm install --save-dev <tarball>` from npm's cache. Install scripts are skipped, and the XS
  * engine this checkout's `npm ci` built is copied in when its version matches: building it again
  * takes a minute, and it is the same build. Any other version is built as a user's install would.
+ * Then xsock's own install script runs, as it would in a user's install.
  */
 export async function installXsock(project: string, tarball: string): Promise<void> {
   await ok("npm", ["install", "--save-dev", "--ignore-scripts", "--prefer-offline", "--no-audit", "--no-fund", tarball], project);
   const version = (dir: string) => (JSON.parse(readFileSync(join(dir, "node_modules/@agoric/xsnap/package.json"), "utf8")) as { version: string }).version;
   if (version(ROOT) === version(project) && existsSync(join(ROOT, XSNAP_BUILD))) cpSync(join(ROOT, XSNAP_BUILD), join(project, XSNAP_BUILD), { recursive: true });
   else await ok("npm", ["rebuild", "@agoric/xsnap", "--foreground-scripts"], project, 300000);
+  // xsock's own install script: its XS worker, linked with that engine's objects.
+  await ok("npm", ["rebuild", "xsock", "--foreground-scripts"], project, 300000);
 }
 
 /** A fresh CommonJS project (no "type"), as `npm init -y` makes one, with xsock installed. */

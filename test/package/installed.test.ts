@@ -27,6 +27,8 @@ describe("the npm package, installed in a user's project", function () {
     for (const file of ["dist/host-sim/cli.js", "dist/host-sim/api.js", "dist/host-sim/api.d.ts", "host-sim/xs/bridge.ts", "src/socket/manifest.json", "tsconfig.app.json", "types/moddable.d.ts", "examples/ci/manifest.json"])
       assert.ok(existsSync(join(pkg, file)), `no ${file} in the package`);
     for (const file of ["test", "bench", "tsconfig.json", "host-sim/cli.ts", "dist/test"]) assert.ok(!existsSync(join(pkg, file)), `${file} is in the package`);
+    // Its install script has linked its XS worker (the board's heap) from the engine's objects.
+    assert.ok(existsSync(join(pkg, "host-sim/worker/build/xsock-worker")), "xsock's install did not build host-sim/worker/build/xsock-worker");
   });
 
   it("runs `xsock --help`, and boots the ESP-AT firmware with `xsock sim`", async () => {

@@ -14,13 +14,13 @@ function childNames(pid: number): string[] {
 }
 
 describe("the XS engine", () => {
-  it("runs the firmware in an xsnap-worker child process of xsock sim", async () => {
+  it("runs the firmware in xsock's XS worker (xsnap-worker with the board's heap), a child process of xsock sim", async () => {
     const sim = await startSim();
     try {
       const uart = await UartClient.open(sim.uart);
       await uart.expect("ready\r\n");
       await uart.close();
-      assert.ok(childNames(sim.proc.pid!).includes("xsnap-worker"), `children: ${childNames(sim.proc.pid!).join(", ")}`);
+      assert.ok(childNames(sim.proc.pid!).includes("xsock-worker"), `children: ${childNames(sim.proc.pid!).join(", ")}`);
     } finally {
       await sim.stop();
     }
@@ -38,6 +38,18 @@ describe("the XS engine", () => {
     } finally {
       await sim.stop();
     }
+  });
+
+  it("stops with memory full, exit code 1, when the firmware holds more than the board's XS heap: XS's own abort", async () => {
+    const { code, log } = await runSim(["test/fixtures/crash", "how=memory", "--uart", "tcp:0"]);
+    assert.equal(code, 1, log);
+    assert.match(log, /firmware: memory full: XS found no room in esp32\/nodemcu's heap \(4928 slots, 78848 bytes of chunks\)\n/);
+  });
+
+  it("stops with stack overflow, exit code 1, when the firmware recurses past the board's XS stack", async () => {
+    const { code, log } = await runSim(["test/fixtures/crash", "how=stack", "--uart", "tcp:0"]);
+    assert.equal(code, 1, log);
+    assert.match(log, /firmware: stack overflow: XS's stack is 512 slots on esp32\/nodemcu \(768 with the simulator's bridge\)\n/);
   });
 
   for (const [how, what, line] of [
