@@ -119,24 +119,24 @@ export class Certificates {
 
   /** MQTT's CA (schemes 3 and 5): `mqtt_ca`, or the build's CA 0. */
   get mqttCa(): ArrayBuffer | undefined {
-    return stored("mqtt_ca", "mqtt_ca", "CERTIFICATE") ?? this.defaults.cas[0];
+    return stored("mqtt_ca", "mqtt_ca", "CERTIFICATE", this.defaults.cas[0]);
   }
 
   /** MQTT's client certificate and key (schemes 4 and 5): `mqtt_cert` and `mqtt_key`, or the build's PKI 0. */
   get mqttPki(): Pki | undefined {
-    const cert = stored("mqtt_cert", "mqtt_cert", "CERTIFICATE") ?? this.defaults.certs[0];
-    const key = stored("mqtt_key", "mqtt_key", "PRIVATE KEY") ?? this.defaults.keys[0];
+    const cert = stored("mqtt_cert", "mqtt_cert", "CERTIFICATE", this.defaults.certs[0]);
+    const key = stored("mqtt_key", "mqtt_key", "PRIVATE KEY", this.defaults.keys[0]);
     return cert && key ? { cert, key } : undefined;
   }
 
   /** Number n of a client namespace again, after a write or an erase. */
   refresh(namespace: string, n: number): void {
     if (namespace === "client_ca") {
-      this.cas[n] = stored(namespace, `client_ca.${n}`, "CERTIFICATE") ?? this.defaults.cas[n];
+      this.cas[n] = stored(namespace, `client_ca.${n}`, "CERTIFICATE", this.defaults.cas[n]);
       return;
     }
-    const cert = stored("client_cert", `client_cert.${n}`, "CERTIFICATE") ?? this.defaults.certs[n];
-    const key = stored("client_key", `client_key.${n}`, "PRIVATE KEY") ?? this.defaults.keys[n];
+    const cert = stored("client_cert", `client_cert.${n}`, "CERTIFICATE", this.defaults.certs[n]);
+    const key = stored("client_key", `client_key.${n}`, "PRIVATE KEY", this.defaults.keys[n]);
     this.pki[n] = cert && key ? { cert, key } : undefined;
   }
 }
@@ -148,10 +148,11 @@ function numberOf(namespace: string, key: string): number | undefined {
   return n >= 0 && n <= 255 ? n : undefined;
 }
 
-/** A stored certificate or key, as DER; undefined when there is none, or it is not one. */
-function stored(namespace: string, key: string, label: "CERTIFICATE" | "PRIVATE KEY"): ArrayBuffer | undefined {
+/** A stored certificate or key, as DER: `fallback` (the build's) when there is none, undefined when it is not one. */
+function stored(namespace: string, key: string, label: "CERTIFICATE" | "PRIVATE KEY", fallback: ArrayBuffer | undefined): ArrayBuffer | undefined {
   const value = read(namespace, key);
-  return value && (value.type === STRING || value.type === BINARY) ? readDer(value.data, label) : undefined;
+  if (!value) return fallback;
+  return value.type === STRING || value.type === BINARY ? readDer(value.data, label) : undefined;
 }
 
 let certificates: Certificates;

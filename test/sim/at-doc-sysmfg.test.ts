@@ -206,9 +206,13 @@ describe("esp-at AT+SYSMFG, PKI Configuration: SSL links use what it writes", fu
     assert.equal(await uart.command("AT+CIPSSLCCONF=2,0,0"), OK);
     await echoOverSsl();
 
-    // Erased, CA 0 is the build's again.
-    assert.equal(await uart.command('AT+SYSMFG=0,"client_ca","client_ca.0"'), OK);
+    // A value that is not a certificate makes CA 0 unusable; erased, CA 0 is the build's again.
+    await writeValue(uart, "client_ca", "client_ca.0", "not a certificate");
     assert.equal(await uart.command(`AT+CIPSTART="SSL","${PEER_HOST}",${peer.port}`, 20000), ERROR);
+    assert.equal(await uart.command("AT+CIPSSLCCONF=2,0,0"), ERROR, "CA 0 is not a certificate");
+    assert.equal(await uart.command('AT+SYSMFG=0,"client_ca","client_ca.0"'), OK);
+    assert.equal(await uart.command("AT+CIPSSLCCONF=2,0,0"), OK);
+    assert.equal(await uart.command(`AT+CIPSTART="SSL","${PEER_HOST}",${peer.port}`, 20000), ERROR, "the build's CA did not sign it");
   });
 
   it("SSL Client Certificates, Configure Certificates: a client certificate and key written at run time are accepted by a server that requires one", async () => {
