@@ -17,6 +17,8 @@ const NAMESPACES = ["client_cert", "client_key", "client_ca", "server_cert", "se
 
 /** `<type>`: 1 u8, 2 i8, 3 u16, 4 i16, 5 u32, 6 i32 (their ranges), 7 string, 8 binary. */
 const RANGES: [number, number][] = [[0, 255], [-128, 127], [0, 65535], [-32768, 32767], [0, 4294967295], [-2147483648, 2147483647]];
+/** The namespaces of SSL links' CAs and client certificates: their keys are numbered (`client_ca.<n>`). */
+const CLIENT = ["client_ca", "client_cert", "client_key"];
 const STRING = 7;
 const BINARY = 8;
 
@@ -102,18 +104,12 @@ export class Certificates {
   ) {
     this.cas = defaults.cas.slice();
     this.pki = [];
-    const numbers = new Set<number>();
-    for (let n = 0; n < Math.max(defaults.certs.length, defaults.keys.length); n++) numbers.add(n);
-    for (const namespace of ["client_ca", "client_cert", "client_key"]) {
+    for (let n = 0; n < Math.max(defaults.certs.length, defaults.keys.length); n++) this.refresh("client_cert", n);
+    for (const namespace of CLIENT) {
       for (const key of keysOf(namespace)) {
         const n = numberOf(namespace, key);
-        if (n !== undefined) numbers.add(n);
+        if (n !== undefined) this.refresh(namespace, n);
       }
-    }
-    for (const n of numbers) this.refresh("client_cert", n);
-    for (const key of keysOf("client_ca")) {
-      const n = numberOf("client_ca", key);
-      if (n !== undefined) this.refresh("client_ca", n);
     }
   }
 
@@ -129,7 +125,7 @@ export class Certificates {
     return cert && key ? { cert, key } : undefined;
   }
 
-  /** Number n of a client namespace again, after a write or an erase. */
+  /** Number n of a client namespace (CA n, or PKI n for a certificate or key) again, after a write or an erase. */
   refresh(namespace: string, n: number): void {
     if (namespace === "client_ca") {
       this.cas[n] = stored(namespace, `client_ca.${n}`, "CERTIFICATE", this.defaults.cas[n]);
@@ -157,11 +153,11 @@ function stored(namespace: string, key: string, label: "CERTIFICATE" | "PRIVATE 
 
 let certificates: Certificates;
 
-/** After a write or an erase: the links see the change. */
+/** After a write or an erase (of one key, or of the namespace): the links see the change. */
 function changed(namespace: string, key?: string): void {
-  if (namespace !== "client_ca" && namespace !== "client_cert" && namespace !== "client_key") return;
-  const numbers = key === undefined ? certificates.cas.map((_, n) => n).concat(certificates.pki.map((_, n) => n)) : [numberOf(namespace, key)];
-  for (const n of numbers) if (n !== undefined) certificates.refresh(namespace === "client_ca" ? "client_ca" : "client_cert", n);
+  if (!CLIENT.includes(namespace)) return;
+  const numbers = key === undefined ? (namespace === "client_ca" ? certificates.cas : certificates.pki).map((_, n) => n) : [numberOf(namespace, key)];
+  for (const n of numbers) if (n !== undefined) certificates.refresh(namespace, n);
 }
 
 const listNamespaces = (at: AtConsole) => {
