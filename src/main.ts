@@ -7,7 +7,8 @@ import Timer from "timer";
 import { AtConsole, type CommandTable } from "./at/console";
 import { basicCommands } from "./at/basic";
 import { Links } from "./at/links";
-import { parseCas, parsePki } from "./at/cas";
+import { parseCas, parseKeys } from "./at/cas";
+import { Certificates, sysmfgCommands } from "./at/sysmfg";
 import { Settings } from "./at/settings";
 import { legacySpellings } from "./at/spellings";
 import { tcpipCommands } from "./at/tcpip";
@@ -66,7 +67,9 @@ const station = new Station(at, settings, netif);
 const softAp = new SoftApConsole(at, settings, netif);
 const wired = netif.kind === "ethernet";
 const ipconfig = { netif, settings, station, softAp: () => netif.wifi?.softAp, softApServer: (on: boolean) => softAp.serveDhcp(on), ipv6: () => links.ipv6 };
-const links = new Links(at, maxLinks, uart, parseCas(config.ca), clock, parsePki(config.clientCert, config.clientKey));
+// The build's CAs and client certificates, under what AT+SYSMFG wrote to flash.
+const certificates = new Certificates({ cas: parseCas(config.ca), certs: parseCas(config.clientCert), keys: parseKeys(config.clientKey) });
+const links = new Links(at, maxLinks, uart, certificates.cas, clock, certificates.pki);
 const online = () => netif.address !== undefined;
 const passthroughLinks = new PassthroughLinks(at, links, settings, clock, online);
 applySavedTcpOptions(links, settings);
@@ -106,7 +109,8 @@ Object.assign(
   passthroughLinks.commands(),
   macCommands(netif, settings, () => softAp.mac),
   wired ? ethernetCommands(netif, settings) : {},
-  mqttCommands(at, { clock, online: () => netif.address !== undefined, cas: links.cas }),
+  mqttCommands(at, { clock, online: () => netif.address !== undefined, certificates }),
+  sysmfgCommands(certificates),
   sntpCommands({ at, netif, clock }),
   mdnsCommands(netif),
   can

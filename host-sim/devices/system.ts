@@ -62,6 +62,9 @@ export function system(host: Host, flash: Flash, rtc: Rtc, facts: SystemFacts & 
   };
   host.handle("preference.set", (name: string, key: string, value: Value) => {
     if (!name || !key || name.length > 15 || key.length > 15) throw new PlatformError(`bad preference "${name}"/"${key}": 1 to 15 characters each, as NVS takes them`);
+    // Moddable's documented limit on the ESP32 (files.md, Preference): values of up to 4000 bytes.
+    const size = typeof value === "string" ? Buffer.byteLength(value) + 1 : value instanceof Uint8Array ? value.length : 0;
+    if (size > 4000) throw new PlatformError(`preference "${name}"/"${key}" is ${size} bytes: 4000 at most on the ESP32`);
     domain(name, true)!.set(key, value);
   });
   host.handle("preference.get", (name: string, key: string) => domain(name)?.get(key));

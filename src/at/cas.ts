@@ -79,3 +79,20 @@ function parseDer(value: unknown, label: string): (ArrayBuffer | undefined)[] {
   }
   return out;
 }
+
+/**
+ * One certificate or PKCS#8 key, as a stored value holds it (AT+SYSMFG): the first PEM block of
+ * `label`, or DER; undefined when it is neither.
+ */
+export function readDer(bytes: Uint8Array, label: "CERTIFICATE" | "PRIVATE KEY"): ArrayBuffer | undefined {
+  const der: Uint8Array | undefined = bytes;
+  if (looksDer(der)) return der.slice().buffer as ArrayBuffer;
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 128) text += String.fromCharCode(...bytes.subarray(i, i + 128));
+  return text.includes("-----BEGIN") ? parseDer(text, label)[0] : undefined;
+}
+
+/** The PKCS#8 keys in `config.clientKey`, numbered from 0 as its certificates are. */
+export function parseKeys(value: unknown): (ArrayBuffer | undefined)[] {
+  return parseDer(value, "PRIVATE KEY");
+}

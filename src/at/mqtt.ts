@@ -6,6 +6,7 @@ import { MqttClient, type Message } from "xsock/mqtt";
 import type { QoS } from "xsock/mqtt-packets";
 import { encodeLatin1, REPLIED, type AtConsole, type Clock, type CommandTable, type Handler } from "./console";
 import { isInt, type Param } from "./parser";
+import type { Pki } from "./cas";
 
 /** MQTT_AT_Commands.rst's states, as AT+MQTTCONN? and AT+MQTTSUB? print them. */
 const State = { uninitialized: 0, userConfigured: 1, connConfigured: 2, disconnected: 3, connected: 4, subscribed: 6 } as const;
@@ -54,8 +55,8 @@ export interface MqttDeps {
   clock: Clock;
   /** The station (or Ethernet) has an address: a broker can be reached. */
   online: () => boolean;
-  /** CA certificates (DER) from the app's config: CA_ID 0 is the first. */
-  cas: readonly (ArrayBuffer | undefined)[];
+  /** The TLS schemes' CA (3 and 5), and client certificate and key (4 and 5): AT+SYSMFG's mqtt_* namespaces, or the build's. */
+  certificates: { readonly mqttCa: ArrayBuffer | undefined; readonly mqttPki: Pki | undefined };
 }
 
 const fail = (at: AtConsole, code: number): typeof REPLIED => {
@@ -89,11 +90,12 @@ class MqttLink {
   async connect(timeout: number): Promise<void> {
     const c = this.config!;
     const tls = c.scheme >= 2 && c.scheme <= 5;
-    const ca = c.scheme === 3 || c.scheme === 5 ? this.deps.cas[0] : undefined;
+    const ca = c.scheme === 3 || c.scheme === 5 ? this.deps.certificates.mqttCa : undefined;
+    const pki = c.scheme === 4 || c.scheme === 5 ? this.deps.certificates.mqttPki : undefined;
     const client = new MqttClient({
       host: this.host,
       port: this.port,
-      tls: tls ? { verify: !!ca, ca, server_hostname: c.sni ?? this.host } : undefined,
+      tls: tls ? { verify: !!ca, ca, server_hostname: c.sni ?? this.host, ...(pki && { certificate: pki.cert, key: pki.key }) } : undefined,
       clientId: c.clientId,
       username: c.username || undefined,
       password: c.password || undefined,
@@ -250,8 +252,8 @@ const MQTT_COMMANDS: CommandTable = {
       if (link.connected) return fail(a, Err.alreadyConnected);
       const c = link.config!;
       if (c.scheme >= 6) return fail(a, Err.scheme); // WebSocket: not built (docs/console.md)
-      if ((c.scheme === 3 || c.scheme === 5) && !link.deps.cas[0]) return fail(a, Err.tlsConfig);
-      if (c.scheme === 4 || c.scheme === 5) return fail(a, Err.tlsConfig); // no client certificate yet
+      if ((c.scheme === 3 || c.scheme === 5) && !link.deps.certificates.mqttCa) return fail(a, Err.tlsConfig);
+      if ((c.scheme === 4 || c.scheme === 5) && !link.deps.certificates.mqttPki) return fail(a, Err.tlsConfig);
       if (!link.deps.online()) return fail(a, Err.clientStart);
       link.host = host;
       link.port = port;

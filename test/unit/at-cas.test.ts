@@ -5,7 +5,7 @@ import { createPrivateKey, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { runs } from "../helpers/fuzz.ts";
-import { decodeBase64, parseCas, parsePki } from "../../src/at/cas.ts";
+import { decodeBase64, parseCas, parseKeys, parsePki, readDer } from "../../src/at/cas.ts";
 
 const pem = (name: string) => readFileSync(new URL(`../fixtures/tls/${name}`, import.meta.url), "utf8");
 const TEST = pem("cert.pem");
@@ -74,5 +74,25 @@ describe("config.clientCert and config.clientKey", () => {
     assert.deepEqual(pki.slice(1), [undefined, undefined, undefined]);
     assert.deepEqual(parsePki(undefined, undefined), []);
     assert.deepEqual(parsePki(TEST, undefined), [undefined]);
+  });
+});
+
+describe("a certificate or key as AT+SYSMFG stores it", () => {
+  const KEY = pem("key.pem");
+  const keyDer = (text: string) => createPrivateKey(text).export({ format: "der", type: "pkcs8" });
+  const bytes = (text: string) => Uint8Array.from(Buffer.from(text, "latin1"));
+
+  it("reads the first PEM block of its label, or DER as it is", () => {
+    same(readDer(bytes(TEST + OTHER), "CERTIFICATE"), derOf(TEST));
+    same(readDer(Uint8Array.from(derOf(OTHER)), "CERTIFICATE"), derOf(OTHER));
+    same(readDer(bytes(KEY), "PRIVATE KEY"), keyDer(KEY));
+    same(parseKeys([KEY])[0], keyDer(KEY));
+  });
+
+  it("reads nothing from text that is not one, or a key that is not PKCS#8", () => {
+    assert.equal(readDer(bytes("not a certificate"), "CERTIFICATE"), undefined);
+    assert.equal(readDer(bytes(KEY), "CERTIFICATE"), undefined);
+    assert.equal(readDer(bytes(KEY.replace(/PRIVATE KEY/g, "EC PRIVATE KEY")), "PRIVATE KEY"), undefined);
+    assert.equal(readDer(new Uint8Array(0), "CERTIFICATE"), undefined);
   });
 });
