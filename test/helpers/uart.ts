@@ -24,13 +24,16 @@ export class UartClient {
     return new Promise((resolve, reject) => this.port.write(text, (e) => (e ? reject(e) : this.port.drain(() => resolve()))));
   }
 
-  /** Waits for the pattern, and returns (and consumes) everything up to the end of its match. */
-  expect(pattern: string | RegExp, timeout = 10000): Promise<string> {
+  /**
+   * Waits for the pattern, and returns (and consumes) everything up to the end of its match. The
+   * default wait is long enough for a boot or an AT+RST on a loaded machine.
+   */
+  expect(pattern: string | RegExp, timeout = 15000): Promise<string> {
     return this.received.expect(pattern, timeout);
   }
 
   /** Sends a command line and returns the reply up to its final OK or ERROR. */
-  async command(line: string, timeout = 10000): Promise<string> {
+  async command(line: string, timeout = 15000): Promise<string> {
     await this.write(`${line}\r\n`);
     return this.expect(/\r\n(OK|ERROR)\r\n/, timeout);
   }
