@@ -24,6 +24,7 @@ import { ethernetCommands, startEthernet } from "./at/ethernet";
 import { applySavedIpConfig, ipconfigCommands } from "./at/ipconfig";
 import { canCommands } from "./at/can";
 import { mqttCommands } from "./at/mqtt";
+import { httpCommands } from "./at/http";
 import { sntpCommands } from "./at/sntp";
 import { mdnsCommands } from "./at/mdns";
 import { canInterfaces } from "xsock/can";
@@ -107,6 +108,7 @@ Object.assign(
   macCommands(netif, settings, () => softAp.mac),
   wired ? ethernetCommands(netif, settings) : {},
   mqttCommands(at, { clock, online: () => netif.address !== undefined, cas: links.cas }),
+  httpCommands({ at, uart, online: () => netif.address !== undefined, cas: links.cas, pki: links.pki }),
   sntpCommands({ at, netif, clock }),
   mdnsCommands(netif),
   can
