@@ -6,8 +6,9 @@ import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { withConsole } from "../helpers/console.ts";
+import { TEST_CERT } from "../helpers/tls.ts";
 import { literal } from "../helpers/target.ts";
 import type { UartClient } from "../helpers/uart.ts";
 
@@ -199,12 +200,28 @@ describe("esp-at HTTP AT Commands, against Node's http and https servers", funct
     assert.equal(await uart.command(`AT+HTTPCLIENT=2,0,"http://127.0.0.1:${port}/short",,,1`), `ERR CODE:0x010a7000\r\n${ERROR}`);
   });
 
+  it("AT+HTTPCLIENT: a body with neither Content-Length nor chunks ends at the close (an HTTP/1.0 server)", async () => {
+    const raw = createNetServer((c) => {
+      c.once("data", () => {
+        c.write("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nfirst, ");
+        setTimeout(() => c.end("then the rest"), 50);
+      });
+    });
+    await new Promise<void>((r) => raw.listen(0, "127.0.0.1", () => r()));
+    try {
+      await uart.write(`AT+HTTPCLIENT=2,0,"http://127.0.0.1:${(raw.address() as AddressInfo).port}/",,,1\r\n`);
+      assert.equal(Buffer.concat(await pieces(uart, "HTTPCLIENT", OK)).toString(), "first, then the rest");
+    } finally {
+      raw.close();
+    }
+  });
+
   it("AT+HTTPCGET <timeout>: a server that does not answer meets the timeout, and the console goes on", async () => {
     const { port } = await start({ "/slow": () => {} });
     const began = Date.now();
     assert.equal(await uart.command(`AT+HTTPCGET="http://127.0.0.1:${port}/slow",2048,2048,1500`, 30000), ERROR);
     const took = Date.now() - began;
-    assert.ok(took >= 1400, `ERROR came after ${took} ms, before the timeout`);
+    assert.ok(took >= 1400 && took < 4500, `ERROR came after ${took} ms, not at the 1,500 ms timeout`);
     assert.equal(await uart.command("AT"), OK);
   });
 
@@ -328,5 +345,32 @@ describe("esp-at HTTP AT Commands, against Node's http and https servers", funct
     assert.equal(await uart.expect(/ERROR\r\n/), ERROR);
     assert.equal(await uart.command("AT+HTTPCHEAD?"), OK);
     assert.match(await uart.command("AT+CMD?"), new RegExp(literal('"AT+HTTPCLIENT"')));
+  });
+});
+
+describe("esp-at HTTP AT Commands, AT+HTTPCFG: the server's certificate checked against a CA of the config", function () {
+  this.timeout(60000);
+  const otherCa = readFileSync(new URL("other-ca.pem", tlsDir), "utf8");
+  const session = withConsole({ sim: { config: { ca: [TEST_CERT, otherCa] } } });
+  let server: Server | undefined;
+  afterEach(() => {
+    server?.closeAllConnections?.();
+    server?.close();
+    server = undefined;
+  });
+
+  it("AT+HTTPCFG=2,0,<ca_number>: https succeeds against the CA that signed the server's certificate, and fails (0x010a7000) against another", async () => {
+    const { uart } = session;
+    const s = await serve({ "/": (_q, res) => res.end("checked") }, true);
+    server = s.server;
+    const url = `https://127.0.0.1:${s.port}/`;
+    assert.equal(await uart.command("AT+SYSLOG=1"), OK);
+    assert.equal(await uart.command("AT+HTTPCFG=2,0,0"), OK);
+    assert.equal(await uart.command(`AT+HTTPCGET="${url}"`), `+HTTPCGET:7,checked\r\n${OK}`);
+    assert.equal(await uart.command("AT+HTTPCFG=2,0,1"), OK);
+    assert.equal(await uart.command(`AT+HTTPCGET="${url}"`), `ERR CODE:0x010a7000\r\n${ERROR}`);
+    assert.equal(await uart.command("AT+HTTPCFG=2,0,2"), `ERR CODE:0x010a0000\r\n${ERROR}`); // no CA 2
+    assert.equal(await uart.command("AT+HTTPCFG=0"), OK);
+    assert.equal(await uart.command(`AT+HTTPCGET="${url}"`), `+HTTPCGET:7,checked\r\n${OK}`);
   });
 });
