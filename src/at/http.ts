@@ -164,18 +164,17 @@ const HTTP_COMMANDS: CommandTable = {
       const url = urlParam(urlText);
       const timeout = optional(timeoutMs, TIMEOUT.default, TIMEOUT.max);
       if (!url || rest.length || optional(tx, 0, BUFFER.max) === undefined || optional(rx, 0, BUFFER.max) === undefined || timeout === undefined) return false;
-      if (!deps.online()) return fail(CONNECTION_FAILED);
+      if (!deps.online()) return false;
       let response: Response;
       try {
         // esp_http_client_open and fetch_headers: a GET whose headers alone are read, not redirected.
         response = await request({ method: "GET", url, headers: headers([]), timeout, tls, follow: false, headersOnly: true, chunk: BUFFER.default }, () => {}, () => {});
       } catch (e) {
         if (!(e instanceof HttpError)) throw e;
-        return fail(CONNECTION_FAILED);
+        return false;
       }
-      if (response.status >= 400) return fail(CONNECTION_FAILED + response.status);
-      if (response.length === undefined) return fail(CONNECTION_FAILED); // chunked or to the close: no size to tell
-      a.print(`+HTTPGETSIZE:${response.length}`);
+      // ESP-AT prints fetch_headers' length whatever the status: 0 when there is none (chunked).
+      a.print(`+HTTPGETSIZE:${response.length ?? 0}`);
     },
   },
   "+HTTPCGET": {

@@ -41,7 +41,7 @@ export interface Request {
   timeout: number;
   /** For https: TLS as wrap_socket takes it (server_hostname is the URL's host). */
   tls: TlsOptions;
-  /** Follow 301, 302, 303, 307 and 308 (esp_http_client_perform's, up to MAX_REDIRECTS). */
+  /** Follow 301, 302, 303, 307 and 308 (as esp_http_client_perform does, up to MAX_REDIRECTS). */
   follow: boolean;
   /** Stop after the response's headers (esp_http_client_fetch_headers). */
   headersOnly?: boolean;
@@ -113,8 +113,8 @@ class Reader {
 
 /**
  * Sends the request and reads the response: `onResponse` gets its status and headers, `onData`
- * its body in pieces (awaited: the caller's backpressure). Follows redirects when asked; only
- * the last response reaches the callbacks. Throws HttpError when the exchange fails.
+ * the body of each response in pieces (awaited: the caller's backpressure). Follows redirects
+ * when asked: onResponse sees the last response only. Throws HttpError when the exchange fails.
  */
 export async function request(req: Request, onResponse: (r: Response) => void, onData: (bytes: Uint8Array) => Promise<void> | void): Promise<Response> {
   let current = req;
@@ -123,18 +123,21 @@ export async function request(req: Request, onResponse: (r: Response) => void, o
     try {
       const reader = await send(sock, current);
       const response = await readHead(reader);
-      const location = response.headers.find(([name]) => name.toLowerCase() === "location")?.[1];
-      if (current.follow && REDIRECTS.includes(response.status) && location) {
-        const url = resolveUrl(current.url, location);
-        if (!url || redirects >= MAX_REDIRECTS) throw new HttpError("too many redirects");
-        // 303: the target is fetched with GET (esp_http_client's HttpStatus_SeeOther).
-        const see = response.status === 303 && current.method !== "HEAD";
-        current = { ...current, url, method: see ? "GET" : current.method, body: see ? undefined : current.body };
-        continue;
-      }
-      onResponse(response);
+      const redirect = current.follow && REDIRECTS.includes(response.status);
+      // esp_http_client_perform: past MAX_REDIRECTS any response but a 2xx fails.
+      if (current.follow && redirects >= MAX_REDIRECTS && (response.status < 200 || response.status >= 300)) throw new HttpError("too many redirects");
+      let next: Url | undefined;
+      if (redirect) {
+        const location = response.headers.find(([name]) => name.toLowerCase() === "location")?.[1];
+        next = location === undefined ? undefined : resolveUrl(current.url, location);
+        // No target, or https to http (esp_http_client refuses the downgrade): the request fails.
+        if (!next || (current.url.secure && !next.secure)) throw new HttpError("bad redirect");
+      } else onResponse(response);
+      // A redirect's body is read and given on too, as esp_http_client's HTTP_EVENT_ON_DATA gives it.
       if (!current.headersOnly && current.method !== "HEAD" && response.status !== 204 && response.status !== 304) await readBody(reader, response, current.chunk, onData);
-      return response;
+      if (!next) return response;
+      // The same method and body to the new URL, whatever the status (esp_http_client_set_redirection).
+      current = { ...current, url: next };
     } catch (e) {
       throw e instanceof HttpError ? e : new HttpError((e as Error).message);
     } finally {
@@ -154,8 +157,9 @@ async function send(sock: Socket, req: Request): Promise<Reader> {
   if (!has("user-agent")) lines.push(`User-Agent: ${USER_AGENT}`);
   if (!has("host")) lines.push(`Host: ${host}${url.port === (url.secure ? 443 : 80) ? "" : `:${url.port}`}`);
   for (const [name, value] of req.headers) lines.push(`${name}: ${value}`);
-  // esp_http_client sends a Content-Length with every request, 0 when there is no body.
-  if (!has("content-length")) lines.push(`Content-Length: ${req.body?.length ?? 0}`);
+  // esp_http_client's Content-Length: with a body, and for methods other than GET, HEAD and DELETE without one (0).
+  const length = req.body?.length ?? 0;
+  if (!has("content-length") && (length || !["GET", "HEAD", "DELETE"].includes(req.method))) lines.push(`Content-Length: ${length}`);
   const head = `${lines.join("\r\n")}\r\n\r\n`;
   const bytes = new Uint8Array(head.length + (req.body?.length ?? 0));
   for (let i = 0; i < head.length; i++) bytes[i] = head.charCodeAt(i) & 0xff;

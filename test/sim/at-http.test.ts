@@ -39,7 +39,7 @@ async function serve(routes: Record<string, Route>, secure = false): Promise<{ s
       res.sendDate = false;
       const route = routes[req.url!.replace(/\?.*$/, "")];
       if (route) route(req, res, body);
-      else res.writeHead(404, { "Content-Type": "text/plain", Connection: "close" }).end("no such page");
+      else res.writeHead(404, { "Content-Type": "text/plain", "Content-Length": 12, Connection: "close" }).end("no such page");
     });
   };
   const server = secure ? createHttpsServer({ cert: readFileSync(new URL("cert.pem", tlsDir)), key: readFileSync(new URL("key.pem", tlsDir)) }, listener) : createServer(listener);
@@ -48,8 +48,8 @@ async function serve(routes: Record<string, Route>, secure = false): Promise<{ s
   return { server, port: (server.address() as AddressInfo).port, seen };
 }
 
-/** The request's head as the board sends it (esp_http_client's default headers). */
-const requestHeaders = (port: number, more: string[], length = 0) => ["User-Agent: ESP32 HTTP Client/1.0", `Host: 127.0.0.1:${port}`, ...more, `Content-Length: ${length}`];
+/** The request's head as the board sends it: esp_http_client's headers, Content-Length when there is a body, or for POST and PUT. */
+const requestHeaders = (port: number, more: string[], length?: number) => ["User-Agent: ESP32 HTTP Client/1.0", `Host: 127.0.0.1:${port}`, ...more, ...(length === undefined ? [] : [`Content-Length: ${length}`])];
 
 /**
  * Reads `+<name>:<size>,<data>` pieces up to the final reply (`final`: OK, SEND OK, or an error
@@ -142,7 +142,7 @@ describe("esp-at HTTP AT Commands, against Node's http and https servers", funct
     assert.deepEqual(
       seen.map((s) => [s.method, s.url, s.headers]),
       [
-        ["PUT", "/put?user=foo", requestHeaders(port, ["Content-Type: application/x-www-form-urlencoded"])],
+        ["PUT", "/put?user=foo", requestHeaders(port, ["Content-Type: application/x-www-form-urlencoded"], 0)],
         ["DELETE", "/delete", requestHeaders(port, ["Content-Type: application/x-www-form-urlencoded"])],
       ],
     );
@@ -181,7 +181,8 @@ describe("esp-at HTTP AT Commands, against Node's http and https servers", funct
     assert.equal(await uart.command("AT+SYSLOG=1"), OK);
     assert.equal(await uart.command(`AT+HTTPCLIENT=2,0,"http://127.0.0.1:${port}/missing",,,1`), `+HTTPCLIENT:12,no such page\r\nERR CODE:0x010a7194\r\n${ERROR}`);
     assert.equal(await uart.command(`AT+HTTPCGET="http://127.0.0.1:${port}/fail"`), `+HTTPCGET:6,broken\r\nERR CODE:0x010a71f4\r\n${ERROR}`);
-    assert.equal(await uart.command(`AT+HTTPGETSIZE="http://127.0.0.1:${port}/missing"`), `ERR CODE:0x010a7194\r\n${ERROR}`);
+    // HTTPGETSIZE reads no status (ESP-AT's calls esp_http_client_fetch_headers alone): the 404's size.
+    assert.equal(await uart.command(`AT+HTTPGETSIZE="http://127.0.0.1:${port}/missing"`), `+HTTPGETSIZE:12\r\n${OK}`);
   });
 
   it("HTTP AT Error Codes, 0x7000 Connection Failed: a server that closes before the body's end, and a refused connection", async () => {
@@ -225,19 +226,26 @@ describe("esp-at HTTP AT Commands, against Node's http and https servers", funct
     assert.equal(await uart.command("AT"), OK);
   });
 
-  it("AT+HTTPCLIENT: redirects (301, 302, 303, 307, 308) are followed as esp_http_client follows them; 303 turns POST into GET", async () => {
+  it("AT+HTTPCLIENT: redirects (301, 302, 303, 307, 308) are followed as esp_http_client_perform follows them: same method and body, each response's body printed", async () => {
     const { port, seen } = await start({
       "/301": (_q, res) => res.writeHead(301, { Location: "/302" }).end("moved"),
       "/302": (_q, res) => res.writeHead(302, { Location: `http://127.0.0.1:${(server!.address() as AddressInfo).port}/307` }).end(),
       "/307": (_q, res) => res.writeHead(307, { Location: "308" }).end(),
       "/308": (_q, res) => res.writeHead(308, { Location: "/target" }).end(),
       "/303": (_q, res) => res.writeHead(303, { Location: "/target" }).end(),
-      "/target": (q, res) => res.end(`${q.method} target`),
+      "/loop": (_q, res) => res.writeHead(302, { Location: "/loop" }).end(),
+      "/nowhere": (_q, res) => res.writeHead(302).end(),
+      "/target": (q, res, body) => res.end(`${q.method} target ${body.toString()}`),
     });
-    assert.equal(await uart.command(`AT+HTTPCLIENT=2,0,"http://127.0.0.1:${port}/301",,,1`), `+HTTPCLIENT:10,GET target\r\n${OK}`);
+    assert.equal(await uart.command(`AT+HTTPCLIENT=2,0,"http://127.0.0.1:${port}/301",,,1`), `+HTTPCLIENT:5,moved\r\n+HTTPCLIENT:11,GET target \r\n${OK}`);
     assert.deepEqual(seen.map((s) => s.url), ["/301", "/302", "/307", "/308", "/target"]);
-    assert.equal(await uart.command(`AT+HTTPCLIENT=3,0,"http://127.0.0.1:${port}/303",,,1,"a=1"`), `+HTTPCLIENT:10,GET target\r\n${OK}`);
-    assert.deepEqual(seen.slice(5).map((s) => [s.method, s.url, s.body.toString()]), [["POST", "/303", "a=1"], ["GET", "/target", ""]]);
+    assert.equal(await uart.command(`AT+HTTPCLIENT=3,0,"http://127.0.0.1:${port}/303",,,1,"a=1"`), `+HTTPCLIENT:15,POST target a=1\r\n${OK}`);
+    assert.deepEqual(seen.slice(5).map((s) => [s.method, s.url, s.body.toString()]), [["POST", "/303", "a=1"], ["POST", "/target", "a=1"]]);
+    // esp_http_client's max_redirection_count, 10: the 11th redirect fails.
+    assert.equal(await uart.command("AT+SYSLOG=1"), OK);
+    assert.equal(await uart.command(`AT+HTTPCLIENT=2,0,"http://127.0.0.1:${port}/loop",,,1`), `ERR CODE:0x010a7000\r\n${ERROR}`);
+    assert.equal(seen.filter((s) => s.url === "/loop").length, 11);
+    assert.equal(await uart.command(`AT+HTTPCLIENT=2,0,"http://127.0.0.1:${port}/nowhere",,,1`), `ERR CODE:0x010a7000\r\n${ERROR}`);
   });
 
   it("HTTP AT Examples, The GET method of HTTP client over https (transport_type 2)", async () => {
@@ -289,10 +297,17 @@ describe("esp-at HTTP AT Commands, against Node's http and https servers", funct
   });
 
   it("AT+HTTPGETSIZE example: the resource's Content-Length, from its headers alone", async () => {
-    const { port, seen } = await start({ "/img/bdlogo.gif": (_q, res) => res.writeHead(200, { "Content-Type": "image/gif", "Content-Length": 1489 }).end(Buffer.alloc(1489)) });
+    const { port, seen } = await start({
+      "/img/bdlogo.gif": (_q, res) => res.writeHead(200, { "Content-Type": "image/gif", "Content-Length": 1489 }).end(Buffer.alloc(1489)),
+      "/chunked": (_q, res) => {
+        res.write("a");
+        res.end("b");
+      },
+    });
     assert.equal(await uart.command(`AT+HTTPGETSIZE="http://127.0.0.1:${port}/img/bdlogo.gif"`), `+HTTPGETSIZE:1489\r\n${OK}`);
     assert.equal(await uart.command(`AT+HTTPGETSIZE="http://127.0.0.1:${port}/img/bdlogo.gif",0,0,1000`), `+HTTPGETSIZE:1489\r\n${OK}`);
     assert.deepEqual(seen.map((s) => [s.method, s.headers]), [["GET", requestHeaders(port, [])], ["GET", requestHeaders(port, [])]]);
+    assert.equal(await uart.command(`AT+HTTPGETSIZE="http://127.0.0.1:${port}/chunked"`), `+HTTPGETSIZE:0\r\n${OK}`); // no Content-Length: 0, as fetch_headers gives
   });
 
   it("AT+HTTPCHEAD example: a Range header set, queried, sent with every HTTP command (over a command's own), replaced by key, and cleared", async () => {
