@@ -234,10 +234,9 @@ const HTTP_COMMANDS: CommandTable = {
         a.error();
         return REPLIED;
       }
-      // A key set again takes the last value (the doc's note).
-      const same = globalHeaders.findIndex((h) => splitHeader(h)![0].toLowerCase() === header[0].toLowerCase());
-      if (same >= 0) globalHeaders.splice(same, 1);
-      globalHeaders.push(text);
+      // A key set again takes the new value in its place (ESP-AT's at_http_insert_or_update_header, by strcmp).
+      const same = globalHeaders.findIndex((h) => splitHeader(h)![0] === header[0]);
+      globalHeaders = same >= 0 ? globalHeaders.map((h, i) => (i === same ? text : h)) : [...globalHeaders, text];
       a.send("\r\nOK\r\n");
       return REPLIED;
     },

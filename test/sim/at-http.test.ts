@@ -319,11 +319,13 @@ describe("esp-at HTTP AT Commands, against Node's http and https servers", funct
     assert.equal(await uart.command("AT+HTTPCHEAD?"), `+HTTPCHEAD:0,"Range: bytes=0-255"\r\n${OK}`);
     assert.equal(await uart.command(`AT+HTTPCGET="http://127.0.0.1:${port}/index.html"`), `+HTTPCGET:17,range bytes=0-255\r\n${OK}`);
     assert.equal(await uart.command(`AT+HTTPCLIENT=2,0,"http://127.0.0.1:${port}/index.html",,,1,"Range: bytes=9-9"`), `+HTTPCLIENT:17,range bytes=0-255\r\n${OK}`);
-    assert.equal(await uart.command("AT+HTTPCHEAD=16"), OK);
-    await uart.expect("\r\n>");
-    await uart.write("Range: bytes=1-2");
-    assert.equal(await uart.expect("OK\r\n"), OK);
-    assert.equal(await uart.command("AT+HTTPCHEAD?"), `+HTTPCHEAD:0,"Range: bytes=1-2"\r\n${OK}`);
+    for (const header of ["X-Second:2", "Range: bytes=1-2"]) {
+      assert.equal(await uart.command(`AT+HTTPCHEAD=${header.length}`), OK);
+      await uart.expect("\r\n>");
+      await uart.write(header);
+      assert.equal(await uart.expect("OK\r\n"), OK);
+    }
+    assert.equal(await uart.command("AT+HTTPCHEAD?"), `+HTTPCHEAD:0,"Range: bytes=1-2"\r\n+HTTPCHEAD:1,"X-Second:2"\r\n${OK}`);
     assert.equal(await uart.command("AT+HTTPCHEAD=0"), OK);
     assert.equal(await uart.command("AT+HTTPCHEAD?"), OK);
     assert.equal(await uart.command(`AT+HTTPCGET="http://127.0.0.1:${port}/index.html"`), `+HTTPCGET:10,range none\r\n${OK}`);
