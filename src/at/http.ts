@@ -1,7 +1,7 @@
 // ESP-AT's HTTP commands (HTTP_AT_Commands.rst): HTTPCLIENT, HTTPGETSIZE, HTTPCGET, HTTPCPOST,
 // HTTPCPUT, HTTPURLCFG, HTTPCHEAD, HTTPCFG, and the doc's error codes (`ERR CODE:0x010a7xxx`
 // with AT+SYSLOG=1). The protocol is src/http's client, over xsock/socket.
-import { HttpError, parseUrl, request, type Request, type Response, type Url } from "xsock/http";
+import { HttpError, latin1, parseUrl, request, type Request, type Response, type Url } from "xsock/http";
 import type { TlsOptions } from "xsock/socket";
 import type { Pki } from "./cas";
 import { encodeLatin1, REPLIED, type AtConsole, type CommandTable } from "./console";
@@ -207,7 +207,7 @@ const HTTP_COMMANDS: CommandTable = {
         a.error();
         return REPLIED;
       }
-      presetUrl = String.fromCharCode(...data);
+      presetUrl = latin1(data);
       a.send("\r\nSET OK\r\n");
       return REPLIED;
     },
@@ -228,7 +228,7 @@ const HTTP_COMMANDS: CommandTable = {
         a.error();
         return REPLIED;
       }
-      const text = String.fromCharCode(...data);
+      const text = latin1(data);
       const header = splitHeader(text);
       if (!header) {
         a.error();

@@ -57,6 +57,13 @@ export interface Response {
   chunked?: boolean;
 }
 
+/** Bytes as text, one character a byte, a few at a time: a spread of thousands would overflow XS's stack on the board. */
+export function latin1(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 256) text += String.fromCharCode(...bytes.subarray(i, i + 256));
+  return text;
+}
+
 /** esp_http_client's max_redirection_count by default. */
 export const MAX_REDIRECTS = 10;
 const REDIRECTS = [301, 302, 303, 307, 308];
@@ -92,7 +99,7 @@ class Reader {
     for (;;) {
       const lf = this.#buffer.indexOf(10);
       if (lf >= 0) {
-        const line = String.fromCharCode(...this.#buffer.subarray(0, lf > 0 && this.#buffer[lf - 1] === 13 ? lf - 1 : lf));
+        const line = latin1(this.#buffer.subarray(0, lf > 0 && this.#buffer[lf - 1] === 13 ? lf - 1 : lf));
         this.#buffer = this.#buffer.subarray(lf + 1);
         return line;
       }
