@@ -108,7 +108,7 @@ Object.assign(
   macCommands(netif, settings, () => softAp.mac),
   wired ? ethernetCommands(netif, settings) : {},
   mqttCommands(at, { clock, online: () => netif.address !== undefined, cas: links.cas }),
-  httpCommands({ at, uart, online: () => netif.address !== undefined, cas: links.cas, pki: links.pki }),
+  httpCommands({ at, uart, online: () => netif.address !== undefined, freeHeap: () => xsHeap - figure("XS Slot Heap Used") - figure("XS Chunk Heap Used"), cas: links.cas, pki: links.pki }),
   sntpCommands({ at, netif, clock }),
   mdnsCommands(netif),
   can

@@ -18,9 +18,8 @@ const METHODS = ["HEAD", "GET", "POST", "PUT", "DELETE"] as const;
 const CONTENT_TYPES = ["application/x-www-form-urlencoded", "application/json", "multipart/form-data", "text/xml"];
 /** HTTPURLCFG's <url length>: 0 clears, else 8 to 8192. */
 const URL_LENGTH = { min: 8, max: 8192 };
-/** The largest HTTPCHEAD header and HTTPCPOST/HTTPCPUT body taken. */
+/** The largest HTTPCHEAD header taken. */
 const MAX_HEADER = 8192;
-const MAX_BODY = 1 << 20;
 
 export interface HttpDeps {
   at: AtConsole;
@@ -28,6 +27,8 @@ export interface HttpDeps {
   uart: { whenRoom(): Promise<void> };
   /** The station (or Ethernet) has an address: a server can be reached. */
   online: () => boolean;
+  /** Free heap, in bytes: HTTPCPOST's and HTTPCPUT's <length> may not be more (the doc's limit). */
+  freeHeap: () => number;
   /** CA certificates (DER) and client certificates from the app's config, by number. */
   cas: readonly (ArrayBuffer | undefined)[];
   pki: readonly (Pki | undefined)[];
@@ -117,7 +118,7 @@ const fail = (code: number): typeof REPLIED => {
 const sendData = (method: "POST" | "PUT", name: string) =>
   async function (a: AtConsole, [urlText, length, count, ...rest]: Param[]): Promise<boolean | typeof REPLIED> {
     const url = urlParam(urlText);
-    if (!url || !isInt(length, 1, MAX_BODY)) return false;
+    if (!url || !isInt(length, 1, deps.freeHeap())) return false;
     if (count === undefined ? rest.length : !isInt(count, 0, 32) || rest.length !== count) return false;
     const own = headerParams(rest);
     if (!own) return false;

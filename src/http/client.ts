@@ -168,10 +168,10 @@ async function send(sock: Socket, req: Request): Promise<Reader> {
   const length = req.body?.length ?? 0;
   if (!has("content-length") && (length || !["GET", "HEAD", "DELETE"].includes(req.method))) lines.push(`Content-Length: ${length}`);
   const head = `${lines.join("\r\n")}\r\n\r\n`;
-  const bytes = new Uint8Array(head.length + (req.body?.length ?? 0));
+  const bytes = new Uint8Array(head.length);
   for (let i = 0; i < head.length; i++) bytes[i] = head.charCodeAt(i) & 0xff;
-  if (req.body) bytes.set(req.body, head.length);
   await sock.sendall(bytes);
+  if (length) await sock.sendall(req.body!); // on its own: a large body is not copied
   return new Reader(sock, Math.max(req.chunk, 512));
 }
 

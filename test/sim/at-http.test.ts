@@ -265,6 +265,19 @@ describe("esp-at HTTP AT Commands, against Node's http and https servers", funct
     assert.deepEqual(seen.map((s) => [s.method, s.headers, s.body.toString()]), [["POST", requestHeaders(port, ["connection: keep-alive", "content-type: application/json"], data.length), data]]);
   });
 
+  it("AT+HTTPCPOST <length>: 48 KiB of any bytes reach the server whole; more than the free heap (AT+SYSRAM) gets ERROR", async () => {
+    const data = randomBytes(48 * 1024);
+    const { port, seen } = await start({ "/post": (_q, res, body) => res.end(createHash("sha256").update(body).digest("hex")) });
+    assert.equal(await uart.command(`AT+HTTPCPOST="http://127.0.0.1:${port}/post",${data.length}`), OK);
+    await uart.expect("\r\n>");
+    await uart.write(data);
+    assert.equal(await uart.expect("SEND OK\r\n", 30000), `+HTTPCPOST:64,${createHash("sha256").update(data).digest("hex")}\r\n\r\nSEND OK\r\n`);
+    assert.equal(seen[0].body.length, data.length);
+    const free = Number(/\+SYSRAM:(\d+),/.exec(await uart.command("AT+SYSRAM?"))![1]);
+    assert.equal(await uart.command(`AT+HTTPCPOST="http://127.0.0.1:${port}/post",${free * 2}`), ERROR); // the figure moves with the GC: twice it is surely over
+    assert.equal(await uart.command("AT"), OK);
+  });
+
   it("HTTP AT Examples, The PUT method of HTTP client (recommended method): AT+HTTPCPUT, its default content type; SEND FAIL on a 404", async () => {
     const { port, seen } = await start({ "/put": (_q, res, body) => res.end(`put ${body.toString()}`) });
     assert.equal(await uart.command(`AT+HTTPCPUT="http://127.0.0.1:${port}/put",5`), OK);
