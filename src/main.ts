@@ -59,6 +59,8 @@ const figure = (name: "XS Slot Heap Used" | "XS Chunk Heap Used") => {
   return (id === undefined ? undefined : Instrumentation.get(id)) ?? 0;
 };
 
+const freeHeap = () => xsHeap - figure("XS Slot Heap Used") - figure("XS Chunk Heap Used");
+
 const commands: CommandTable = {};
 const at = new AtConsole((bytes) => uart.write(bytes), commands, clock);
 const uart = new Uart(consoleUart, (bytes) => at.input(bytes), () => at.overrun());
@@ -85,7 +87,7 @@ Object.assign(
       Timer.set(() => void uart.drained().then(() => System.restart()), 0);
       return true;
     },
-    freeHeap: () => xsHeap - figure("XS Slot Heap Used") - figure("XS Chunk Heap Used"),
+    freeHeap,
     get baud() {
       return uart.baud;
     },
@@ -108,7 +110,7 @@ Object.assign(
   macCommands(netif, settings, () => softAp.mac),
   wired ? ethernetCommands(netif, settings) : {},
   mqttCommands(at, { clock, online: () => netif.address !== undefined, cas: links.cas }),
-  httpCommands({ at, uart, online: () => netif.address !== undefined, freeHeap: () => xsHeap - figure("XS Slot Heap Used") - figure("XS Chunk Heap Used"), cas: links.cas, pki: links.pki }),
+  httpCommands({ at, uart, online, freeHeap, cas: links.cas, pki: links.pki }),
   sntpCommands({ at, netif, clock }),
   mdnsCommands(netif),
   can
