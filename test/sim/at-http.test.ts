@@ -2,13 +2,16 @@
 // examples (docs/en/AT_Command_Examples/http_at_examples.rst), against Node's http and https
 // servers on loopback. Each test is named after the doc section it comes from.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
+import { createServer as createHttpsServer, type ServerOptions } from "node:https";
 import { createServer as createNetServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TLSSocket } from "node:tls";
 import { withConsole } from "../helpers/console.ts";
-import { TEST_CERT } from "../helpers/tls.ts";
 import { literal } from "../helpers/target.ts";
 import type { UartClient } from "../helpers/uart.ts";
 
@@ -26,7 +29,7 @@ interface Seen {
 type Route = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
 
 /** A server on loopback, port 0: each request is recorded, then answered by the route for its path. */
-async function serve(routes: Record<string, Route>, secure = false): Promise<{ server: Server; port: number; seen: Seen[] }> {
+async function serve(routes: Record<string, Route>, secure: boolean | ServerOptions = false): Promise<{ server: Server; port: number; seen: Seen[] }> {
   const seen: Seen[] = [];
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     const parts: Buffer[] = [];
@@ -42,7 +45,8 @@ async function serve(routes: Record<string, Route>, secure = false): Promise<{ s
       else res.writeHead(404, { "Content-Type": "text/plain", "Content-Length": 12, Connection: "close" }).end("no such page");
     });
   };
-  const server = secure ? createHttpsServer({ cert: readFileSync(new URL("cert.pem", tlsDir)), key: readFileSync(new URL("key.pem", tlsDir)) }, listener) : createServer(listener);
+  const fixture = { cert: readFileSync(new URL("cert.pem", tlsDir)), key: readFileSync(new URL("key.pem", tlsDir)) };
+  const server = secure ? createHttpsServer(secure === true ? fixture : secure, listener) : createServer(listener);
   server.keepAliveTimeout = 60000;
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   return { server, port: (server.address() as AddressInfo).port, seen };
@@ -378,10 +382,33 @@ describe("esp-at HTTP AT Commands, against Node's http and https servers", funct
   });
 });
 
-describe("esp-at HTTP AT Commands, AT+HTTPCFG: the server's certificate checked against a CA of the config", function () {
+/** A CA, a server certificate it signs (for 127.0.0.1), a client certificate it signs, and another CA: EC P-256, PKCS#8, made for the run. */
+function makeCertificates(): Record<"ca" | "otherCa" | "server" | "serverKey" | "client" | "clientKey", string> {
+  const dir = mkdtempSync(join(tmpdir(), "xsock-http-"));
+  const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+  const newKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  try {
+    openssl("req", "-x509", ...newKey, "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=xsock-http-ca", "-days", "2");
+    openssl("req", "-x509", ...newKey, "-keyout", "other.key", "-out", "other.pem", "-subj", "/CN=xsock-other-ca", "-days", "2");
+    for (const [name, extensions] of [
+      ["server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"],
+      ["client", "extendedKeyUsage=clientAuth\n"],
+    ]) {
+      writeFileSync(join(dir, `${name}.ext`), extensions);
+      openssl("req", ...newKey, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=xsock-http-${name}`);
+      openssl("x509", "-req", "-in", `${name}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${name}.pem`, "-days", "2", "-extfile", `${name}.ext`);
+    }
+    const read = (name: string) => readFileSync(join(dir, name), "utf8");
+    return { ca: read("ca.pem"), otherCa: read("other.pem"), server: read("server.pem"), serverKey: read("server.key"), client: read("client.pem"), clientKey: read("client.key") };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe("esp-at HTTP AT Commands, AT+HTTPCFG: https with the config's CAs and client certificate", function () {
   this.timeout(60000);
-  const otherCa = readFileSync(new URL("other-ca.pem", tlsDir), "utf8");
-  const session = withConsole({ sim: { config: { ca: [TEST_CERT, otherCa] } } });
+  const certs = makeCertificates();
+  const session = withConsole({ sim: { config: { ca: [certs.ca, certs.otherCa], clientCert: [certs.client], clientKey: [certs.clientKey] } } });
   let server: Server | undefined;
   afterEach(() => {
     server?.closeAllConnections?.();
@@ -391,7 +418,7 @@ describe("esp-at HTTP AT Commands, AT+HTTPCFG: the server's certificate checked 
 
   it("AT+HTTPCFG=2,0,<ca_number>: https succeeds against the CA that signed the server's certificate, and fails (0x010a7000) against another", async () => {
     const { uart } = session;
-    const s = await serve({ "/": (_q, res) => res.end("checked") }, true);
+    const s = await serve({ "/": (_q, res) => res.end("checked") }, { cert: certs.server, key: certs.serverKey });
     server = s.server;
     const url = `https://127.0.0.1:${s.port}/`;
     assert.equal(await uart.command("AT+SYSLOG=1"), OK);
@@ -402,5 +429,20 @@ describe("esp-at HTTP AT Commands, AT+HTTPCFG: the server's certificate checked 
     assert.equal(await uart.command("AT+HTTPCFG=2,0,2"), `ERR CODE:0x010a0000\r\n${ERROR}`); // no CA 2
     assert.equal(await uart.command("AT+HTTPCFG=0"), OK);
     assert.equal(await uart.command(`AT+HTTPCGET="${url}"`), `+HTTPCGET:7,checked\r\n${OK}`);
+  });
+
+  it("AT+HTTPCFG=3,0,0 (mutual authentication): a server that requires a client certificate gets the config's; without it (mode 2) the request fails", async () => {
+    const { uart } = session;
+    const s = await serve(
+      { "/": (q, res) => res.end(`hello ${(q.socket as TLSSocket).getPeerCertificate().subject.CN}`) },
+      { cert: certs.server, key: certs.serverKey, ca: certs.ca, requestCert: true, rejectUnauthorized: true },
+    );
+    server = s.server;
+    const url = `https://127.0.0.1:${s.port}/`;
+    assert.equal(await uart.command("AT+HTTPCFG=3,0,0"), OK);
+    assert.equal(await uart.command(`AT+HTTPCLIENT=2,0,"${url}",,,2`), `+HTTPCLIENT:23,hello xsock-http-client\r\n${OK}`);
+    assert.equal(await uart.command("AT+HTTPCFG=2,0,0"), OK);
+    assert.equal(await uart.command(`AT+HTTPCLIENT=2,0,"${url}",,,2`), ERROR);
+    assert.equal(await uart.command("AT+HTTPCFG=3,1,0"), ERROR); // no client certificate 1
   });
 });
