@@ -7,7 +7,7 @@ import type { Pki } from "./cas";
 import { encodeLatin1, REPLIED, type AtConsole, type CommandTable } from "./console";
 import { isInt, type Param } from "./parser";
 
-/** The doc's HTTP error codes: 0x010a7000 "Connection Failed", 0x010a7000 + an HTTP status of 400 and over. */
+/** The doc's HTTP error codes: this one is "Connection Failed"; it plus a status of 400 and over is that status's. */
 const CONNECTION_FAILED = 0x010a7000;
 /** esp_http_client's defaults, and ESP-AT's for the commands' <tx size>, <rx size> and <timeout>. */
 const TIMEOUT = { default: 5000, max: 180000 };
@@ -100,7 +100,7 @@ async function perform(name: string, req: Omit<Request, "tls" | "follow" | "chun
   if (!deps.online()) return CONNECTION_FAILED;
   let response: Response;
   try {
-    response = await request({ ...req, tls, follow: true, chunk: req.chunk || BUFFER.default }, () => {}, (bytes) => emit(name, bytes));
+    response = await request({ ...req, tls, follow: true, chunk: req.chunk || BUFFER.default }, (bytes) => emit(name, bytes));
   } catch (e) {
     if (!(e instanceof HttpError)) throw e;
     return CONNECTION_FAILED;
@@ -169,7 +169,7 @@ const HTTP_COMMANDS: CommandTable = {
       let response: Response;
       try {
         // esp_http_client_open and fetch_headers: a GET whose headers alone are read, not redirected.
-        response = await request({ method: "GET", url, headers: headers([]), timeout, tls, follow: false, headersOnly: true, chunk: BUFFER.default }, () => {}, () => {});
+        response = await request({ method: "GET", url, headers: headers([]), timeout, tls, follow: false, headersOnly: true, chunk: BUFFER.default }, () => {});
       } catch (e) {
         if (!(e instanceof HttpError)) throw e;
         return false;

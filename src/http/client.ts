@@ -119,11 +119,11 @@ class Reader {
 }
 
 /**
- * Sends the request and reads the response: `onResponse` gets its status and headers, `onData`
- * the body of each response in pieces (awaited: the caller's backpressure). Follows redirects
- * when asked: onResponse sees the last response only. Throws HttpError when the exchange fails.
+ * Sends the request and reads the response, giving `onData` the body of each response in pieces
+ * (awaited: the caller's backpressure). Follows redirects when asked, and resolves with the last
+ * response's status and headers. Throws HttpError when the exchange fails.
  */
-export async function request(req: Request, onResponse: (r: Response) => void, onData: (bytes: Uint8Array) => Promise<void> | void): Promise<Response> {
+export async function request(req: Request, onData: (bytes: Uint8Array) => Promise<void> | void): Promise<Response> {
   let current = req;
   for (let redirects = 0; ; redirects++) {
     const sock = socket(current.url.host.includes(":") ? AF_INET6 : AF_INET, SOCK_STREAM);
@@ -139,7 +139,7 @@ export async function request(req: Request, onResponse: (r: Response) => void, o
         next = location === undefined ? undefined : resolveUrl(current.url, location);
         // No target, or https to http (esp_http_client refuses the downgrade): the request fails.
         if (!next || (current.url.secure && !next.secure)) throw new HttpError("bad redirect");
-      } else onResponse(response);
+      }
       // A redirect's body is read and given on too, as esp_http_client's HTTP_EVENT_ON_DATA gives it.
       if (!current.headersOnly && current.method !== "HEAD" && response.status !== 204 && response.status !== 304) await readBody(reader, response, current.chunk, onData);
       if (!next) return response;
