@@ -25,6 +25,7 @@ import { ethernetCommands, startEthernet } from "./at/ethernet";
 import { applySavedIpConfig, ipconfigCommands } from "./at/ipconfig";
 import { canCommands } from "./at/can";
 import { mqttCommands } from "./at/mqtt";
+import { httpCommands } from "./at/http";
 import { sntpCommands } from "./at/sntp";
 import { mdnsCommands } from "./at/mdns";
 import { canInterfaces } from "xsock/can";
@@ -59,6 +60,8 @@ const figure = (name: "XS Slot Heap Used" | "XS Chunk Heap Used") => {
   return (id === undefined ? undefined : Instrumentation.get(id)) ?? 0;
 };
 
+const freeHeap = () => xsHeap - figure("XS Slot Heap Used") - figure("XS Chunk Heap Used");
+
 const commands: CommandTable = {};
 const at = new AtConsole((bytes) => uart.write(bytes), commands, clock);
 const uart = new Uart(consoleUart, (bytes) => at.input(bytes), () => at.overrun());
@@ -87,7 +90,7 @@ Object.assign(
       Timer.set(() => void uart.drained().then(() => System.restart()), 0);
       return true;
     },
-    freeHeap: () => xsHeap - figure("XS Slot Heap Used") - figure("XS Chunk Heap Used"),
+    freeHeap,
     get baud() {
       return uart.baud;
     },
@@ -111,6 +114,7 @@ Object.assign(
   wired ? ethernetCommands(netif, settings) : {},
   mqttCommands(at, { clock, online: () => netif.address !== undefined, certificates }),
   sysmfgCommands(certificates),
+  httpCommands({ at, uart, online, freeHeap, cas: links.cas, pki: links.pki }),
   sntpCommands({ at, netif, clock }),
   mdnsCommands(netif),
   can
