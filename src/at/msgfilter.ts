@@ -65,9 +65,12 @@ function bracket(text: string, i: number): [string, number] {
 export function posixToRegExp(source: string, cflags: number): RegExp {
   const extended = (cflags & REG_EXTENDED) !== 0;
   let out = "";
+  /** At the start of the expression or of a group: `^` anchors, `*` is itself (BRE). */
+  let start = true;
   for (let i = 0; i < source.length; ) {
     const c = source[i];
-    const start = out === "" || out.endsWith("(");
+    const wasStart: boolean = start;
+    start = false;
     if (c === "[") {
       const [js, next] = bracket(source, i);
       out += js;
@@ -77,17 +80,23 @@ export function posixToRegExp(source: string, cflags: number): RegExp {
     if (c === "\\") {
       const n = source[i + 1];
       if (n === undefined) throw new Error("trailing backslash");
-      if (!extended && "(){}".includes(n)) out += n;
-      else if (!extended && "+?|".includes(n)) out += `\\${n}`;
-      else out += /[0-9a-zA-Z]/.test(n) && !/[1-9]/.test(n) ? n : `\\${n}`; // `\w` is not POSIX: a plain w
+      if (!extended && "(){}".includes(n)) {
+        out += n;
+        start = n === "(";
+      } else if (/[1-9]/.test(n) || !/[0-9a-zA-Z]/.test(n)) out += `\\${n}`;
+      else out += n; // `\w` and the like are not POSIX: a plain w
       i += 2;
       continue;
     }
-    if (extended) out += c;
-    else if (c === "^") out += start ? "^" : "\\^";
-    else if (c === "$") out += i === source.length - 1 || source.startsWith("\\)", i + 1) ? "$" : "\\$";
-    else if (c === "*") out += start || out === "^" || out.endsWith("(^") ? "\\*" : "*";
-    else out += "+?|(){}".includes(c) ? `\\${c}` : c;
+    if (extended) {
+      out += c;
+      start = c === "(" || c === "|" || (c === "^" && wasStart);
+    } else if (c === "^" && wasStart) {
+      out += "^";
+      start = true;
+    } else if (c === "$") out += i === source.length - 1 || source.startsWith("\\)", i + 1) ? "$" : "\\$";
+    else if (c === "*" && wasStart) out += "\\*";
+    else out += "^+?|(){}".includes(c) ? `\\${c}` : c;
     i++;
   }
   // Without REG_NEWLINE a newline is an ordinary character: `.` matches it, `^` and `$` only the ends.
