@@ -148,6 +148,8 @@ export class Simulator {
   private faultTimers: NodeJS.Timeout[] = [];
   private uartDevice!: SerialDevice;
   private stopping = false;
+  /** A deep sleep's wake-up (AT+GSLP): a stop cancels it. */
+  private sleeping?: NodeJS.Timeout;
   /** A restart is under way: the old XS machine's end is expected. */
   private restarting = false;
   /** NVS: it outlives restarts. */
@@ -298,7 +300,7 @@ export class Simulator {
     this.uart.onData(() => {}); // bytes that arrive while the board is down are lost
     this.worker.close();
     await this.worker.exited;
-    if (sleepMs) await new Promise((resolve) => setTimeout(resolve, sleepMs));
+    if (sleepMs) await new Promise((resolve) => (this.sleeping = setTimeout(resolve, sleepMs)));
     this.restarting = false;
     this.collectFirst = false;
     if (!this.stopping) await this.boot(this.firmware!);
@@ -308,6 +310,7 @@ export class Simulator {
     if (!this.stopping) {
       this.stopping = true;
       for (const t of this.faultTimers) clearTimeout(t);
+      clearTimeout(this.sleeping);
       void this.control?.close();
       for (const c of this.closers) c.close();
       this.canTransport?.close();

@@ -104,6 +104,13 @@ export function posixToRegExp(source: string, cflags: number): RegExp {
   return new RegExp(out, flags);
 }
 
+/** Bytes as text, a block at a time: spreading a whole +IPD would overflow XS's stack on the board. */
+function latin1(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 256) text += String.fromCharCode(...bytes.subarray(i, i + 256));
+  return text;
+}
+
 let filters: Filter[] = [];
 let enabled = false;
 
@@ -113,7 +120,7 @@ let enabled = false;
  */
 export function filterMessage(bytes: Uint8Array): Uint8Array | null {
   if (!enabled || !filters.length) return bytes;
-  const text = String.fromCharCode(...bytes);
+  const text = latin1(bytes);
   for (const f of filters) {
     let from = 0;
     if (f.headRe) {
