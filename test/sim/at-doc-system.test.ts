@@ -237,6 +237,21 @@ describe("esp-at AT+CWRECONNCFG and AT+CWCOUNTRY, as documented", function () {
     assert.equal(await uart.expect("WIFI GOT IP\r\n", 20000), "WIFI DISCONNECT\r\nWIFI CONNECTED\r\nWIFI GOT IP\r\n");
   });
 
+  it("AT+CWRECONNCFG: a try every <interval_second>, saved when AT+SYSSTORE=1", async () => {
+    const { sim } = session;
+    assert.equal(await uart.command("AT+CWRECONNCFG=3,0"), OK);
+    sim!.fault("link-drop", 500);
+    assert.equal(await uart.expect("WIFI DISCONNECT\r\n"), "WIFI DISCONNECT\r\n");
+    const dropped = Date.now();
+    assert.equal(await uart.expect("WIFI GOT IP\r\n", 20000), "WIFI CONNECTED\r\nWIFI GOT IP\r\n");
+    assert.ok(Date.now() - dropped >= 2900, `back ${Date.now() - dropped} ms after the drop: the first try is 3 s after it`);
+    await uart.write("AT+RST\r\n");
+    await uart.expect("ready\r\n", BOOT_MS);
+    assert.equal(await uart.command("ATE0"), `ATE0\r\n${OK}`);
+    await uart.expect("WIFI GOT IP\r\n", 20000); // the saved AP, joined at power-on
+    assert.equal(await uart.command("AT+CWRECONNCFG?"), `+CWRECONNCFG:3,0\r\n${OK}`, "what flash held");
+  });
+
   it("AT+CWCOUNTRY: Query or Set the Wi-Fi Country Code", async () => {
     assert.equal(await uart.command("AT+CWCOUNTRY?"), `+CWCOUNTRY:0,"CN",1,13\r\n${OK}`, "ESP-AT's factory setting");
     assert.equal(await uart.command("AT+CWMODE=3"), OK, "the doc's example");
