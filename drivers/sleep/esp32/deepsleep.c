@@ -3,8 +3,8 @@
  * wake-up, then esp_deep_sleep_start(), which does not return; the chip boots again when the
  * timer fires. Moddable 8.2.3's System.deepSleep is empty on ESP32.
  *
- * Written against ESP-IDF's documented esp_sleep API (esp_sleep.h, component esp_hw_support);
- * it has not been compiled with ESP-IDF nor run here.
+ * Written against ESP-IDF's esp_sleep API (esp_sleep.h, component esp_hw_support): compiled for
+ * syntax and types against ESP-IDF v6.0's headers (ESP32-C3), not linked nor run on a chip.
  */
 
 #include "xsmc.h"
