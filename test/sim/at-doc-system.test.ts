@@ -4,6 +4,7 @@
 // named after the doc section whose example or response template it checks, with the exact reply.
 import assert from "node:assert/strict";
 import { once } from "node:events";
+import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server, type Socket } from "node:net";
 import type { AccessPoint } from "../../host-sim/devices/wifi.ts";
 import { BOOT_MS, JOINED, withConsole } from "../helpers/console.ts";
@@ -100,6 +101,29 @@ describe("esp-at system message filters, as documented", function () {
       socket.destroy();
     } finally {
       peer.server.close();
+    }
+  });
+
+  it("Enable the system message filter to download files in HTTP passthrough mode (the doc's example)", async () => {
+    // A body of every byte value, with the filters' own patterns inside it, 5,000 bytes: three +HTTPCGET pieces of 2,048 at most.
+    const body = Buffer.concat([Buffer.from(Array.from({ length: 4900 }, (_, i) => (i * 7) & 0xff)), Buffer.from("+HTTPCGET:12,\r\n\r\nOK\r\n"), Buffer.alloc(100 - 27, "z"), Buffer.from("END-OF-BODY")]);
+    const server = createHttpServer((_req, res) => res.end(body));
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    try {
+      assert.equal(await uart.command(JOIN, 20000), JOINED);
+      assert.equal(await filterCfg(1, "^+HTTPCGET:[0-9]*,", "\r\n$"), OK, "AT+SYSMSGFILTERCFG=1,18,3");
+      assert.equal(await filterCfg(1, "", "\r\nOK\r\n$"), OK, "AT+SYSMSGFILTERCFG=1,0,7");
+      await uart.write("AT+SYSMSGFILTER=1\r\nAT+SYSMSGFILTER?\r\n");
+      assert.equal(await uart.expect("+SYSMSGFILTER:1\r\n"), "+SYSMSGFILTER:1\r\n", "the OKs are filtered out from now on");
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hardware.png`;
+      await uart.write(`AT+HTTPCGET="${url}",2048,2048,5000\r\n`);
+      const got = await uart.expect("END-OF-BODY", 20000);
+      assert.equal(Buffer.from(got, "latin1").equals(body), true, `the host gets the body alone, byte for byte (${got.length} bytes)`);
+      assert.equal(await uart.command("AT+SYSMSGFILTER=0"), OK);
+      assert.equal(uart.pending, "");
+    } finally {
+      server.close();
     }
   });
 
