@@ -14,7 +14,7 @@ export const budgets = {
   /** xsock/socket: accept of a connection, and the first recv on it. */
   accept: { limit: 7500, unit: "computrons", from: "7,318 on 2026-12-07" },
   /** The console firmware's live heap after boot, beyond XS's built-ins and the preloaded modules. */
-  slotsAfterBoot: { limit: 3000, unit: "slots", from: "2,970 on 2026-12-07, with IPv6, the SSL options, SNTP, mDNS, MQTT, CIPSENDL, CIPTCPOPT, SAVETRANSLINK and the MAC setters" },
+  slotsAfterBoot: { limit: 3100, unit: "slots", from: "3,066 on 2026-12-07, with IPv6, the SSL options, SNTP, mDNS, MQTT, SYSMFG, HTTP, CIPSENDL, CIPTCPOPT, SAVETRANSLINK, the MAC setters, and GSLP, SLEEP, SLEEPWKCFG, SYSMSGFILTER(CFG), CWRECONNCFG and CWCOUNTRY" },
   /** An open idle TCP socket of xsock/socket (16 bytes a slot on the ESP32). */
   slotsPerIdleSocket: { limit: 70, unit: "slots", from: "68 on 2026-12-07" },
   /** An AT link (CIPMUX=1, TCP) open and idle. */

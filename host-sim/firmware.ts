@@ -39,6 +39,7 @@ export const PLATFORM_MODULES: Record<string, string> = {
   "xsock/can/twai-native": "twai.ts",
   "xsock/ipconfig-native": "ipconfig.ts",
   "xsock/ping-native": "ping.ts",
+  "xsock/deepsleep-native": "deepsleep.ts",
   "xsock/wifi/softap-stations": "softap-stations.ts",
 };
 

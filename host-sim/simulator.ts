@@ -148,6 +148,8 @@ export class Simulator {
   private faultTimers: NodeJS.Timeout[] = [];
   private uartDevice!: SerialDevice;
   private stopping = false;
+  /** A deep sleep's wake-up (AT+GSLP): a stop cancels it. */
+  private sleeping?: NodeJS.Timeout;
   /** A restart is under way: the old XS machine's end is expected. */
   private restarting = false;
   /** NVS: it outlives restarts. */
@@ -288,8 +290,9 @@ export class Simulator {
   /**
    * Restarts the board, as esp_restart() does: the devices and the XS machine go, and the
    * same firmware boots again. The UART line stays open and the flash keeps what it holds.
+   * After a deep sleep it boots sleepMs later, and says nothing meanwhile.
    */
-  async restart(): Promise<void> {
+  async restart(sleepMs = 0): Promise<void> {
     if (this.restarting || this.stopping) return;
     this.restarting = true;
     for (const c of this.closers) c.close();
@@ -297,6 +300,7 @@ export class Simulator {
     this.uart.onData(() => {}); // bytes that arrive while the board is down are lost
     this.worker.close();
     await this.worker.exited;
+    if (sleepMs) await new Promise((resolve) => (this.sleeping = setTimeout(resolve, sleepMs)));
     this.restarting = false;
     this.collectFirst = false;
     if (!this.stopping) await this.boot(this.firmware!);
@@ -306,6 +310,7 @@ export class Simulator {
     if (!this.stopping) {
       this.stopping = true;
       for (const t of this.faultTimers) clearTimeout(t);
+      clearTimeout(this.sleeping);
       void this.control?.close();
       for (const c of this.closers) c.close();
       this.canTransport?.close();
@@ -379,7 +384,7 @@ export class Simulator {
     const board = system(host, this.flash, this.rtc, {
       slots: () => this.heap().slots,
       sockets: () => this.net.open,
-      restart: () => void this.restart(),
+      restart: (sleepMs) => void this.restart(sleepMs),
     });
     const can = this.board.can.driver === "twai" ? twai(host, this.can) : undefined;
     // An MCP2515 module on the GPIO pins: its own chip, it outlives restarts of the ESP32.

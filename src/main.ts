@@ -28,10 +28,15 @@ import { mqttCommands } from "./at/mqtt";
 import { httpCommands } from "./at/http";
 import { sntpCommands } from "./at/sntp";
 import { mdnsCommands } from "./at/mdns";
+import { msgFilterCommands } from "./at/msgfilter";
+import { sleepCommands } from "./at/sleep";
+import { reconnCfgCommands } from "./at/cwreconncfg";
+import { countryCommands } from "./at/cwcountry";
 import { canInterfaces } from "xsock/can";
 import { Uart, consoleConfig } from "xsock/uart";
 import { XSOCK_VERSION } from "./version";
 import NetworkInterface from "xsock/netif";
+import DeepSleep from "xsock/deepsleep-native";
 
 type Limits = { links?: number; xs?: { heap: number; chunk: number } };
 const board = (config.board ?? { id: "esp32/nodemcu", chip: "ESP32" }) as { id: string; chip: string };
@@ -77,6 +82,12 @@ const online = () => netif.address !== undefined;
 const passthroughLinks = new PassthroughLinks(at, links, settings, clock, online);
 applySavedTcpOptions(links, settings);
 const can = canInterfaces().get("can0");
+/** AT+GSLP: once the OK has gone out, deep sleep (a restart for 0); lin has neither. */
+const deepSleep = (ms: number) => {
+  if (typeof System.restart !== "function") return false;
+  Timer.set(() => void uart.drained().then(() => (ms ? new DeepSleep({ ms }) : System.restart())), 0);
+  return true;
+};
 /** SLCAN's V and N replies: hardware 01 and firmware <major><minor>; the MAC's last 4 digits. */
 const [major, minor] = XSOCK_VERSION.split(".");
 const slcan = { version: `01${major}${minor}`.slice(0, 4), serial: netif.mac.replace(/:/g, "").slice(-4).toUpperCase().padStart(4, "0") };
@@ -91,6 +102,7 @@ Object.assign(
       return true;
     },
     freeHeap,
+    heapSize: xsHeap,
     get baud() {
       return uart.baud;
     },
@@ -117,6 +129,10 @@ Object.assign(
   httpCommands({ at, uart, online, freeHeap, cas: links.cas, pki: links.pki }),
   sntpCommands({ at, netif, clock }),
   mdnsCommands(netif),
+  msgFilterCommands(at),
+  sleepCommands({ wifiMode: () => station.mode, deepSleep }),
+  reconnCfgCommands(station, settings),
+  countryCommands(),
   can
     ? canCommands(at, can, {
         clock,

@@ -1,4 +1,4 @@
-// The board itself: restart (Moddable's `system`), its clock (`time`), its flash (`preference`, which outlives a
+// The board itself: restart (Moddable's `system`) and deep sleep (`xsock/deepsleep-native`), its clock (`time`), its flash (`preference`, which outlives a
 // restart, as NVS does), and XS's own figures (`instrumentation`).
 import type { Host } from "../host.ts";
 import { PlatformError } from "../host.ts";
@@ -14,8 +14,8 @@ export type Flash = Map<string, Map<string, Value>>;
 export interface SystemFacts {
   /** Live slots the firmware holds, after the last delivery. */
   slots(): number;
-  /** Restarts the board: a new XS machine boots the same firmware. */
-  restart(): void;
+  /** Restarts the board: a new XS machine boots the same firmware, after sleepMs (deep sleep) when given. */
+  restart(sleepMs?: number): void;
 }
 
 /**
@@ -37,6 +37,11 @@ export function system(host: Host, flash: Flash, rtc: Rtc, facts: SystemFacts & 
   // The call never returns: the XS machine that made it is gone.
   host.handle("system.restart", () => {
     facts.restart();
+    return new Promise(() => {});
+  });
+  // Deep sleep: the board goes as at a restart (its sockets close), and boots after ms.
+  host.handle("system.deepSleep", (ms: number) => {
+    facts.restart(ms);
     return new Promise(() => {});
   });
   host.handle("clock.get", () => rtc.offset);

@@ -140,6 +140,9 @@ export const MODULE_SHAPES: Record<string, ModuleShape> = {
   "xsock/ping-native": {
     source: { esp32: "drivers/ping/esp32/ping-native.js", lin: "drivers/ping/lin/ping-native.js" },
   },
+  "xsock/deepsleep-native": {
+    source: { esp32: "drivers/sleep/esp32/deepsleep-native.js", lin: "drivers/sleep/lin/deepsleep-native.js" },
+  },
   "xsock/wifi/softap-stations": {
     source: { esp32: "drivers/wifi/esp32/esp32/softap-stations-native.js", lin: "drivers/wifi/esp32/lin/softap-stations-native.js" },
   },

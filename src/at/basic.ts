@@ -1,4 +1,4 @@
-// Basic AT commands: AT, ATE0, ATE1, AT+GMR, AT+CMD?, AT+RST, AT+RESTORE, AT+SYSRAM?,
+// Basic AT commands: AT, ATE0, ATE1, AT+GMR, AT+CMD?, AT+RST, AT+RESTORE, AT+SYSRAM,
 // AT+SYSSTORE, AT+UART_CUR and AT+UART_DEF.
 import { onOff, type AtConsole, type CommandTable } from "./console";
 import { isInt, type Param } from "./parser";
@@ -18,6 +18,8 @@ export interface Board {
   restart(): boolean;
   /** Free bytes of XS's heap now. */
   freeHeap(): number;
+  /** XS's heap, in bytes. */
+  heapSize: number;
   /** The console UART's baud rate, and a change of it (after OK has gone out). */
   baud: number;
   /** The board's own console baud rate, before any AT+UART_DEF. */
@@ -92,6 +94,13 @@ export function basicCommands(device: DeviceInfo, board: Board, settings: Settin
         const free = board.freeHeap();
         lowest = Math.min(lowest, free);
         at.print(`+SYSRAM:${free},${lowest}`);
+      },
+      // <caps>: ESP-IDF's MALLOC_CAP_* bits, checked, not applied: XS's heap answers for them all.
+      set: (at: AtConsole, [caps, ...rest]: Param[]) => {
+        if (rest.length || !isInt(caps, 1, 0xffffffff)) return false;
+        const free = board.freeHeap();
+        lowest = Math.min(lowest, free);
+        at.print(`+SYSRAM:${free},${free},${lowest},${board.heapSize}`);
       },
     },
     "+SYSLOG": onOff("+SYSLOG", (at) => at.syslog, (at, on) => void (at.syslog = on)),

@@ -73,6 +73,8 @@ export class AtConsole {
   echo = true;
   /** AT+SYSLOG: an `ERR CODE:` line before each ERROR. */
   syslog = false;
+  /** AT+SYSMSGFILTER: what the host gets of each message the console sends (null: none of it); echo is not filtered. */
+  outputFilter?: (bytes: Uint8Array) => Uint8Array | null;
   private line: number[] = [];
   private overlong = false;
   private busy = false;
@@ -199,12 +201,16 @@ export class AtConsole {
   }
 
   send(text: string): void {
-    if (!this.handedOver) this.write(encodeLatin1(text));
+    if (this.handedOver) return;
+    const bytes = this.outputFilter ? this.outputFilter(encodeLatin1(text)) : encodeLatin1(text);
+    if (bytes) this.write(bytes);
   }
 
   /** Output the host did not ask for (+IPD, CLOSED, ...): held while a payload is coming in. */
-  unsolicited(bytes: Uint8Array): void {
+  unsolicited(message: Uint8Array): void {
     if (this.handedOver) return;
+    const bytes = this.outputFilter ? this.outputFilter(message) : message;
+    if (!bytes) return;
     if (!this.data) return this.write(bytes);
     this.held.push(bytes);
     this.heldBytes += bytes.length;

@@ -6,6 +6,7 @@ import { encodeLatin1, type AtConsole, type CommandTable } from "./console";
 import { DHCP_SOFTAP, dhcpState, isDotted, keepAddress, parseAddress, savedAddress } from "./ipconfig";
 import { isInt, isMac, type Param } from "./parser";
 import type { Settings } from "./settings";
+import { allowedChannel } from "./cwcountry";
 import type { DhcpPool, SoftApConfig, StaticAddress, WifiControl } from "xsock/wifi-control";
 
 /** What the SoftAP commands need of the network interface (xsock/net's NetworkInterface has it). */
@@ -122,8 +123,9 @@ export class SoftApConsole {
     }
   }
 
-  /** Starts the SoftAP with these settings; false when the radio refuses them. */
+  /** Starts the SoftAP with these settings; false when the radio refuses them, or AT+CWCOUNTRY rules out the channel. */
   start(config: SoftApConfig): boolean {
+    if (!allowedChannel(config.channel)) return false;
     try {
       this.wifi?.startSoftAp(config);
       return this.wifi !== undefined;

@@ -6,6 +6,7 @@ import { encodeLatin1, onOff, type AtConsole, type CommandTable } from "./consol
 import { isInt, isMac, type Param } from "./parser";
 import type { Settings } from "./settings";
 import type { SoftApConsole } from "./softap";
+import { allowedChannel } from "./cwcountry";
 import type { JoinOutcome, NetworkInterface, ScannedAp, WifiControl } from "xsock/net";
 
 const isText = (p: Param, max: number): p is string => typeof p === "string" && p.length <= max;
@@ -128,6 +129,7 @@ export class Station {
         (mac === undefined || ap.mac === mac.toLowerCase()) &&
         (channel === undefined || ap.channel === channel) &&
         (channel !== undefined || !bitmap || (bitmap >> ap.channel) & 1) &&
+        allowedChannel(ap.channel) && // AT+CWCOUNTRY's
         ap.rssi >= this.listRssi &&
         (this.listEcns >> ap.ecn) & 1,
     );

@@ -87,6 +87,8 @@ export interface WifiControl {
   mode: number;
   /** Seconds between tries to join again after the AP drops the station (0: never). */
   reconnectInterval: number;
+  /** How many of those tries before giving up (0: no end). */
+  reconnectCount: number;
   /** A join is under way (the first try, or a reconnection). */
   readonly joining: boolean;
   /** The AP the station is on, while it is on one. */

@@ -81,7 +81,7 @@ function canConsole(options: { idle?: boolean } = {}) {
   let out = "";
   const table = {};
   const flash = { store: true, get: <T>(_key: string, fallback: T) => fallback, save() {}, keep() {}, clear() {} } as unknown as Settings;
-  const basics = basicCommands({ chip: "ESP32", board: "esp32/nodemcu" }, { restart: () => true, freeHeap: () => 0, baud: 115200, defaultBaud: 115200, setBaud() {} }, flash, table);
+  const basics = basicCommands({ chip: "ESP32", board: "esp32/nodemcu" }, { restart: () => true, freeHeap: () => 0, heapSize: 0, baud: 115200, defaultBaud: 115200, setBaud() {} }, flash, table);
   const at = new AtConsole((bytes) => (out += Buffer.from(bytes).toString("latin1")), table, clock);
   at.echo = false;
   Object.assign(table, basics, canCommands(at, bus, { clock, uartBacklog: () => board.backlog, idle: () => board.idle, slcan: { serial: "AB12", version: "0101" } }));

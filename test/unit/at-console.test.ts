@@ -7,7 +7,7 @@ import type { Settings } from "../../src/at/settings.ts";
 
 /** The basic commands, on a board and a flash that do nothing. */
 function basics() {
-  const board = { restart: () => true, freeHeap: () => 0, baud: 115200, defaultBaud: 115200, setBaud() {} };
+  const board = { restart: () => true, freeHeap: () => 0, heapSize: 0, baud: 115200, defaultBaud: 115200, setBaud() {} };
   const flash = { store: true, get: <T>(_key: string, fallback: T) => fallback, save() {}, keep() {}, clear() {} } as unknown as Settings;
   const table = {};
   return Object.assign(table, basicCommands({ chip: "ESP32", board: "esp32/nodemcu" }, board, flash, table));

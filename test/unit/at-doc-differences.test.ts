@@ -8,7 +8,7 @@ import { basicCommands, rfPowerRange } from "../../src/at/basic.ts";
 import type { Settings } from "../../src/at/settings.ts";
 
 const flash = { store: true, get: <T>(_key: string, fallback: T) => fallback, save() {}, keep() {}, clear() {} } as unknown as Settings;
-const board = { restart: () => true, freeHeap: () => 0, baud: 115200, defaultBaud: 115200, setBaud() {} };
+const board = { restart: () => true, freeHeap: () => 0, heapSize: 0, baud: 115200, defaultBaud: 115200, setBaud() {} };
 
 /** A console with SEND, a CIPSEND that takes its payload and answers as the console's does. */
 function sender() {

@@ -35,6 +35,12 @@ export default class WifiInterface extends MonitoredInterface implements Network
       set reconnectInterval(seconds: number) {
         station.reconnectInterval = seconds;
       },
+      get reconnectCount() {
+        return station.reconnectCount;
+      },
+      set reconnectCount(count: number) {
+        station.reconnectCount = count;
+      },
       get joining() {
         return station.joining;
       },

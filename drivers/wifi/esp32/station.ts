@@ -40,6 +40,10 @@ interface Join {
 export class Station {
   /** Seconds between reconnections after a drop (0: none). */
   reconnectInterval = 1;
+  /** Reconnections to try after a drop before giving up (0: no end). */
+  reconnectCount = 0;
+  /** Reconnections tried since the last drop. */
+  private tries = 0;
   private linked = false;
   /** The AP to be on: a drop brings reconnections while it is set. */
   private wanted?: JoinTarget;
@@ -64,7 +68,10 @@ export class Station {
   /** A message from Moddable's `wifi` monitor; `reason` comes with `disconnect`. */
   message(message: string, reason?: number): void {
     if (message === "connect") this.linked = true;
-    else if (message === "gotIP") this.join?.finish(0);
+    else if (message === "gotIP") {
+      this.tries = 0;
+      this.join?.finish(0);
+    }
     else if (message === "disconnect") {
       const was = this.linked;
       this.linked = false;
@@ -76,6 +83,7 @@ export class Station {
   async connect(target: JoinTarget, timeoutMs: number): Promise<JoinOutcome> {
     this.cancel();
     this.wanted = target;
+    this.tries = 0;
     const aps = (await scan()).filter((ap) => ap.ssid === target.ssid && (!target.bssid || ap.mac === target.bssid));
     if (this.wanted !== target) return 4; // another join, or a leave, came meanwhile
     return new Promise<JoinOutcome>((resolve) => {
@@ -121,8 +129,10 @@ export class Station {
   /** After a drop, or a retry that failed: try again in reconnectInterval seconds. */
   private scheduleRetry(): void {
     if (!this.wanted || this.join || this.retry || !this.reconnectInterval) return;
+    if (this.reconnectCount && this.tries >= this.reconnectCount) return;
     this.retry = Timer.set(() => {
       this.retry = undefined;
+      this.tries++;
       if (this.wanted && !this.linked && !connect(this.wanted)) this.scheduleRetry();
     }, this.reconnectInterval * 1000);
   }
