@@ -413,6 +413,7 @@ export class Simulator {
       await this.collect();
       this.boots++;
       this.options.onEvent?.({ event: "boot", boot: this.boots });
+      this.timeline?.instant(TRACK.EVENTS, "boot", { event: "boot", boot: this.boots });
     } catch (e) {
       // A firmware that dies at boot has been reported already; the exit code says so.
       if (!this.stopping) throw e;

@@ -137,7 +137,8 @@ export class Trace {
   #count(): void {
     const ts = nowMicros();
     this.counter(TRACK.UART, "UART bytes per 10 ms", { in: this.#uartIn, out: this.#uartOut }, ts);
-    const idle = !this.#uartIn && !this.#uartOut && !this.#changed.size;
+    this.#at.settle(ts);
+    const idle = !this.#uartIn && !this.#uartOut && !this.#changed.size && !this.#at.waiting;
     this.#uartIn = this.#uartOut = 0;
     for (const socket of this.#changed) this.counter(socket.track, `${socket.name} bytes`, { in: socket.in, out: socket.out }, ts);
     this.#changed.clear();
@@ -205,20 +206,22 @@ export class Trace {
 
 /** ESP-AT's final replies: a command's slice ends at one. */
 const FINAL = /^(OK|ERROR|SEND OK|SEND FAIL|SET OK|\+CME ERROR:.*|\+MQTTPUB:(OK|FAIL))$/;
-/** A command's name: AT, or AT+ and its letters, before any =, ? or parameters. */
-const COMMAND = /^AT(\+[A-Z0-9_]+)?/i;
+/** A command's name: AT, ATE0 or ATE1, or AT+ and its letters, before any =, ? or parameters. */
+const COMMAND = /^AT(\+[A-Z0-9_]+|E[01])?/i;
 
 /**
  * Follows the console's AT commands from the UART's bytes: each from its line to its final
  * reply. A command whose OK is followed by the data prompt (">", as AT+CIPSEND's) goes on
  * until the reply to its data (SEND OK); in passthrough (AT+CIPSEND with no length) its slice
- * ends at the prompt and a "passthrough" slice goes on until "+++".
+ * ends at the prompt and a "passthrough" slice goes on until "+++". An OK the UART does not
+ * follow with the prompt within a tick (COUNTER_MS) ends its command, at the OK's time.
  */
 class AtCommands {
   #line = "";
   #reply = "";
   /** The command's OK came: it ends there unless the prompt follows. */
   #okAt?: number;
+  #lastOutput = 0;
   #command?: string;
   /** AT+CIPSEND with no length: passthrough follows its prompt. */
   #passthrough = false;
@@ -266,6 +269,16 @@ class AtCommands {
     this.trace.begin(TRACK.AT, name, { line: line.length > 200 ? `${line.slice(0, 200)}...` : line });
   }
 
+  /** An OK that may yet be followed by the prompt. */
+  get waiting(): boolean {
+    return this.#okAt !== undefined;
+  }
+
+  /** The UART has said nothing for a tick since the OK: no prompt follows, the command ended at its OK. */
+  settle(now: number): void {
+    if (now - this.#lastOutput >= COUNTER_MS * 1000) this.endPending();
+  }
+
   /** The OK before no prompt: the command ended there. */
   endPending(): void {
     if (this.#okAt === undefined) return;
@@ -275,6 +288,7 @@ class AtCommands {
   }
 
   output(bytes: Uint8Array): void {
+    this.#lastOutput = nowMicros();
     this.#reply += Buffer.from(bytes).toString("latin1");
     let at: number;
     while ((at = this.#reply.indexOf("\n")) >= 0) {
