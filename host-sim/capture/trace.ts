@@ -206,6 +206,7 @@ export class Trace {
 
 /** ESP-AT's final replies: a command's slice ends at one. */
 const FINAL = /^(OK|ERROR|SEND OK|SEND FAIL|SET OK|\+CME ERROR:.*|\+MQTTPUB:(OK|FAIL))$/;
+const PLUS = 0x2b;
 /** A command's name: AT, ATE0 or ATE1, or AT+ and its letters, before any =, ? or parameters. */
 const COMMAND = /^AT(\+[A-Z0-9_]+|E[01])?/i;
 
@@ -233,9 +234,9 @@ class AtCommands {
   constructor(private readonly trace: Trace) {}
 
   input(bytes: Uint8Array): void {
-    const text = Buffer.from(bytes).toString("latin1");
+    // Data is not read for lines: passthrough's only for "+++".
     if (this.#data === "passthrough") {
-      this.#pluses = /^\++$/.test(text) ? this.#pluses + text.length : 0;
+      this.#pluses = bytes.length <= 3 && bytes.every((b) => b === PLUS) ? this.#pluses + bytes.length : 0;
       if (this.#pluses === 3) {
         this.#data = "none";
         this.#pluses = 0;
@@ -244,7 +245,7 @@ class AtCommands {
       return;
     }
     if (this.#data === "counted") return;
-    this.#line += text;
+    this.#line += Buffer.from(bytes).toString("latin1");
     let at: number;
     while ((at = this.#line.indexOf("\n")) >= 0) {
       const line = this.#line.slice(0, at).replace(/\r$/, "");
@@ -289,6 +290,11 @@ class AtCommands {
 
   output(bytes: Uint8Array): void {
     this.#lastOutput = nowMicros();
+    // With no command under way the output (+IPD, passthrough's data) is not read.
+    if (!this.#command) {
+      this.#reply = "";
+      return;
+    }
     this.#reply += Buffer.from(bytes).toString("latin1");
     let at: number;
     while ((at = this.#reply.indexOf("\n")) >= 0) {
