@@ -446,7 +446,7 @@ export class Simulator {
   private account(kind: string, meter: Meter, collected = false): void {
     this.last = meter;
     this.onDelivery?.(kind, meter);
-    this.timeline?.delivery(kind, meter.compute, meter.currentHeapCount - this.baselineSlots);
+    this.timeline?.delivery(meter.compute, meter.currentHeapCount - this.baselineSlots);
     if (this.options.verbose) this.log(`xs: ${kind}: ${meter.compute} computrons, ${meter.currentHeapCount - this.baselineSlots} slots`);
     const slots = meter.currentHeapCount - this.baselineSlots;
     const room = this.board.limits.xs.heap;

@@ -58,6 +58,8 @@ export class Trace {
   readonly #changed = new Set<Socket>();
   /** Runs while there are bytes to count; the tick after the last writes zeros, so the counters fall back. */
   #tick?: NodeJS.Timeout;
+  /** When the UART's current count began: its counter sample is stamped there, and holds for the 10 ms it counts. */
+  #countFrom = 0;
   readonly #at = new AtCommands(this);
 
   constructor(path: string, board: string) {
@@ -99,10 +101,6 @@ export class Trace {
     if (name !== undefined) this.#event({ ph: "E", name, ts, pid: PID, tid, ...(args && { args }) });
   }
 
-  isOpen(tid: number): boolean {
-    return Boolean(this.#open.get(tid)?.length);
-  }
-
   /** A state track: the slice of the state before ends where the next begins. */
   state(tid: number, state: string, args?: Record<string, unknown>): void {
     const ts = nowMicros();
@@ -129,6 +127,7 @@ export class Trace {
 
   #startTicking(): void {
     if (this.#tick) return;
+    this.#countFrom = nowMicros();
     this.#tick = setInterval(() => this.#count(), COUNTER_MS);
     this.#tick.unref();
   }
@@ -136,7 +135,8 @@ export class Trace {
   /** Each tick: the UART's bytes in the last COUNTER_MS, and the changed sockets' totals. */
   #count(): void {
     const ts = nowMicros();
-    this.counter(TRACK.UART, "UART bytes per 10 ms", { in: this.#uartIn, out: this.#uartOut }, ts);
+    this.counter(TRACK.UART, "UART bytes per 10 ms", { in: this.#uartIn, out: this.#uartOut }, this.#countFrom);
+    this.#countFrom = ts;
     this.#at.settle(ts);
     const idle = !this.#uartIn && !this.#uartOut && !this.#changed.size && !this.#at.waiting;
     this.#uartIn = this.#uartOut = 0;
@@ -177,7 +177,7 @@ export class Trace {
   }
 
   /** One delivery into XS: the heap after it and what it cost. */
-  delivery(kind: string, computrons: number, slots: number): void {
+  delivery(computrons: number, slots: number): void {
     const ts = nowMicros();
     this.counter(TRACK.XS, "XS heap (slots)", { slots }, ts);
     this.counter(TRACK.XS, "computrons per delivery", { computrons }, ts);
@@ -193,9 +193,9 @@ export class Trace {
   /** Writes the last counters, ends the slices still open, and closes the array. */
   async close(): Promise<void> {
     if (this.#file.closed) return;
+    if (this.#tick) this.#count();
     clearInterval(this.#tick);
     this.#tick = undefined;
-    this.#count();
     this.#at.endPending();
     const ts = nowMicros();
     for (const [tid, open] of this.#open) while (open.length) this.end(tid, undefined, ts);

@@ -16,6 +16,7 @@ import { UartClient } from "../helpers/uart.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "xsock-trace-"));
 const FILE = join(dir, "run.json");
+const STARTED = Date.now() * 1000;
 
 interface TraceEvent {
   ph: string;
@@ -51,6 +52,8 @@ function checkSchema(events: TraceEvent[], closed = true): void {
     assert.ok(["B", "E", "C", "i", "M"].includes(e.ph), `${at}: ph`);
     assert.equal(typeof e.name, "string", `${at}: name`);
     assert.ok(Number.isFinite(e.ts) && e.ts >= 0, `${at}: ts`);
+    // Microseconds since the epoch, the pcapng capture's clock (a monotonic one, which may drift from Date's by a little): in this test's run.
+    if (e.ph !== "M") assert.ok(e.ts >= STARTED - 60e6 && e.ts <= Date.now() * 1000 + 60e6, `${at}: ts not in this run`);
     assert.ok(Number.isInteger(e.pid) && Number.isInteger(e.tid), `${at}: pid, tid`);
     if (e.ph === "C") assert.ok(Object.values(e.args ?? {}).length && Object.values(e.args!).every((v) => Number.isFinite(v)), `${at}: a counter's values`);
     if (e.ph === "i") assert.ok(["g", "p", "t"].includes(e.s!), `${at}: an instant's scope`);
