@@ -542,6 +542,7 @@ export class Mcp2515 implements BusNode {
     for (let row = 0; row < 8; row++) this.#regs[row * 16 + 0x0f] = 0x87;
     this.#regs[TXRTSCTRL] = 0x38; // the TXnRTS pins have pull-ups: they read high
     this.#mode = MODE.configuration;
+    this.#onState?.(MODE_NAMES[MODE.configuration]);
     this.#tec = 0;
     this.#rec = 0;
     this.#busOff = false;

@@ -248,6 +248,24 @@ describe("xsock sim --trace", function () {
     ]);
   });
 
+  // An MCP2515 module's controller (test/fixtures/boards/nodemcu-mcp2515.json, the CAN echo app): its modes and a bus-off.
+  it("CAN on an MCP2515: the controller's modes and its bus-off", async () => {
+    const board = await startBoard({ board: "test/fixtures/boards/nodemcu-mcp2515.json", app: "test/fixtures/can-echo", trace: FILE });
+    try {
+      await board.waitLog(/echo: ready/, { timeout: 20000 });
+      board.fault("can-bus-off");
+      await board.waitLog(/fault can-bus-off/);
+    } finally {
+      await board.stop();
+    }
+    const events = readTrace(FILE);
+    checkSchema(events);
+    const states = slices(events, trackOf(events, "CAN controller")).map((s) => s.name);
+    // The chip comes back by itself after 128 x 11 recessive bits: normal again.
+    assert.deepEqual(states.slice(-3), ["normal", "bus-off", "normal"]);
+    assert.ok(states.includes("configuration"), JSON.stringify(states));
+  });
+
   // A run that is killed leaves a file the viewers open: the array without its closing bracket.
   it("a simulator killed with SIGKILL leaves a trace that parses, up to its last event", async () => {
     const file = join(dir, "killed.json");
