@@ -6,9 +6,9 @@
 // bridged. TLS passthrough (AT+CIPSTART="SSL" to a node:tls peer) is a ratio to the plain TCP
 // passthrough of the same run, with the computrons of its handshake (AT+CIPSTART's, from the
 // line to its OK). The computrons come from a separate `xsock sim -v` run, as logging every
-// delivery slows the simulator. The unpaced TCP passthrough runs again with `--pcap`, as a ratio
-// to the run without (target >= 0.8x: capturing must not change what it observes). Exits 1 if
-// any byte is lost or wrong.
+// delivery slows the simulator. The unpaced TCP passthrough runs again with `--pcap`, with
+// `--trace` and with both, each as a ratio to the run without (target >= 0.8x: capturing must
+// not change what it observes). Exits 1 if any byte is lost or wrong.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -93,12 +93,13 @@ async function settledCount(counter: { on: boolean; total: number }): Promise<nu
 }
 
 /** `xsock sim` in passthrough to our peer, set up over the console as a host would. */
-async function xsockBridge(options: { baud?: number; countComputrons?: boolean; tls?: boolean; pcap?: string } = {}): Promise<Bridge> {
+async function xsockBridge(options: { baud?: number; countComputrons?: boolean; tls?: boolean; pcap?: string; trace?: string } = {}): Promise<Bridge> {
   const { server, port, accepted } = await peerServer(options.tls);
   const sim = await startSim([
     ...(options.baud ? ["--baud", String(options.baud)] : []),
     ...(options.countComputrons ? ["-v"] : []),
     ...(options.pcap ? ["--pcap", options.pcap] : []),
+    ...(options.trace ? ["--trace", options.trace] : []),
   ]);
   const computrons = options.countComputrons ? countComputrons(sim) : undefined;
   const uart = await UartClient.open(sim.uart);
@@ -267,8 +268,12 @@ const tls = await bothWays(() => xsockBridge({ tls: true }), UNPACED_BYTES, RUNS
 const tlsMetered = await bothWays(() => xsockBridge({ tls: true, countComputrons: true }), UNPACED_BYTES, 1);
 const captureDir = mkdtempSync(join(tmpdir(), "xsock-bench-"));
 const pcap = join(captureDir, "at.pcapng");
+const trace = join(captureDir, "at.json");
 const captured = await bothWays(() => xsockBridge({ pcap }), UNPACED_BYTES, RUNS);
 const pcapBytes = statSync(pcap).size;
+const traced = await bothWays(() => xsockBridge({ trace }), UNPACED_BYTES, RUNS);
+const traceBytes = statSync(trace).size;
+const both = await bothWays(() => xsockBridge({ pcap, trace }), UNPACED_BYTES, RUNS);
 rmSync(captureDir, { recursive: true, force: true });
 
 const lineRate = PACED_BAUD / 10;
@@ -323,29 +328,35 @@ for (const [name, key] of [
     (counted.computrons! / (UNPACED_BYTES / 1024)).toFixed(0),
   ]);
 }
-for (const [name, key] of [
-  ["UART→TCP", "up"],
-  ["TCP→UART", "down"],
+for (const [flags, run] of [
+  ["--pcap", captured],
+  ["--trace", traced],
+  ["--pcap --trace", both],
 ] as const) {
-  rows.push([
-    `${name} --pcap, ${UNPACED_BYTES / 1024 / 1024} MiB x${RUNS}`,
-    `${mbps(UNPACED_BYTES, captured[key]).toFixed(2)} MB/s`,
-    `TCP ${mbps(UNPACED_BYTES, unpaced[key]).toFixed(2)} MB/s`,
-    `${(mbps(UNPACED_BYTES, captured[key]) / mbps(UNPACED_BYTES, unpaced[key])).toFixed(2)}x`,
-    ">= 0.8x",
-    String(lost(captured[key])),
-    String(wrong(captured[key])),
-    "",
-  ]);
+  for (const [name, key] of [
+    ["UART→TCP", "up"],
+    ["TCP→UART", "down"],
+  ] as const) {
+    rows.push([
+      `${name} ${flags}, ${UNPACED_BYTES / 1024 / 1024} MiB x${RUNS}`,
+      `${mbps(UNPACED_BYTES, run[key]).toFixed(2)} MB/s`,
+      `TCP ${mbps(UNPACED_BYTES, unpaced[key]).toFixed(2)} MB/s`,
+      `${(mbps(UNPACED_BYTES, run[key]) / mbps(UNPACED_BYTES, unpaced[key])).toFixed(2)}x`,
+      ">= 0.8x",
+      String(lost(run[key])),
+      String(wrong(run[key])),
+      "",
+    ]);
+  }
 }
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
 for (const row of rows) console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  "));
 if (!hasSocat) console.log("socat is not on PATH: the reference is skipped");
 // The simulator's TLS record layer and handshake run in node:tls, outside XS (Moddable's runs in XS on the chip).
-console.log(`--pcap wrote ${(pcapBytes / 1024 / 1024).toFixed(1)} MiB for ${(2 * RUNS * UNPACED_BYTES) / 1024 / 1024} MiB bridged`);
+console.log(`--pcap wrote ${(pcapBytes / 1024 / 1024).toFixed(1)} MiB, --trace ${(traceBytes / 1024 / 1024).toFixed(1)} MiB, for ${(2 * RUNS * UNPACED_BYTES) / 1024 / 1024} MiB bridged`);
 console.log(`AT+CIPSTART, from its line to its OK: "SSL" ${tlsMetered.handshake} computrons, "TCP" ${metered.handshake} (the simulator's TLS handshake itself runs in node:tls, outside XS)`);
 
-const bad = [unpaced, metered, paced, tls, tlsMetered, captured].reduce((n, r) => n + lost(r.up) + wrong(r.up) + lost(r.down) + wrong(r.down), 0);
+const bad = [unpaced, metered, paced, tls, tlsMetered, captured, traced, both].reduce((n, r) => n + lost(r.up) + wrong(r.up) + lost(r.down) + wrong(r.down), 0);
 if (bad) {
   console.error(`xsock: ${bad} bytes lost or wrong`);
   process.exit(1);

@@ -44,6 +44,8 @@ export interface StartOptions {
   uart?: "memory" | "pty";
   /** Writes a pcapng capture of the run to this file as it goes: network, CAN bus, UART, faults and Wi-Fi events (see docs/simulator.md). */
   pcap?: string;
+  /** Writes a timeline of the run to this file as it goes, in the Chrome trace event format: AT commands, sockets, UART, XS heap, Wi-Fi, CAN (see docs/simulator.md). */
+  trace?: string;
   /** Sees every byte the board sends out of its UART, from boot on. */
   onOutput?: (bytes: Uint8Array) => void;
   /** Also hands each line of the simulator's log (trace output among it) here. */
@@ -153,6 +155,7 @@ export async function startSim(options: StartOptions = {}): Promise<SimBoard> {
     control: typeof options.control === "object" || options.control === undefined ? options.control : parseControlAddress(String(options.control)),
     verbose: options.verbose,
     pcap: options.pcap,
+    trace: options.trace,
     log: (line) => {
       log.add(`${line}\n`);
       options.log?.(line);

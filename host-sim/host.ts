@@ -1,6 +1,7 @@
 // What every simulated peripheral sees of the simulator.
 import type { Board } from "./board.ts";
 import type { Capture } from "./capture/capture.ts";
+import type { Trace } from "./capture/trace.ts";
 
 export type OpHandler = (...args: never[]) => unknown;
 
@@ -21,6 +22,8 @@ export interface Host {
   event(event: SimEvent): void;
   /** The pcapng capture, when the run writes one: devices add what they see. */
   readonly capture?: Capture;
+  /** The timeline (`--trace`), when the run writes one: devices add their sockets and states. */
+  readonly trace?: Trace;
 }
 
 /** What `xsock sim --json` reports, besides the UART's path and the exit. */

@@ -8,8 +8,12 @@ const xml = (text: string) =>
 
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
 
-/** The report; `output` (the UART's) goes in the suite's system-out. */
-export function junitReport(result: ScenarioResult, options: { timestamp: Date; output?: string; log?: string }): string {
+/**
+ * The report; `output` (the UART's) goes in the suite's system-out. A failed step names the
+ * run's `attachments` (its pcap and trace) in its own system-out as `[[ATTACHMENT|path]]`,
+ * which Jenkins' JUnit Attachments plugin and GitLab's test reports show with the test case.
+ */
+export function junitReport(result: ScenarioResult, options: { timestamp: Date; output?: string; log?: string; attachments?: string[] }): string {
   const failures = result.steps.filter((s) => s.status === "failed").length;
   const skipped = result.steps.filter((s) => s.status === "skipped").length;
   const counts = `tests="${result.steps.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${seconds(result.ms)}"`;
@@ -24,7 +28,8 @@ export function junitReport(result: ScenarioResult, options: { timestamp: Date; 
     else if (step.status === "skipped") lines.push(`${open}>`, `      <skipped message="an earlier step failed"/>`, `    </testcase>`);
     else {
       const message = step.error!.split("\n")[0];
-      lines.push(`${open}>`, `      <failure message="${xml(message)}" type="${step.action}">${xml(step.error!)}</failure>`, `    </testcase>`);
+      const attached = options.attachments?.length ? [`      <system-out>${options.attachments.map((path) => xml(`[[ATTACHMENT|${path}]]`)).join("\n")}</system-out>`] : [];
+      lines.push(`${open}>`, `      <failure message="${xml(message)}" type="${step.action}">${xml(step.error!)}</failure>`, ...attached, `    </testcase>`);
     }
   }
   if (options.output !== undefined) lines.push(`    <system-out>${xml(options.output)}</system-out>`);

@@ -41,6 +41,8 @@ export interface Scenario {
   description?: string;
   /** Where the run's pcapng capture goes, relative to the scenario file (--pcap overrides it). */
   pcap?: string;
+  /** Where the run's timeline (Chrome trace event format) goes, relative to the scenario file (--trace overrides it). */
+  trace?: string;
   steps: Step[];
 }
 

@@ -8,6 +8,7 @@ import { hostHas } from "./host-addresses.ts";
 import { PACKAGE_ROOT } from "./package-root.ts";
 import { loadBoard, type Board } from "./board.ts";
 import { Capture } from "./capture/capture.ts";
+import { Trace, TRACK } from "./capture/trace.ts";
 import { CanBus } from "./devices/can-bus.ts";
 import { CanUdpTransport, type CanTransportSpec } from "./devices/can-udp.ts";
 import { ETHERNET_MAC, ethernet, type EthernetDevice } from "./devices/ethernet.ts";
@@ -77,6 +78,8 @@ export interface SimOptions {
   control?: ControlAddress;
   /** Writes a pcapng capture of the network, the CAN bus, the UART and the faults here, as the run goes. */
   pcap?: string;
+  /** Writes a timeline of the run here, as it goes, in the Chrome trace event format (Perfetto). */
+  trace?: string;
   verbose?: boolean;
   /** Where the simulator's log goes; stderr by default. */
   log?: (line: string) => void;
@@ -164,6 +167,8 @@ export class Simulator {
   control?: ControlServer;
   /** The pcapng capture, with `pcap`. */
   private capture?: Capture;
+  /** The timeline, with `trace`. */
+  private timeline?: Trace;
 
   private constructor(
     readonly board: Board,
@@ -189,10 +194,12 @@ export class Simulator {
       };
     }
     const sim = (started.sim = new Simulator(board, uart, options));
-    if (options.pcap) {
+    if (options.pcap || options.trace) {
       try {
-        sim.capture = sim.startCapture(options.pcap);
+        if (options.pcap) sim.capture = sim.startCapture(options.pcap);
+        if (options.trace) sim.timeline = sim.startTrace(options.trace);
       } catch (e) {
+        await sim.capture?.close();
         uart.close();
         throw e;
       }
@@ -230,6 +237,7 @@ export class Simulator {
   fault(kind: FaultKind, forMs?: number): void {
     this.log(`sim: fault ${kind}${forMs === undefined ? "" : ` for ${forMs} ms`}`);
     this.capture?.note(`fault ${kind}${forMs === undefined ? "" : ` for ${forMs} ms`}`);
+    this.timeline?.instant(TRACK.EVENTS, `fault ${kind}`, forMs === undefined ? undefined : { ms: forMs });
     if (kind === "can-bus-off") {
       if (this.canController) this.canController.busOff(forMs);
       else this.log(`sim: ${this.board.id} has no CAN controller the simulator models (${this.board.can.driver})`);
@@ -318,6 +326,7 @@ export class Simulator {
       this.worker?.close();
       await this.worker?.exited;
       await this.capture?.close();
+      await this.timeline?.close();
       this.finish(code);
     }
     return this.stopped;
@@ -347,6 +356,29 @@ export class Simulator {
     return capture;
   }
 
+  /**
+   * Opens the timeline and taps what it follows here: both ways of the UART (and the AT
+   * commands in them), every frame on the CAN bus; the devices add their sockets and states
+   * through the host, and account() the deliveries.
+   */
+  private startTrace(path: string): Trace {
+    const trace = new Trace(path, this.board.id);
+    const { uart } = this;
+    const write = uart.write;
+    uart.write = (bytes) => {
+      trace.uart(false, bytes);
+      write(bytes);
+    };
+    const onData = uart.onData;
+    uart.onData = (handler) =>
+      onData((bytes) => {
+        trace.uart(true, bytes);
+        handler(bytes);
+      });
+    this.can.attach({ receive: (frame) => trace.canFrame(frame) });
+    return trace;
+  }
+
   private log(line: string): void {
     (this.options.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(line);
   }
@@ -361,9 +393,12 @@ export class Simulator {
       debug: (line) => this.options.verbose && this.log(line),
       event: (event) => {
         this.capture?.note(Object.entries(event).map(([k, v]) => (k === "event" ? v : `${k} ${v}`)).join(", "));
+        if (event.event === "wifi") this.timeline?.state(TRACK.WIFI, event.state, event);
+        else this.timeline?.instant(TRACK.EVENTS, event.event, event);
         this.options.onEvent?.(event);
       },
       capture: this.capture,
+      trace: this.timeline,
     };
     this.ops.set("trace", (text: string) => this.trace(text));
     this.ops.set("fatal", (kind: string, message: string, stack: string) => this.fatal(kind, message, stack));
@@ -388,7 +423,7 @@ export class Simulator {
     });
     const can = this.board.can.driver === "twai" ? twai(host, this.can) : undefined;
     // An MCP2515 module on the GPIO pins: its own chip, it outlives restarts of the ESP32.
-    if (this.board.can.driver === "mcp2515") this.mcp2515 ??= new Mcp2515Module(this.board.can, this.can, (line) => host.debug(line), () => this.capture?.canBusOff());
+    if (this.board.can.driver === "mcp2515") this.mcp2515 ??= new Mcp2515Module(this.board.can, this.can, (line) => host.debug(line), () => this.capture?.canBusOff(), (state) => this.timeline?.state(TRACK.CAN_CONTROLLER, state));
     this.canController = can ?? this.mcp2515;
     const pins = gpio(host, this.mcp2515?.wiring ?? NO_WIRING);
     this.closers = [timers(host), this.net, this.uartDevice, wifiDevice, ...(wired ? [wired] : []), board, ...(can ? [can] : []), pins];
@@ -436,6 +471,7 @@ export class Simulator {
       await this.collect();
       this.boots++;
       this.options.onEvent?.({ event: "boot", boot: this.boots });
+      this.timeline?.instant(TRACK.EVENTS, "boot", { event: "boot", boot: this.boots });
     } catch (e) {
       // A firmware that dies at boot has been reported already; the exit code says so.
       if (!this.stopping) throw e;
@@ -466,6 +502,7 @@ export class Simulator {
   private account(kind: string, meter: Meter, collected = false): void {
     this.last = meter;
     this.onDelivery?.(kind, meter);
+    this.timeline?.delivery(meter.compute, meter.currentHeapCount - this.baselineSlots);
     if (this.options.verbose) this.log(`xs: ${kind}: ${meter.compute} computrons, ${meter.currentHeapCount - this.baselineSlots} slots`);
     // On xsock's worker XS holds the limit itself; on @agoric/xsnap's the simulator counts.
     if (this.worker.boardSized) return;

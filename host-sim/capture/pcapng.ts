@@ -1,8 +1,6 @@
-// A pcapng file (draft-ietf-opsawg-pcapng), written as it goes: each block is queued and the
-// queue goes to the file by asynchronous writes, one at a time, at known offsets, so no
-// delivery into XS waits on the disk. A killed run leaves every block written so far whole;
-// a process that exits (a crash included) writes what is queued first.
-import { closeSync, openSync, writev, writeSync } from "node:fs";
+// A pcapng file (draft-ietf-opsawg-pcapng), written as it goes (append-file.ts): a killed run
+// leaves every block written so far whole.
+import { AppendFile } from "./append-file.ts";
 
 /** Link types (tcpdump.org's LINKTYPE_ values) the simulator captures. */
 export const LINKTYPE = { ETHERNET: 1, USER0: 147, USER1: 148, CAN_SOCKETCAN: 227 } as const;
@@ -12,9 +10,6 @@ const OPT = { endofopt: 0, comment: 1, shb_userappl: 4, if_name: 2, if_descripti
 /** epb_flags' direction bits: inbound 1, outbound 2 (pcapng 4.3.1). */
 export const INBOUND = 1;
 export const OUTBOUND = 2;
-
-/** Linux's limit on the buffers one writev takes. */
-const IOV_MAX = 1024;
 
 const pad4 = (n: number) => (4 - (n % 4)) % 4;
 
@@ -57,16 +52,7 @@ export interface PcapngInterface {
 }
 
 export class PcapngWriter {
-  readonly #fd: number;
-  #queue: Buffer[] = [];
-  /** The write under way: its blocks and where they go. */
-  #inFlight?: { blocks: Buffer[]; at: number };
-  #position = 0;
-  readonly #onExit = () => this.#flushSync();
-  #writing?: Promise<void>;
-  #closed = false;
-  /** Bytes written (or queued), for tests and figures. */
-  bytes = 0;
+  readonly #file: AppendFile;
 
   /** Creates (or truncates) the file and writes its header and one interface block per interface, in order: ids 0, 1, ... */
   constructor(
@@ -74,7 +60,6 @@ export class PcapngWriter {
     interfaces: PcapngInterface[],
     application = "xsock sim",
   ) {
-    this.#fd = openSync(path, "w");
     const shb = Buffer.alloc(16);
     shb.writeUInt32LE(0x1a2b3c4d, 0); // byte-order magic
     shb.writeUInt16LE(1, 4); // version 1.0
@@ -88,17 +73,17 @@ export class PcapngWriter {
       const opts = [option(OPT.if_name, text(i.name)), ...(i.description ? [option(OPT.if_description, text(i.description))] : []), option(OPT.if_tsresol, Uint8Array.of(6))];
       header.push(block(BLOCK.IDB, Buffer.concat([idb, options(opts)])));
     }
-    // The header goes at once: the file is readable (and empty of packets) from the start.
-    const bytes = Buffer.concat(header);
-    writeSync(this.#fd, bytes, 0, bytes.length, 0);
-    this.#position = bytes.length;
-    this.bytes = bytes.length;
-    process.on("exit", this.#onExit);
+    this.#file = new AppendFile(path, Buffer.concat(header));
+  }
+
+  /** Bytes written (or queued), for tests and figures. */
+  get bytes(): number {
+    return this.#file.bytes;
   }
 
   /** Appends an enhanced packet block: `data` (or its parts, one after the other) on interface `id`, with a comment and a direction if given. */
   packet(id: number, data: Uint8Array | Uint8Array[], how: { comment?: string; direction?: number; micros?: number } = {}): void {
-    if (this.#closed) return;
+    if (this.#file.closed) return;
     const parts = Array.isArray(data) ? data : [data];
     const length = parts.reduce((n, p) => n + p.length, 0);
     const micros = how.micros ?? nowMicros();
@@ -121,45 +106,11 @@ export class PcapngWriter {
     }
     opts.copy(b, 28 + padded);
     b.writeUInt32LE(b.length, b.length - 4);
-    this.#enqueue(b);
-  }
-
-  #enqueue(b: Buffer): void {
-    this.#queue.push(b);
-    this.bytes += b.length;
-    this.#writing ??= this.#drain();
-  }
-
-  /** Writes what is queued, a batch at a time, until the queue is empty. */
-  async #drain(): Promise<void> {
-    await Promise.resolve(); // blocks queued in the same turn go in one write
-    while (this.#queue.length) {
-      const blocks = this.#queue.splice(0, IOV_MAX);
-      const at = this.#position;
-      this.#position += blocks.reduce((n, b) => n + b.length, 0);
-      this.#inFlight = { blocks, at };
-      await new Promise<void>((resolve) => writev(this.#fd, blocks, at, () => resolve()));
-      this.#inFlight = undefined;
-    }
-    this.#writing = undefined;
-  }
-
-  /** The process is exiting: the write under way (again: same bytes, same place) and the queue go now. */
-  #flushSync(): void {
-    if (this.#closed) return;
-    let at = this.#inFlight?.at ?? this.#position;
-    for (const b of [...(this.#inFlight?.blocks ?? []), ...this.#queue]) {
-      writeSync(this.#fd, b, 0, b.length, at);
-      at += b.length;
-    }
+    this.#file.append(b);
   }
 
   /** Writes what is queued and closes the file. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    process.off("exit", this.#onExit);
-    while (this.#writing) await this.#writing;
-    closeSync(this.#fd);
+  close(): Promise<void> {
+    return this.#file.close();
   }
 }

@@ -10,7 +10,7 @@ import { conventions, outputStyle, UserError, type OutputOptions } from "./commo
 
 const TEMPLATE = packagePath("examples", "ci");
 /** Left out of the copy: what a run of the example in this checkout leaves behind. */
-const LEFT_OUT = new Set(["node_modules", "package-lock.json", "results.xml", ".gitignore"]);
+const LEFT_OUT = new Set(["node_modules", "package-lock.json", "results.xml", "results.pcapng", "results.trace.json", ".gitignore"]);
 
 /** An npm package name from a folder name: lower case, with what npm refuses made a dash. */
 export function packageName(folder: string): string {
@@ -28,7 +28,7 @@ export function scaffold(dir: string): string[] {
   pkg.devDependencies.xsock = `^${XSOCK_VERSION}`;
   writeFileSync(join(dir, "package.json"), `${JSON.stringify(pkg, null, 2)}\n`);
   // npm leaves .gitignore files out of packages, so it is written here.
-  writeFileSync(join(dir, ".gitignore"), "node_modules/\nresults.xml\n");
+  writeFileSync(join(dir, ".gitignore"), "node_modules/\nresults.xml\nresults.pcapng\nresults.trace.json\n");
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
     .map((e) => relative(dir, join(e.parentPath, e.name)))

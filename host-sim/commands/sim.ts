@@ -1,7 +1,7 @@
 // `xsock sim`: the firmware on XS, its UART on this terminal, a pty or a TCP port.
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { DEFAULT_BOARD } from "../board.ts";
 import { parseCanTransport, type CanTransportSpec } from "../devices/can-udp.ts";
 import { FLOW_CONTROLS, type FlowControl } from "../devices/serial.ts";
@@ -62,9 +62,16 @@ interface SimCliOptions extends OutputOptions {
   can?: CanTransportSpec;
   control?: ControlAddress;
   pcap?: string;
+  trace?: string;
 }
 
 /** The firmware's trace() lines go with --quiet; the simulator's and XS's errors stay. */
+/** A capture's path as a JUnit attachment names it: relative to the working directory (GitLab's project, Jenkins' workspace) when it is under it. */
+function attachmentPath(path: string): string {
+  const under = relative(process.cwd(), resolve(path));
+  return under && !under.startsWith("..") && !isAbsolute(under) ? under : resolve(path);
+}
+
 const keptWhenQuiet = (line: string) => /^(firmware|xs): |^ {2}/.test(line);
 
 export function registerSim(program: Command): void {
@@ -89,6 +96,7 @@ export function registerSim(program: Command): void {
     .option("--junit <file.xml>", "with --scenario, write a JUnit XML report of its steps")
     .option("--fault <kind[@when][+for]>", "inject a fault: link-drop, dhcp-fail, can-bus-off (link-drop@5s+2s); repeatable", collectParsed(parseFault))
     .option("--pcap <file>", "write a pcapng capture of the run as it goes: the network, the CAN bus, the UART, faults and Wi-Fi events (tshark, Wireshark)")
+    .option("--trace <file>", "write a timeline of the run as it goes, in the Chrome trace event format: AT commands, sockets, UART, XS heap, Wi-Fi, CAN (ui.perfetto.dev)")
     .option("--control <[host:]port>", "a control socket on loopback (127.0.0.1 by default; port 0 picks one): line commands fault, status, help", asArgument(parseControlAddress))
     .addOption(
       new Option("--can <transport>", "share the CAN bus with python-can: udp-multicast[:GROUP] or udp-multicast:[GROUP]:PORT (default: the bus is in-process only)").argParser(
@@ -106,6 +114,7 @@ export function registerSim(program: Command): void {
       "xsock sim examples/tcp-echo-client host=localhost port=50007",
       "xsock sim --can udp-multicast --fault can-bus-off@3s   # python-can: can.Bus(interface='udp_multicast')",
       "xsock sim --uart-link /tmp/esp32 --pcap run.pcapng &   # then: tshark -r run.pcapng",
+      "xsock sim --trace run.json   # then open run.json in ui.perfetto.dev",
     ],
     "log every XS delivery with its computrons and heap",
   ).action(async (appArg: string | undefined, pairs: string[], opts: SimCliOptions, cmd: Command) => {
@@ -161,9 +170,10 @@ export function registerSim(program: Command): void {
       if (opts.scenario) scenario = loadScenario(opts.scenario);
       const app = appArg?.includes("=") ? undefined : appArg;
       const config = parseConfigPairs(app === appArg ? pairs : [appArg!, ...pairs]);
-      // A scenario's own pcap is relative to its file.
+      // A scenario's own pcap and trace are relative to its file.
       const pcap = opts.pcap ?? (scenario?.pcap && resolve(dirname(opts.scenario!), scenario.pcap));
-      const boardOptions = { app: appFolder(app), config, board: opts.board, baud: opts.baud, flow: opts.flow, aps: opts.ap, ip: opts.ip, faults: opts.fault, control: opts.control, can: opts.can, verbose: opts.verbose, pcap };
+      const trace = opts.trace ?? (scenario?.trace && resolve(dirname(opts.scenario!), scenario.trace));
+      const boardOptions = { app: appFolder(app), config, board: opts.board, baud: opts.baud, flow: opts.flow, aps: opts.ap, ip: opts.ip, faults: opts.fault, control: opts.control, can: opts.can, verbose: opts.verbose, pcap, trace };
       const log = (line: string) => void ((!opts.quiet || keptWhenQuiet(line)) && process.stderr.write(`${line}\n`));
       const controlAt = (address?: ControlAddress) => {
         if (!address) return;
@@ -186,7 +196,8 @@ export function registerSim(program: Command): void {
         controlAt(board.control);
         const timestamp = new Date();
         const result = await runScenario(scenario, board, { onStep: (r) => process.stderr.write(stepLine(r)), signal: abort.signal });
-        if (opts.junit) writeFileSync(opts.junit, junitReport(result, { timestamp, output: board.uart.text, log: board.log }));
+        const attachments = [pcap, trace].filter((path) => path !== undefined).map(attachmentPath);
+        if (opts.junit) writeFileSync(opts.junit, junitReport(result, { timestamp, output: board.uart.text, log: board.log, attachments }));
         end(result.passed ? 0 : 1, `scenario ${JSON.stringify(result.name)} ${result.passed ? "passed" : "failed"}: ${result.steps.filter((s) => s.status === "passed").length} of ${result.steps.length} steps passed`);
         process.exit(await board.stopped.then(() => verdict!));
       }

@@ -3,6 +3,7 @@
 // the interface facts `net` reports. A link drop pulls the cable for the fault's length.
 import type { NetworkFaults } from "../faults.ts";
 import { PlatformError, type Host } from "../host.ts";
+import { TRACK } from "../capture/trace.ts";
 import { DHCP_DNS, leaseFor, type Addressing } from "./ipconfig.ts";
 import type { WifiDevice } from "./wifi.ts";
 
@@ -17,6 +18,9 @@ export type EthernetDevice = WifiDevice;
 
 const IPV4 = /^(\d{1,3})(\.\d{1,3}){3}$/;
 
+/** The trace's names for the link's states, as the Wi-Fi track has them. */
+const ETHERNET_STATES = { connect: "connected", gotIP: "got ip", lostIP: "lost ip", disconnect: "disconnected" } as const;
+
 /** `addressing` is the port's esp_netif (ETH_DEF), which start() creates; DHCP gives `boardIp`. */
 export function ethernet(host: Host, boardIp: string, faults: NetworkFaults, addressing: Addressing, dns: () => string[]): EthernetDevice {
   const monitors = new Set<number>();
@@ -24,7 +28,8 @@ export function ethernet(host: Host, boardIp: string, faults: NetworkFaults, add
   let link = false;
   let hasIp = false;
   let pending: NodeJS.Timeout | undefined;
-  const tell = (message: string) => {
+  const tell = (message: "connect" | "gotIP" | "lostIP" | "disconnect") => {
+    host.trace?.state(TRACK.ETHERNET, ETHERNET_STATES[message]);
     for (const id of monitors) host.post("ethernet", id, message);
   };
   const address = () => (hasIp ? addressing.addressFor(boardIp) : undefined);

@@ -15,8 +15,9 @@ export class Mcp2515Module {
     bus: CanBus,
     private readonly log: (line: string) => void,
     onBusOff?: () => void,
+    onState?: (state: string) => void,
   ) {
-    this.chip = new Mcp2515({ oscillator: can.oscillator, log, onBusOff });
+    this.chip = new Mcp2515({ oscillator: can.oscillator, log, onBusOff, onState });
     this.chip.attach(bus);
     const chip = this.chip;
     this.wiring = {

@@ -194,6 +194,8 @@ export interface Mcp2515Options {
   log?: (line: string) => void;
   /** Called as the controller goes bus-off (the capture's error frame). */
   onBusOff?: () => void;
+  /** Called as the controller's mode changes, goes bus-off or recovers (the trace's CAN controller track). */
+  onState?: (state: string) => void;
 }
 
 interface InFlight {
@@ -220,6 +222,7 @@ export class Mcp2515 implements BusNode {
   #rec = 0;
   #busOff = false;
   readonly #onBusOff?: () => void;
+  readonly #onState?: (state: string) => void;
   #recovery?: { cancel(): void };
   #inFlight?: InFlight;
   #retry?: { cancel(): void };
@@ -255,6 +258,7 @@ export class Mcp2515 implements BusNode {
     this.#clock = options.clock ?? realClock;
     this.#log = options.log ?? (() => {});
     this.#onBusOff = options.onBusOff;
+    this.#onState = options.onState;
     this.#reset();
   }
 
@@ -538,6 +542,7 @@ export class Mcp2515 implements BusNode {
     for (let row = 0; row < 8; row++) this.#regs[row * 16 + 0x0f] = 0x87;
     this.#regs[TXRTSCTRL] = 0x38; // the TXnRTS pins have pull-ups: they read high
     this.#mode = MODE.configuration;
+    this.#onState?.(MODE_NAMES[MODE.configuration]);
     this.#tec = 0;
     this.#rec = 0;
     this.#busOff = false;
@@ -650,6 +655,7 @@ export class Mcp2515 implements BusNode {
     const from = this.#mode;
     this.#mode = mode;
     this.#log(`mcp2515: ${MODE_NAMES[from]} mode -> ${MODE_NAMES[mode]} mode`);
+    this.#onState?.(MODE_NAMES[mode]);
     if (mode === MODE.configuration) {
       // Entering configuration mode clears the error counters (section 10.1).
       this.#tec = 0;
@@ -836,6 +842,7 @@ export class Mcp2515 implements BusNode {
     this.#busOff = true;
     this.#log(`mcp2515: bus-off (TEC ${this.#tec})`);
     this.#onBusOff?.();
+    this.#onState?.("bus-off");
     this.#inFlight?.timer.cancel();
     this.#inFlight = undefined;
     this.#retry?.cancel();
@@ -850,6 +857,7 @@ export class Mcp2515 implements BusNode {
       this.#tec = 0;
       this.#rec = 0;
       this.#log("mcp2515: recovered from bus-off");
+      this.#onState?.(MODE_NAMES[this.#mode]);
       this.#startNext();
       this.#settle();
     });

@@ -233,6 +233,7 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
       conn.readablePending = false;
       const bytes = conn.rx.take(PUSH_LIMIT - conn.pushed);
       conn.pushed += bytes?.length ?? 0;
+      if (bytes) host.trace?.socketBytes(conn.id!, false, bytes.length);
       return { bytes, more: conn.rx.length };
     });
   }
@@ -309,6 +310,7 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
     conn.watched = true;
     conn.id = id;
     conns.set(id, conn);
+    host.trace?.socketOpened(id, `${tls ? "tls" : "tcp"} to ${to.host}:${to.port}`);
     // The firmware learns only that the link failed (ERROR, CLOSED): -v says why.
     socket.once("error", (e) => host.debug(`sim: tcp ${id} to ${to.host}:${to.port}${bindTo ? ` from ${bindTo}` : ""}: ${e.message}`));
     socket.once(tls ? "secureConnect" : "connect", () => {
@@ -349,6 +351,7 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
       throw new PlatformError("write overflows the send buffer", constants.errno.EAGAIN, "EAGAIN");
     conn.believed -= bytes.length;
     if (!conn.wire) conn.flow?.data(true, bytes);
+    host.trace?.socketBytes(id, true, bytes.length);
     conn.socket.write(bytes, () => notifyWritable(conn));
   });
 
@@ -363,6 +366,7 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
     const conn = conns.get(id);
     if (!conn) return;
     conns.delete(id);
+    host.trace?.socketClosed(id, conn.ended);
     if (!conn.ended && !conn.wire) conn.flow?.fin(true);
     conn.ended ??= "closed";
     conn.socket.end();
@@ -399,6 +403,7 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
     if (!conn) return false;
     conn.id = newId;
     conns.set(newId, conn);
+    host.trace?.socketOpened(newId, `tcp from ${conn.socket.remoteAddress}:${conn.socket.remotePort}`);
     return true;
   });
 
@@ -444,6 +449,7 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
     await openUdp(id, state, options.port, v6 ? (options.address ?? undefined) : own(options.address), v6);
     if (options.multicast) state.socket.addMembership(options.multicast, v6 ? undefined : LOOPBACK);
     udps.set(id, state);
+    host.trace?.socketOpened(id, `udp on ${state.socket.address().port}`);
   });
 
   const udpOf = (id: number) => {
@@ -455,6 +461,7 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
   host.handle("udp.read", (id: number) => {
     const state = udpOf(id);
     const packet = state.packets.shift();
+    if (packet) host.trace?.socketBytes(id, false, packet.data.length);
     notifyPackets(id, state);
     return packet ?? null;
   });
@@ -462,6 +469,7 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
   host.handle("udp.write", (id: number, bytes: Uint8Array, address: string, port: number) => {
     const { socket } = udpOf(id);
     host.capture?.udp(true, socket.address(), { address, port }, bytes);
+    host.trace?.socketBytes(id, true, bytes.length);
     socket.send(bytes, port, address);
   });
 
@@ -485,6 +493,7 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
   host.handle("udp.close", (id: number) => {
     udps.get(id)?.socket.close();
     udps.delete(id);
+    host.trace?.socketClosed(id);
   });
 
   host.handle("raw.open", (id: number, options: { protocol: number }) => {
@@ -604,7 +613,11 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
       }
     },
     close() {
-      for (const conn of conns.values()) conn.socket.destroy();
+      for (const [id, conn] of conns) {
+        host.trace?.socketClosed(id, "the board restarted");
+        conn.socket.destroy();
+      }
+      for (const id of udps.keys()) host.trace?.socketClosed(id, "the board restarted");
       for (const { server, pending } of listeners.values()) {
         for (const conn of pending) conn.socket.destroy();
         server.close();

@@ -6,6 +6,7 @@
 import { PlatformError, type Host } from "../host.ts";
 import type { TwaiNativeOptions } from "../../drivers/can/twai/twai-native";
 import type { BusFrame, BusNode, CanBus } from "./can-bus.ts";
+import { TRACK } from "../capture/trace.ts";
 import { CAN_MTU, describeFrame, frameBits, packBusFrame, unpackBusFrame } from "./can-message.ts";
 
 /** The bitrates ESP-IDF has timing presets for. */
@@ -32,6 +33,7 @@ export const ALERT = {
 
 /** twai_state_t */
 export const TwaiState = { Stopped: 0, Running: 1, BusOff: 2, Recovering: 3 } as const;
+const TWAI_STATE_NAMES: Record<number, string> = { 0: "stopped", 1: "running", 2: "bus-off", 3: "recovering" };
 
 /** What the firmware's driver opens the controller with: its native options, the callback left on the XS side. */
 export type TwaiConfig = Omit<TwaiNativeOptions, "onAlert">;
@@ -53,7 +55,7 @@ export function acceptanceMatches(code: number, mask: number, f: BusFrame): bool
 
 /** One TWAI controller on a bus; the firmware opens it, and closes it or the board restarts. */
 export class TwaiController implements BusNode {
-  state: number = TwaiState.Running;
+  #state: number = TwaiState.Running;
   tec = 0;
   rec = 0;
   txFailed = 0;
@@ -74,6 +76,17 @@ export class TwaiController implements BusNode {
   private readonly detach: () => void;
   /** Called as the controller goes bus-off (the capture's error frame). */
   onBusOff?: () => void;
+  /** Called as the controller's state changes (the trace's CAN controller track). */
+  onState?: (state: string) => void;
+
+  get state(): number {
+    return this.#state;
+  }
+
+  set state(state: number) {
+    if (state !== this.#state) this.onState?.(TWAI_STATE_NAMES[state]);
+    this.#state = state;
+  }
 
   constructor(
     readonly config: TwaiConfig,
@@ -282,6 +295,11 @@ export function twai(host: Host, bus: CanBus): TwaiDevice {
     const deliver = (take: () => [number, Uint8Array]) => setImmediate(() => open?.id === id && host.post("twai", id, take));
     const controller = new TwaiController({ ...config, code: config.code >>> 0, mask: config.mask >>> 0 }, bus, deliver, (line) => host.debug(line));
     controller.onBusOff = () => host.capture?.canBusOff();
+    if (host.trace) {
+      const trace = host.trace;
+      controller.onState = (state) => trace.state(TRACK.CAN_CONTROLLER, state);
+      trace.state(TRACK.CAN_CONTROLLER, "running");
+    }
     open = { id, controller };
     host.debug(`twai: started at ${config.bitrate} bit/s, ${controller.mode}, pins ${config.transmit} and ${config.receive}`);
   });

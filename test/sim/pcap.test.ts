@@ -185,6 +185,8 @@ describe("xsock sim --pcap", function () {
     // TCP-IP AT Commands: AT+CIPSERVER, AT+CIPSTART's "UDP" and "TCPv6" types; a link-drop aborts the links.
     it("AT+CIPSERVER's accepted link, a UDP link both ways, and a TCPv6 link reset by a link-drop", async () => {
       const { uart } = session;
+      // TCP-IP AT Commands: AT+CIPV6=1 comes before the TCPv6 link.
+      assert.equal(await uart.command("AT+CIPV6=1"), "\r\nOK\r\n");
       assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
       const port = await freePort([session.ip]);
       assert.equal(await uart.command(`AT+CIPSERVER=1,${port}`), "\r\nOK\r\n");
