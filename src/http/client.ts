@@ -124,6 +124,10 @@ class Reader {
  * response's status and headers. Throws HttpError when the exchange fails.
  */
 export async function request(req: Request, onData: (bytes: Uint8Array) => Promise<void> | void): Promise<Response> {
+  // Go on from the bottom of the stack, as a job: the caller is at the end of a long synchronous
+  // chain (the UART's callback, the console, the command), and the connect below adds its own;
+  // together they outgrew XS's 512-slot stack on the board.
+  await Promise.resolve();
   let current = req;
   for (let redirects = 0; ; redirects++) {
     const sock = socket(current.url.host.includes(":") ? AF_INET6 : AF_INET, SOCK_STREAM);
