@@ -57,10 +57,14 @@ export interface Response {
   chunked?: boolean;
 }
 
-/** Bytes as text, one character a byte, a few at a time: a spread of thousands would overflow XS's stack on the board. */
+/**
+ * Bytes as text, one character a byte, 64 at a time: a spread takes a stack slot an argument,
+ * and XS's stack on the board is 512 slots. (The console's decodeLatin1; this library is built
+ * without the console.)
+ */
 export function latin1(bytes: Uint8Array): string {
   let text = "";
-  for (let i = 0; i < bytes.length; i += 256) text += String.fromCharCode(...bytes.subarray(i, i + 256));
+  for (let i = 0; i < bytes.length; i += 64) text += String.fromCharCode(...bytes.slice(i, i + 64));
   return text;
 }
 
