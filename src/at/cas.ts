@@ -4,6 +4,8 @@
 // and `config.clientKey`: a list, each entry PEM or base64 DER, or one string holding them (PEM
 // blocks, or base64 DER separated by commas), as `mcconfig ca=...` and `xsock sim ca=...` give it.
 
+import { decodeLatin1 } from "./console";
+
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /** Base64 to bytes; undefined when it is not base64. */
@@ -87,8 +89,7 @@ function parseDer(value: unknown, label: string): (ArrayBuffer | undefined)[] {
 export function readDer(bytes: Uint8Array, label: "CERTIFICATE" | "PRIVATE KEY"): ArrayBuffer | undefined {
   const der: Uint8Array | undefined = bytes;
   if (looksDer(der)) return der.slice().buffer as ArrayBuffer;
-  let text = "";
-  for (let i = 0; i < bytes.length; i += 128) text += String.fromCharCode(...bytes.subarray(i, i + 128));
+  const text = decodeLatin1(bytes);
   return text.includes("-----BEGIN") ? parseDer(text, label)[0] : undefined;
 }
 

@@ -313,7 +313,7 @@ export class AtConsole {
   }
 
   private endLine(): void {
-    const text = String.fromCharCode(...this.line);
+    const text = decodeLatin1(this.line);
     const overlong = this.overlong || this.line.length > MAX_LINE;
     this.line = [];
     this.overlong = false;
@@ -363,6 +363,16 @@ export class AtConsole {
     if (this.syslog) this.send(`ERR CODE:0x${code.toString(16).padStart(8, "0")}\r\n`);
     this.send("\r\nERROR\r\n");
   }
+}
+
+/**
+ * Bytes to text, one character a byte, 64 at a time: a spread takes a stack slot an argument,
+ * and XS's stack on the board is 512 slots.
+ */
+export function decodeLatin1(bytes: Uint8Array | readonly number[]): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 64) text += String.fromCharCode(...bytes.slice(i, i + 64));
+  return text;
 }
 
 /** Text to bytes, one byte per character (the console speaks 8-bit ASCII). */

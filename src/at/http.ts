@@ -1,10 +1,10 @@
 // ESP-AT's HTTP commands (HTTP_AT_Commands.rst): HTTPCLIENT, HTTPGETSIZE, HTTPCGET, HTTPCPOST,
 // HTTPCPUT, HTTPURLCFG, HTTPCHEAD, HTTPCFG, and the doc's error codes (`ERR CODE:0x010a7xxx`
 // with AT+SYSLOG=1). The protocol is src/http's client, over xsock/socket.
-import { HttpError, latin1, parseUrl, request, type Request, type Response, type Url } from "xsock/http";
+import { HttpError, parseUrl, request, type Request, type Response, type Url } from "xsock/http";
 import type { TlsOptions } from "xsock/socket";
 import type { Pki } from "./cas";
-import { encodeLatin1, REPLIED, type AtConsole, type CommandTable } from "./console";
+import { decodeLatin1, encodeLatin1, REPLIED, type AtConsole, type CommandTable } from "./console";
 import { isInt, type Param } from "./parser";
 
 /** The doc's HTTP error codes: this one is "Connection Failed"; it plus a status of 400 and over is that status's. */
@@ -208,7 +208,7 @@ const HTTP_COMMANDS: CommandTable = {
         a.error();
         return REPLIED;
       }
-      presetUrl = latin1(data);
+      presetUrl = decodeLatin1(data);
       a.send("\r\nSET OK\r\n");
       return REPLIED;
     },
@@ -229,7 +229,7 @@ const HTTP_COMMANDS: CommandTable = {
         a.error();
         return REPLIED;
       }
-      const text = latin1(data);
+      const text = decodeLatin1(data);
       const header = splitHeader(text);
       if (!header) {
         a.error();

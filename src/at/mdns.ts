@@ -126,7 +126,8 @@ function message(id: number, questions: Question[], answers: Record_[], addition
   const out = [...u16(id), 0x84, 0x00, ...u16(questions.length), ...u16(answers.length), 0, 0, ...u16(additionals.length)];
   for (const q of questions) out.push(...nameBytes(q.name.split(".")), ...u16(q.type), 0, 1);
   for (const r of [...answers, ...additionals]) {
-    out.push(...nameBytes(r.labels), ...u16(r.type), flush && r.unique ? 0x80 : 0, 1, ...u32(r.ttl), ...u16(r.data.length), ...r.data);
+    out.push(...nameBytes(r.labels), ...u16(r.type), flush && r.unique ? 0x80 : 0, 1, ...u32(r.ttl), ...u16(r.data.length));
+    for (const b of r.data) out.push(b); // one at a time: a spread of a long record takes a stack slot a byte
   }
   return new Uint8Array(out).buffer;
 }

@@ -4,7 +4,7 @@
 // only, as ESP-AT. The protocol is src/mqtt's client, over xsock/socket.
 import { MqttClient, type Message } from "xsock/mqtt";
 import type { QoS } from "xsock/mqtt-packets";
-import { encodeLatin1, REPLIED, type AtConsole, type Clock, type CommandTable, type Handler } from "./console";
+import { decodeLatin1, encodeLatin1, REPLIED, type AtConsole, type Clock, type CommandTable, type Handler } from "./console";
 import { isInt, type Param } from "./parser";
 import type { Pki } from "./cas";
 
@@ -188,7 +188,7 @@ const long = (apply: (c: MqttConfig, value: string) => void): Handler =>
       a.error();
       return REPLIED;
     }
-    apply(link.config!, String.fromCharCode(...data));
+    apply(link.config!, decodeLatin1(data));
     a.send("\r\nOK\r\n");
     return REPLIED;
   });

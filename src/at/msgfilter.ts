@@ -6,7 +6,7 @@
 //
 // The table and its handlers are the module's own, not closures made at boot: preloaded, they
 // stay in flash and cost the board's heap nothing.
-import { encodeLatin1, REPLIED, type AtConsole, type CommandTable } from "./console";
+import { decodeLatin1, encodeLatin1, REPLIED, type AtConsole, type CommandTable } from "./console";
 import { isInt, type Param } from "./parser";
 
 /** The doc's longest head or tail expression. */
@@ -104,13 +104,6 @@ export function posixToRegExp(source: string, cflags: number): RegExp {
   return new RegExp(out, flags);
 }
 
-/** Bytes as text, a block at a time: spreading a whole +IPD would overflow XS's stack on the board. */
-function latin1(bytes: Uint8Array): string {
-  let text = "";
-  for (let i = 0; i < bytes.length; i += 256) text += String.fromCharCode(...bytes.subarray(i, i + 256));
-  return text;
-}
-
 let filters: Filter[] = [];
 let enabled = false;
 
@@ -120,7 +113,7 @@ let enabled = false;
  */
 export function filterMessage(bytes: Uint8Array): Uint8Array | null {
   if (!enabled || !filters.length) return bytes;
-  const text = latin1(bytes);
+  const text = decodeLatin1(bytes);
   for (const f of filters) {
     let from = 0;
     if (f.headRe) {
@@ -146,7 +139,7 @@ async function addOrDelete(at: AtConsole, operator: number, headLength: Param, t
   at.ok();
   let text: string;
   try {
-    text = String.fromCharCode(...(await at.receiveData(headLength + tailLength)));
+    text = decodeLatin1(await at.receiveData(headLength + tailLength));
   } catch {
     at.error();
     return REPLIED;

@@ -5,7 +5,7 @@
 //
 // The table and its handlers are the module's own, not closures made at boot: preloaded, they
 // stay in flash and cost the board's heap nothing.
-import type { AtConsole, CommandTable } from "./console";
+import { decodeLatin1, type AtConsole, type CommandTable } from "./console";
 import { isInt, type Param } from "./parser";
 import type { Links, SslConf } from "./links";
 import type { Settings } from "./settings";
@@ -22,7 +22,6 @@ const isText = (p: Param, max: number): p is string => typeof p === "string" && 
 
 const hexOf = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 const fromHex = (text: string) => (/^([0-9a-fA-F]{2})*$/.test(text) ? Uint8Array.from(text.match(/../g) ?? [], (h) => parseInt(h, 16)) : undefined);
-const latin1Of = (bytes: Uint8Array) => String.fromCharCode(...bytes);
 const latin1Bytes = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
 
 /** Whether a CIPSSLCCONF setting names only what is configured: modes 1 and 3 a PKI, 2 and 3 a CA. */
@@ -123,7 +122,7 @@ const SSL_COMMANDS: CommandTable = {
       }) !== false,
   },
   "+CIPSSLCPSK": {
-    query: (at) => printEach(at, "CIPSSLCPSK", (c) => c.psk && `"${latin1Of(c.psk.key)}","${c.psk.hint}"`),
+    query: (at) => printEach(at, "CIPSSLCPSK", (c) => c.psk && `"${decodeLatin1(c.psk.key)}","${c.psk.hint}"`),
     set: (_at, params) => setPsk(params, latin1Bytes),
   },
   // The same with the PSK in hex (two digits a byte), so it may hold `\0`.

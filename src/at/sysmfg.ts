@@ -8,7 +8,7 @@
 // `mqtt_cert` and `mqtt_key`. The build's `config.ca`, `clientCert` and `clientKey` stay behind
 // them as the defaults: erasing a key brings the build's entry of that number back.
 import Preference from "preference";
-import { REPLIED, type AtConsole, type CommandTable } from "./console";
+import { decodeLatin1, encodeLatin1, REPLIED, type AtConsole, type CommandTable } from "./console";
 import { isInt, type Param } from "./parser";
 import { readDer, type Pki } from "./cas";
 
@@ -42,7 +42,6 @@ const domainOf = (namespace: string) => `mfg.${namespace}`;
 const pieceKey = (key: string, n: number) => `${key}~${n}`;
 const isKey = (p: Param): p is string => typeof p === "string" && p.length > 0 && p.length <= MAX_KEY && !p.includes("~");
 const isNamespace = (p: Param): p is string => typeof p === "string" && NAMESPACES.includes(p);
-const latin1 = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff);
 
 /** The value at key, or undefined. Its first piece starts with its type and its number of pieces. */
 function read(namespace: string, key: string): Value | undefined {
@@ -167,8 +166,8 @@ const listNamespaces = (at: AtConsole) => {
 /** `+SYSMFG:"<namespace>","<key>",<type>,<length>,<value>`, the value's bytes as they are. */
 function printValue(at: AtConsole, namespace: string, key: string, type: number, data: Uint8Array): void {
   at.send(`+SYSMFG:"${namespace}","${key}",${type},${data.length},`);
-  // In short runs: XS's stack on the board is small for a spread of thousands of arguments.
-  for (let i = 0; i < data.length; i += 128) at.send(String.fromCharCode(...data.subarray(i, i + 128)));
+  // A piece at a time: a certificate's bytes are not held twice more as one string and its copy.
+  for (let i = 0; i < data.length; i += 1024) at.send(decodeLatin1(data.subarray(i, i + 1024)));
   at.send("\r\n");
 }
 
@@ -212,7 +211,7 @@ const SYSMFG_COMMANDS: CommandTable = {
       if (type < STRING) {
         const [min, max] = RANGES[type - 1]!;
         if (!isInt(value, min, max)) return false;
-        write(namespace, key, { type, data: latin1(String(value)) });
+        write(namespace, key, { type, data: encodeLatin1(String(value)) });
         changed(namespace, key);
         return;
       }

@@ -57,10 +57,14 @@ export interface Response {
   chunked?: boolean;
 }
 
-/** Bytes as text, one character a byte, a few at a time: a spread of thousands would overflow XS's stack on the board. */
+/**
+ * Bytes as text, one character a byte, 64 at a time: a spread takes a stack slot an argument,
+ * and XS's stack on the board is 512 slots. (The console's decodeLatin1; this library is built
+ * without the console.)
+ */
 export function latin1(bytes: Uint8Array): string {
   let text = "";
-  for (let i = 0; i < bytes.length; i += 256) text += String.fromCharCode(...bytes.subarray(i, i + 256));
+  for (let i = 0; i < bytes.length; i += 64) text += String.fromCharCode(...bytes.slice(i, i + 64));
   return text;
 }
 
@@ -124,6 +128,10 @@ class Reader {
  * response's status and headers. Throws HttpError when the exchange fails.
  */
 export async function request(req: Request, onData: (bytes: Uint8Array) => Promise<void> | void): Promise<Response> {
+  // Go on from the bottom of the stack, as a job: the caller is at the end of a long synchronous
+  // chain (the UART's callback, the console, the command), and the connect below adds its own;
+  // together they outgrew XS's 512-slot stack on the board.
+  await Promise.resolve();
   let current = req;
   for (let redirects = 0; ; redirects++) {
     const sock = socket(current.url.host.includes(":") ? AF_INET6 : AF_INET, SOCK_STREAM);

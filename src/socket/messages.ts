@@ -20,7 +20,7 @@ export async function recv_msg(sock: Socket, bufsize = 1024): Promise<Uint8Array
       if (state.decoder.pending) throw new Error(`the peer closed in the middle of a message (${state.decoder.pending} bytes held)`);
       return null;
     }
-    state.ready.push(...state.decoder.push(bytes));
+    for (const message of state.decoder.push(bytes)) state.ready.push(message); // not a spread: a read may hold many
   }
   return state.ready.shift()!;
 }

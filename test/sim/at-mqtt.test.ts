@@ -150,6 +150,16 @@ describe("esp-at MQTT AT Commands, against Mosquitto", function () {
     assert.ok(broker!.log.includes(`as ${id} (p2, c1, k120, u'long-user')`), broker!.log.slice(-400));
   });
 
+  it("AT+MQTTLONGPASSWORD: the largest <length>, 1024 bytes, is taken, and the connection carries it", async () => {
+    assert.equal(await uart.command('AT+MQTTUSERCFG=0,1,"longpass","user","",0,0,""'), OK);
+    await uart.write("AT+MQTTLONGPASSWORD=0,1024\r\n");
+    assert.equal(await uart.expect(">"), "\r\nOK\r\n\r\n>");
+    await uart.write("p".repeat(1024));
+    assert.equal(await uart.expect("OK\r\n"), "\r\nOK\r\n");
+    assert.equal(await uart.command(`AT+MQTTCONN=0,"127.0.0.1",${broker!.port},0`), `+MQTTCONNECTED:0,1,"127.0.0.1","${broker!.port}","",0\r\n${OK}`);
+    assert.ok(broker!.log.includes("as longpass (p2, c1, k120, u'user')"), broker!.log.slice(-400));
+  });
+
   it("MQTT AT Error Codes: commands out of order, bad parameters and a closed broker get ERROR, with the code under AT+SYSLOG=1", async () => {
     assert.equal(await uart.command("AT+SYSLOG=1"), OK);
     assert.equal(await uart.command(`AT+MQTTCONN=0,"127.0.0.1",${broker!.port},0`), "ERR CODE:0x00006001\r\n\r\nERROR\r\n");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { runs } from "../helpers/fuzz.ts";
-import { AtConsole, HOLD_ROOM, MAX_LINE, OVERRUN_QUIET_MS, REPLIED, type Clock } from "../../src/at/console.ts";
+import { AtConsole, decodeLatin1, HOLD_ROOM, MAX_LINE, OVERRUN_QUIET_MS, REPLIED, type Clock } from "../../src/at/console.ts";
 import { basicCommands } from "../../src/at/basic.ts";
 import type { Settings } from "../../src/at/settings.ts";
 
@@ -250,3 +250,14 @@ describe("AT console after a UART overrun", () => {
   });
 });
 
+
+describe("decodeLatin1", () => {
+  it("gives one character a byte, for any length, from bytes or an array of them", () => {
+    for (const length of [0, 1, 63, 64, 65, 257, 10000]) {
+      const bytes = Uint8Array.from({ length }, (_, i) => (i * 7) & 0xff);
+      const expected = Buffer.from(bytes).toString("latin1");
+      assert.equal(decodeLatin1(bytes), expected, `${length} bytes`);
+      assert.equal(decodeLatin1(Array.from(bytes)), expected, `${length} numbers`);
+    }
+  });
+});
