@@ -50,7 +50,7 @@ function mqttPacket(first: number, body: Buffer): Buffer {
 class MqttClient {
   /** PUBLISH packets received, by their payload. */
   onMessage?: (payload: Buffer) => void;
-  private input = Buffer.alloc(0);
+  private input: Buffer = Buffer.alloc(0);
   private nextId = 1;
   private waiting = new Map<number, () => void>();
 
@@ -232,6 +232,18 @@ async function up(con: Console, listener: MqttClient, qos: number, seconds: numb
   return { name: `board→broker, AT+MQTTPUB, QoS ${qos}`, messages: sent, seconds: elapsed, lost: sent - received, failed, bytesPerMessage: bytes };
 }
 
+/** The reference: bare AT round trips, each sent as the last reply ends, for as long. */
+async function roundTrips(con: Console, seconds: number): Promise<Phase> {
+  let sent = 0;
+  let failed = 0;
+  const start = performance.now();
+  while (performance.now() - start < seconds * 1000) {
+    if ((await con.command("AT")) === "\r\nOK\r\n") sent++;
+    else failed++;
+  }
+  return { name: "reference: AT, each as the last OK ends", messages: sent, seconds: (performance.now() - start) / 1000, lost: 0, failed, bytesPerMessage: 4 + 6 };
+}
+
 /** Broker→board: our publisher stays WINDOW messages ahead of the +MQTTSUBRECV lines counted. */
 async function down(con: Console, publisher: MqttClient, qos: number, seconds: number): Promise<Phase> {
   let received = 0;
@@ -270,8 +282,9 @@ const con = await Console.open(board.uart.path);
 const phases: Phase[] = [];
 const heapSamples: number[] = [];
 let heapTimer: NodeJS.Timeout | undefined;
-let before = 0;
-let after = 0;
+let peakTimer: NodeJS.Timeout | undefined;
+let before: number;
+let after: number;
 let peak = 0;
 try {
   await board.uart.expect("ready\r\n", { timeout: 30000 });
@@ -290,20 +303,21 @@ try {
     await down(con, publisher, qos, 0.5);
   }
   before = (await board.collect()).slots;
-  heapTimer = setInterval(() => {
-    peak = Math.max(peak, board.heap().slots);
-    void board.collect().then((h) => heapSamples.push(h.slots));
-  }, HEAP_EVERY_MS);
+  heapTimer = setInterval(() => void board.collect().then((h) => heapSamples.push(h.slots)), HEAP_EVERY_MS);
+  peakTimer = setInterval(() => (peak = Math.max(peak, board.heap().slots)), 100);
+  phases.push(await roundTrips(con, Math.min(10, SECONDS / 8)));
   for (const qos of [0, 1]) {
     phases.push(await up(con, listener, qos, SECONDS / 4));
     phases.push(await down(con, publisher, qos, SECONDS / 4));
   }
   clearInterval(heapTimer);
+  clearInterval(peakTimer);
   after = (await board.collect()).slots;
   listener.close();
   publisher.close();
 } finally {
   clearInterval(heapTimer);
+  clearInterval(peakTimer);
   await con.close();
   await board.stop();
   await broker.stop();
@@ -318,7 +332,7 @@ for (const p of phases) {
     rate.toFixed(0),
     String(p.bytesPerMessage),
     ((rate * p.bytesPerMessage) / LINE_BYTES_PER_SECOND).toFixed(3),
-    p.name.includes("QoS 0") ? ">= 0.9" : "",
+    p.name.endsWith("QoS 0") ? ">= 0.9" : "",
     String(p.lost),
     String(p.failed),
   ]);
@@ -328,7 +342,7 @@ for (const row of rows) console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(
 console.log(
   `${BAUD} baud, 64-byte payloads, ${SECONDS} s session (BENCH_MQTT_SECONDS), broker→board window ${WINDOW} messages. ` +
     `XS heap after a collection: ${before} slots before the traffic, ${heapSamples.join(", ")} every ${HEAP_EVERY_MS / 1000} s, ${after} after; ` +
-    `at most ${peak} uncollected; ${after > before ? `grew by ${after - before} slots` : "did not grow"}`,
+    `at most ${peak} between collections; ${after > before ? `grew by ${after - before} slots` : "did not grow"}`,
 );
 if (con.unexpected) console.log(`unexpected console output: ${JSON.stringify(con.unexpected.slice(0, 200))}`);
 const bad = phases.reduce((n, p) => n + p.lost + p.failed, 0);
