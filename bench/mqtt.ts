@@ -6,7 +6,8 @@
 // payloads. Each rate is given as a fraction of the UART line's capacity for those messages' AT
 // bytes: messages a second x bytes on the wire per message / (921600 / 10) bytes a second. A
 // published message is on the wire as its AT+MQTTPUB line and its reply, one after the other;
-// a received one as its +MQTTSUBRECV line. Goal: >= 0.9 at QoS 0, none lost. The XS heap is
+// a received one as its +MQTTSUBRECV line. Goal: >= 0.9 at QoS 0, none lost. Bare AT round
+// trips, sent the same way, come first: the console's round trip bounds AT+MQTTPUB. The XS heap is
 // collected before the traffic (after a warm-up), every 10 s, and after it: it must not grow.
 // Exits 1 if a message is lost or a reply is not OK.
 import { once } from "node:events";
