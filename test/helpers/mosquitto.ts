@@ -19,8 +19,11 @@ export interface Broker {
   readonly log: string;
 }
 
-/** Starts mosquitto with extra config lines (a TLS listener's, say), and waits until it listens. */
-export async function mosquitto(extra: string[] = []): Promise<Broker> {
+/**
+ * Starts mosquitto with extra config lines (a TLS listener's, say), and waits until it listens.
+ * `verbose` false keeps its log to notices: a benchmark's every packet would fill it.
+ */
+export async function mosquitto(extra: string[] = [], verbose = true): Promise<Broker> {
   const dir = mkdtempSync(join(tmpdir(), "xsock-mosquitto-"));
   const port = await freePort();
   const conf = join(dir, "mosquitto.conf");
@@ -33,7 +36,7 @@ export async function mosquitto(extra: string[] = []): Promise<Broker> {
       return log;
     },
     async start() {
-      const p = spawn("mosquitto", ["-c", conf, "-v"], { stdio: ["ignore", "pipe", "pipe"] });
+      const p = spawn("mosquitto", ["-c", conf, ...(verbose ? ["-v"] : [])], { stdio: ["ignore", "pipe", "pipe"] });
       proc = p;
       const running = new Promise<void>((resolve, reject) => {
         const onData = (d: Buffer) => {
