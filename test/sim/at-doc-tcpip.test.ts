@@ -4,7 +4,12 @@
 // Over the pty, against peers on loopback (or at PEER_HOST for a board).
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
-import { createConnection } from "node:net";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createConnection, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createServer as createTlsServer } from "node:tls";
 import { until, withConsole } from "../helpers/console.ts";
 import { tcpPeer as peer } from "../helpers/peer.ts";
 import { freePort } from "../helpers/ports.ts";
@@ -227,6 +232,34 @@ describe("esp-at TCP-IP AT Commands, the Example sections", function () {
     assert.equal(await uart.command('AT+CIPDOMAIN="localhost",1'), `+CIPDOMAIN:"127.0.0.1"\r\n${OK}`);
     assert.equal(await uart.command('AT+CIPDOMAIN="localhost",1,5000,1'), `+CIPDOMAIN:"127.0.0.1"\r\n${OK}`);
     assert.equal(await uart.command('AT+CIPDOMAIN="nothing.invalid"'), ERROR);
+  });
+
+  it("AT+CIPSTART, Establish SSL Connection: Example, a name, with <\"local IP\"> and with <timeout>; data both ways", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "xsock-doc-ssl-"));
+    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-subj", "/CN=localhost", "-days", "1"], { cwd: dir, stdio: "ignore" });
+    const server = createTlsServer({ cert: readFileSync(join(dir, "cert.pem")), key: readFileSync(join(dir, "key.pem")) }, (c) => {
+      c.on("error", () => {});
+      c.pipe(c); // an echo
+    });
+    rmSync(dir, { recursive: true, force: true });
+    await new Promise<void>((r) => server.listen(0, BIND_HOST, () => r()));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      // Auth mode 0 (ESP-AT's default) checks nothing: a self-signed server will do.
+      const host = BIND_HOST === "127.0.0.1" ? "localhost" : PEER_HOST;
+      for (const options of ["", `,,"${session.ip}"`, ",,,5000"]) {
+        assert.equal(await uart.command(`AT+CIPSTART="SSL","${host}",${port}${options}`, 20000), `CONNECT\r\n${OK}`, options);
+        await uart.write("AT+CIPSEND=4\r\n");
+        assert.equal(await uart.expect(">"), `${OK}\r\n>`);
+        await uart.write("test");
+        assert.equal(await uart.expect("SEND OK\r\n"), "\r\nRecv 4 bytes\r\n\r\nSEND OK\r\n");
+        assert.equal(await uart.expect("test"), "\r\n+IPD,4:test");
+        assert.equal(await uart.command("AT+CIPCLOSE"), `CLOSED\r\n${OK}`);
+      }
+      assert.equal(await uart.command(`AT+CIPSTART="SSL","${host}",${port},,,60001`), ERROR);
+    } finally {
+      server.close();
+    }
   });
 
   it("AT+CIPSTATE: +CIPSTATE:<link ID>,<\"type\">,<\"remote IP\">,<remote port>,<local port>,<tetype> per link; OK alone with none", async () => {
