@@ -194,6 +194,12 @@ describe("esp-at TCP-IP AT Commands, as documented", function () {
   it("AT+CIPSTART, Establish TCP Connection: [<keep_alive>][,<\"local IP\">][,<timeout>]", async () => {
     const p = await peer();
     try {
+      // The Example section's forms: a name, <keep_alive>, <"local IP">, <timeout>.
+      const host = BIND_HOST === "127.0.0.1" ? "localhost" : PEER_HOST;
+      for (const options of ["", ",60", `,,"${session.ip}"`, ",,,5000"]) {
+        assert.equal(await uart.command(`AT+CIPSTART="TCP","${host}",${p.port}${options}`), "CONNECT\r\n\r\nOK\r\n", options);
+        assert.equal(await uart.command("AT+CIPCLOSE"), "CLOSED\r\n\r\nOK\r\n");
+      }
       assert.equal(await uart.command(`AT+CIPSTART="TCP","${PEER_HOST}",${p.port},,,5000`), "CONNECT\r\n\r\nOK\r\n");
       assert.equal(await uart.command("AT+CIPCLOSE"), "CLOSED\r\n\r\nOK\r\n");
       assert.equal(await uart.command(`AT+CIPSTART="TCP","${PEER_HOST}",${p.port},60,"${session.ip}",5000`), "CONNECT\r\n\r\nOK\r\n");
