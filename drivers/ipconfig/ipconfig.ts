@@ -43,7 +43,8 @@ export default class InterfaceConfig {
 
   /** Up to three DNS servers, or DHCP's when none are given. */
   setDns(servers?: string[]): void {
-    if (servers && !this.#dns) this.#leased = this.#native.dns() ?? this.#leased;
+    // While none are set by hand the interface's servers are DHCP's: kept to go back to (CIPDNS=0).
+    if (!this.#dns) this.#leased = this.#native.dns() ?? this.#leased;
     this.#dns = servers?.length ? servers.slice(0, 3) : undefined;
     this.#pending.add("dns");
     this.apply();

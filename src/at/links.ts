@@ -1,6 +1,6 @@
 // The console's links: up to the board's number of TCP and UDP connections, each on an
 // xsock/socket socket, with ESP-AT's announcements (<id>,CONNECT, +IPD, <id>,CLOSED).
-import { AF_INET, AF_INET6, IPPROTO_TCP, SOCK_DGRAM, SOCK_STREAM, TCP_NODELAY, socket, wrap_socket, type Address, type Socket, type TlsOptions } from "xsock/socket";
+import { AF_INET, AF_INET6, IPPROTO_TCP, SOCK_DGRAM, SOCK_STREAM, TCP_NODELAY, getaddrinfo, socket, wrap_socket, type Address, type Socket, type TlsOptions } from "xsock/socket";
 import type { AtConsole, Clock } from "./console";
 import { encodeLatin1 } from "./console";
 import type { Pki } from "./cas";
@@ -55,8 +55,14 @@ export interface Link {
   /** A TCPv6, UDPv6 or SSLv6 link: an AF_INET6 socket. */
   v6?: boolean;
   sock: Socket;
+  /** Where CIPSEND and passthrough send; a UDP link's may move to a sender (<mode> 1 and 2). */
   remote: Address;
   localPort: number;
+  /**
+   * A UDP link's CIPSTART <mode>: 0 keeps the remote end, 1 moves it to the first other sender,
+   * 2 to each sender. A UDP link hears every sender on its port, whatever the mode.
+   */
+  udpMode?: number;
   /** 1 when the link came in through AT+CIPSERVER. */
   server: 0 | 1;
   /** Passive mode: what has come in and not been read with CIPRECVDATA, with its sender. */
@@ -216,23 +222,31 @@ export class Links {
    * default, checks nothing. `quiet`: no CONNECT (a passthrough link that reconnects: the UART
    * carries its data only).
    */
-  async open(id: number, type: LinkType, host: string, port: number, localPort = 0, timeout = 0, v6 = false, quiet = false): Promise<Link> {
+  async open(id: number, type: LinkType, host: string, port: number, localPort = 0, timeout = 0, v6 = false, quiet = false, udpMode = 0): Promise<Link> {
     const tls = type === "SSL" ? this.tlsOptions(id, host) : undefined;
+    let remote: string | undefined;
     const sock = socket(v6 ? AF_INET6 : AF_INET, type === "UDP" ? SOCK_DGRAM : SOCK_STREAM);
     if (tls) wrap_socket(sock, tls);
     try {
       if (type === "TCP" && this.tcpOptions(id).nodelay) sock.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
       sock.settimeout(timeout || 5000);
-      if (type === "UDP" && localPort) sock.bind(localPort);
-      await sock.connect([host, port]);
+      if (type === "UDP") {
+        // Not connected: a connected datagram socket would hear its peer alone, and ESP-AT's UDP
+        // link takes datagrams from any sender on its local port.
+        const [found] = await getaddrinfo(host, port, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM);
+        if (!found) throw new Error(`no address for ${host}`);
+        sock.bind(localPort);
+        remote = found[4][0];
+      } else await sock.connect([host, port]);
       sock.settimeout(null);
     } catch (e) {
       sock.close();
       throw e;
     }
     // The peer's address, not its name, as ESP-AT prints it.
-    const [peer] = sock.getpeername();
+    const [peer] = remote ? [remote] : sock.getpeername();
     const link = this.newLink(id, type, sock, [peer || host, port], sock.getsockname()[1], 0);
+    if (type === "UDP") link.udpMode = udpMode;
     link.v6 = v6;
     this.add(link, quiet);
     return link;
@@ -270,6 +284,10 @@ export class Links {
         if (!data.length && link.type !== "UDP") break;
         if (this.links[link.id] !== link) return;
         this.touch(link);
+        if (link.udpMode && (from[0] !== link.remote[0] || from[1] !== link.remote[1])) {
+          link.remote = from;
+          if (link.udpMode === 1) link.udpMode = 0; // mode 1 moves once
+        }
         if (this.transparent === link) {
           this.at.unsolicited(data);
           continue;
@@ -368,7 +386,7 @@ export class Links {
    */
   queueSend(link: Link, data: Uint8Array): Promise<void> {
     this.touch(link);
-    const sent = link.sending.then(() => link.sock.sendall(data));
+    const sent = link.sending.then(async () => void (link.type === "UDP" ? await link.sock.sendto(data, link.remote) : await link.sock.sendall(data)));
     link.sending = sent.catch(() => {});
     const limit = this.tcpOptions(link.id).sndtimeo;
     if (!limit || !this.clock || link.type === "UDP") return sent;

@@ -79,7 +79,7 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
     if (!online()) return false;
     if (keepAlive !== undefined) links.setTcpOptions(id, { keepAlive: keepAlive as number }); // as AT+CIPTCPOPT's <keep_alive>
     try {
-      await links.open(id, kind, host, port, (localPort as number | undefined) ?? 0, (timeout as number | undefined) ?? 0, parsed.v6);
+      await links.open(id, kind, host, port, (localPort as number | undefined) ?? 0, (timeout as number | undefined) ?? 0, parsed.v6, false, (mode as number | undefined) ?? 0);
     } catch {
       return false;
     }
@@ -153,10 +153,10 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
       },
     },
     "+CIPSEND": {
-      // With CIPMODE=1: passthrough on link 0 until `+++`.
+      // With CIPMODE=1: passthrough until `+++`, on link 0, or with CIPMUX=1 on the server's client.
       execute: (at) => {
-        const link = links.links[0];
-        if (!links.cipmode || links.mux || !link) return false;
+        const link = links.mux ? links.links.find((l) => l?.server) : links.links[0];
+        if (!links.cipmode || !link) return false;
         at.ok();
         at.send("\r\n>");
         links.enterPassthrough(link);
@@ -190,14 +190,17 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
     "+CIPSERVER": {
       // `+CIPSERVER:1,<port>,"TCP",0` while a server runs (AT 3.2's four fields; AT 5 adds <netif>).
       query: (at) => at.print(links.serving ? `+CIPSERVER:1,${links.serverPort},"TCP",0` : "+CIPSERVER:0"),
+      // `=0[,<close all>]`: 1 closes the server's clients too. A passthrough server (CIPMODE=1) takes one client.
       set: (_at, [mode, port, ...rest]) => {
         if (rest.length || !isInt(mode, 0, 1)) return false;
         if (mode === 0) {
-          if (!links.serving) return false;
+          if (!links.serving || (port !== undefined && !isInt(port, 0, 1))) return false;
           links.stopListening();
+          if (port === 1) for (const link of links.links) if (link?.server) links.close(link.id);
           return;
         }
         if (!links.mux || links.serving || (port !== undefined && !isInt(port, 1, 65535)) || !online()) return false;
+        if (links.cipmode && links.serverMax !== 1) return false;
         try {
           links.listen((port as number | undefined) ?? 333);
         } catch {
@@ -208,7 +211,8 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
     "+CIPMODE": {
       query: (at) => at.print(`+CIPMODE:${links.cipmode}`),
       set: (_at, [mode, ...rest]) => {
-        if (rest.length || !isInt(mode, 0, 1) || (mode === 1 && links.mux)) return false;
+        // With CIPMUX=1, passthrough is a server's with one client (AT+CIPSERVERMAXCONN=1), as in ESP-AT's example.
+        if (rest.length || !isInt(mode, 0, 1) || (mode === 1 && links.mux && links.serverMax !== 1)) return false;
         links.cipmode = mode;
       },
     },
@@ -262,7 +266,7 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
     "+CIPSERVERMAXCONN": {
       query: (at) => at.print(`+CIPSERVERMAXCONN:${links.serverMax}`),
       set: (_at, [n, ...rest]) => {
-        if (rest.length || !isInt(n, 1, links.max)) return false;
+        if (rest.length || !isInt(n, 1, links.max) || (n !== 1 && links.cipmode && links.mux)) return false;
         links.serverMax = n;
       },
     },

@@ -2,13 +2,15 @@
 // Examples' mDNS example: each test is named after the doc section it comes from. The board's
 // responder answers on the simulator's loopback (224.0.0.251:5353 on 127.0.0.1), to a resolver
 // that asks from another port (RFC 6762's legacy unicast), and to python3-zeroconf, which
-// browses as avahi-browse does in the example.
+// browses as avahi-browse does in the example; then a TCP client connects by the name, as nc does.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
+import { createConnection } from "node:net";
 import * as packet from "dns-packet";
 import { JOINED, withConsole } from "../helpers/console.ts";
 import { python, SYSTEM_PYTHON } from "../helpers/python.ts";
+import { freePort } from "../helpers/ports.ts";
 import { needs } from "../helpers/sim.ts";
 import { JOIN } from "../helpers/target.ts";
 import type { UartClient } from "../helpers/uart.ts";
@@ -101,6 +103,36 @@ describe("esp-at AT+MDNS, as documented", function () {
       needs(this, "python3-zeroconf", spawnSync(SYSTEM_PYTHON, ["-c", "import zeroconf"]).status === 0);
       const found = (await python(ZEROCONF, ["_printer._tcp.local.", "my_instance._printer._tcp.local."], 30000, SYSTEM_PYTHON).done).trim();
       assert.equal(found, `espressif.local. 35 ${session.ip} product=my_printer firmware_version=AT-V3.4.1.0`);
+    });
+  });
+
+  describe("the TCP-IP examples page", () => {
+    const session = withConsole({ sim: {} });
+
+    it("ESP32 enables mDNS service, PC connects to the device's TCP server using a domain name (nc espressif.local <port>)", async () => {
+      const { uart } = session;
+      // The page's port 35 is one from the OS here, for both the service and the server.
+      const port = await freePort([session.ip]);
+      assert.equal(
+        await uart.command(`AT+MDNS=1,"espressif","_printer",${port},"my_instance","_tcp",2,"product","my_printer","firmware_version","AT-V3.4.1.0"`),
+        "\r\nOK\r\n",
+      );
+      assert.equal(await uart.command("AT+CIPMUX=1"), "\r\nOK\r\n");
+      assert.equal(await uart.command(`AT+CIPSERVER=1,${port}`), "\r\nOK\r\n");
+      // What nc does: resolve espressif.local over mDNS, then connect.
+      const [address] = (await ask("espressif.local", "A")).filter((a) => a.type === "A").map((a) => (a as packet.StringAnswer).data);
+      assert.equal(address, session.ip);
+      const nc = createConnection(port, address);
+      nc.on("error", () => {});
+      try {
+        assert.equal(await uart.expect("0,CONNECT\r\n"), "0,CONNECT\r\n");
+        nc.write("hi");
+        assert.equal(await uart.expect(":hi"), "\r\n+IPD,0,2:hi");
+        assert.equal(await uart.command("AT+MDNS=0"), "\r\nOK\r\n");
+        assert.deepEqual(await ask("espressif.local", "A", 2000), [], "no answer once stopped");
+      } finally {
+        nc.destroy();
+      }
     });
   });
 
