@@ -9,7 +9,10 @@ import { SocketError } from "./errors";
 /** What /etc/hosts gives on any system. */
 const LOCALHOST: Record<number, string> = { [AF_INET]: "127.0.0.1", [AF_INET6]: "::1" };
 
-function dns(name: string): Promise<string> {
+async function dns(name: string): Promise<string> {
+  // From a promise job: the platform's resolver and its error are deep calls, and a caller
+  // deep in a console command would overflow the board's 512-slot XS stack.
+  await Promise.resolve();
   return new Promise((resolve, reject) => {
     try {
       Net.resolve(name, (_name, address) =>
