@@ -392,6 +392,8 @@ export class Simulator {
    */
   private post(kind: string, id: number, args: unknown[]): void {
     if (this.stopping) return;
+    // The bridge hands a handler two arguments, read by index (host-sim/xs/bridge.ts).
+    if (args.length > 2) throw new Error(`an event takes at most two arguments: ${kind} has ${args.length}`);
     let collected = false;
     const message = () => {
       collected = this.collectFirst || kind === "gc";

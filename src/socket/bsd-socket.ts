@@ -337,7 +337,7 @@ export class Socket {
   sendall(data: Data): Promise<void> {
     let rest = toBytes(data);
     if (this.type !== C.SOCK_STREAM) return this.send(rest).then(() => undefined);
-    return this.#settle(() => {
+    const attempt = () => {
       this.#sendable();
       while (rest.length) {
         const n = this.#write(rest);
@@ -345,7 +345,14 @@ export class Socket {
         rest = rest.subarray(n);
       }
       return true;
-    }, this.#timeout, "sendall").then(() => undefined);
+    };
+    // Most often it all fits at once: then no promise waits on another.
+    try {
+      if (attempt()) return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#settle(attempt, this.#timeout, "sendall").then(() => undefined);
   }
 
   async sendto(data: Data, address: AddressLike): Promise<number> {
@@ -667,8 +674,13 @@ export class Socket {
 
   /** Tells whoever waits on this socket, or on select, that it has changed. */
   #changed(): void {
-    if (this.#waiters) for (const waiter of [...this.#waiters]) waiter();
-    for (const watcher of [...changeWatchers()]) watcher();
+    // Each waiter is called from a copy, as one may come or go meanwhile; with none (or one
+    // waiter, who at most removes itself) there is nothing to copy. XS counts a spread and a
+    // for-of as an iterator's calls: the common case here runs neither.
+    const waiters = this.#waiters;
+    if (waiters?.size === 1) waiters.forEach(call);
+    else if (waiters?.size) Array.from(waiters).forEach(call);
+    if (watcherSet?.size) Array.from(watcherSet).forEach(call);
   }
 
   /** Throws the socket's error, or EBADF once it is closed. */
@@ -720,6 +732,8 @@ export class Socket {
     });
   }
 }
+
+const call = (f: () => void) => f();
 
 function isFrame(data: unknown): data is CanFrame {
   return typeof data === "object" && data !== null && "can_id" in data;
