@@ -434,6 +434,8 @@ export class Socket {
 
   /** What is available, up to bufsize; an empty array once the peer has closed. */
   recv(bufsize: number): Promise<Uint8Array> {
+    // A stream's bytes, without the peer's address that the others give along.
+    if (this.type === C.SOCK_STREAM && bufsize >= 0) return Socket.#settle(this, () => Socket.#takeBytes(this, bufsize), Socket.#receiveTimeout(this), "recv");
     return Socket.#receive(this, bufsize, "recv", (data) => data);
   }
 
@@ -503,20 +505,25 @@ export class Socket {
 
   /** Bytes that are here, up to bufsize; empty at the end; undefined when there are none yet. */
   static #takeStream(self: Socket, bufsize: number): [Uint8Array, Address] | undefined {
+    const data = Socket.#takeBytes(self, bufsize);
+    return data && [data, (self.#peer ??= self.getpeername())];
+  }
+
+  /** Bytes that are here, up to bufsize; empty at the end; undefined when there are none yet. */
+  static #takeBytes(self: Socket, bufsize: number): Uint8Array | undefined {
     Socket.#open(self);
     if (self.#state !== "connected") throw new SocketError("ENOTCONN", "not connected");
-    const peer = (self.#peer ??= self.getpeername());
-    if (self.#readShut || bufsize === 0) return [new Uint8Array(0), peer];
+    if (self.#readShut || bufsize === 0) return new Uint8Array(0);
     if (self.#readable > 0) {
-      const data = self.#tcp!.read(Math.min(bufsize, self.#readable)) as ArrayBuffer | undefined;
+      const data = self.#tcp!.read(bufsize < self.#readable ? bufsize : self.#readable) as ArrayBuffer | undefined;
       if (data) {
-        self.#readable = Math.max(0, self.#readable - data.byteLength);
-        return [new Uint8Array(data), peer];
+        self.#readable = self.#readable > data.byteLength ? self.#readable - data.byteLength : 0;
+        return new Uint8Array(data);
       }
       self.#readable = 0; // the count was more than the platform had: wait for its next
     }
     // Data and the end of the stream come before an error.
-    if (self.#peerClosed) return [new Uint8Array(0), peer];
+    if (self.#peerClosed) return new Uint8Array(0);
     if (self.#error) throw self.#error;
     return undefined;
   }
