@@ -6,9 +6,9 @@ export const budgets = {
   /** `AT`, echo on, from its line to its OK. */
   atRoundTrip: { limit: 4300, unit: "computrons", from: "4,159 on 2026-12-07, after issue 23's cuts" },
   /** `AT+CIPSEND=0,1024`, its payload in one write, to SEND OK. */
-  cipsend1KiB: { limit: 15100, unit: "computrons", from: "14,653 on 2026-12-07, after issue 23's cuts" },
+  cipsend1KiB: { limit: 13000, unit: "computrons", from: "12,576 on 2026-12-07, bytes copied with ArrayBuffer slice and concat" },
   /** 1 KiB from a TCP peer to its `+IPD,0,1024:` line on the UART. */
-  ipd1KiB: { limit: 7500, unit: "computrons", from: "7,286 on 2026-12-07, after issue 23's cuts" },
+  ipd1KiB: { limit: 3450, unit: "computrons", from: "3,315 on 2026-12-07, bytes copied with ArrayBuffer slice and concat" },
   /** xsock/socket: one 32-byte echo on an open connection (bench/apps/bulk). */
   socketRoundTrip: { limit: 2200, unit: "computrons", from: "2,125 on 2026-12-07, after issue 23's cuts" },
   /** xsock/socket: accept of a connection, and the first recv on it. */

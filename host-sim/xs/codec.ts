@@ -13,6 +13,15 @@ const decoder = new (globalThis as unknown as { TextDecoder: new () => { decode(
 
 type Ref = (string | number)[]; // [offset, length, ...path]
 
+/** Moddable's ArrayBuffer.prototype.concat: in XS, not in Node. */
+const concat = (ArrayBuffer.prototype as unknown as { concat?: (this: ArrayBuffer, ...others: ArrayBuffer[]) => ArrayBuffer }).concat;
+
+/** The bytes as an ArrayBuffer: their own if they fill it, else a copy (ArrayBuffer's slice is native in XS). */
+function wholeBuffer(bytes: Uint8Array): ArrayBuffer {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes.buffer as ArrayBuffer;
+  return (bytes.buffer as ArrayBuffer).slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+}
+
 /**
  * A copy of the arrays and plain objects on the way to each Uint8Array, which becomes null;
  * `path` is the way to `value`, a stack that each level pushes to and pops.
@@ -54,8 +63,17 @@ export function encode(value: unknown): Uint8Array {
     offset += refs[r][1] as number;
   }
   const head = encoder.encode(JSON.stringify(refs.length ? [stripped, refs] : stripped) ?? "null");
+  const header = refs.length ? (head.length | WITH_REFS) >>> 0 : head.length;
+  if (concat) {
+    // XS: its ArrayBuffer concat copies natively; TypedArray's set costs two computrons a byte.
+    const length = new ArrayBuffer(4);
+    new DataView(length).setUint32(0, header, true);
+    const buffers: ArrayBuffer[] = [wholeBuffer(head)];
+    for (let p = 0; p < parts.length; p++) buffers.push(wholeBuffer(parts[p]));
+    return new Uint8Array(concat.apply(length, buffers));
+  }
   const out = new Uint8Array(4 + head.length + offset);
-  new DataView(out.buffer).setUint32(0, refs.length ? (head.length | WITH_REFS) >>> 0 : head.length, true);
+  new DataView(out.buffer).setUint32(0, header, true);
   out.set(head, 4);
   let at = 4 + head.length;
   for (let p = 0; p < parts.length; p++) {
