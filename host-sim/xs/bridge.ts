@@ -34,21 +34,22 @@ export class HostError extends Error {
   }
 }
 
-/** Commands that need no answer, in order: they go with the next call, or when the delivery ends. */
-let outbox: unknown[][] = [];
+/**
+ * Commands that need no answer, in order, each as two items, its op and its arguments: they go
+ * with the next call, or when the delivery ends.
+ */
+let outbox: unknown[] = [];
 
 /** Tells the simulator something that needs no answer (a write, a close, a timer), without a round trip. */
 export function tell(op: string, ...args: unknown[]): void {
-  args.unshift(op); // not [op, ...args]: XS counts a spread as an iterator's calls
-  outbox.push(args);
+  outbox.push(op, args); // not [op, ...args]: XS counts a spread as an iterator's calls
 }
 
 /** Calls the simulator; returns its answer or throws its error. What tell() queued goes first. */
 export function host<T = unknown>(op: string, ...args: unknown[]): T {
   const told = outbox;
   outbox = [];
-  args.unshift(op);
-  const answer = decode(new Uint8Array(issueCommand(bytes([told, args])))) as [boolean, unknown];
+  const answer = decode(new Uint8Array(issueCommand(bytes([told, op, args])))) as [boolean, unknown];
   if (answer[0]) return answer[1] as T;
   const e = answer[1] as { message: string; errno?: number; code?: string };
   throw new HostError(e.message, e.errno, e.code);

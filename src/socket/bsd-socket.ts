@@ -337,14 +337,14 @@ export class Socket {
 
   /** Sends all of it, waiting for send space as often as it takes. */
   sendall(data: Data): Promise<void> {
-    let rest = toBytes(data);
+    let rest = data instanceof Uint8Array ? data : toBytes(data);
     if (this.type !== C.SOCK_STREAM) return this.send(rest).then(() => undefined);
     const attempt = () => {
       Socket.#sendable(this);
       while (rest.length) {
         const n = Socket.#write(this, rest);
         if (!n) return undefined;
-        rest = rest.subarray(n);
+        rest = n < rest.length ? rest.subarray(n) : NOTHING;
       }
       return true;
     };
@@ -419,7 +419,7 @@ export class Socket {
 
   /** Writes what the send buffer takes now; returns how many bytes (0: none fit). */
   static #write(self: Socket, bytes: Uint8Array): number {
-    const n = Math.min(bytes.length, self.#writable);
+    const n = bytes.length < self.#writable ? bytes.length : self.#writable;
     if (!n) return 0;
     try {
       self.#tcp!.write(n === bytes.length ? bytes : bytes.subarray(0, n));
@@ -743,6 +743,7 @@ export class Socket {
 }
 
 const call = (f: () => void) => f();
+const NOTHING = new Uint8Array(0);
 
 function isFrame(data: unknown): data is CanFrame {
   return typeof data === "object" && data !== null && "can_id" in data;
