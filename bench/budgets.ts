@@ -4,15 +4,15 @@
 // change makes the firmware cheaper, lower the limit here.
 export const budgets = {
   /** `AT`, echo on, from its line to its OK. */
-  atRoundTrip: { limit: 4300, unit: "computrons", from: "4,159 on 2026-12-07, after issue 23's cuts" },
+  atRoundTrip: { limit: 4200, unit: "computrons", from: "4,055 on 2026-12-07, after issue 23's cuts" },
   /** `AT+CIPSEND=0,1024`, its payload in one write, to SEND OK. */
-  cipsend1KiB: { limit: 13000, unit: "computrons", from: "12,576 on 2026-12-07, bytes copied with ArrayBuffer slice and concat" },
+  cipsend1KiB: { limit: 12700, unit: "computrons", from: "12,335 on 2026-12-07, after issue 23's cuts" },
   /** 1 KiB from a TCP peer to its `+IPD,0,1024:` line on the UART. */
-  ipd1KiB: { limit: 3450, unit: "computrons", from: "3,315 on 2026-12-07, bytes copied with ArrayBuffer slice and concat" },
+  ipd1KiB: { limit: 3350, unit: "computrons", from: "3,255 on 2026-12-07, after issue 23's cuts" },
   /** xsock/socket: one 32-byte echo on an open connection (bench/apps/bulk). */
-  socketRoundTrip: { limit: 2200, unit: "computrons", from: "2,125 on 2026-12-07, after issue 23's cuts" },
+  socketRoundTrip: { limit: 2100, unit: "computrons", from: "2,024 on 2026-12-07, after issue 23's cuts" },
   /** xsock/socket: accept of a connection, and the first recv on it. */
-  accept: { limit: 6650, unit: "computrons", from: "6,460 on 2026-12-07, after issue 23's cuts" },
+  accept: { limit: 6650, unit: "computrons", from: "6,462 on 2026-12-07, after issue 23's cuts" },
   /** The console firmware's live heap after boot, beyond XS's built-ins and the preloaded modules. */
   slotsAfterBoot: { limit: 3000, unit: "slots", from: "2,970 on 2026-12-07, with IPv6, the SSL options, SNTP, mDNS, MQTT, CIPSENDL, CIPTCPOPT, SAVETRANSLINK and the MAC setters" },
   /** An open idle TCP socket of xsock/socket (16 bytes a slot on the ESP32). */
