@@ -4,21 +4,21 @@
 // change makes the firmware cheaper, lower the limit here.
 export const budgets = {
   /** `AT`, echo on, from its line to its OK. */
-  atRoundTrip: { limit: 4900, unit: "computrons", from: "4,759 on 2026-12-07" },
+  atRoundTrip: { limit: 4200, unit: "computrons", from: "4,055 on 2026-12-07, after issue 23's cuts" },
   /** `AT+CIPSEND=0,1024`, its payload in one write, to SEND OK. */
-  cipsend1KiB: { limit: 18600, unit: "computrons", from: "18,053 on 2026-12-07" },
+  cipsend1KiB: { limit: 12700, unit: "computrons", from: "12,335 on 2026-12-07, after issue 23's cuts" },
   /** 1 KiB from a TCP peer to its `+IPD,0,1024:` line on the UART. */
-  ipd1KiB: { limit: 10700, unit: "computrons", from: "10,396 on 2026-12-07" },
+  ipd1KiB: { limit: 3350, unit: "computrons", from: "3,255 on 2026-12-07, after issue 23's cuts" },
   /** xsock/socket: one 32-byte echo on an open connection (bench/apps/bulk). */
-  socketRoundTrip: { limit: 3500, unit: "computrons", from: "3,363 on 2026-12-07" },
+  socketRoundTrip: { limit: 2100, unit: "computrons", from: "2,024 on 2026-12-07, after issue 23's cuts" },
   /** xsock/socket: accept of a connection, and the first recv on it. */
-  accept: { limit: 7500, unit: "computrons", from: "7,318 on 2026-12-07" },
+  accept: { limit: 6650, unit: "computrons", from: "6,462 on 2026-12-07, after issue 23's cuts" },
   /** The console firmware's live heap after boot, beyond XS's built-ins and the preloaded modules. */
   slotsAfterBoot: { limit: 3100, unit: "slots", from: "3,066 on 2026-12-07, with IPv6, the SSL options, SNTP, mDNS, MQTT, SYSMFG, HTTP, CIPSENDL, CIPTCPOPT, SAVETRANSLINK, the MAC setters, and GSLP, SLEEP, SLEEPWKCFG, SYSMSGFILTER(CFG), CWRECONNCFG and CWCOUNTRY" },
   /** An open idle TCP socket of xsock/socket (16 bytes a slot on the ESP32). */
-  slotsPerIdleSocket: { limit: 70, unit: "slots", from: "68 on 2026-12-07" },
+  slotsPerIdleSocket: { limit: 48, unit: "slots", from: "45 on 2026-12-07, after issue 23's cuts" },
   /** An AT link (CIPMUX=1, TCP) open and idle. */
-  slotsPerLink: { limit: 300, unit: "slots", from: "294 on 2026-12-07" },
+  slotsPerLink: { limit: 265, unit: "slots", from: "256 on 2026-12-07, after issue 23's cuts" },
 } satisfies Record<string, { limit: number; unit: "computrons" | "slots"; from: string }>;
 
 export type CostName = keyof typeof budgets;

@@ -28,6 +28,9 @@ import { PlatformError, type Host, type OpHandler, type SimEvent } from "./host.
 import { openUartLine, type UartLine, type UartSpec } from "./uart-line.ts";
 import { XsnapWorker, type Meter } from "./xsnap.ts";
 
+/** What the firmware told (host-sim/xs/bridge.ts's tell()): each command as its op, then its arguments. */
+type Told = (string | never[])[];
+
 export const ROOT_APP = PACKAGE_ROOT;
 
 /**
@@ -431,7 +434,7 @@ export class Simulator {
     this.worker = new XsnapWorker(
       "xsock-sim",
       (m) => this.answer(m),
-      (reply) => reply.length && this.runTold(decode(reply) as [string, ...never[]][]),
+      (reply) => reply.length && this.runTold(decode(reply) as Told),
       this.board.limits.xs.stack + BRIDGE_STACK,
     );
     const worker = this.worker;
@@ -484,6 +487,8 @@ export class Simulator {
    */
   private post(kind: string, id: number, args: unknown[]): void {
     if (this.stopping) return;
+    // The bridge hands a handler two arguments, read by index (host-sim/xs/bridge.ts).
+    if (args.length > 2) throw new Error(`an event takes at most two arguments: ${kind} has ${args.length}`);
     let collected = false;
     const message = () => {
       collected = this.collectFirst || kind === "gc";
@@ -521,7 +526,7 @@ export class Simulator {
       return reply(false, { message: err.message ?? String(e), errno: err.errno, code: err.code });
     };
     try {
-      const [told, [op, ...args]] = decode(message) as [[string, ...never[]][], [string, ...never[]]];
+      const [told, op, args] = decode(message) as [Told, string, never[]];
       this.runTold(told);
       const value = this.op(op)(...args);
       return value instanceof Promise ? value.then((v) => reply(true, v), failure) : reply(true, value);
@@ -537,8 +542,10 @@ export class Simulator {
   }
 
   /** Runs what the firmware told without waiting for an answer; a failure is the firmware's bug. */
-  private runTold(told: [string, ...never[]][]): void {
-    for (const [op, ...args] of told) {
+  private runTold(told: Told): void {
+    for (let i = 0; i < told.length; i += 2) {
+      const op = told[i] as string;
+      const args = told[i + 1] as never[];
       try {
         void this.op(op)(...args);
       } catch (e) {

@@ -16,8 +16,8 @@ import type { TcpFlow } from "../capture/capture.ts";
 
 /** lwIP's TCP send buffer on ESP32 (CONFIG_LWIP_TCP_SND_BUF_DEFAULT). */
 export const TCP_SEND_BUFFER = 5744;
-/** A readable event brings up to this many bytes along, so a short message needs no read call. */
-const PUSH_LIMIT = 4096;
+/** A readable event brings up to this many bytes along, so a short message, or a passthrough receive (8 KiB), needs no read call. */
+const PUSH_LIMIT = 8192;
 
 /** What TLSSocket's proxy asks for (host-sim/xs/tcp.ts): DER certificates and key. */
 interface TlsRequest {

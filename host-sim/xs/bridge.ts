@@ -34,21 +34,24 @@ export class HostError extends Error {
   }
 }
 
-/** Commands that need no answer, in order: they go with the next call, or when the delivery ends. */
-let outbox: unknown[][] = [];
+/**
+ * Commands that need no answer, in order, each as two items, its op and its arguments: they go
+ * with the next call, or when the delivery ends.
+ */
+let outbox: unknown[] = [];
 
 /** Tells the simulator something that needs no answer (a write, a close, a timer), without a round trip. */
 export function tell(op: string, ...args: unknown[]): void {
-  outbox.push([op, ...args]);
+  outbox.push(op, args); // not [op, ...args]: XS counts a spread as an iterator's calls
 }
 
 /** Calls the simulator; returns its answer or throws its error. What tell() queued goes first. */
 export function host<T = unknown>(op: string, ...args: unknown[]): T {
   const told = outbox;
   outbox = [];
-  const [ok, value] = decode(new Uint8Array(issueCommand(bytes([told, [op, ...args]])))) as [boolean, unknown];
-  if (ok) return value as T;
-  const e = value as { message: string; errno?: number; code?: string };
+  const answer = decode(new Uint8Array(issueCommand(bytes([told, op, args])))) as [boolean, unknown];
+  if (answer[0]) return answer[1] as T;
+  const e = answer[1] as { message: string; errno?: number; code?: string };
   throw new HostError(e.message, e.errno, e.code);
 }
 
@@ -92,9 +95,10 @@ export function readStream(op: string, id: number, format: ByteFormat, what?: nu
  * sent without a round trip. Returns the space left.
  */
 export function writeStream(op: string, id: number, value: number | ArrayBufferLike | ArrayBufferView, space: number): number {
-  const bytes = toBytes(value);
+  const bytes = value instanceof Uint8Array ? value : toBytes(value);
   if (bytes.length > space) throw new HostError(`write of ${bytes.length} bytes overflows the buffer (${space} free)`, 11, "EAGAIN");
-  tell(op, id, bytes.slice());
+  // A copy, as the chip's driver takes one; ArrayBuffer's slice is XS's cheapest.
+  tell(op, id, new Uint8Array(toArrayBuffer(bytes)));
   return space - bytes.length;
 }
 
@@ -164,13 +168,15 @@ const reply = {
 };
 
 global.handleCommand = (message: ArrayBuffer): typeof reply => {
-  const [collect, kind, id, ...args] = decode(new Uint8Array(message)) as [number, string, number, ...unknown[]];
+  // [collect, kind, id, ...up to two arguments], read by index: XS counts destructuring and
+  // spread as an iterator's calls.
+  const event = decode(new Uint8Array(message)) as [number, string, number, unknown?, unknown?];
   // The simulator has XS collect when the heap is past the board's room, as XS does on the chip.
-  if (collect) collectGarbage();
+  if (event[0]) collectGarbage();
   try {
-    const handler = handlers.get(id || kind);
-    if (typeof handler === "function") handler(...args);
-    else handler?.[EVENT](...args);
+    const handler = handlers.get(event[2] || event[1]);
+    if (typeof handler === "function") handler(event[3], event[4]);
+    else handler?.[EVENT](event[3], event[4]);
   } catch (e) {
     fatal("uncaught exception", e);
   }

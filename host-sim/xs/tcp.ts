@@ -109,18 +109,18 @@ class TCP {
   /** The peer's address does not change: asked once, then kept. */
   #remoteAddress?: string;
   #remotePort?: number;
-  #askPeer(): void {
-    if (this.#remoteAddress) return;
-    const info = host<{ remoteAddress?: string; remotePort?: number }>("tcp.info", this.#id);
-    this.#remoteAddress = info.remoteAddress;
-    this.#remotePort = info.remotePort;
+  static #askPeer(self: TCP): void {
+    if (self.#remoteAddress) return;
+    const info = host<{ remoteAddress?: string; remotePort?: number }>("tcp.info", self.#id);
+    self.#remoteAddress = info.remoteAddress;
+    self.#remotePort = info.remotePort;
   }
   get remoteAddress(): string | undefined {
-    this.#askPeer();
+    TCP.#askPeer(this);
     return this.#remoteAddress;
   }
   get remotePort(): number | undefined {
-    this.#askPeer();
+    TCP.#askPeer(this);
     return this.#remotePort;
   }
 
@@ -141,7 +141,7 @@ class TCP {
       if (!(requested > 0 && requested <= available)) throw new Error("invalid");
     }
     const want = into ? into.length : this.#format === "number" ? 1 : typeof what === "number" ? what : 0x7fffffff;
-    const got = this.#take(want);
+    const got = TCP.#take(this, want);
     if (into) {
       into.set(got);
       return got.length;
@@ -150,15 +150,22 @@ class TCP {
     return this.#format === "number" ? got[0] : toArrayBuffer(got);
   }
 
-  /** Up to `want` bytes: from what the event brought first, then from the simulator. */
-  #take(want: number): Uint8Array {
-    const fromCache = this.#cache.subarray(0, Math.min(want, this.#cache.length));
-    this.#cache = this.#cache.subarray(fromCache.length);
-    if (fromCache.length) tell("tcp.consumed", this.#id, fromCache.length);
-    if (fromCache.length === want || this.#more <= 0) return fromCache;
-    const rest = host<Uint8Array | null>("tcp.read", this.#id, want - fromCache.length) ?? new Uint8Array(0);
-    this.#more = Math.max(0, this.#more - rest.length);
-    return fromCache.length ? concat(fromCache, rest) : rest;
+  /**
+   * Up to `want` bytes: from what the event brought first, then from the simulator. Static, as
+   * XS gives every instance a slot for each private instance method.
+   */
+  static #take(self: TCP, want: number): Uint8Array {
+    const cache = self.#cache;
+    let got = cache;
+    if (want < cache.length) {
+      got = cache.subarray(0, want);
+      self.#cache = cache.subarray(want);
+    } else self.#cache = EMPTY;
+    if (got.length) tell("tcp.consumed", self.#id, got.length);
+    if (got.length === want || self.#more <= 0) return got;
+    const rest = host<Uint8Array | null>("tcp.read", self.#id, want - got.length) ?? EMPTY;
+    self.#more = Math.max(0, self.#more - rest.length);
+    return got.length ? concat(got, rest) : rest;
   }
 
   write(value: number | ArrayBufferLike | ArrayBufferView): void {

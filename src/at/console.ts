@@ -1,6 +1,7 @@
 // The ESP-AT console: assembles command lines from UART bytes, echoes them, runs commands,
 // and answers OK, ERROR or `busy p...`. Pure logic: the UART is behind `write`.
 import { isInt, parseCommand, type Command, type CommandKind, type Param } from "./parser";
+import { bufferOf } from "./bytes";
 
 /**
  * A command's handler: false or a thrown error means ERROR; REPLIED means the handler wrote its
@@ -250,7 +251,9 @@ export class AtConsole {
     const room = data.buffer.length - data.taken;
     if (!data.escapes) {
       const n = Math.min(bytes.length, room);
-      data.buffer.set(bytes.subarray(0, n), data.filled);
+      // A payload that comes in one piece is copied whole (TypedArray's set costs XS two computrons a byte).
+      if (n === data.buffer.length) data.buffer = new Uint8Array(bufferOf(bytes.subarray(0, n)));
+      else data.buffer.set(bytes.subarray(0, n), data.filled);
       data.filled += n;
       data.taken += n;
       return n;

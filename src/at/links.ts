@@ -4,6 +4,7 @@ import { AF_INET, AF_INET6, IPPROTO_TCP, SOCK_DGRAM, SOCK_STREAM, TCP_NODELAY, g
 import type { AtConsole, Clock } from "./console";
 import { encodeLatin1 } from "./console";
 import type { Pki } from "./cas";
+import { joinBytes } from "./bytes";
 
 export type LinkType = "TCP" | "UDP" | "SSL";
 
@@ -91,16 +92,6 @@ export const typeName = (link: Link): string => `${link.type}${link.v6 ? "v6" : 
 export const PASSIVE_LIMIT = 8192;
 /** Passthrough holds up to this much from the UART for a link; past it the UART is not read. */
 export const PASSTHROUGH_LIMIT = 8192;
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** How many bytes a receive takes at a time; +IPD frames are no longer than this. */
 const RECV_CHUNK = 2048;
@@ -302,10 +293,7 @@ export class Links {
         }
         const peer = this.showPeer ? `,"${from[0]}",${from[1]}` : "";
         const head = encodeLatin1(`\r\n+IPD,${this.prefix(link.id)}${data.length}${peer}:`);
-        const frame = new Uint8Array(head.length + data.length);
-        frame.set(head);
-        frame.set(data, head.length);
-        this.at.unsolicited(frame);
+        this.at.unsolicited(joinBytes([head, data]));
       }
     } catch {
       // a reset or an error ends this link only
@@ -365,7 +353,7 @@ export class Links {
    * its reply first, then calls `closeIfDrained`).
    */
   take(link: Link, n: number): Uint8Array {
-    const all = link.held.length === 1 ? link.held[0] : concat(link.held);
+    const all = link.held.length === 1 ? link.held[0] : joinBytes(link.held);
     const got = all.subarray(0, n);
     link.held = got.length < all.length ? [all.subarray(got.length)] : [];
     link.heldBytes = all.length - got.length;

@@ -7,6 +7,7 @@ import { isInt, type Param } from "./parser";
 import { typeName, type Links } from "./links";
 import { parseLinkType } from "./ipv6";
 import type { Settings } from "./settings";
+import { joinBytes } from "./bytes";
 
 /** How long AT+PING waits for its echo reply. */
 export const PING_TIMEOUT = 2000;
@@ -244,10 +245,7 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
         const data = links.take(link, n);
         const peer = links.showPeer ? `"${link.from[0]}",${link.from[1]},` : "";
         const head = encodeLatin1(`+CIPRECVDATA:${data.length},${peer}`);
-        const out = new Uint8Array(head.length + data.length);
-        out.set(head);
-        out.set(data, head.length);
-        at.unsolicited(out);
+        at.unsolicited(joinBytes([head, data]));
         // The reply first; then a link whose peer closed goes, once its data has all been read.
         at.ok();
         links.closeIfDrained(link);

@@ -51,6 +51,8 @@ export interface TlsOptions {
   key?: ArrayBuffer;
 }
 
+// The private methods are static, taking the socket as `self`: XS gives every instance a slot
+// for each private instance method, which cost an idle socket 20 of its 67 slots.
 export class Socket {
   readonly family: number;
   readonly type: number;
@@ -89,7 +91,7 @@ export class Socket {
     if (family === C.AF_CAN) {
       if (type !== C.SOCK_RAW || (proto !== 0 && proto !== C.CAN_RAW)) throw new SocketError("EPROTONOSUPPORT", "AF_CAN takes SOCK_RAW with CAN_RAW");
       this.proto = C.CAN_RAW;
-      this.#can = new CanEndpoint(() => this.#changed());
+      this.#can = new CanEndpoint(() => Socket.#changed(this));
     } else {
       this.proto = Socket.#ipProtocol(family, type, proto);
       if (ipSocketCount() >= MAX_SOCKETS) throw new SocketError("EMFILE", `the board has ${MAX_SOCKETS} sockets, all open`);
@@ -99,7 +101,7 @@ export class Socket {
         this.#raw = openRaw(proto, (data, address) => {
           this.#packets!.push([data, [address, 0]]);
           this.#readable = this.#packets!.length;
-          this.#changed();
+          Socket.#changed(this);
         });
       } catch (e) {
         throw fromPlatform(e, "EPERM", "a raw socket");
@@ -108,7 +110,7 @@ export class Socket {
     }
     this.#fileno = ++lastFileno;
     openSockets().add(this);
-    if (accepted) this.#adopt(accepted);
+    if (accepted) Socket.#adopt(this, accepted);
   }
 
   /** The IP protocol an AF_INET/AF_INET6 socket of that type speaks; throws for a bad combination. */
@@ -154,7 +156,7 @@ export class Socket {
   setsockopt(level: number, option: number, value: number | boolean | readonly CanFilter[] | ArrayBufferLike | ArrayBufferView): void {
     if (level === C.SOL_CAN_RAW) {
       if (!this.#can) throw new SocketError("ENOPROTOOPT", "SOL_CAN_RAW on a socket that is not AF_CAN");
-      this.#open();
+      Socket.#open(this);
       this.#can.setOption(option, value);
       return;
     }
@@ -187,7 +189,7 @@ export class Socket {
   getsockname(): Address {
     if (this.#can) return [this.#can.ifname, 0];
     if (this.#listener) return [this.#bound![0], this.#listener.port];
-    return this.#bound ?? [this.#any(), 0];
+    return this.#bound ?? [Socket.#any(this), 0];
   }
 
   getpeername(): Address {
@@ -201,23 +203,23 @@ export class Socket {
 
   /** For AF_CAN, an interface name: "can0" or ["can0"] ("" for the board's first). */
   bind(address: AddressLike): void {
-    this.#open();
+    Socket.#open(this);
     if (this.#can) return this.#can.bind(address);
     if (this.#bound) throw new SocketError("EINVAL", "already bound");
     const [host, port] = toAddress(address, this.family);
-    this.#checkFamily(host);
+    Socket.#checkFamily(this, host);
     this.#bound = [host, port];
-    if (this.type === C.SOCK_DGRAM) this.#makeUdp(); // a raw socket hears every address anyway
+    if (this.type === C.SOCK_DGRAM) Socket.#makeUdp(this); // a raw socket hears every address anyway
   }
 
   /** The platform's listener queues connections itself: backlog is checked, not applied. */
   listen(backlog = 2): void {
-    this.#open();
+    Socket.#open(this);
     if (!Number.isInteger(backlog) || backlog < 0) throw new SocketError("EINVAL", `bad backlog ${backlog}`);
     if (this.#can) throw new SocketError("EOPNOTSUPP", "listen on a CAN socket");
     if (this.type !== C.SOCK_STREAM) throw new SocketError("EOPNOTSUPP", "listen on a datagram socket");
     if (this.#state !== "new") throw new SocketError("EINVAL", `listen on a ${this.#state} socket`);
-    const [host, port] = this.#bound ?? [this.#any(), 0];
+    const [host, port] = this.#bound ?? [Socket.#any(this), 0];
     this.#bound = [host, port];
     try {
       this.#listener = new Listener({
@@ -233,8 +235,8 @@ export class Socket {
   }
 
   accept(): Promise<[Socket, Address]> {
-    return this.#settle(() => {
-      this.#open();
+    return Socket.#settle(this, () => {
+      Socket.#open(this);
       if (this.#state !== "listening") throw new SocketError("EINVAL", "accept on a socket that is not listening");
       while (this.#readable > 0) {
         const incoming = this.#listener!.read();
@@ -258,12 +260,12 @@ export class Socket {
   }
 
   async connect(address: AddressLike): Promise<void> {
-    this.#open();
+    Socket.#open(this);
     if (this.#can) throw new SocketError("EOPNOTSUPP", "connect on a CAN_RAW socket: bind it to an interface");
     const [name, port] = toAddress(address, this.family);
-    const host = await this.#resolve(name);
+    const host = await Socket.#resolve(this, name);
     if (this.type !== C.SOCK_STREAM) {
-      if (!this.#raw) this.#makeUdp();
+      if (!this.#raw) Socket.#makeUdp(this);
       this.#peer = [host, port];
       return;
     }
@@ -290,7 +292,7 @@ export class Socket {
         target: this,
         // Moddable's TLSSocket calls them with `this` as its own record of them, with no
         // target: so a TLS socket's are closures over it.
-        ...(tls ? this.#callbacks() : { onReadable: Socket.#onReadable, onWritable: Socket.#onWritable, onError: Socket.#onError }),
+        ...(tls ? Socket.#callbacks(this) : { onReadable: Socket.#onReadable, onWritable: Socket.#onWritable, onError: Socket.#onError }),
       });
     } catch (e) {
       this.#state = "new";
@@ -299,7 +301,7 @@ export class Socket {
     // Non-blocking, as in BSD: EINPROGRESS, and the connection goes on; select() tells when it is up.
     if (this.#timeout === 0 && this.#state === "connecting") throw new SocketError("EINPROGRESS", `connect to [${host}]:${port} goes on`);
     try {
-      await this.#settle(() => this.#check() ?? (this.#state === "connected" || undefined), this.#timeout, "connect");
+      await Socket.#settle(this, () => Socket.#check(this) ?? (this.#state === "connected" || undefined), this.#timeout, "connect");
     } catch (e) {
       this.#tcp?.close();
       this.#tcp = undefined;
@@ -310,7 +312,7 @@ export class Socket {
 
   /** wrap_socket: a stream socket, not connected yet, will speak TLS once it connects. */
   wrap(options: TlsOptions): void {
-    this.#open();
+    Socket.#open(this);
     if (this.type !== C.SOCK_STREAM || this.#state !== "new") throw new SocketError("EINVAL", "wrap_socket takes a stream socket before it connects");
     this.#tls = options;
   }
@@ -323,46 +325,53 @@ export class Socket {
    * returns the packed size.
    */
   send(data: Data | CanFrame): Promise<number> {
-    if (this.#can) return this.#sendFrame(data as CanData);
+    if (this.#can) return Socket.#sendFrame(this, data as CanData);
     if (isFrame(data)) return Promise.reject(new SocketError("EINVAL", "a CAN frame on a socket that is not AF_CAN"));
     const bytes = toBytes(data);
     if (this.type !== C.SOCK_STREAM) {
       if (!this.#peer) return Promise.reject(new SocketError("ENOTCONN", "send on an unconnected datagram socket: use sendto"));
       return this.sendto(bytes, this.#peer);
     }
-    return this.#settle(() => this.#sendable() && (bytes.length ? this.#write(bytes) || undefined : 0), this.#timeout, "send");
+    return Socket.#settle(this, () => Socket.#sendable(this) && (bytes.length ? Socket.#write(this, bytes) || undefined : 0), this.#timeout, "send");
   }
 
   /** Sends all of it, waiting for send space as often as it takes. */
   sendall(data: Data): Promise<void> {
-    let rest = toBytes(data);
+    let rest = data instanceof Uint8Array ? data : toBytes(data);
     if (this.type !== C.SOCK_STREAM) return this.send(rest).then(() => undefined);
-    return this.#settle(() => {
-      this.#sendable();
+    const attempt = () => {
+      Socket.#sendable(this);
       while (rest.length) {
-        const n = this.#write(rest);
+        const n = Socket.#write(this, rest);
         if (!n) return undefined;
-        rest = rest.subarray(n);
+        rest = n < rest.length ? rest.subarray(n) : NOTHING;
       }
       return true;
-    }, this.#timeout, "sendall").then(() => undefined);
+    };
+    // Most often it all fits at once: then no promise waits on another.
+    try {
+      if (attempt()) return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return Socket.#settle(this, attempt, this.#timeout, "sendall").then(() => undefined);
   }
 
   async sendto(data: Data, address: AddressLike): Promise<number> {
-    this.#open();
+    Socket.#open(this);
     if (this.#can) {
       const name = Array.isArray(address) ? address[0] : address;
       if (name && name !== this.#can.ifname) throw new SocketError("EINVAL", `sendto ${String(name)}: the socket is bound to ${this.#can.ifname || "no interface"}`);
-      return this.#sendFrame(data as CanData);
+      return Socket.#sendFrame(this, data as CanData);
     }
     if (this.type === C.SOCK_STREAM) throw new SocketError("EISCONN", "sendto on a stream socket");
     const bytes = toBytes(data);
     const [name, port] = toAddress(address, this.family);
-    const host = await this.#resolve(name);
+    const host = await Socket.#resolve(this, name);
     try {
       if (this.#raw) this.#raw.write(host, bytes.slice().buffer);
       else {
-        this.#makeUdp();
+        Socket.#makeUdp(this);
         this.#udp!.write(bytes, host, port);
       }
     } catch (e) {
@@ -372,26 +381,26 @@ export class Socket {
   }
 
   /** Sends a frame, waiting (within the timeout) while the controller's transmit queue is full. */
-  #sendFrame(data: CanData): Promise<number> {
-    const can = this.#can!;
+  static #sendFrame(self: Socket, data: CanData): Promise<number> {
+    const can = self.#can!;
     let frame: CanFrame;
     try {
-      this.#open();
+      Socket.#open(self);
       frame = can.frameOf(data);
     } catch (e) {
       return Promise.reject(e);
     }
     const size = frame.fd ? 72 : 16;
-    return this.#settle(() => {
-      this.#open();
+    return Socket.#settle(self, () => {
+      Socket.#open(self);
       return can.send(frame) ? size : undefined;
-    }, this.#timeout, "send");
+    }, self.#timeout, "send");
   }
 
   /** The next CAN frame received, as an object (recv() gives it packed). */
   recv_frame(): Promise<CanFrame> {
     if (!this.#can) return Promise.reject(new SocketError("EINVAL", "recv_frame on a socket that is not AF_CAN"));
-    return this.#settle(() => this.#takeFrame("recv_frame"), this.#receiveTimeout, "recv_frame");
+    return Socket.#settle(this, () => Socket.#takeFrame(this, "recv_frame"), Socket.#receiveTimeout(this), "recv_frame");
   }
 
   /** Frames this CAN socket dropped because its queue was full. */
@@ -400,24 +409,24 @@ export class Socket {
   }
 
   /** Throws unless a stream send may go ahead. */
-  #sendable(): true {
-    this.#open();
-    if (this.#writeShut) throw new SocketError("EPIPE", "the socket was shut down for writing");
-    if (this.#error) throw this.#error;
-    if (this.#state !== "connected") throw new SocketError("ENOTCONN", "not connected");
+  static #sendable(self: Socket): true {
+    Socket.#open(self);
+    if (self.#writeShut) throw new SocketError("EPIPE", "the socket was shut down for writing");
+    if (self.#error) throw self.#error;
+    if (self.#state !== "connected") throw new SocketError("ENOTCONN", "not connected");
     return true;
   }
 
   /** Writes what the send buffer takes now; returns how many bytes (0: none fit). */
-  #write(bytes: Uint8Array): number {
-    const n = Math.min(bytes.length, this.#writable);
+  static #write(self: Socket, bytes: Uint8Array): number {
+    const n = bytes.length < self.#writable ? bytes.length : self.#writable;
     if (!n) return 0;
     try {
-      this.#tcp!.write(n === bytes.length ? bytes : bytes.subarray(0, n));
+      self.#tcp!.write(n === bytes.length ? bytes : bytes.subarray(0, n));
     } catch (e) {
       throw fromPlatform(e, "EPIPE", "send");
     }
-    this.#writable -= n;
+    self.#writable -= n;
     return n;
   }
 
@@ -425,103 +434,110 @@ export class Socket {
 
   /** What is available, up to bufsize; an empty array once the peer has closed. */
   recv(bufsize: number): Promise<Uint8Array> {
-    return this.#receive(bufsize, "recv", (data) => data);
+    // A stream's bytes, without the peer's address that the others give along.
+    if (this.type === C.SOCK_STREAM && bufsize >= 0) return Socket.#settle(this, () => Socket.#takeBytes(this, bufsize), Socket.#receiveTimeout(this), "recv");
+    return Socket.#receive(this, bufsize, "recv", (data) => data);
   }
 
   recvfrom(bufsize: number): Promise<[Uint8Array, Address]> {
-    return this.#receive(bufsize, "recvfrom", (data, from) => [data, from]);
+    return Socket.#receive(this, bufsize, "recvfrom", (data, from) => [data, from]);
   }
 
   recv_into(buffer: Uint8Array, nbytes = 0): Promise<number> {
-    return this.#receive(nbytes > 0 ? Math.min(nbytes, buffer.length) : buffer.length, "recv_into", (data) => {
+    return Socket.#receive(this, nbytes > 0 ? Math.min(nbytes, buffer.length) : buffer.length, "recv_into", (data) => {
       buffer.set(data);
       return data.length;
     });
   }
 
   recvfrom_into(buffer: Uint8Array, nbytes = 0): Promise<[number, Address]> {
-    return this.#receive(nbytes > 0 ? Math.min(nbytes, buffer.length) : buffer.length, "recvfrom_into", (data, from) => {
+    return Socket.#receive(this, nbytes > 0 ? Math.min(nbytes, buffer.length) : buffer.length, "recvfrom_into", (data, from) => {
       buffer.set(data);
       return [data.length, from];
     });
   }
 
-  #receive<T>(bufsize: number, what: string, answer: (data: Uint8Array, from: Address) => T): Promise<T> {
+  static #receive<T>(self: Socket, bufsize: number, what: string, answer: (data: Uint8Array, from: Address) => T): Promise<T> {
     if (!(bufsize >= 0)) return Promise.reject(new SocketError("EINVAL", "bufsize must be >= 0"));
-    return this.#settle(() => {
-      const got = this.#can ? this.#takePacked(bufsize, what) : this.type === C.SOCK_STREAM ? this.#takeStream(bufsize) : this.#takeDatagram(bufsize, what);
+    return Socket.#settle(self, () => {
+      const got = self.#can ? Socket.#takePacked(self, bufsize, what) : self.type === C.SOCK_STREAM ? Socket.#takeStream(self, bufsize) : Socket.#takeDatagram(self, bufsize, what);
       return got && answer(got[0], got[1]);
-    }, this.#receiveTimeout, what);
+    }, Socket.#receiveTimeout(self), what);
   }
 
   /** SO_RCVTIMEO when set, else the socket's timeout. */
-  get #receiveTimeout(): number | null {
-    return this.#recvTimeout !== undefined ? this.#recvTimeout : this.#timeout;
+  static #receiveTimeout(self: Socket): number | null {
+    return self.#recvTimeout !== undefined ? self.#recvTimeout : self.#timeout;
   }
 
   /** The next datagram (from the peer, when connected), cut to bufsize; undefined when none is here. */
-  #takeDatagram(bufsize: number, what: string): [Uint8Array, Address] | undefined {
-    this.#open();
-    if (!this.#udp && !this.#raw) throw new SocketError("EINVAL", `${what} on an unbound datagram socket`);
-    while (this.#readable > 0) {
-      this.#readable--;
+  static #takeDatagram(self: Socket, bufsize: number, what: string): [Uint8Array, Address] | undefined {
+    Socket.#open(self);
+    if (!self.#udp && !self.#raw) throw new SocketError("EINVAL", `${what} on an unbound datagram socket`);
+    while (self.#readable > 0) {
+      self.#readable--;
       let data: Uint8Array, from: Address;
-      if (this.#raw) [data, from] = this.#packets!.shift()!;
+      if (self.#raw) [data, from] = self.#packets!.shift()!;
       else {
-        const packet = this.#udp!.read() as Packet | undefined;
+        const packet = self.#udp!.read() as Packet | undefined;
         if (!packet) break;
         [data, from] = [new Uint8Array(packet), [packet.address, packet.port]];
       }
       // A connected datagram socket hears its peer only.
-      if (this.#peer && (from[0] !== this.#peer[0] || (!this.#raw && from[1] !== this.#peer[1]))) continue;
+      if (self.#peer && (from[0] !== self.#peer[0] || (!self.#raw && from[1] !== self.#peer[1]))) continue;
       return [data.slice(0, bufsize), from];
     }
     return undefined;
   }
 
   /** The next CAN frame received; undefined when none is here. */
-  #takeFrame(what: string): CanFrame | undefined {
-    this.#open();
-    if (!this.#can!.bound) throw new SocketError("EINVAL", `${what} on an unbound CAN socket`);
-    return this.#can!.queue.shift();
+  static #takeFrame(self: Socket, what: string): CanFrame | undefined {
+    Socket.#open(self);
+    if (!self.#can!.bound) throw new SocketError("EINVAL", `${what} on an unbound CAN socket`);
+    return self.#can!.queue.shift();
   }
 
   /** The next CAN frame, packed and cut to bufsize (as Linux truncates); undefined when none is here. */
-  #takePacked(bufsize: number, what: string): [Uint8Array, Address] | undefined {
-    const frame = this.#takeFrame(what);
-    return frame && [packFrame(frame).subarray(0, bufsize), [this.#can!.ifname, 0]];
+  static #takePacked(self: Socket, bufsize: number, what: string): [Uint8Array, Address] | undefined {
+    const frame = Socket.#takeFrame(self, what);
+    return frame && [packFrame(frame).subarray(0, bufsize), [self.#can!.ifname, 0]];
   }
 
   /** Bytes that are here, up to bufsize; empty at the end; undefined when there are none yet. */
-  #takeStream(bufsize: number): [Uint8Array, Address] | undefined {
-    this.#open();
-    if (this.#state !== "connected") throw new SocketError("ENOTCONN", "not connected");
-    const peer = (this.#peer ??= this.getpeername());
-    if (this.#readShut || bufsize === 0) return [new Uint8Array(0), peer];
-    if (this.#readable > 0) {
-      const data = this.#tcp!.read(Math.min(bufsize, this.#readable)) as ArrayBuffer | undefined;
+  static #takeStream(self: Socket, bufsize: number): [Uint8Array, Address] | undefined {
+    const data = Socket.#takeBytes(self, bufsize);
+    return data && [data, (self.#peer ??= self.getpeername())];
+  }
+
+  /** Bytes that are here, up to bufsize; empty at the end; undefined when there are none yet. */
+  static #takeBytes(self: Socket, bufsize: number): Uint8Array | undefined {
+    Socket.#open(self);
+    if (self.#state !== "connected") throw new SocketError("ENOTCONN", "not connected");
+    if (self.#readShut || bufsize === 0) return new Uint8Array(0);
+    if (self.#readable > 0) {
+      const data = self.#tcp!.read(bufsize < self.#readable ? bufsize : self.#readable) as ArrayBuffer | undefined;
       if (data) {
-        this.#readable = Math.max(0, this.#readable - data.byteLength);
-        return [new Uint8Array(data), peer];
+        self.#readable = self.#readable > data.byteLength ? self.#readable - data.byteLength : 0;
+        return new Uint8Array(data);
       }
-      this.#readable = 0; // the count was more than the platform had: wait for its next
+      self.#readable = 0; // the count was more than the platform had: wait for its next
     }
     // Data and the end of the stream come before an error.
-    if (this.#peerClosed) return [new Uint8Array(0), peer];
-    if (this.#error) throw this.#error;
+    if (self.#peerClosed) return new Uint8Array(0);
+    if (self.#error) throw self.#error;
     return undefined;
   }
 
   // --- ending ---------------------------------------------------------------------------
 
   shutdown(how: number): void {
-    this.#open();
+    Socket.#open(this);
     if (how !== C.SHUT_RD && how !== C.SHUT_WR && how !== C.SHUT_RDWR) throw new SocketError("EINVAL", `shutdown how ${how}`);
     if (this.#can) throw new SocketError("EOPNOTSUPP", "shutdown on a CAN socket");
     if (this.type === C.SOCK_STREAM && this.#state !== "connected") throw new SocketError("ENOTCONN", "not connected");
     if (how !== C.SHUT_WR) this.#readShut = true;
     if (how !== C.SHUT_RD) this.#writeShut = true;
-    this.#changed();
+    Socket.#changed(this);
   }
 
   close(): void {
@@ -538,7 +554,7 @@ export class Socket {
     this.#tcp = undefined;
     this.#listener = undefined;
     this.#udp = undefined;
-    this.#changed();
+    Socket.#changed(this);
   }
 
   // --- readiness, for select and poll ---------------------------------------------------
@@ -571,50 +587,50 @@ export class Socket {
 
   // --- inside ---------------------------------------------------------------------------
 
-  #any(): string {
-    return this.family === C.AF_INET6 ? "::" : "0.0.0.0";
+  static #any(self: Socket): string {
+    return self.family === C.AF_INET6 ? "::" : "0.0.0.0";
   }
 
-  #open(): void {
-    if (this.#state === "closed") throw new SocketError("EBADF", "the socket is closed");
+  static #open(self: Socket): void {
+    if (self.#state === "closed") throw new SocketError("EBADF", "the socket is closed");
   }
 
-  #checkFamily(host: string): void {
+  static #checkFamily(self: Socket, host: string): void {
     const family = familyOf(host);
-    if (family && family !== this.family)
-      throw new SocketError("EAFNOSUPPORT", `${host} is not an ${this.family === C.AF_INET6 ? "IPv6" : "IPv4"} address`);
+    if (family && family !== self.family)
+      throw new SocketError("EAFNOSUPPORT", `${host} is not an ${self.family === C.AF_INET6 ? "IPv6" : "IPv4"} address`);
   }
 
-  async #resolve(name: string): Promise<string> {
+  static async #resolve(self: Socket, name: string): Promise<string> {
     if (familyOf(name)) {
-      this.#checkFamily(name);
+      Socket.#checkFamily(self, name);
       return name;
     }
-    return resolveHost(name, this.family);
+    return resolveHost(name, self.family);
   }
 
-  #adopt(accepted: TCP): void {
-    this.#state = "connected";
-    this.#tcp = new TCP({
+  static #adopt(self: Socket, accepted: TCP): void {
+    self.#state = "connected";
+    self.#tcp = new TCP({
       from: accepted,
       nodelay: true,
-      target: this,
+      target: self,
       onReadable: Socket.#onReadable,
       onWritable: Socket.#onWritable,
       onError: Socket.#onError,
     });
   }
 
-  #makeUdp(): void {
-    if (this.#udp) return;
-    const [host, port] = this.#bound ?? [this.#any(), 0];
+  static #makeUdp(self: Socket): void {
+    if (self.#udp) return;
+    const [host, port] = self.#bound ?? [Socket.#any(self), 0];
     // Moddable's UDP socket does not tell the port it bound, so for port 0 the socket picks one
     // of lwIP's ephemeral ports itself, and tries another while one is taken.
     for (let tries = port ? 1 : EPHEMERAL_TRIES; ; tries--) {
       const local = port || EPHEMERAL_FIRST + Math.floor(Math.random() * (65536 - EPHEMERAL_FIRST));
       try {
-        this.#udp = new UDP({ address: host, port: local, target: this, onReadable: Socket.#onReadable });
-        this.#bound = [host, local];
+        self.#udp = new UDP({ address: host, port: local, target: self, onReadable: Socket.#onReadable });
+        self.#bound = [host, local];
         return;
       } catch (e) {
         const error = fromPlatform(e, "EADDRINUSE", `bind [${host}]:${local}`);
@@ -624,8 +640,8 @@ export class Socket {
   }
 
   /** The platform's callbacks, bound to this socket. */
-  #callbacks() {
-    const target = { target: this };
+  static #callbacks(self: Socket) {
+    const target = { target: self };
     return {
       onReadable: (count: number) => Socket.#onReadable.call(target, count),
       onWritable: (bytes: number) => Socket.#onWritable.call(target, bytes),
@@ -638,43 +654,48 @@ export class Socket {
   static #onReadable(this: unknown, count: number): void {
     const sock = (this as { target: Socket }).target;
     sock.#readable = count;
-    sock.#changed();
+    Socket.#changed(sock);
   }
 
   static #onWritable(this: unknown, bytes: number): void {
     const sock = (this as { target: Socket }).target;
     sock.#writable = bytes;
     if (sock.#state === "connecting") sock.#state = "connected";
-    sock.#changed();
+    Socket.#changed(sock);
   }
 
   static #onError(this: unknown, why?: string): void {
     const sock = (this as { target: Socket }).target;
-    sock.#failed(why);
-    sock.#changed();
+    Socket.#failed(sock, why);
+    Socket.#changed(sock);
   }
 
   /** The platform's onError: a peer's FIN arrives as "closed" (or with no reason, on the board). */
-  #failed(why?: string): void {
-    if (this.#state === "connecting") {
-      this.#error = fromPlatform({ code: why, message: "refused" }, "ECONNREFUSED", "connect");
+  static #failed(self: Socket, why?: string): void {
+    if (self.#state === "connecting") {
+      self.#error = fromPlatform({ code: why, message: "refused" }, "ECONNREFUSED", "connect");
     } else if (!why || why === "closed") {
-      this.#peerClosed = true;
+      self.#peerClosed = true;
     } else {
-      this.#error = fromPlatform({ code: why, message: "connection lost" }, "ECONNRESET", "recv");
+      self.#error = fromPlatform({ code: why, message: "connection lost" }, "ECONNRESET", "recv");
     }
   }
 
   /** Tells whoever waits on this socket, or on select, that it has changed. */
-  #changed(): void {
-    if (this.#waiters) for (const waiter of [...this.#waiters]) waiter();
-    for (const watcher of [...changeWatchers()]) watcher();
+  static #changed(self: Socket): void {
+    // Each waiter is called from a copy, as one may come or go meanwhile; with none (or one
+    // waiter, who at most removes itself) there is nothing to copy. XS counts a spread and a
+    // for-of as an iterator's calls: the common case here runs neither.
+    const waiters = self.#waiters;
+    if (waiters?.size === 1) waiters.forEach(call);
+    else if (waiters?.size) Array.from(waiters).forEach(call);
+    if (watcherSet?.size) Array.from(watcherSet).forEach(call);
   }
 
   /** Throws the socket's error, or EBADF once it is closed. */
-  #check(): undefined {
-    if (this.#state === "closed") throw new SocketError("EBADF", "the socket is closed");
-    if (this.#error) throw this.#error;
+  static #check(self: Socket): undefined {
+    if (self.#state === "closed") throw new SocketError("EBADF", "the socket is closed");
+    if (self.#error) throw self.#error;
     return undefined;
   }
 
@@ -683,7 +704,7 @@ export class Socket {
    * (anything but undefined) or throws. Non-blocking (timeout 0) fails at once with EAGAIN;
    * a timeout fails with ETIMEDOUT. One promise an operation, whatever it waits for.
    */
-  #settle<T>(attempt: () => T | undefined, timeout: number | null, what: string): Promise<T> {
+  static #settle<T>(self: Socket, attempt: () => T | undefined, timeout: number | null, what: string): Promise<T> {
     try {
       const now = attempt();
       if (now !== undefined) return Promise.resolve(now);
@@ -694,7 +715,7 @@ export class Socket {
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof Timer.set> | undefined;
       const done = () => {
-        this.#waiters!.delete(waiter);
+        self.#waiters!.delete(waiter);
         if (timer) Timer.clear(timer);
       };
       const waiter = () => {
@@ -710,7 +731,7 @@ export class Socket {
         done();
         resolve(answer);
       };
-      (this.#waiters ??= new Set()).add(waiter);
+      (self.#waiters ??= new Set()).add(waiter);
       if (timeout !== null)
         timer = Timer.set(() => {
           timer = undefined;
@@ -720,6 +741,9 @@ export class Socket {
     });
   }
 }
+
+const call = (f: () => void) => f();
+const NOTHING = new Uint8Array(0);
 
 function isFrame(data: unknown): data is CanFrame {
   return typeof data === "object" && data !== null && "can_id" in data;
