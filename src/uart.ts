@@ -24,6 +24,8 @@ export function consoleConfig(config: Record<string, unknown>): UartConfig {
   return typeof config.uart === "string" && config.uart ? { ...uart, device: config.uart } : uart;
 }
 
+/** A queued write shorter than this takes the next short ones into it. */
+const JOIN_BELOW = 512;
 /** Bytes queued for the wire past which a producer should wait. */
 const ROOM = 2048;
 
@@ -169,8 +171,18 @@ export class Uart {
 
   write(bytes: Uint8Array): void {
     if (!bytes.length) return;
-    // ArrayBuffer's slice: XS meters TypedArray's slice at two computrons a byte.
-    this.queue.push((bytes.buffer as ArrayBuffer).slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    // Short writes (echoes, OK) join the last queued one while it is small and not going out:
+    // a burst of replies is then a few buffers, not hundreds, in the board's small heap.
+    const tail = this.queue.length > (this.sent ? 1 : 0) ? this.queue[this.queue.length - 1] : undefined;
+    if (tail && tail.byteLength + bytes.length <= JOIN_BELOW) {
+      const joined = new Uint8Array(tail.byteLength + bytes.length);
+      joined.set(new Uint8Array(tail));
+      joined.set(bytes, tail.byteLength);
+      this.queue[this.queue.length - 1] = joined.buffer;
+    } else {
+      // ArrayBuffer's slice: XS meters TypedArray's slice at two computrons a byte.
+      this.queue.push((bytes.buffer as ArrayBuffer).slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    }
     this.queued += bytes.length;
     this.drain();
   }

@@ -90,6 +90,9 @@ export function readStream(op: string, id: number, format: ByteFormat, what?: nu
   return format === "number" ? got[0] : toArrayBuffer(got);
 }
 
+/** Writes are joined while the joined bytes stay under this: short replies, not bulk data. */
+const JOIN_BELOW = 4096;
+
 /**
  * ECMA-419 write() of a byte stream: no more than the `space` the last writable event gave,
  * sent without a round trip. Returns the space left.
@@ -97,8 +100,17 @@ export function readStream(op: string, id: number, format: ByteFormat, what?: nu
 export function writeStream(op: string, id: number, value: number | ArrayBufferLike | ArrayBufferView, space: number): number {
   const bytes = value instanceof Uint8Array ? value : toBytes(value);
   if (bytes.length > space) throw new HostError(`write of ${bytes.length} bytes overflows the buffer (${space} free)`, 11, "EAGAIN");
-  // A copy, as the chip's driver takes one; ArrayBuffer's slice is XS's cheapest.
-  tell(op, id, new Uint8Array(toArrayBuffer(bytes)));
+  // Writes to the same stream in one delivery join the last one told: the outbox lives in the
+  // board's XS heap until the delivery ends, and on the chip the bytes are in the driver's FIFO,
+  // not the heap (a burst of 200 replies was 200 entries, enough for memory full).
+  const n = outbox.length;
+  const last = n >= 2 && outbox[n - 2] === op ? (outbox[n - 1] as [number, Uint8Array]) : undefined;
+  if (last && last[0] === id && last[1].length + bytes.length <= JOIN_BELOW) {
+    const joined = new Uint8Array(last[1].length + bytes.length);
+    joined.set(last[1]);
+    joined.set(bytes, last[1].length);
+    last[1] = joined;
+  } else tell(op, id, new Uint8Array(toArrayBuffer(bytes))); // a copy, as the chip's driver takes one; ArrayBuffer's slice is XS's cheapest
   return space - bytes.length;
 }
 
