@@ -246,6 +246,19 @@ export class AtConsole {
     });
   }
 
+  /**
+   * `OK`, then the `>` prompt and the next `length` raw bytes (receiveData); undefined when the
+   * UART lost bytes of them, for the command to give its own failure reply.
+   */
+  async payload(length: number, escapes = false): Promise<Uint8Array | undefined> {
+    this.ok();
+    try {
+      return await this.receiveData(length, escapes);
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Takes payload bytes; returns how many of them it used. */
   private takeData(data: NonNullable<AtConsole["data"]>, bytes: Uint8Array): number {
     const room = data.buffer.length - data.taken;

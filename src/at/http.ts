@@ -124,11 +124,8 @@ const sendData = (method: "POST" | "PUT", name: string) =>
     if (!own) return false;
     // The doc: "the default type of content-type is application/x-www-form-urlencoded".
     if (!own.some(([k]) => k.toLowerCase() === "content-type")) own.unshift(["Content-Type", CONTENT_TYPES[0]]);
-    a.ok();
-    let body: Uint8Array;
-    try {
-      body = await a.receiveData(length);
-    } catch {
+    const body = await a.payload(length);
+    if (!body) {
       a.send("\r\nSEND FAIL\r\n");
       return REPLIED;
     }
@@ -200,11 +197,8 @@ const HTTP_COMMANDS: CommandTable = {
         presetUrl = "";
         return;
       }
-      a.ok();
-      let data: Uint8Array;
-      try {
-        data = await a.receiveData(length);
-      } catch {
+      const data = await a.payload(length);
+      if (!data) {
         a.error();
         return REPLIED;
       }
@@ -221,11 +215,8 @@ const HTTP_COMMANDS: CommandTable = {
         globalHeaders = [];
         return;
       }
-      a.ok();
-      let data: Uint8Array;
-      try {
-        data = await a.receiveData(length);
-      } catch {
+      const data = await a.payload(length);
+      if (!data) {
         a.error();
         return REPLIED;
       }

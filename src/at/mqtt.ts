@@ -180,11 +180,8 @@ const configured =
 const long = (apply: (c: MqttConfig, value: string) => void): Handler =>
   configured(async (a, [, length, ...rest]) => {
     if (rest.length || !isInt(length, 1, 1024)) return false;
-    a.ok();
-    let data: Uint8Array;
-    try {
-      data = await a.receiveData(length);
-    } catch {
+    const data = await a.payload(length);
+    if (!data) {
       a.error();
       return REPLIED;
     }
@@ -293,11 +290,8 @@ const MQTT_COMMANDS: CommandTable = {
       const timeout = timeoutParam(timeoutMs);
       if (timeout === undefined) return false;
       if (!link.client?.connected) return fail(a, Err.disconnected);
-      a.ok();
-      let data: Uint8Array;
-      try {
-        data = await a.receiveData(length);
-      } catch {
+      const data = await a.payload(length);
+      if (!data) {
         a.send("\r\n+MQTTPUB:FAIL\r\n");
         return REPLIED;
       }

@@ -136,14 +136,12 @@ export function filterMessage(bytes: Uint8Array): Uint8Array | null {
 async function addOrDelete(at: AtConsole, operator: number, headLength: Param, tailLength: Param, cflags: Param): Promise<typeof REPLIED | false> {
   if (!isInt(headLength, 0, MAX_REGEXP) || !isInt(tailLength, 0, MAX_REGEXP) || headLength + tailLength === 0) return false;
   if (cflags !== undefined && !isInt(cflags, 0, 7)) return false;
-  at.ok();
-  let text: string;
-  try {
-    text = decodeLatin1(await at.receiveData(headLength + tailLength));
-  } catch {
+  const data = await at.payload(headLength + tailLength);
+  if (!data) {
     at.error();
     return REPLIED;
   }
+  const text = decodeLatin1(data);
   const filter: Filter = { head: text.slice(0, headLength), tail: text.slice(headLength), cflags: cflags ?? 0 };
   const index = filters.findIndex((f) => f.head === filter.head && f.tail === filter.tail && f.cflags === filter.cflags);
   let ok = false;

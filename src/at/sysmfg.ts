@@ -216,11 +216,8 @@ const SYSMFG_COMMANDS: CommandTable = {
         return;
       }
       if (!isInt(value, 1, MAX_VALUE)) return false;
-      at.ok();
-      let data: Uint8Array;
-      try {
-        data = await at.receiveData(value);
-      } catch {
+      const data = await at.payload(value);
+      if (!data) {
         at.error();
         return REPLIED;
       }

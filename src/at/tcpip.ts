@@ -95,11 +95,8 @@ export function tcpipCommands(links: Links, online: () => boolean, settings: Set
     if (!link || rest.length || !isInt(length, 1, MAX_SEND)) return false;
     const to = host === undefined ? undefined : typeof host === "string" && isInt(port, 1, 65535) && link.type === "UDP" ? [host, port] : null;
     if (to === null) return false;
-    at.ok();
-    let data: Uint8Array;
-    try {
-      data = await at.receiveData(length, escapes);
-    } catch {
+    const data = await at.payload(length, escapes);
+    if (!data) {
       at.send("\r\nSEND FAIL\r\n"); // the UART lost bytes of the payload: none of it goes
       return REPLIED;
     }
