@@ -92,3 +92,14 @@ export async function passthrough64k(
   await until(() => uart.pending.length >= down.length, "64 KB on the UART", ms);
   return { up, down };
 }
+
+/**
+ * Leaves passthrough as ESP-AT asks: silence, `+++` alone, then a second before the next command.
+ * Nothing shows that passthrough has ended (the guard time is 20 ms; the rest is room for a loaded
+ * machine, where the board may see `+++` late, and a command within its guard time would make it data).
+ */
+export async function leavePassthrough(uart: UartClient): Promise<void> {
+  await new Promise((r) => setTimeout(r, 50));
+  await uart.write("+++");
+  await new Promise((r) => setTimeout(r, 1000));
+}

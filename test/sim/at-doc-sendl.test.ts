@@ -4,7 +4,7 @@
 // Over the pty, against Node peers on loopback (or at PEER_HOST for a board).
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { BOOT_MS, JOINED, until, withConsole } from "../helpers/console.ts";
+import { BOOT_MS, JOINED, leavePassthrough, until, withConsole } from "../helpers/console.ts";
 import { tcpPeer as peer } from "../helpers/peer.ts";
 import { JOIN, PEER_HOST } from "../helpers/target.ts";
 import type { UartClient } from "../helpers/uart.ts";
@@ -219,9 +219,7 @@ describe("esp-at AT+CIPSENDL, AT+CIPTCPOPT, AT+CIPRECONNINTV, AT+SAVETRANSLINK a
       assert.equal(await uart.expect("down again"), "down again", "no CLOSED or CONNECT in the link's data");
       await uart.write("up again");
       await until(() => p.heard().toString() === "up again", "up again at the peer");
-      await new Promise((r) => setTimeout(r, 50)); // +++'s guard time: silence before it
-      await uart.write("+++");
-      await new Promise((r) => setTimeout(r, 50));
+      await leavePassthrough(uart);
       assert.equal(await uart.command("AT+CIPSTATUS"), `STATUS:3\r\n+CIPSTATUS:0,"TCP","${PEER_HOST}",${p.port},0,0\r\n\r\nOK\r\n`);
     } finally {
       p.server.close();
@@ -244,9 +242,7 @@ describe("esp-at AT+CIPSENDL, AT+CIPTCPOPT, AT+CIPRECONNINTV, AT+SAVETRANSLINK a
       await until(() => p.conns.length === 2, "the reconnection");
       await uart.write("again");
       await until(() => p.heard().toString() === "from the hostagain", "bytes on the new connection");
-      await new Promise((r) => setTimeout(r, 50));
-      await uart.write("+++");
-      await new Promise((r) => setTimeout(r, 50));
+      await leavePassthrough(uart);
       assert.equal(await uart.command("AT+CIPMODE?"), "AT+CIPMODE?\r\n+CIPMODE:1\r\n\r\nOK\r\n", "command mode, echo on after the restart");
       assert.equal(await uart.command("AT+SAVETRANSLINK=0"), "AT+SAVETRANSLINK=0\r\n\r\nOK\r\n");
       await uart.write("AT+RST\r\n");

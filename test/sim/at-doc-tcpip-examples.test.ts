@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { JOINED, until, withConsole } from "../helpers/console.ts";
+import { JOINED, leavePassthrough, until, withConsole } from "../helpers/console.ts";
 import { tcpPeer as peer } from "../helpers/peer.ts";
 import { freePort } from "../helpers/ports.ts";
 import { BIND_HOST, JOIN, PEER_HOST } from "../helpers/target.ts";
@@ -154,9 +154,7 @@ describe("esp-at TCP-IP AT Examples, as documented", function () {
       pc.conns[0].write("world");
       assert.equal(await uart.expect("world"), "world");
       // Stop sending data: a packet of +++ alone, then at least a second before the next command.
-      await new Promise((r) => setTimeout(r, 50));
-      await uart.write("+++");
-      await new Promise((r) => setTimeout(r, 1000));
+      await leavePassthrough(uart);
       assert.equal(await uart.command("AT+CIPMODE=0"), OK);
       assert.equal(await uart.command("AT+CIPCLOSE"), `CLOSED\r\n${OK}`);
       assert.equal(pc.heard().toString(), "hello", "+++ did not go to the PC");
@@ -187,9 +185,7 @@ describe("esp-at TCP-IP AT Examples, as documented", function () {
       await until(() => heard === "hello", "hello at the PC");
       pc.write("world");
       assert.equal(await uart.expect("world"), "world");
-      await new Promise((r) => setTimeout(r, 50));
-      await uart.write("+++");
-      await new Promise((r) => setTimeout(r, 1000));
+      await leavePassthrough(uart);
       assert.equal(await uart.command("AT+CIPMODE=0"), OK);
       // The page closes with AT+CIPCLOSE, the single-connection form; with CIPMUX=1 it takes the link ID.
       assert.equal(await uart.command("AT+CIPCLOSE=0"), `0,CLOSED\r\n${OK}`);

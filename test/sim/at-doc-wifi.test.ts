@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { createConnection } from "node:net";
 import type { AccessPoint } from "../../host-sim/devices/wifi.ts";
-import { until, withConsole } from "../helpers/console.ts";
+import { leavePassthrough, until, withConsole } from "../helpers/console.ts";
 import { freePort, runAddress } from "../helpers/ports.ts";
 import type { UartClient } from "../helpers/uart.ts";
 
@@ -277,9 +277,7 @@ describe("esp-at TCP-IP AT Examples, on the SoftAP alone", function () {
       endpoint.send("world", local, runAddress(1));
       assert.equal(await uart.expect("world"), "world");
       // Stop sending data: +++ alone, then a second before the next command.
-      await new Promise((r) => setTimeout(r, 50));
-      await uart.write("+++");
-      await new Promise((r) => setTimeout(r, 1000));
+      await leavePassthrough(uart);
       assert.equal(await uart.command("AT+CIPMODE=0"), OK);
       assert.equal(await uart.command("AT+CIPCLOSE"), `CLOSED\r\n${OK}`);
       assert.deepEqual(heard, ["hello"], "+++ did not go to the PC");

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { createSocket } from "node:dgram";
 import { createConnection } from "node:net";
-import { passthrough64k, until, withConsole } from "../helpers/console.ts";
+import { leavePassthrough, passthrough64k, until, withConsole } from "../helpers/console.ts";
 import { tcpPeer as peer } from "../helpers/peer.ts";
 import { freePort } from "../helpers/ports.ts";
 import { readFileSync } from "node:fs";
@@ -328,12 +328,7 @@ describe("console passive receive and passthrough", function () {
     // `+++` inside data is data; alone, with silence around it, it leaves passthrough.
     await uart.write("a+++b");
     await until(() => p.heard().length === up.length + 5, "a+++b at the peer");
-    await new Promise((r) => setTimeout(r, 50));
-    await uart.write("+++");
-    // Nothing shows that passthrough has ended: as ESP-AT asks, a second before the next command
-    // (the guard time is 20 ms; the rest is room for a loaded machine, where the board may see
-    // `+++` late, and a command within its guard time would make it data).
-    await new Promise((r) => setTimeout(r, 1000));
+    await leavePassthrough(uart);
     assert.equal(await uart.command("AT"), "\r\nOK\r\n");
     assert.equal(p.heard().length, up.length + 5, "+++ did not go to the peer");
     p.server.close();

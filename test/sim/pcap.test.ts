@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSim as startBoard } from "xsock/sim";
-import { passthrough64k, until, withConsole } from "../helpers/console.ts";
+import { leavePassthrough, passthrough64k, until, withConsole } from "../helpers/console.ts";
 import { dnsResponder, type DnsResponder } from "../helpers/dns.ts";
 import { tcpPeer as peer } from "../helpers/peer.ts";
 import { freePort, runAddress } from "../helpers/ports.ts";
@@ -79,9 +79,7 @@ describe("xsock sim --pcap", function () {
       const p = await peer();
       const { up, down } = await passthrough64k(uart, p, PEER_HOST);
       await uart.expect(uart.pending.slice(-8));
-      await new Promise((r) => setTimeout(r, 1100)); // passthrough's guard time around +++
-      await uart.write("+++");
-      await new Promise((r) => setTimeout(r, 1100));
+      await leavePassthrough(uart);
       assert.equal(await uart.command("AT+CIPCLOSE"), "CLOSED\r\n\r\nOK\r\n");
       await until(() => p.conns[0].readableEnded, "the board's FIN at the peer");
       p.server.close();

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSim as startBoard } from "xsock/sim";
-import { until, withConsole } from "../helpers/console.ts";
+import { leavePassthrough, until, withConsole } from "../helpers/console.ts";
 import { tcpPeer as peer } from "../helpers/peer.ts";
 import { python } from "../helpers/python.ts";
 import { runSim, startSim } from "../helpers/sim.ts";
@@ -158,9 +158,7 @@ describe("xsock sim --trace", function () {
       // Lines in passthrough are data, not commands.
       await uart.write("AT+GMR\r\nOK\r\n");
       await until(() => p.heard().length === 12, "the data at the peer");
-      await new Promise((r) => setTimeout(r, 1100)); // passthrough's guard time around +++
-      await uart.write("+++");
-      await new Promise((r) => setTimeout(r, 1100));
+      await leavePassthrough(uart);
       assert.equal(await uart.command("AT+CIPCLOSE"), "CLOSED\r\n\r\nOK\r\n");
       p.server.close();
       await session.sim!.stop();
