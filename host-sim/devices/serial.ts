@@ -7,6 +7,7 @@ import type { Host } from "../host.ts";
 import { PlatformError } from "../host.ts";
 import type { UartLine } from "../uart-line.ts";
 import { ByteQueue } from "../byte-queue.ts";
+import { preciseTimeout } from "../precise-timer.ts";
 
 /** The console UART's buffers, each way. */
 export const RX_BUFFER = 1024;
@@ -18,68 +19,121 @@ export const UNPACED_BUFFER = 16384;
 export type FlowControl = "rtscts" | "none";
 export const FLOW_CONTROLS: readonly FlowControl[] = ["rtscts", "none"];
 
-/** Releases bytes at a line rate; with no rate, at once. */
-export class Pacer {
-  private readonly queue = new ByteQueue();
-  private timer?: NodeJS.Timeout;
-  private last = 0;
-  private credit = 0;
+/**
+ * How far ahead of the line the receive side hands bytes to the firmware: what a command's
+ * first byte starts, the firmware gets whole (up to 2 ms of the line: an AT+MQTTPUB line at 921600), so the simulator's own
+ * work on it overlaps its time on the wire instead of adding to it. Replies still wait for the
+ * bytes they answer to arrive (`notBefore`).
+ */
+const RECEIVE_LEAD_MS = 2;
 
-  private bytesPerSecond?: number;
+/**
+ * One direction of a paced line: bytes cross it back to back at the line rate, 8N1, on a
+ * schedule computed from their wire time, so a late timer delays a release but never slows the
+ * line. `arrived` releases bytes once their last bit is on the far side (what a client reading
+ * the line sees); `started` releases them once their first bit is (the board's receive side, up
+ * to RECEIVE_LEAD_MS ahead). With no rate, bytes pass at once.
+ */
+export class Pacer {
+  private readonly queue: { bytes: Buffer; ready: number }[] = [];
+  private queued = 0;
+  private timer?: NodeJS.Timeout;
+  private cancelPrecise?: () => void;
+  /** When the line is done with the bytes released so far, in performance.now() ms. */
+  private lineFree = 0;
+  /** A byte's time on the wire in ms; undefined when unpaced. */
+  msPerByte?: number;
 
   constructor(
     baud: number | undefined,
-    private readonly sink: (bytes: Buffer) => void,
+    /** Takes released bytes, with the time their first byte started on the wire. */
+    private readonly sink: (bytes: Buffer, wireStart: number) => void,
+    private readonly release: "arrived" | "started" = "arrived",
   ) {
     this.setBaud(baud);
   }
 
   /** 8N1: ten bits on the wire a byte. */
   setBaud(baud: number | undefined): void {
-    this.bytesPerSecond = baud ? baud / 10 : undefined;
+    this.msPerByte = baud ? 10000 / baud : undefined;
   }
 
-  push(bytes: Buffer): void {
-    this.queue.push(bytes);
+  /** Queues bytes that may not start on the wire before `notBefore` (performance.now() ms). */
+  push(bytes: Buffer, notBefore = 0): void {
+    if (!bytes.length) return;
+    this.queue.push({ bytes, ready: Math.max(performance.now(), notBefore) });
+    this.queued += bytes.length;
     this.pump();
   }
 
   get pending(): number {
-    return this.queue.length;
+    return this.queued;
   }
 
   close(): void {
     clearTimeout(this.timer);
-    this.queue.clear();
+    this.cancelPrecise?.();
+    this.timer = this.cancelPrecise = undefined;
+    this.queue.length = 0;
+    this.queued = 0;
   }
 
   private pump(): void {
-    if (this.timer) return;
-    const rate = this.bytesPerSecond;
-    if (!rate) {
-      const all = this.queue.take(Infinity);
-      if (all) this.sink(all);
+    if (this.timer || this.cancelPrecise) return;
+    const perByte = this.msPerByte;
+    const now = performance.now();
+    if (perByte === undefined) {
+      this.releaseUpTo(Infinity, undefined);
       return;
     }
-    const now = performance.now();
-    if (this.credit === 0 && this.last === 0) this.last = now;
-    this.credit = Math.min(this.credit + ((now - this.last) * rate) / 1000, Math.max(1, rate / 100));
-    this.last = now;
-    const out = this.queue.take(Math.floor(this.credit));
-    if (out) {
-      this.credit -= out.length;
-      this.sink(out);
+    // A byte goes once `now + lead` has passed its end on the wire. Within a millisecond of a
+    // queue's end, only whole writes go: the client gets a reply at once, not in pieces.
+    const lead = this.release === "started" ? RECEIVE_LEAD_MS + perByte : 0;
+    const end = this.release === "arrived" ? this.doneAt(perByte) : Infinity;
+    const finishing = end - now < 1;
+    this.releaseUpTo(now + lead, perByte, finishing);
+    if (!this.queue.length) return;
+    const resume = () => {
+      this.timer = this.cancelPrecise = undefined;
+      this.pump();
+    };
+    const head = this.queue[0];
+    const headStart = Math.max(this.lineFree, head.ready);
+    // Node's timers tick in whole milliseconds: the last one before a queue is through (a
+    // reply's end) is timed finer, so a client sees it when the line delivers it, not a tick
+    // later. The receive side needs no more: a late release there costs latency only.
+    if (finishing) this.cancelPrecise = preciseTimeout(resume, headStart + head.bytes.length * perByte - now);
+    else {
+      const next = headStart + perByte - lead;
+      this.timer = setTimeout(resume, Math.max(1, Math.min(next - now, end - now - 1)));
     }
-    if (this.queue.length) {
-      const wait = Math.max(1, ((1 - this.credit) * 1000) / rate);
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.pump();
-      }, wait);
-    } else {
-      this.last = 0;
-      this.credit = 0;
+  }
+
+  /** When the last queued byte is through, were the line to carry them back to back. */
+  private doneAt(perByte: number): number {
+    let at = this.lineFree;
+    for (const { bytes, ready } of this.queue) at = Math.max(at, ready) + bytes.length * perByte;
+    return at;
+  }
+
+  /** Releases the queued bytes whose wire time ends by `until` (only whole writes if `whole`); all of them when unpaced. */
+  private releaseUpTo(until: number, perByte: number | undefined, whole = false): void {
+    const out: Buffer[] = [];
+    let wireStart = 0;
+    while (this.queue.length) {
+      const head = this.queue[0];
+      const start = Math.max(this.lineFree, head.ready);
+      // 1e-9: a byte that ends exactly at `until` counts.
+      const n = perByte === undefined ? head.bytes.length : Math.min(head.bytes.length, Math.floor((until - start) / perByte + 1e-9));
+      if (n <= 0 || (whole && n < head.bytes.length)) break;
+      if (!out.length) wireStart = start;
+      out.push(head.bytes.subarray(0, n));
+      if (n === head.bytes.length) this.queue.shift();
+      else head.bytes = head.bytes.subarray(n);
+      this.queued -= n;
+      this.lineFree = perByte === undefined ? start : start + n * perByte;
     }
+    if (out.length) this.sink(out.length === 1 ? out[0] : Buffer.concat(out), wireStart);
   }
 }
 
@@ -103,6 +157,10 @@ interface OpenPort {
   writablePending: boolean;
   /** Transmit space the firmware was last told of, less what it has written since. */
   believed: number;
+  /** Paced: where each batch of rx's bytes started on the wire (`first` counts as `received` does). */
+  arrivals: { first: number; wireStart: number; msPerByte: number }[];
+  /** When the last byte the firmware has read arrived: what it writes next cannot answer anything later. */
+  readArrived: number;
 }
 
 export interface SerialDevice {
@@ -126,7 +184,15 @@ export function serial(host: Host, line: UartLine, baud: number | undefined, flo
   let txBuffer = TX_BUFFER;
   let rxBuffer = RX_BUFFER;
 
-  const toFirmware = new Pacer(baud, (bytes) => {
+  // The receive side hands a command to the firmware as it starts on the wire; a reply waits
+  // for it to arrive (readUpTo).
+  const toFirmware = new Pacer(baud, receive, "started");
+  const toLine = new Pacer(baud, (bytes) => {
+    line.write(bytes);
+    afterTransmit();
+  });
+
+  function receive(bytes: Buffer, wireStart: number): void {
     const port = consoleId === undefined ? undefined : ports.get(consoleId);
     if (!port) return; // nothing listens: the bytes fall off the wire
     if (flow === "none" && port.rx.length + bytes.length > rxBuffer) {
@@ -134,15 +200,12 @@ export function serial(host: Host, line: UartLine, baud: number | undefined, flo
       overrun(port, bytes.length - fits);
       bytes = bytes.subarray(0, fits);
     }
+    if (toFirmware.msPerByte !== undefined && bytes.length) port.arrivals.push({ first: port.received, wireStart, msPerByte: toFirmware.msPerByte });
     port.rx.push(bytes);
     port.received += bytes.length;
     if (flow === "rtscts" && port.rx.length >= rxBuffer) line.pause(); // RTS: the client waits, nothing is lost
     notifyReadable(consoleId!, port);
-  });
-  const toLine = new Pacer(baud, (bytes) => {
-    line.write(bytes);
-    afterTransmit();
-  });
+  }
 
   /** The FIFO is full: `lost` bytes fall after what it holds. Gaps with nothing between them are one. */
   function overrun(port: OpenPort, lost: number): void {
@@ -160,6 +223,14 @@ export function serial(host: Host, line: UartLine, baud: number | undefined, flo
       port.told = port.received;
       return port.rx.length;
     });
+  }
+
+  /** The firmware has read up to byte `last`: it heard it once the byte had arrived. */
+  function readUpTo(port: OpenPort, last: number): void {
+    const { arrivals } = port;
+    while (arrivals.length > 1 && arrivals[1].first <= last) arrivals.shift();
+    const batch = arrivals[0];
+    if (batch && batch.first <= last) port.readArrived = Math.max(port.readArrived, batch.wireStart + (last - batch.first + 1) * batch.msPerByte);
   }
 
   /** Tells the firmware its transmit space, once the space it knows of runs low and more is free. */
@@ -194,7 +265,7 @@ export function serial(host: Host, line: UartLine, baud: number | undefined, flo
     toLine.setBaud(rate);
     txBuffer = rate ? TX_BUFFER : UNPACED_BUFFER;
     rxBuffer = flow === "none" ? fifoSize(rate) : rate ? RX_BUFFER : UNPACED_BUFFER;
-    const port: OpenPort = { rx: new ByteQueue(), received: 0, taken: 0, gaps: [], readablePending: false, told: 0, writablePending: false, believed: txBuffer };
+    const port: OpenPort = { rx: new ByteQueue(), received: 0, taken: 0, gaps: [], readablePending: false, told: 0, writablePending: false, believed: txBuffer, arrivals: [], readArrived: 0 };
     ports.set(id, port);
     if (carried) {
       port.rx.push(carried);
@@ -214,6 +285,7 @@ export function serial(host: Host, line: UartLine, baud: number | undefined, flo
     const gap = port.gaps[0];
     const got = port.rx.take(gap ? Math.min(max, gap.at - port.taken) : max);
     port.taken += got?.length ?? 0;
+    if (got?.length) readUpTo(port, port.taken - 1);
     if (gap && port.taken === gap.at) {
       port.gaps.shift();
       host.log(`sim: UART overrun: ${gap.lost} bytes lost (a ${rxBuffer}-byte receive FIFO, no flow control)`);
@@ -228,7 +300,7 @@ export function serial(host: Host, line: UartLine, baud: number | undefined, flo
     const port = portOf(id);
     if (toLine.pending + bytes.length > txBuffer) throw new PlatformError("serial write overflows the transmit buffer", 11, "EAGAIN");
     port.believed -= bytes.length;
-    toLine.push(Buffer.from(bytes));
+    toLine.push(Buffer.from(bytes), port.readArrived);
   });
 
   // A reopen (AT+UART_CUR) reads the port, closes it and opens it again at once: on the board
