@@ -76,7 +76,8 @@ export class AtConsole {
   syslog = false;
   /** AT+SYSMSGFILTER: what the host gets of each message the console sends (null: none of it); echo is not filtered. */
   outputFilter?: (bytes: Uint8Array) => Uint8Array | null;
-  private line: number[] = [];
+  /** The command line so far, one character a byte, up to MAX_LINE + 1. */
+  private line = "";
   private overlong = false;
   private busy = false;
   /**
@@ -135,7 +136,7 @@ export class AtConsole {
 
   private endOverrun(): void {
     this.overran = undefined;
-    this.line = [];
+    this.line = "";
     this.overlong = false;
     const data = this.data;
     this.data = undefined;
@@ -311,27 +312,28 @@ export class AtConsole {
       return;
     }
     let echoed = 0;
-    for (let i = 0; i < bytes.length; i++) {
-      const byte = bytes[i];
-      if (byte === 0x0a) {
-        if (this.echo) this.write(bytes.subarray(echoed, i + 1));
-        echoed = i + 1;
-        if (this.line.at(-1) === 0x0d) this.line.pop();
-        if (this.line.length || this.overlong) this.endLine();
-        if (this.passOn(bytes.subarray(i + 1))) return; // the command gave the UART away
-      } else if (this.line.length < MAX_LINE + 1) {
-        this.line.push(byte);
-      } else {
-        this.overlong = true;
-      }
+    // A run up to the next LF at a time: XS meters a loop's every step, a byte's about 30 computrons.
+    for (let i = 0; i < bytes.length; ) {
+      const lf = bytes.indexOf(0x0a, i);
+      const end = lf < 0 ? bytes.length : lf;
+      const room = MAX_LINE + 1 - this.line.length;
+      if (end - i > room) this.overlong = true;
+      if (room > 0 && end > i) this.line += decodeLatin1(bytes.subarray(i, Math.min(end, i + room)));
+      if (lf < 0) break;
+      i = lf + 1;
+      if (this.echo) this.write(bytes.subarray(echoed, i));
+      echoed = i;
+      if (this.line.endsWith("\r")) this.line = this.line.slice(0, -1);
+      if (this.line.length || this.overlong) this.endLine();
+      if (this.passOn(bytes.subarray(i))) return; // the command gave the UART away
     }
     if (this.echo && echoed < bytes.length) this.write(bytes.subarray(echoed));
   }
 
   private endLine(): void {
-    const text = decodeLatin1(this.line);
+    const text = this.line;
     const overlong = this.overlong || this.line.length > MAX_LINE;
-    this.line = [];
+    this.line = "";
     this.overlong = false;
     if (this.busy) {
       this.send("busy p...\r\n");
@@ -382,12 +384,13 @@ export class AtConsole {
 }
 
 /**
- * Bytes to text, one character a byte, 64 at a time: a spread takes a stack slot an argument,
- * and XS's stack on the board is 512 slots.
+ * Bytes to text, one character a byte, 64 at a time: each argument takes a stack slot, and
+ * XS's stack on the board is 512 slots. `apply` reads its arguments by index, where a spread
+ * steps an iterator (several times the computrons).
  */
 export function decodeLatin1(bytes: Uint8Array | readonly number[]): string {
   let text = "";
-  for (let i = 0; i < bytes.length; i += 64) text += String.fromCharCode(...bytes.slice(i, i + 64));
+  for (let i = 0; i < bytes.length; i += 64) text += String.fromCharCode.apply(null, bytes.slice(i, i + 64) as number[]);
   return text;
 }
 

@@ -37,18 +37,23 @@ export function parseCommand(line: string, textFields?: (name: string) => boolea
   return params ? { name, kind: "set", params } : null;
 }
 
-/** Reads the quoted string that starts at text[i]: its value and the index after its closing quote. */
+/**
+ * Reads the quoted string that starts at text[i]: its value and the index after its closing
+ * quote. It copies runs between backslashes with slice, not a character at a time: XS meters
+ * each character's step: a character at a time cost about 45 computrons each.
+ */
 function readQuoted(text: string, i: number): [string, number] | null {
   let value = "";
   i++;
   for (;;) {
-    if (i >= text.length) return null;
-    const c = text[i++];
-    if (c === '"') return [value, i];
-    if (c === "\\") {
-      if (i >= text.length) return null;
-      value += text[i++];
-    } else value += c;
+    const quote = text.indexOf('"', i);
+    if (quote < 0) return null;
+    const escape = text.indexOf("\\", i);
+    if (escape < 0 || escape > quote) return [value + text.slice(i, quote), quote + 1];
+    // A backslash takes the next character as it is, a quote too.
+    if (escape + 1 >= text.length) return null;
+    value += text.slice(i, escape) + text[escape + 1];
+    i = escape + 2;
   }
 }
 
