@@ -26,6 +26,8 @@ export const FLOW_CONTROLS: readonly FlowControl[] = ["rtscts", "none"];
  * bytes they answer to arrive (`notBefore`).
  */
 const RECEIVE_LEAD_MS = 2;
+/** A wait this short goes in setImmediate turns: the precise timer's worker takes about as long to wake. */
+const SPIN_MS = 0.1;
 
 /**
  * One direction of a paced line: bytes cross it back to back at the line rate, 8N1, on a
@@ -38,7 +40,7 @@ export class Pacer {
   private readonly queue: { bytes: Buffer; ready: number }[] = [];
   private queued = 0;
   private timer?: NodeJS.Timeout;
-  private cancelPrecise?: () => void;
+  private cancelFine?: () => void;
   /** When the line is done with the bytes released so far, in performance.now() ms. */
   private lineFree = 0;
   /** A byte's time on the wire in ms; undefined when unpaced. */
@@ -72,14 +74,14 @@ export class Pacer {
 
   close(): void {
     clearTimeout(this.timer);
-    this.cancelPrecise?.();
-    this.timer = this.cancelPrecise = undefined;
+    this.cancelFine?.();
+    this.timer = this.cancelFine = undefined;
     this.queue.length = 0;
     this.queued = 0;
   }
 
   private pump(): void {
-    if (this.timer || this.cancelPrecise) return;
+    if (this.timer || this.cancelFine) return;
     const perByte = this.msPerByte;
     const now = performance.now();
     if (perByte === undefined) {
@@ -94,15 +96,20 @@ export class Pacer {
     this.releaseUpTo(now + lead, perByte, finishing);
     if (!this.queue.length) return;
     const resume = () => {
-      this.timer = this.cancelPrecise = undefined;
+      this.timer = this.cancelFine = undefined;
       this.pump();
     };
     const head = this.queue[0];
     const headStart = Math.max(this.lineFree, head.ready);
     // Node's timers tick in whole milliseconds: the last one before a queue is through (a
     // reply's end) is timed finer, so a client sees it when the line delivers it, not a tick
-    // later. The receive side needs no more: a late release there costs latency only.
-    if (finishing) this.cancelPrecise = preciseTimeout(resume, headStart + head.bytes.length * perByte - now);
+    // later; its last SPIN_MS, shorter than the worker's wake-up, in setImmediate turns. The
+    // receive side needs no more: a late release there costs latency only.
+    const headEnd = headStart + head.bytes.length * perByte;
+    if (finishing && headEnd - now < SPIN_MS) {
+      const turn = setImmediate(resume);
+      this.cancelFine = () => clearImmediate(turn);
+    } else if (finishing) this.cancelFine = preciseTimeout(resume, headEnd - now);
     else {
       const next = headStart + perByte - lead;
       this.timer = setTimeout(resume, Math.max(1, Math.min(next - now, end - now - 1)));
