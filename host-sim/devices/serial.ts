@@ -20,10 +20,10 @@ export type FlowControl = "rtscts" | "none";
 export const FLOW_CONTROLS: readonly FlowControl[] = ["rtscts", "none"];
 
 /**
- * How far ahead of the line the receive side hands bytes to the firmware: what a command's
- * first byte starts, the firmware gets whole (up to 2 ms of the line: an AT+MQTTPUB line at 921600), so the simulator's own
- * work on it overlaps its time on the wire instead of adding to it. Replies still wait for the
- * bytes they answer to arrive (`notBefore`).
+ * How far ahead of the line the receive side hands bytes to the firmware: a command whose
+ * first byte starts, the firmware gets whole (up to 2 ms of the line, an AT+MQTTPUB line at
+ * 921600), so the simulator's own work on it overlaps its time on the wire instead of adding
+ * to it. Replies still wait for the bytes they answer to arrive (`notBefore`).
  */
 const RECEIVE_LEAD_MS = 2;
 /** A wait this short goes in setImmediate turns: the precise timer's worker takes about as long to wake. */
@@ -123,7 +123,7 @@ export class Pacer {
     return at;
   }
 
-  /** Releases the queued bytes whose wire time ends by `until` (only whole writes if `whole`); all of them when unpaced. */
+  /** Releases the queued bytes whose wire time ends by `until`, only whole writes if `whole`; unpaced, all. */
   private releaseUpTo(until: number, perByte: number | undefined, whole = false): void {
     const out: Buffer[] = [];
     let wireStart = 0;
