@@ -31,6 +31,8 @@ export interface Bridge {
   ping(payload: Buffer): Promise<Buffer[]>;
   /** Drops every connection at once: no close frame, the TCP connections reset. */
   drop(): void;
+  /** Closes every WebSocket with a close frame of this status code; resolves with the codes the client's close frames answer (1006: none came). */
+  closeAll(code: number): Promise<number[]>;
   close(): Promise<void>;
 }
 
@@ -116,6 +118,13 @@ export async function wsBridge(brokerPort: number, options: BridgeOptions): Prom
         })),
       ),
     drop,
+    closeAll: (code) =>
+      Promise.all(
+        [...open].map(({ ws }) => new Promise<number>((resolve) => {
+          ws.once("close", (answer: number) => resolve(answer));
+          ws.close(code);
+        })),
+      ),
     async close() {
       drop();
       wss.close();

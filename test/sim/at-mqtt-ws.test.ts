@@ -201,6 +201,14 @@ describe("esp-at MQTT over WebSocket (schemes 6 to 10), against Mosquitto behind
     assert.doesNotMatch(broker!.log, /as untrusting/);
   });
 
+  it("+MQTTDISCONNECTED: the WebSocket server's close frame is echoed with its status code (RFC 6455 5.5.1), and the connection ends", async () => {
+    const b = await startBridge();
+    await connect(6, b.port, "closed");
+    assert.deepEqual(await b.closeAll(1001), [1001]);
+    assert.equal(await uart.expect("+MQTTDISCONNECTED:0\r\n"), "+MQTTDISCONNECTED:0\r\n");
+    assert.equal(await uart.command("AT+MQTTCONN?"), `+MQTTCONN:0,3,6,"127.0.0.1","${b.port}","/mqtt",0\r\n${OK}`);
+  });
+
   it("+MQTTDISCONNECTED: the WebSocket server drops the connection; with <reconnect> 1 the board connects again", async () => {
     const b = await startBridge();
     await connect(6, b.port, "dropped", 1);
