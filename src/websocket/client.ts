@@ -3,7 +3,7 @@
 // both ways, as MQTT over WebSocket uses them. Pings are answered, a close is echoed.
 import type { Socket } from "xsock/socket";
 import { acceptKey, base64 } from "xsock/websocket-accept";
-import { encodeFrame, FrameReader, frameHead, maskInto, Opcode, type Piece } from "xsock/websocket-frames";
+import { encodeFrame, FrameReader, frameHead, maskInto, Opcode } from "xsock/websocket-frames";
 
 export interface WebSocketOptions {
   /** The Host header's host and port. */
@@ -136,7 +136,7 @@ export class WebSocketClient {
 
   /** Bytes from the server: data kept for recv, pings answered, a close echoed (5.5.1) and the end of data. */
   #take(bytes: Uint8Array): void {
-    for (const piece of this.#reader.push(bytes) as Piece[]) {
+    for (const piece of this.#reader.push(bytes)) {
       if (piece.opcode === Opcode.ping) void this.#send(Opcode.pong, piece.payload).catch(() => {});
       else if (piece.opcode === Opcode.close) {
         if (!this.#closing) void this.#send(Opcode.close, piece.payload.subarray(0, 2)).catch(() => {});
