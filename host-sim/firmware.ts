@@ -41,6 +41,7 @@ export const PLATFORM_MODULES: Record<string, string> = {
   "xsock/ping-native": "ping.ts",
   "xsock/deepsleep-native": "deepsleep.ts",
   "xsock/wifi/softap-stations": "softap-stations.ts",
+  ota: "ota.ts",
 };
 
 export interface Manifest {
@@ -135,6 +136,7 @@ export function readManifest(appDir: string, board: Board): Manifest {
     const known = SDK_MANIFESTS[path];
     if (!known) return;
     for (const section of [known.all, matchPlatform(known.platforms, board.id)] as (SdkSection | undefined)[]) {
+      if (section?.error) throw new ManifestError(`$(MODDABLE)/${path}: ${section.error}`);
       for (const inc of section?.include ?? []) visitSdk(inc);
       for (const m of section?.modules ?? []) if (!manifest.sdkModules.has(m)) manifest.sdkModules.set(m, `$(MODDABLE)/${path}`);
       const target = join(BOARDS_DIR, board.id, "manifest.json");
@@ -247,6 +249,8 @@ export interface Script {
 }
 
 export interface Firmware {
+  /** The app's version: its config's `version` (what AT+GMR reports), "" without one. */
+  version: string;
   /** The simulator's side of the platform (bridge.ts and its wire codec): XS runs it first. */
   bridge: Script;
   /** The app, with the platform proxies: XS runs it second. */
@@ -299,6 +303,7 @@ export async function buildFirmware(appDir: string, board: Board, overrides: Rec
   // Moddable preloads its own platform modules too.
   const platform = Object.keys(PLATFORM_MODULES).filter((m) => available(manifest, m));
   const preloads = [...platform, "mc/config", ...manifest.preload.filter((m) => manifest.modules.has(m) && m !== "main" && !(m in PLATFORM_MODULES))];
+  const config = firmwareConfig(manifest, board);
   const app = await bundle(
     [
       `import { fatal, on, preloading } from "./bridge";`,
@@ -307,7 +312,7 @@ export async function buildFirmware(appDir: string, board: Board, overrides: Rec
       `on("boot", 0, () => void import("main").then((app) => { if (typeof app.default === "function") app.default(); }).catch(failed));`,
     ].join("\n"),
     appDir,
-    [moddableResolver(manifest, board, firmwareConfig(manifest, board))],
+    [moddableResolver(manifest, board, config)],
   );
-  return { bridge, app };
+  return { version: config.version === undefined ? "" : String(config.version), bridge, app };
 }

@@ -16,6 +16,7 @@ import { Addressing, DHCP_DNS, ipconfig, type IpConfigDevice } from "./devices/i
 import { gpio, NO_WIRING } from "./devices/gpio.ts";
 import { Mcp2515Module } from "./devices/mcp2515-module.ts";
 import { network, type NetworkDevice } from "./devices/network.ts";
+import { ota } from "./devices/ota.ts";
 import { FLOW_CONTROLS, serial, UNPACED_BUFFER, type FlowControl, type SerialDevice } from "./devices/serial.ts";
 import { system, type Flash } from "./devices/system.ts";
 import { timers } from "./devices/timers.ts";
@@ -166,6 +167,8 @@ export class Simulator {
   boots = 0;
   private collectFirst = false;
   private firmware?: Firmware;
+  /** What an OTA update set as the boot partition: the next restart boots it. */
+  private bootFirmware?: Firmware;
   /** The control socket, with --control: where it listens. */
   control?: ControlServer;
   /** The pcapng capture, with `pcap`. */
@@ -300,7 +303,8 @@ export class Simulator {
 
   /**
    * Restarts the board, as esp_restart() does: the devices and the XS machine go, and the
-   * same firmware boots again. The UART line stays open and the flash keeps what it holds.
+   * same firmware boots again (or the image an OTA update set to boot). The UART line stays
+   * open and the flash keeps what it holds.
    * After a deep sleep it boots sleepMs later, and says nothing meanwhile.
    */
   async restart(sleepMs = 0): Promise<void> {
@@ -314,7 +318,7 @@ export class Simulator {
     if (sleepMs) await new Promise((resolve) => (this.sleeping = setTimeout(resolve, sleepMs)));
     this.restarting = false;
     this.collectFirst = false;
-    if (!this.stopping) await this.boot(this.firmware!);
+    if (!this.stopping) await this.boot(this.bootFirmware ?? this.firmware!);
   }
 
   async stop(code = 0): Promise<number> {
@@ -429,7 +433,8 @@ export class Simulator {
     if (this.board.can.driver === "mcp2515") this.mcp2515 ??= new Mcp2515Module(this.board.can, this.can, (line) => host.debug(line), () => this.capture?.canBusOff(), (state) => this.timeline?.state(TRACK.CAN_CONTROLLER, state));
     this.canController = can ?? this.mcp2515;
     const pins = gpio(host, this.mcp2515?.wiring ?? NO_WIRING);
-    this.closers = [timers(host), this.net, this.uartDevice, wifiDevice, ...(wired ? [wired] : []), board, ...(can ? [can] : []), pins];
+    const update = ota(host, (next) => (this.bootFirmware = next));
+    this.closers = [timers(host), this.net, this.uartDevice, wifiDevice, ...(wired ? [wired] : []), board, ...(can ? [can] : []), pins, update];
 
     this.worker = new XsnapWorker(
       "xsock-sim",
