@@ -44,7 +44,8 @@ export function ota(host: Host, setBoot: (firmware: Firmware) => void): { close(
   });
   host.handle("ota.complete", (handle: number) => {
     const at = open(handle);
-    if (!at) throw new PlatformError("bad state");
+    // esp_ota_end frees the handle whatever its result: a second end finds none (ESP_ERR_NOT_FOUND).
+    if (!at) throw new PlatformError("end failed");
     update = undefined;
     let firmware: Firmware;
     try {

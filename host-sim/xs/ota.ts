@@ -11,26 +11,25 @@ function readable(data: unknown): Uint8Array {
   throw new TypeError("invalid buffer");
 }
 
+/** As ota.c: its esp_ota handle, 0 once cancelled or completed (then complete() is a "bad state"). */
 class OTA {
-  readonly #handle: number;
-  #open = true;
+  #handle: number;
 
   constructor() {
     this.#handle = host<number>("ota.begin");
   }
   write(data: ArrayBufferLike | ArrayBufferView): void {
-    const bytes = readable(data);
-    host("ota.write", this.#open ? this.#handle : 0, bytes);
+    host("ota.write", this.#handle, readable(data));
   }
   cancel(): void {
-    if (!this.#open) return;
-    this.#open = false;
+    if (!this.#handle) return;
     host("ota.cancel", this.#handle);
+    this.#handle = 0;
   }
   complete(): void {
-    if (!this.#open) throw new Error("bad state");
-    this.#open = false;
-    host("ota.complete", this.#handle);
+    if (!this.#handle) throw new Error("bad state");
+    host("ota.complete", this.#handle); // "end failed" leaves the handle, as ota.c does
+    this.#handle = 0;
   }
 }
 Object.freeze(OTA.prototype);

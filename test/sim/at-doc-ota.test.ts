@@ -18,6 +18,7 @@ import type { UartClient } from "../helpers/uart.ts";
 const OK = "\r\nOK\r\n";
 const ERROR = "\r\nERROR\r\n";
 const NEW_VERSION = "0.2.0-ota";
+const TOKEN = "0123456789abcdef0123456789abcdef01234567";
 const tlsDir = new URL("../fixtures/tls/", import.meta.url);
 
 type Route = (req: IncomingMessage, res: ServerResponse) => void;
@@ -60,6 +61,8 @@ async function rebooted(uart: UartClient): Promise<void> {
 }
 
 let image: Buffer;
+/** The build's config for the OTA server (docs/console.md), once the servers listen. */
+const otaConfig: Record<string, unknown> = {};
 let http: Awaited<ReturnType<typeof serve>>;
 let https: Awaited<ReturnType<typeof serve>>;
 
@@ -68,7 +71,22 @@ before(async function () {
   image = writeImage(await buildFirmware(ROOT, loadBoard(), { version: NEW_VERSION }), "esp32/nodemcu");
   const corrupted = Buffer.from(image);
   corrupted[corrupted.length >> 1] ^= 0x01;
+  // The OTA server as at_ota_cmd.c asks it: its versions, the latest, and a version's image; a token in each request.
+  const rom: Route = (req, res) => {
+    if (req.headers.authorization !== `token ${TOKEN}`) return void res.writeHead(401, { "Content-Length": 0 }).end();
+    const query = new URL(req.url!, "http://x").searchParams;
+    if (query.get("action") === "download_rom") {
+      if (query.get("version") === NEW_VERSION && query.get("filename") === "ota.bin") return sendBytes(image)(req, res);
+      return void res.writeHead(404, { "Content-Length": 12 }).end("no such file");
+    }
+    const body = query.get("is_format_simple")
+      ? `{"status": 200, "rom_version": "${NEW_VERSION}", "message": ""}`
+      : `{"status": 200, "message": "", "productbatch": {"name": "xsock"}, "roms": [{"version": "v0.1.0", "created": "2026-11-21"}, {"version": "${NEW_VERSION}", "created": "2026-12-07"}]}`;
+    res.writeHead(200, { "Content-Type": "application/json", "Content-Length": body.length }).end(body);
+  };
   const routes = {
+    "/v1/device/rom": rom,
+    "/v1/device/rom/": rom,
     "/esp-at.bin": sendBytes(image),
     "/truncated.bin": sendBytes(image.subarray(0, image.length - 100)),
     "/corrupted.bin": sendBytes(corrupted),
@@ -76,6 +94,7 @@ before(async function () {
   };
   http = await serve(routes);
   https = await serve(routes, true);
+  Object.assign(otaConfig, { otaServer: `127.0.0.1:${http.port}`, otaSslServer: `127.0.0.1:${https.port}`, otaToken: TOKEN });
 });
 
 after(() => {
@@ -146,5 +165,91 @@ describe("esp-at User AT Commands: AT+USEROTA", function () {
     }
     assert.equal(await uart.command("AT"), OK);
     assert.equal(http.seen.length, downloads, "nothing was downloaded");
+  });
+});
+
+describe("esp-at TCP/IP AT Commands: AT+CIPFWVER and AT+CIUPDATE, against an OTA server as at_ota_cmd.c speaks to it", function () {
+  this.timeout(120000);
+  const session = withConsole({ sim: { config: otaConfig } });
+  const states = (...n: number[]) => n.map((s) => `+CIPUPDATE:${s}\r\n`).join("");
+
+  it("AT+CIPFWVER?: +CIPFWVER:<\"version\"> for each version on the server, the token sent", async () => {
+    const { uart } = session;
+    const seen = http.seen.length;
+    assert.equal(await uart.command("AT+CIPFWVER?"), `+CIPFWVER:"v0.1.0"\r\n+CIPFWVER:"${NEW_VERSION}"\r\n${OK}`);
+    assert.deepEqual(http.seen.slice(seen).map((r) => [r.url, r.headers.authorization]), [["/v1/device/rom", `token ${TOKEN}`]]);
+  });
+
+  it("AT+CIUPDATE, Execute Command: +CIPUPDATE:1 to 4, OK, then the board restarts into the server's latest version", async () => {
+    const { uart } = session;
+    const before = await gmrVersion(uart);
+    assert.equal(await uart.command("AT+CIUPDATE?"), `+CIPUPDATE:0\r\n${OK}`);
+    const seen = http.seen.length;
+    assert.equal(await uart.command("AT+CIUPDATE", 60000), `${states(1, 2, 3, 4)}${OK}`);
+    assert.deepEqual(
+      http.seen.slice(seen).map((r) => r.url),
+      ["/v1/device/rom/?is_format_simple=true", `/v1/device/rom/?action=download_rom&version=${NEW_VERSION}&filename=ota.bin`],
+    );
+    await rebooted(uart);
+    assert.equal(await gmrVersion(uart), before.replace("xsock-0.1.0", `xsock-${NEW_VERSION}`));
+  });
+
+  it("AT+CIUPDATE=<ota mode>: mode 1 over HTTPS, from the server the config names for it", async () => {
+    const { uart } = session;
+    assert.equal(await uart.command("AT+CIUPDATE=1", 60000), `${states(1, 2, 3, 4)}${OK}`);
+    await rebooted(uart);
+    assert.match(await gmrVersion(uart), new RegExp(`xsock-${NEW_VERSION} `));
+  });
+
+  it('AT+CIUPDATE=0,<"version">,<"firmware name">,1: non-blocking, OK first, then the states; no restart until AT+RST', async () => {
+    const { uart } = session;
+    const before = await gmrVersion(uart);
+    await uart.write(`AT+CIUPDATE=0,"${NEW_VERSION}","ota",1\r\n`);
+    // A version given: no version request, so no states 2 and 3 (at_ota_cmd.c).
+    assert.equal(await uart.expect("+CIPUPDATE:4\r\n", 60000), `${OK}${states(1, 4)}`);
+    assert.equal(await uart.command("AT+CIUPDATE?"), `+CIPUPDATE:4\r\n${OK}`);
+    assert.equal(await gmrVersion(uart), before);
+    assert.equal(await uart.command("AT+RST"), OK);
+    await rebooted(uart);
+    assert.equal(await gmrVersion(uart), before.replace("xsock-0.1.0", `xsock-${NEW_VERSION}`));
+  });
+
+  it('AT+CIUPDATE, "if OTA fails": the last state and ERROR (blocking), or OK, the states and -1 (non-blocking); the firmware runs on', async () => {
+    const { uart } = session;
+    const before = await gmrVersion(uart);
+    // A version the server has not: its 404 is no image.
+    assert.equal(await uart.command('AT+CIUPDATE=0,"v9.9.9"', 60000), `${states(1)}${ERROR}`);
+    assert.equal(await uart.command("AT+CIUPDATE?"), `+CIPUPDATE:-1\r\n${OK}`);
+    await uart.write('AT+CIUPDATE=0,"v9.9.9","ota",1\r\n');
+    assert.equal(await uart.expect("+CIPUPDATE:-1\r\n", 60000), `${OK}${states(1, -1)}`);
+    // ESP-AT's custom partitions (mqtt_ca, ...) are not on xsock's board: the update fails once it has the version.
+    assert.equal(await uart.command('AT+CIUPDATE=0,"","mqtt_ca"', 60000), `${states(1, 2, 3)}${ERROR}`);
+    assert.equal(await uart.command("AT"), OK);
+    assert.equal(await uart.command("AT+RST"), OK);
+    await rebooted(uart);
+    assert.equal(await gmrVersion(uart), before);
+  });
+
+  it("AT+CIUPDATE=<ota mode>[,<\"version\">][,<\"firmware name\">][,<nonblocking>]: ERROR for parameters out of range", async () => {
+    const { uart } = session;
+    const seen = http.seen.length;
+    for (const bad of ["AT+CIUPDATE=2", "AT+CIUPDATE=-1", 'AT+CIUPDATE=0,"v1","ota",2', "AT+CIUPDATE=0,1", `AT+CIUPDATE=0,"${"v".repeat(65)}"`, 'AT+CIUPDATE=0,"v1","ota",0,1', "AT+CIPFWVER=1", "AT+CIPFWVER"]) {
+      assert.equal(await uart.command(bad), ERROR, bad);
+    }
+    assert.equal(http.seen.length, seen, "no request went out");
+    assert.equal(await uart.command("AT+CIUPDATE?"), `+CIPUPDATE:0\r\n${OK}`);
+  });
+});
+
+describe("esp-at TCP/IP AT Commands: AT+CIPFWVER and AT+CIUPDATE without an OTA server in the build's config", function () {
+  this.timeout(60000);
+  const session = withConsole({ sim: {} });
+
+  it("AT+CIPFWVER? and AT+CIUPDATE: ERROR, and the console answers on", async () => {
+    const { uart } = session;
+    assert.equal(await uart.command("AT+CIPFWVER?"), ERROR);
+    assert.equal(await uart.command("AT+CIUPDATE"), ERROR);
+    assert.equal(await uart.command("AT+CIUPDATE?"), `+CIPUPDATE:-1\r\n${OK}`);
+    assert.equal(await uart.command("AT"), OK);
   });
 });
