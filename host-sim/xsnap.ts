@@ -82,10 +82,23 @@ export class NetstringReader {
   }
 }
 
+/** One netstring of the parts, built in one buffer: a delivery's bytes are copied once. */
 export function netstring(...parts: Uint8Array[]): Buffer {
-  const length = parts.reduce((n, p) => n + p.length, 0);
-  return Buffer.concat([Buffer.from(`${length}:`), ...parts, Buffer.from(",")]);
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const head = `${length}:`;
+  const out = Buffer.allocUnsafe(head.length + length + 1);
+  let at = out.write(head, 0, "latin1");
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  out[at] = 0x2c; // ,
+  return out;
 }
+
+const DELIVER = Buffer.from("?");
+const ANSWER = Buffer.from("/");
 
 interface Pending {
   /** A delivery to handleCommand, whose reply goes to onReply too. */
@@ -147,12 +160,12 @@ export class XsnapWorker {
 
   /** Evaluates a script at global scope. */
   evaluate(code: string): Promise<Delivery> {
-    return this.send(() => Buffer.from(`e${code}`));
+    return this.send(() => netstring(Buffer.from(`e${code}`)));
   }
 
   /** Runs a script file at global scope; XS stacks then name its lines. */
   execute(path: string): Promise<Delivery> {
-    return this.send(() => Buffer.from(`s${path}`));
+    return this.send(() => netstring(Buffer.from(`s${path}`)));
   }
 
   /**
@@ -160,7 +173,7 @@ export class XsnapWorker {
    * message when its turn comes, so what it says is current when XS reads it.
    */
   deliver(message: Uint8Array | (() => Uint8Array)): Promise<Delivery> {
-    return this.send(() => Buffer.concat([Buffer.from("?"), typeof message === "function" ? message() : message]), true);
+    return this.send(() => netstring(DELIVER, typeof message === "function" ? message() : message), true);
   }
 
   /**
@@ -180,6 +193,7 @@ export class XsnapWorker {
     setTimeout(() => this.process.kill("SIGKILL"), 1000).unref();
   }
 
+  /** `command` makes the netstring when its turn comes. */
   private send(command: () => Buffer, delivery = false): Promise<Delivery> {
     const run = this.chain.then(
       () =>
@@ -189,7 +203,7 @@ export class XsnapWorker {
             return;
           }
           this.waiting.push({ delivery, resolve, reject });
-          this.toXs.write(netstring(command()));
+          this.toXs.write(command());
         }),
     );
     this.chain = run.catch(() => {});
@@ -200,8 +214,8 @@ export class XsnapWorker {
     const kind = message[0];
     if (kind === 0x3f /* ? */) {
       const reply = this.onQuery(message.subarray(1));
-      if (reply instanceof Promise) void reply.then((r) => this.toXs.write(netstring(Buffer.from("/"), r)));
-      else this.toXs.write(netstring(Buffer.from("/"), reply));
+      if (reply instanceof Promise) void reply.then((r) => this.toXs.write(netstring(ANSWER, r)));
+      else this.toXs.write(netstring(ANSWER, reply));
       return;
     }
     const pending = this.waiting.shift();
