@@ -15,7 +15,7 @@ import { ETHERNET_MAC, ethernet, type EthernetDevice } from "./devices/ethernet.
 import { Addressing, DHCP_DNS, ipconfig, type IpConfigDevice } from "./devices/ipconfig.ts";
 import { gpio, NO_WIRING } from "./devices/gpio.ts";
 import { Mcp2515Module } from "./devices/mcp2515-module.ts";
-import { network, type NetworkDevice } from "./devices/network.ts";
+import { network, tcpWindow, type NetworkDevice } from "./devices/network.ts";
 import { ota } from "./devices/ota.ts";
 import { FLOW_CONTROLS, serial, UNPACED_BUFFER, type FlowControl, type SerialDevice } from "./devices/serial.ts";
 import { system, type Flash } from "./devices/system.ts";
@@ -346,7 +346,7 @@ export class Simulator {
    */
   private startCapture(path: string): Capture {
     const mac = this.board.network.driver === "ethernet/esp32" ? ETHERNET_MAC : STATION_MAC;
-    const capture = new Capture(path, mac, this.ip);
+    const capture = new Capture(path, mac, this.ip, tcpWindow(this.board.chip));
     const { uart } = this;
     const write = uart.write;
     uart.write = (bytes) => {

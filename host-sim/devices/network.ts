@@ -15,10 +15,12 @@ import { DHCP_DNS } from "./ipconfig.ts";
 import type { TcpFlow } from "../capture/capture.ts";
 
 /**
- * lwIP's TCP send buffer (CONFIG_LWIP_TCP_SND_BUF_DEFAULT) as Moddable builds it: 8,192 bytes
- * on the classic ESP32 (xsProj-esp32's sdkconfig.defaults), ESP-IDF's 5,744 on the others.
+ * lwIP's TCP send buffer and window (CONFIG_LWIP_TCP_SND_BUF_DEFAULT, CONFIG_LWIP_TCP_WND_DEFAULT)
+ * as Moddable builds them: 8,192 bytes on the classic ESP32 (xsProj-esp32's sdkconfig.defaults),
+ * ESP-IDF's 5,744 on the others.
  */
 export const tcpSendBuffer = (chip: string): number => (chip === "ESP32" ? 8192 : 5744);
+export const tcpWindow = tcpSendBuffer;
 /**
  * A readable event brings up to this many bytes along, so a short message, or the two 8 KiB
  * receives of passthrough that fill the unpaced UART's 16 KiB, need no read call.
