@@ -27,7 +27,7 @@ import { openControl, type ControlAddress, type ControlServer } from "./control.
 import { buildFirmware, type Firmware } from "./firmware.ts";
 import { PlatformError, type Host, type OpHandler, type SimEvent } from "./host.ts";
 import { openUartLine, type UartLine, type UartSpec } from "./uart-line.ts";
-import { XsnapWorker, type Meter } from "./xsnap.ts";
+import { boardWorkerPath, XsnapWorker, type Meter } from "./xsnap.ts";
 
 /** What the firmware told (host-sim/xs/bridge.ts's tell()): each command as its op, then its arguments. */
 type Told = (string | never[])[];
@@ -107,26 +107,45 @@ export interface HeapFigures {
   compute: number;
 }
 
-/** This process's script files, one per content: boards of the same firmware share them. */
-let scriptDir: string | undefined;
+/** This process's temporary files (scripts, snapshots), removed when it exits. */
+let tempDir: string | undefined;
+let tempFiles = 0;
+
+/** A fresh folder for a file that XS's stacks name by its file name. */
+function tempFolder(): string {
+  if (!tempDir) {
+    const dir = (tempDir = mkdtempSync(join(tmpdir(), "xsock-")));
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  }
+  const sub = join(tempDir, String(tempFiles++));
+  mkdirSync(sub);
+  return sub;
+}
+
 const scriptFiles = new Map<string, string>();
 
-/** A file holding `code`, named `<name>.js` (XS's stacks name it), kept until this process exits. */
+/** A file holding `code`, named `<name>.js` (XS's stacks name it), one per content: boards of the same firmware share them. */
 function scriptFile(name: string, code: string): string {
   const key = `${name}:${createHash("sha256").update(code).digest("hex")}`;
   let path = scriptFiles.get(key);
   if (!path) {
-    if (!scriptDir) {
-      const dir = (scriptDir = mkdtempSync(join(tmpdir(), "xsock-")));
-      process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
-    }
-    const sub = join(scriptDir, String(scriptFiles.size));
-    mkdirSync(sub);
-    path = join(sub, `${name}.js`);
+    path = join(tempFolder(), `${name}.js`);
     writeFileSync(path, code);
     scriptFiles.set(key, path);
   }
   return path;
+}
+
+/**
+ * Snapshots of an XS machine that has run the bridge and the firmware's preload, by firmware
+ * (its scripts hold the board file and the config too): the first board of a firmware writes
+ * one, and the others start from it instead of parsing the firmware again. Undefined when that
+ * board failed before it wrote it: the others then load the firmware themselves.
+ */
+const snapshots = new Map<string, Promise<string | undefined>>();
+
+function firmwareKey(firmware: Firmware): string {
+  return createHash("sha256").update(firmware.bridge.code).update("\0").update(firmware.app.code).digest("hex");
 }
 
 export class Simulator {
@@ -392,6 +411,12 @@ export class Simulator {
 
   private async boot(firmware: Firmware): Promise<void> {
     this.firmware = firmware;
+    // Snapshots need xsock's worker: it fixes the board's heap after the restore.
+    const key = boardWorkerPath() === undefined ? undefined : firmwareKey(firmware);
+    const snapshot = key === undefined ? undefined : await snapshots.get(key);
+    if (this.stopping) return;
+    let wrote: ((path: string | undefined) => void) | undefined;
+    if (key !== undefined && !snapshots.has(key)) snapshots.set(key, new Promise((resolve) => (wrote = resolve)));
     const host: Host = {
       board: this.board,
       post: (kind, id, ...args) => this.post(kind, id, args),
@@ -441,6 +466,7 @@ export class Simulator {
       (m) => this.answer(m),
       (reply) => reply.length && this.runTold(decode(reply) as Told),
       this.board.limits.xs.stack + BRIDGE_STACK,
+      snapshot,
     );
     const worker = this.worker;
     const current = () => !this.stopping && !this.restarting && this.worker === worker;
@@ -463,11 +489,21 @@ export class Simulator {
     // XS runs both scripts from files, so its stacks name their lines. The bridge is the
     // simulator's, not the board's: the firmware's heap is counted from after it.
     try {
-      await this.worker.execute(scriptFile("bridge", firmware.bridge.code));
-      await this.worker.execute(scriptFile("firmware", firmware.app.code));
-      // The heap is counted from after the bridge and the preloaded modules, which the
-      // board keeps in flash; collections drop what instantiating them left behind.
-      await this.worker.deliver(encode([0, "preload", 0]));
+      if (snapshot !== undefined) host.debug("xs: the machine starts from the snapshot of the firmware's preload");
+      else {
+        await this.worker.execute(scriptFile("bridge", firmware.bridge.code));
+        await this.worker.execute(scriptFile("firmware", firmware.app.code));
+        // The heap is counted from after the bridge and the preloaded modules, which the
+        // board keeps in flash; collections drop what instantiating them left behind.
+        await this.worker.deliver(encode([0, "preload", 0]));
+        if (wrote) {
+          // Before the heap is fixed: each board fixes its own after the restore.
+          const path = join(tempFolder(), "firmware.xss");
+          await this.worker.writeSnapshot(path);
+          wrote(path);
+          wrote = undefined;
+        }
+      }
       if (worker.boardSized) {
         // From here XS's heap is the board's: its room beyond what is live, fixed.
         const { heap, chunk } = this.board.limits.xs;
@@ -481,6 +517,10 @@ export class Simulator {
       this.options.onEvent?.({ event: "boot", boot: this.boots });
       this.timeline?.instant(TRACK.EVENTS, "boot", { event: "boot", boot: this.boots });
     } catch (e) {
+      if (wrote) {
+        snapshots.delete(key!);
+        wrote(undefined);
+      }
       // A firmware that dies at boot has been reported already; the exit code says so.
       if (!this.stopping) throw e;
     }

@@ -124,17 +124,20 @@ export class XsnapWorker {
    * @param onQuery answers the firmware's issueCommand calls
    * @param onReply takes each delivery's reply (handleCommand's) as it arrives, before the next delivery goes in
    * @param stack the machine's stack in slots (the board's), with xsock's worker
+   * @param snapshot a snapshot file (writeSnapshot's) the machine starts from, instead of empty
    */
   constructor(
     name: string,
     private readonly onQuery: QueryHandler,
     private readonly onReply: (reply: Uint8Array) => void = () => {},
     stack?: number,
+    snapshot?: string,
   ) {
     const board = stack === undefined ? undefined : boardWorkerPath();
     this.boardSized = board !== undefined;
     // -l 0: no per-delivery computron limit; firmware runs as long as it needs.
-    this.process = spawn(board ?? xsnapWorkerPath(), [name, "-l", "0", "-i", "10000000"], {
+    const args = [name, "-l", "0", "-i", "10000000", ...(snapshot === undefined ? [] : ["-r", snapshot])];
+    this.process = spawn(board ?? xsnapWorkerPath(), args, {
       stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
       env: board ? { ...process.env, XSOCK_XS_STACK: String(stack) } : process.env,
     });
@@ -186,6 +189,11 @@ export class XsnapWorker {
     );
     const [roomSlots, roomChunks, liveSlots, liveChunkBytes] = JSON.parse(Buffer.from(reply).toString()) as number[];
     return { slots: roomSlots, chunkBytes: roomChunks, liveSlots, liveChunkBytes };
+  }
+
+  /** Writes the machine, after a collection, to a file that another worker can start from. */
+  async writeSnapshot(path: string): Promise<void> {
+    await this.send(() => netstring(Buffer.from(`w${path}`)));
   }
 
   close(): void {
