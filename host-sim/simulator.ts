@@ -144,8 +144,16 @@ function scriptFile(name: string, code: string): string {
  */
 const snapshots = new Map<string, Promise<string | undefined>>();
 
+const firmwareKeys = new WeakMap<Firmware, string>();
+
+/** The firmware's scripts' hash: once per build, as boards of one build share its Firmware. */
 function firmwareKey(firmware: Firmware): string {
-  return createHash("sha256").update(firmware.bridge.code).update("\0").update(firmware.app.code).digest("hex");
+  let key = firmwareKeys.get(firmware);
+  if (key === undefined) {
+    key = createHash("sha256").update(firmware.bridge.code).update("\0").update(firmware.app.code).digest("hex");
+    firmwareKeys.set(firmware, key);
+  }
+  return key;
 }
 
 export class Simulator {
