@@ -552,7 +552,8 @@ export class Simulator {
     worker.deliver(message).then(
       (d) => this.account(kind, d.meter, collected),
       (e: Error) => {
-        if (!this.stopping && !this.restarting && this.worker === worker) this.fatal("delivery failed", e.message, "");
+        // A restart closes the machine, then waits for the snapshot before the next one is there.
+        if (!this.stopping && !this.restarting && !worker.closed && this.worker === worker) this.fatal("delivery failed", e.message, "");
       },
     );
   }

@@ -196,7 +196,11 @@ export class XsnapWorker {
     await this.send(() => netstring(Buffer.from(`w${path}`)));
   }
 
+  /** close() was called: the machine's end, and its deliveries' failures, are expected. */
+  closed = false;
+
   close(): void {
+    this.closed = true;
     this.toXs.end();
     setTimeout(() => this.process.kill("SIGKILL"), 1000).unref();
   }
