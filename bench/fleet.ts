@@ -15,9 +15,6 @@ const LIMITS_MS = [10_000, 60_000];
 const MAX = Number(process.env.FLEET_MAX ?? 1024);
 const GOAL_MIB = 16;
 
-/** Linux's /proc counts CPU time in ticks of 10 ms (USER_HZ). */
-const TICK_MS = 10;
-
 /** Resident memory, in kB, and CPU time so far, in ms, of this process's XS workers. */
 function workersMemory(): { count: number; rssKb: number; pssKb: number; cpuMs: number } {
   let count = 0;
@@ -31,10 +28,8 @@ function workersMemory(): { count: number; rssKb: number; pssKb: number; cpuMs: 
       count++;
       rssKb += Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
       pssKb += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))?.[1] ?? 0);
-      // utime and stime: the 14th and 15th fields, after the command's closing parenthesis.
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      cpuMs += (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+      // Its time on the CPU in ns (the worker has one thread): /proc/PID/stat's ticks of 10 ms would round a board's few ms to 0.
+      cpuMs += Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[0]) / 1e6;
     } catch {
       // gone meanwhile
     }
