@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { createConnection, createServer, type Socket } from "node:net";
 import { startSim, type SimProcess } from "../test/helpers/sim.ts";
 import { UartClient } from "../test/helpers/uart.ts";
+import { onDeliveries } from "./deliveries.ts";
 
 const BYTES = Number(process.env.BENCH_STAGES_MB ?? 16) * 1024 * 1024;
 const TRIPS = Number(process.env.BENCH_STAGES_TRIPS ?? 10000);
@@ -35,18 +36,11 @@ function processes(sim: SimProcess): { names: string[]; sample(): number[] } {
   };
 }
 
-/** Counts `xsock sim -v`'s deliveries (`xs: <kind>: ...`) while `on`. */
+/** Counts `xsock sim -v`'s deliveries by kind while `on`. */
 function deliveryCounter(sim: SimProcess): { on: boolean; kinds: Map<string, number> } {
   const counter = { on: false, kinds: new Map<string, number>() };
-  let partial = "";
-  sim.proc.stderr!.on("data", (d: Buffer) => {
-    const lines = (partial + d.toString()).split("\n");
-    partial = lines.pop()!;
-    if (!counter.on) return;
-    for (const line of lines) {
-      const m = /^xs: ([^:]+): \d+ computrons/.exec(line);
-      if (m) counter.kinds.set(m[1], (counter.kinds.get(m[1]) ?? 0) + 1);
-    }
+  onDeliveries(sim, (kind) => {
+    if (counter.on) counter.kinds.set(kind, (counter.kinds.get(kind) ?? 0) + 1);
   });
   return counter;
 }
