@@ -1,7 +1,7 @@
 // Drives an xsnap-worker (Moddable XS, built by @agoric/xsnap) over its netstring pipes:
 // fd 3 carries commands to XS, fd 4 carries replies and issueCommand queries from XS.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
@@ -42,8 +42,14 @@ export interface HeapRoom {
  * growing, until fixHeap() gives it the board's room. Undefined when it could not be built.
  */
 export function boardWorkerPath(): string | undefined {
-  const bin = join(PACKAGE_ROOT, "host-sim/worker/build/xsock-worker");
-  return existsSync(bin) ? bin : undefined;
+  const dir = join(PACKAGE_ROOT, "host-sim/worker");
+  const bin = join(dir, "build/xsock-worker");
+  if (!existsSync(bin)) return undefined;
+  // As host-sim/worker/build.js decides: a checkout's pull can bring a source the old worker does not match.
+  const built = statSync(bin).mtimeMs;
+  if (["xsock-worker.c", "build.js"].some((f) => statSync(join(dir, f)).mtimeMs > built))
+    throw new Error("xsock's XS worker is older than its source (host-sim/worker/xsock-worker.c): run `npm install` to build it again");
+  return bin;
 }
 
 export function xsnapWorkerPath(): string {
