@@ -18,6 +18,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import { have, startSim, type SimProcess } from "../test/helpers/sim.ts";
 import { UartClient } from "../test/helpers/uart.ts";
+import { onDeliveries } from "./deliveries.ts";
 
 const UNPACED_BYTES = Number(process.env.BENCH_AT_MB ?? 4) * 1024 * 1024;
 const RUNS = Number(process.env.BENCH_AT_RUNS ?? 3);
@@ -69,18 +70,11 @@ const check = (got: string, want: string, what: string) => {
   if (got !== want) throw new Error(`${what}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
 };
 
-/** Sums the `xs: <kind>: <n> computrons` lines of `xsock sim -v` while `on`. */
+/** Sums the computrons of `xsock sim -v`'s deliveries while `on`. */
 function countComputrons(sim: SimProcess): { on: boolean; total: number } {
   const counter = { on: false, total: 0 };
-  let partial = "";
-  sim.proc.stderr!.on("data", (d: Buffer) => {
-    const lines = (partial + d.toString()).split("\n");
-    partial = lines.pop()!;
-    if (!counter.on) return;
-    for (const line of lines) {
-      const m = /^xs: [^:]+: (\d+) computrons/.exec(line);
-      if (m) counter.total += Number(m[1]);
-    }
+  onDeliveries(sim, (_kind, computrons) => {
+    if (counter.on) counter.total += computrons;
   });
   return counter;
 }

@@ -1,7 +1,8 @@
 // xsock/socket in `xsock sim`, against plain node:net servers measured in the same run.
 //   npm run bench:socket
 // Prints round trips per second and bulk TCP throughput both ways, each as a ratio to the
-// node:net reference, and the XS heap an open idle TCP socket costs.
+// node:net reference, and the XS heap an open idle TCP socket costs; issue 23's goals beside
+// the two it sets them for (round trips, the idle socket).
 import { spawn, type ChildProcess } from "node:child_process";
 import { createConnection, type Socket } from "node:net";
 import { appBoard, idleSocketSlots } from "./costs.ts";
@@ -88,15 +89,17 @@ async function download(port: number): Promise<number> {
   return BULK / 1e6 / ((performance.now() - start) / 1000);
 }
 
-/** Issue 23's goal for each ratio to node:net. */
-const GOAL = 0.5;
-const ratio = (name: string, unit: string, ours: number, ref: number) =>
-  console.log(`${name.padEnd(22)} ${ours.toFixed(1).padStart(8)} ${unit} (node:net ${ref.toFixed(1)} ${unit}): ratio ${(ours / ref).toFixed(2)}x (goal >= ${GOAL}x)`);
+/** Issue 23 sets a goal for the round trips' ratio alone; bulk transfer is shown beside its reference. */
+const ROUND_TRIP_GOAL = 0.5;
+const ratio = (name: string, unit: string, ours: number, ref: number, goal?: number) =>
+  console.log(
+    `${name.padEnd(22)} ${ours.toFixed(1).padStart(8)} ${unit} (node:net ${ref.toFixed(1)} ${unit}): ratio ${(ours / ref).toFixed(2)}x${goal === undefined ? "" : ` (goal >= ${goal}x)`}`,
+  );
 
 {
   const ref = await reference("echo");
   const sim = await appBoard("bench/apps/bulk", { mode: "echo" });
-  ratio("round trips", "/s", await roundTrips(sim.port), await roundTrips(ref.port));
+  ratio("round trips", "/s", await roundTrips(sim.port), await roundTrips(ref.port), ROUND_TRIP_GOAL);
   await sim.sim.stop();
   ref.proc.kill();
 }

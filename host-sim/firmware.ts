@@ -1,7 +1,7 @@
 // Builds a Moddable app into one script for XS: reads its manifest.json as mcconfig does,
 // maps Moddable's platform modules to the simulator's proxies, and bundles with esbuild.
 import { build, type Plugin } from "esbuild";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { SourceMap, type SourceMapPayload } from "node:module";
 import { basename, dirname, extname, join, posix, relative, resolve } from "node:path";
 import { BOARDS_DIR, type Board } from "./board.ts";
@@ -41,6 +41,7 @@ export const PLATFORM_MODULES: Record<string, string> = {
   "xsock/ping-native": "ping.ts",
   "xsock/deepsleep-native": "deepsleep.ts",
   "xsock/wifi/softap-stations": "softap-stations.ts",
+  ota: "ota.ts",
 };
 
 export interface Manifest {
@@ -51,6 +52,8 @@ export interface Manifest {
   preload: string[];
   /** The SDK's platform modules the manifests bring for the board, and the SDK manifest that brought each. */
   sdkModules: Map<string, string>;
+  /** The manifests and folders read, and the paths looked for: a change to one may change the build. */
+  read: string[];
 }
 
 const SOURCE_EXTENSIONS = [".ts", ".js"];
@@ -70,12 +73,14 @@ function stripExtension(path: string): string {
 }
 
 /** Adds one `modules` entry: `"name": "./path"`, `"dir/*": "./src/dir/*"` or `"*": [...]`. */
-function addModules(into: Map<string, string>, key: string, paths: string | string[], base: string): void {
+function addModules(manifest: Manifest, key: string, paths: string | string[], base: string): void {
+  const into = manifest.modules;
   for (const path of Array.isArray(paths) ? paths : [paths]) {
     if (path.startsWith("$(")) continue; // the SDK's own modules: the simulator provides them
     const full = resolve(base, path);
     if (path.endsWith("/*")) {
       const dir = full.slice(0, -2);
+      manifest.read.push(dir);
       const prefix = key === "*" ? "" : key.slice(0, -1);
       for (const file of readdirSync(dir)) {
         if (SOURCE_EXTENSIONS.includes(extname(file)) && !file.endsWith(".d.ts"))
@@ -104,11 +109,12 @@ export function matchPlatform<T>(platforms: Record<string, T>, target: string): 
 
 /** Reads a manifest with its local includes and the platform sections that apply to the board, and the SDK manifests it reaches. */
 export function readManifest(appDir: string, board: Board): Manifest {
-  const manifest: Manifest = { modules: new Map(), config: {}, preload: [], sdkModules: new Map() };
+  const manifest: Manifest = { modules: new Map(), config: {}, preload: [], sdkModules: new Map(), read: [] };
   const seen = new Set<string>();
   const visit = (path: string, from: string) => {
     if (seen.has(path)) return;
     seen.add(path);
+    manifest.read.push(path);
     if (!existsSync(path)) throw new ManifestError(`${from} includes ${path}, which does not exist`);
     const json = readJson(path);
     const base = dirname(path);
@@ -120,7 +126,7 @@ export function readManifest(appDir: string, board: Board): Manifest {
         else if (!inc.startsWith("$(")) visit(resolve(base, inc), path);
       }
       const modules = (section.modules ?? {}) as Record<string, string | string[]>;
-      for (const [key, paths] of Object.entries(modules)) addModules(manifest.modules, key, paths, base);
+      for (const [key, paths] of Object.entries(modules)) addModules(manifest, key, paths, base);
       Object.assign(manifest.config, section.config ?? {});
       manifest.preload.push(...[(section.preload as string | string[] | undefined) ?? []].flat());
     };
@@ -135,9 +141,11 @@ export function readManifest(appDir: string, board: Board): Manifest {
     const known = SDK_MANIFESTS[path];
     if (!known) return;
     for (const section of [known.all, matchPlatform(known.platforms, board.id)] as (SdkSection | undefined)[]) {
+      if (section?.error) throw new ManifestError(`$(MODDABLE)/${path}: ${section.error}`);
       for (const inc of section?.include ?? []) visitSdk(inc);
       for (const m of section?.modules ?? []) if (!manifest.sdkModules.has(m)) manifest.sdkModules.set(m, `$(MODDABLE)/${path}`);
       const target = join(BOARDS_DIR, board.id, "manifest.json");
+      if (section?.target) manifest.read.push(target);
       if (section?.target && existsSync(target)) visit(target, `$(MODDABLE)/${path}`);
     }
   };
@@ -175,12 +183,17 @@ function sdkManifestFor(specifier: string, board: Board): string | undefined {
   return path && `$(MODDABLE)/${path}`;
 }
 
-function fileOf(stem: string): string | undefined {
-  return SOURCE_EXTENSIONS.map((e) => stem + e).find((f) => existsSync(f));
+/** The module's file; the paths looked for go to `read` (one added later may take its place). */
+function fileOf(stem: string, read: string[]): string | undefined {
+  for (const file of SOURCE_EXTENSIONS.map((e) => stem + e)) {
+    read.push(file);
+    if (existsSync(file)) return file;
+  }
+  return undefined;
 }
 
 /** The config the firmware reads from `mc/config`: the manifest's, plus the board's. */
-export function firmwareConfig(manifest: Manifest, board: Board): Record<string, unknown> {
+export function firmwareConfig(manifest: Pick<Manifest, "config">, board: Board): Record<string, unknown> {
   return {
     ...manifest.config,
     board: { id: board.id, name: board.name, chip: board.chip },
@@ -219,7 +232,7 @@ function moddableResolver(manifest: Manifest, board: Board, config: Record<strin
           specifier = posix.join(posix.dirname(importer), args.path);
         }
         const stem = manifest.modules.get(specifier);
-        const file = stem && fileOf(stem);
+        const file = stem && fileOf(stem, manifest.read);
         if (!file) {
           return {
             errors: [{ text: `module "${specifier}" is neither in the app's manifest.json nor a platform module the simulator provides` }],
@@ -247,14 +260,16 @@ export interface Script {
 }
 
 export interface Firmware {
+  /** The app's version: its config's `version` (what AT+GMR reports), "" without one. */
+  version: string;
   /** The simulator's side of the platform (bridge.ts and its wire codec): XS runs it first. */
   bridge: Script;
   /** The app, with the platform proxies: XS runs it second. */
   app: Script;
 }
 
-/** Bundles one entry (given as source text) into a script that XS runs at global scope. */
-async function bundle(entry: string, resolveDir: string, plugins: Plugin[]): Promise<Script> {
+/** Bundles one entry (given as source text) into a script that XS runs at global scope; adds the files it read to `read`. */
+async function bundle(entry: string, resolveDir: string, plugins: Plugin[], read: string[]): Promise<Script> {
   const result = await build({
     stdin: { contents: entry, resolveDir, sourcefile: "xsock-entry.js", loader: "js" },
     bundle: true,
@@ -268,8 +283,11 @@ async function bundle(entry: string, resolveDir: string, plugins: Plugin[]): Pro
     sourcemap: "external",
     outdir: resolveDir,
     logLevel: "silent",
+    metafile: true,
     plugins,
   });
+  // The plugins' namespaces (`xsock-bridge:bridge`) and the entry are no files.
+  for (const input of Object.keys(result.metafile!.inputs)) if (!/^[\w-]+:|^<stdin>$/.test(input)) read.push(resolve(input));
   const map = result.outputFiles!.find((f) => f.path.endsWith(".map"))!;
   const code = result.outputFiles!.find((f) => !f.path.endsWith(".map"))!;
   // Parsed only when a line is looked up (an exception): it takes a tenth of a boot.
@@ -285,8 +303,42 @@ async function bundle(entry: string, resolveDir: string, plugins: Plugin[]): Pro
   };
 }
 
-/** Bundles the app, and the bridge it talks to the simulator through. */
+/** A firmware built, and what its build read, each file's modification time and size then. */
+interface Built {
+  firmware: Firmware;
+  read: string[];
+  stamp: string;
+}
+
+/** Builds in this process, by app, board and config: boards of the same firmware share one, until a file it read changes. */
+const builds = new Map<string, Promise<Built>>();
+
+function stamp(paths: string[]): string {
+  return paths
+    .map((p) => {
+      const stat = statSync(p, { throwIfNoEntry: false });
+      return stat ? `${stat.mtimeMs}:${stat.size}` : "-";
+    })
+    .join(",");
+}
+
+/** Bundles the app, and the bridge it talks to the simulator through; the same firmware again, while none of its files has changed. */
 export async function buildFirmware(appDir: string, board: Board, overrides: Record<string, unknown> = {}): Promise<Firmware> {
+  const key = JSON.stringify([resolve(appDir), board, overrides]);
+  const cached = builds.get(key);
+  if (cached) {
+    const built = await cached.catch(() => undefined);
+    if (built && stamp(built.read) === built.stamp) return built.firmware;
+    if (builds.get(key) === cached) builds.delete(key);
+    return buildFirmware(appDir, board, overrides);
+  }
+  const building = bundleFirmware(appDir, board, overrides);
+  builds.set(key, building);
+  building.catch(() => builds.get(key) === building && builds.delete(key));
+  return (await building).firmware;
+}
+
+async function bundleFirmware(appDir: string, board: Board, overrides: Record<string, unknown>): Promise<Built> {
   const manifest = readManifest(appDir, board);
   Object.assign(manifest.config, overrides);
   if (!manifest.modules.has("main")) throw new Error(`the manifest in ${appDir} has no "main" module`);
@@ -294,20 +346,24 @@ export async function buildFirmware(appDir: string, board: Board, overrides: Rec
     `import * as bridge from ${JSON.stringify(BRIDGE)};\nObject.defineProperty(globalThis, ${BRIDGE_KEY}, { value: bridge });`,
     XS_DIR,
     [],
+    manifest.read,
   );
   // The simulator sends "preload" (it then counts the heap from there), then "boot".
   // Moddable preloads its own platform modules too.
   const platform = Object.keys(PLATFORM_MODULES).filter((m) => available(manifest, m));
   const preloads = [...platform, "mc/config", ...manifest.preload.filter((m) => manifest.modules.has(m) && m !== "main" && !(m in PLATFORM_MODULES))];
+  const config = firmwareConfig(manifest, board);
   const app = await bundle(
     [
-      `import { fatal, on, preloading } from "./bridge";`,
+      `import { booting, fatal, on, preloading } from "./bridge";`,
       `const failed = (e) => fatal("uncaught exception", e);`,
       `on("preload", 0, () => { const seal = preloading(); void Promise.all([${preloads.map((m) => `import(${JSON.stringify(m)})`).join(", ")}]).then(seal).catch(failed); });`,
-      `on("boot", 0, () => void import("main").then((app) => { if (typeof app.default === "function") app.default(); }).catch(failed));`,
+      `on("boot", 0, () => { booting(); void import("main").then((app) => { if (typeof app.default === "function") app.default(); }).catch(failed); });`,
     ].join("\n"),
     appDir,
-    [moddableResolver(manifest, board, firmwareConfig(manifest, board))],
+    [moddableResolver(manifest, board, config)],
+    manifest.read,
   );
-  return { bridge, app };
+  const firmware = { version: config.version === undefined ? "" : String(config.version), bridge, app };
+  return { firmware, read: manifest.read, stamp: stamp(manifest.read) };
 }

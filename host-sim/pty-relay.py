@@ -24,6 +24,8 @@ sys.stderr.flush()
 os.close(slave)
 
 stdin, stdout = sys.stdin.fileno(), sys.stdout.fileno()
+HOLD = 65536  # bytes for the pty held at most; past it stdin is not read
+CHUNK = 65536  # the most one read or write moves
 held = bytearray()
 connected_at = None
 # For the client that has the pty open: how many bytes at the front of `held` were held from
@@ -31,37 +33,59 @@ connected_at = None
 early = 0
 spoke = False
 
+# One poll for the loop: a call a turn, not a poll and a select. The master is in it only while
+# a client has the pty open: without one it reports a hang-up at once, every time.
+poller = select.poll()
+poller.register(stdin, select.POLLIN)
+hangup_check = select.poll()
+hangup_check.register(master, select.POLLIN)
+master_events = 0  # what the master is registered for in `poller`; 0: not registered
+
 while True:
-    p = select.poll()
-    p.register(master, select.POLLIN)
-    hangup = any(ev & select.POLLHUP for _, ev in p.poll(0))
     now = time.monotonic()
-    if hangup:
-        connected_at = None
-    elif connected_at is None:
+    if connected_at is None and not any(ev & select.POLLHUP for _, ev in hangup_check.poll(0)):
         connected_at = now
         # What the simulator wrote before the client opened is early, even if not read yet.
-        while len(held) < 65536 and select.select([stdin], [], [], 0)[0]:
-            data = os.read(stdin, 4096)
+        while len(held) < HOLD and select.select([stdin], [], [], 0)[0]:
+            data = os.read(stdin, CHUNK)
             if not data:
                 sys.exit(0)  # the simulator stopped: close the pty
             held += data
         early, spoke = len(held), False
     ready_to_write = connected_at is not None and now - connected_at >= SETTLE
 
-    rlist = [stdin] if len(held) < 65536 else []
-    if not hangup:
-        rlist.append(master)
-    wlist = [master] if held and ready_to_write else []
-    r, w, _ = select.select(rlist, wlist, [], 0.01)
-    if stdin in r:
-        data = os.read(stdin, 4096)
+    want = 0
+    if connected_at is not None:
+        want = select.POLLIN | (select.POLLOUT if held and ready_to_write else 0)
+    if want != master_events:
+        if not want:
+            poller.unregister(master)
+        elif master_events:
+            poller.modify(master, want)
+        else:
+            poller.register(master, want)
+        master_events = want
+    poller.modify(stdin, select.POLLIN if len(held) < HOLD else 0)
+    if connected_at is None:
+        timeout = 10  # ms: look for a client again
+    elif held and not ready_to_write:
+        timeout = max(1, (SETTLE - (now - connected_at)) * 1000)
+    else:
+        timeout = None
+    events = dict(poller.poll(timeout))
+
+    if events.get(master, 0) & (select.POLLHUP | select.POLLERR):
+        connected_at = None  # the client closed the pty; held bytes wait for the next one
+        continue
+    if events.get(stdin, 0) & (select.POLLIN | select.POLLHUP):
+        data = os.read(stdin, CHUNK)
         if not data:
             break  # the simulator stopped: close the pty
         held += data
-    if master in r:
+    master_ready = events.get(master, 0)
+    if master_ready & select.POLLIN:
         try:
-            data = os.read(master, 4096)
+            data = os.read(master, CHUNK)
         except (BlockingIOError, OSError):
             data = b""
         if data and not spoke:
@@ -71,9 +95,10 @@ while True:
             early = 0
         if data:
             os.write(stdout, data)
-    if master in w and held:
+    if master_ready & select.POLLOUT and held:
         try:
-            n = os.write(master, bytes(held[:4096]))
+            with memoryview(held) as view:
+                n = os.write(master, view[:CHUNK])
             del held[:n]
             early = max(0, early - n)
         except (BlockingIOError, OSError):

@@ -15,7 +15,8 @@ import { ETHERNET_MAC, ethernet, type EthernetDevice } from "./devices/ethernet.
 import { Addressing, DHCP_DNS, ipconfig, type IpConfigDevice } from "./devices/ipconfig.ts";
 import { gpio, NO_WIRING } from "./devices/gpio.ts";
 import { Mcp2515Module } from "./devices/mcp2515-module.ts";
-import { network, type NetworkDevice } from "./devices/network.ts";
+import { network, tcpWindow, type NetworkDevice } from "./devices/network.ts";
+import { ota } from "./devices/ota.ts";
 import { FLOW_CONTROLS, serial, UNPACED_BUFFER, type FlowControl, type SerialDevice } from "./devices/serial.ts";
 import { system, type Flash } from "./devices/system.ts";
 import { timers } from "./devices/timers.ts";
@@ -26,7 +27,7 @@ import { openControl, type ControlAddress, type ControlServer } from "./control.
 import { buildFirmware, type Firmware } from "./firmware.ts";
 import { PlatformError, type Host, type OpHandler, type SimEvent } from "./host.ts";
 import { openUartLine, type UartLine, type UartSpec } from "./uart-line.ts";
-import { XsnapWorker, type Meter } from "./xsnap.ts";
+import { boardWorkerPath, XsnapWorker, type Meter } from "./xsnap.ts";
 
 /** What the firmware told (host-sim/xs/bridge.ts's tell()): each command as its op, then its arguments. */
 type Told = (string | never[])[];
@@ -106,26 +107,53 @@ export interface HeapFigures {
   compute: number;
 }
 
-/** This process's script files, one per content: boards of the same firmware share them. */
-let scriptDir: string | undefined;
+/** This process's temporary files (scripts, snapshots), removed when it exits. */
+let tempDir: string | undefined;
+let tempFiles = 0;
+
+/** A fresh folder for a file that XS's stacks name by its file name. */
+function tempFolder(): string {
+  if (!tempDir) {
+    const dir = (tempDir = mkdtempSync(join(tmpdir(), "xsock-")));
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  }
+  const sub = join(tempDir, String(tempFiles++));
+  mkdirSync(sub);
+  return sub;
+}
+
 const scriptFiles = new Map<string, string>();
 
-/** A file holding `code`, named `<name>.js` (XS's stacks name it), kept until this process exits. */
+/** A file holding `code`, named `<name>.js` (XS's stacks name it), one per content: boards of the same firmware share them. */
 function scriptFile(name: string, code: string): string {
   const key = `${name}:${createHash("sha256").update(code).digest("hex")}`;
   let path = scriptFiles.get(key);
   if (!path) {
-    if (!scriptDir) {
-      const dir = (scriptDir = mkdtempSync(join(tmpdir(), "xsock-")));
-      process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
-    }
-    const sub = join(scriptDir, String(scriptFiles.size));
-    mkdirSync(sub);
-    path = join(sub, `${name}.js`);
+    path = join(tempFolder(), `${name}.js`);
     writeFileSync(path, code);
     scriptFiles.set(key, path);
   }
   return path;
+}
+
+/**
+ * Snapshots of an XS machine that has run the bridge and the firmware's preload, by firmware
+ * (its scripts hold the board file and the config too): the first board of a firmware writes
+ * one, and the others start from it instead of parsing the firmware again. Undefined when that
+ * board failed before it wrote it: the others then load the firmware themselves.
+ */
+const snapshots = new Map<string, Promise<string | undefined>>();
+
+const firmwareKeys = new WeakMap<Firmware, string>();
+
+/** The firmware's scripts' hash: once per build, as boards of one build share its Firmware. */
+function firmwareKey(firmware: Firmware): string {
+  let key = firmwareKeys.get(firmware);
+  if (key === undefined) {
+    key = createHash("sha256").update(firmware.bridge.code).update("\0").update(firmware.app.code).digest("hex");
+    firmwareKeys.set(firmware, key);
+  }
+  return key;
 }
 
 export class Simulator {
@@ -166,6 +194,8 @@ export class Simulator {
   boots = 0;
   private collectFirst = false;
   private firmware?: Firmware;
+  /** What an OTA update set as the boot partition: the next restart boots it. */
+  private bootFirmware?: Firmware;
   /** The control socket, with --control: where it listens. */
   control?: ControlServer;
   /** The pcapng capture, with `pcap`. */
@@ -300,7 +330,8 @@ export class Simulator {
 
   /**
    * Restarts the board, as esp_restart() does: the devices and the XS machine go, and the
-   * same firmware boots again. The UART line stays open and the flash keeps what it holds.
+   * same firmware boots again (or the image an OTA update set to boot). The UART line stays
+   * open and the flash keeps what it holds.
    * After a deep sleep it boots sleepMs later, and says nothing meanwhile.
    */
   async restart(sleepMs = 0): Promise<void> {
@@ -314,7 +345,7 @@ export class Simulator {
     if (sleepMs) await new Promise((resolve) => (this.sleeping = setTimeout(resolve, sleepMs)));
     this.restarting = false;
     this.collectFirst = false;
-    if (!this.stopping) await this.boot(this.firmware!);
+    if (!this.stopping) await this.boot(this.bootFirmware ?? this.firmware!);
   }
 
   async stop(code = 0): Promise<number> {
@@ -342,7 +373,7 @@ export class Simulator {
    */
   private startCapture(path: string): Capture {
     const mac = this.board.network.driver === "ethernet/esp32" ? ETHERNET_MAC : STATION_MAC;
-    const capture = new Capture(path, mac, this.ip);
+    const capture = new Capture(path, mac, this.ip, tcpWindow(this.board.chip));
     const { uart } = this;
     const write = uart.write;
     uart.write = (bytes) => {
@@ -388,6 +419,12 @@ export class Simulator {
 
   private async boot(firmware: Firmware): Promise<void> {
     this.firmware = firmware;
+    // Snapshots need xsock's worker: it fixes the board's heap after the restore.
+    const key = boardWorkerPath() === undefined ? undefined : firmwareKey(firmware);
+    const snapshot = key === undefined ? undefined : await snapshots.get(key);
+    if (this.stopping) return;
+    let wrote: ((path: string | undefined) => void) | undefined;
+    if (key !== undefined && !snapshots.has(key)) snapshots.set(key, new Promise((resolve) => (wrote = resolve)));
     const host: Host = {
       board: this.board,
       post: (kind, id, ...args) => this.post(kind, id, args),
@@ -429,13 +466,15 @@ export class Simulator {
     if (this.board.can.driver === "mcp2515") this.mcp2515 ??= new Mcp2515Module(this.board.can, this.can, (line) => host.debug(line), () => this.capture?.canBusOff(), (state) => this.timeline?.state(TRACK.CAN_CONTROLLER, state));
     this.canController = can ?? this.mcp2515;
     const pins = gpio(host, this.mcp2515?.wiring ?? NO_WIRING);
-    this.closers = [timers(host), this.net, this.uartDevice, wifiDevice, ...(wired ? [wired] : []), board, ...(can ? [can] : []), pins];
+    const update = ota(host, (next) => (this.bootFirmware = next));
+    this.closers = [timers(host), this.net, this.uartDevice, wifiDevice, ...(wired ? [wired] : []), board, ...(can ? [can] : []), pins, update];
 
     this.worker = new XsnapWorker(
       "xsock-sim",
       (m) => this.answer(m),
       (reply) => reply.length && this.runTold(decode(reply) as Told),
       this.board.limits.xs.stack + BRIDGE_STACK,
+      snapshot,
     );
     const worker = this.worker;
     const current = () => !this.stopping && !this.restarting && this.worker === worker;
@@ -458,11 +497,21 @@ export class Simulator {
     // XS runs both scripts from files, so its stacks name their lines. The bridge is the
     // simulator's, not the board's: the firmware's heap is counted from after it.
     try {
-      await this.worker.execute(scriptFile("bridge", firmware.bridge.code));
-      await this.worker.execute(scriptFile("firmware", firmware.app.code));
-      // The heap is counted from after the bridge and the preloaded modules, which the
-      // board keeps in flash; collections drop what instantiating them left behind.
-      await this.worker.deliver(encode([0, "preload", 0]));
+      if (snapshot !== undefined) host.debug("xs: the machine starts from the snapshot of the firmware's preload");
+      else {
+        await this.worker.execute(scriptFile("bridge", firmware.bridge.code));
+        await this.worker.execute(scriptFile("firmware", firmware.app.code));
+        // The heap is counted from after the bridge and the preloaded modules, which the
+        // board keeps in flash; collections drop what instantiating them left behind.
+        await this.worker.deliver(encode([0, "preload", 0]));
+        if (wrote) {
+          // Before the heap is fixed: each board fixes its own after the restore.
+          const path = join(tempFolder(), "firmware.xss");
+          await this.worker.writeSnapshot(path);
+          wrote(path);
+          wrote = undefined;
+        }
+      }
       if (worker.boardSized) {
         // From here XS's heap is the board's: its room beyond what is live, fixed.
         const { heap, chunk } = this.board.limits.xs;
@@ -476,6 +525,10 @@ export class Simulator {
       this.options.onEvent?.({ event: "boot", boot: this.boots });
       this.timeline?.instant(TRACK.EVENTS, "boot", { event: "boot", boot: this.boots });
     } catch (e) {
+      if (wrote) {
+        snapshots.delete(key!);
+        wrote(undefined);
+      }
       // A firmware that dies at boot has been reported already; the exit code says so.
       if (!this.stopping) throw e;
     }
@@ -499,7 +552,8 @@ export class Simulator {
     worker.deliver(message).then(
       (d) => this.account(kind, d.meter, collected),
       (e: Error) => {
-        if (!this.stopping && !this.restarting && this.worker === worker) this.fatal("delivery failed", e.message, "");
+        // A restart closes the machine, then waits for the snapshot before the next one is there.
+        if (!this.stopping && !this.restarting && !worker.closed && this.worker === worker) this.fatal("delivery failed", e.message, "");
       },
     );
   }

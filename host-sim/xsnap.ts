@@ -1,7 +1,7 @@
 // Drives an xsnap-worker (Moddable XS, built by @agoric/xsnap) over its netstring pipes:
 // fd 3 carries commands to XS, fd 4 carries replies and issueCommand queries from XS.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
@@ -42,8 +42,14 @@ export interface HeapRoom {
  * growing, until fixHeap() gives it the board's room. Undefined when it could not be built.
  */
 export function boardWorkerPath(): string | undefined {
-  const bin = join(PACKAGE_ROOT, "host-sim/worker/build/xsock-worker");
-  return existsSync(bin) ? bin : undefined;
+  const dir = join(PACKAGE_ROOT, "host-sim/worker");
+  const bin = join(dir, "build/xsock-worker");
+  if (!existsSync(bin)) return undefined;
+  // As host-sim/worker/build.js decides: a checkout's pull can bring a source the old worker does not match.
+  const built = statSync(bin).mtimeMs;
+  if (["xsock-worker.c", "build.js"].some((f) => statSync(join(dir, f)).mtimeMs > built))
+    throw new Error("xsock's XS worker is older than its source (host-sim/worker/xsock-worker.c): run `npm install` to build it again");
+  return bin;
 }
 
 export function xsnapWorkerPath(): string {
@@ -82,10 +88,23 @@ export class NetstringReader {
   }
 }
 
+/** One netstring of the parts, built in one buffer: a delivery's bytes are copied once. */
 export function netstring(...parts: Uint8Array[]): Buffer {
-  const length = parts.reduce((n, p) => n + p.length, 0);
-  return Buffer.concat([Buffer.from(`${length}:`), ...parts, Buffer.from(",")]);
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const head = `${length}:`;
+  const out = Buffer.allocUnsafe(head.length + length + 1);
+  let at = out.write(head, 0, "latin1");
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  out[at] = 0x2c; // ,
+  return out;
 }
+
+const DELIVER = Buffer.from("?");
+const ANSWER = Buffer.from("/");
 
 interface Pending {
   /** A delivery to handleCommand, whose reply goes to onReply too. */
@@ -111,17 +130,20 @@ export class XsnapWorker {
    * @param onQuery answers the firmware's issueCommand calls
    * @param onReply takes each delivery's reply (handleCommand's) as it arrives, before the next delivery goes in
    * @param stack the machine's stack in slots (the board's), with xsock's worker
+   * @param snapshot a snapshot file (writeSnapshot's) the machine starts from, instead of empty
    */
   constructor(
     name: string,
     private readonly onQuery: QueryHandler,
     private readonly onReply: (reply: Uint8Array) => void = () => {},
     stack?: number,
+    snapshot?: string,
   ) {
     const board = stack === undefined ? undefined : boardWorkerPath();
     this.boardSized = board !== undefined;
     // -l 0: no per-delivery computron limit; firmware runs as long as it needs.
-    this.process = spawn(board ?? xsnapWorkerPath(), [name, "-l", "0", "-i", "10000000"], {
+    const args = [name, "-l", "0", "-i", "10000000", ...(snapshot === undefined ? [] : ["-r", snapshot])];
+    this.process = spawn(board ?? xsnapWorkerPath(), args, {
       stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
       env: board ? { ...process.env, XSOCK_XS_STACK: String(stack) } : process.env,
     });
@@ -147,12 +169,12 @@ export class XsnapWorker {
 
   /** Evaluates a script at global scope. */
   evaluate(code: string): Promise<Delivery> {
-    return this.send(() => Buffer.from(`e${code}`));
+    return this.send(() => netstring(Buffer.from(`e${code}`)));
   }
 
   /** Runs a script file at global scope; XS stacks then name its lines. */
   execute(path: string): Promise<Delivery> {
-    return this.send(() => Buffer.from(`s${path}`));
+    return this.send(() => netstring(Buffer.from(`s${path}`)));
   }
 
   /**
@@ -160,7 +182,7 @@ export class XsnapWorker {
    * message when its turn comes, so what it says is current when XS reads it.
    */
   deliver(message: Uint8Array | (() => Uint8Array)): Promise<Delivery> {
-    return this.send(() => Buffer.concat([Buffer.from("?"), typeof message === "function" ? message() : message]), true);
+    return this.send(() => netstring(DELIVER, typeof message === "function" ? message() : message), true);
   }
 
   /**
@@ -175,11 +197,21 @@ export class XsnapWorker {
     return { slots: roomSlots, chunkBytes: roomChunks, liveSlots, liveChunkBytes };
   }
 
+  /** Writes the machine, after a collection, to a file that another worker can start from. */
+  async writeSnapshot(path: string): Promise<void> {
+    await this.send(() => netstring(Buffer.from(`w${path}`)));
+  }
+
+  /** close() was called: the machine's end, and its deliveries' failures, are expected. */
+  closed = false;
+
   close(): void {
+    this.closed = true;
     this.toXs.end();
     setTimeout(() => this.process.kill("SIGKILL"), 1000).unref();
   }
 
+  /** `command` makes the netstring when its turn comes. */
   private send(command: () => Buffer, delivery = false): Promise<Delivery> {
     const run = this.chain.then(
       () =>
@@ -189,7 +221,7 @@ export class XsnapWorker {
             return;
           }
           this.waiting.push({ delivery, resolve, reject });
-          this.toXs.write(netstring(command()));
+          this.toXs.write(command());
         }),
     );
     this.chain = run.catch(() => {});
@@ -200,8 +232,8 @@ export class XsnapWorker {
     const kind = message[0];
     if (kind === 0x3f /* ? */) {
       const reply = this.onQuery(message.subarray(1));
-      if (reply instanceof Promise) void reply.then((r) => this.toXs.write(netstring(Buffer.from("/"), r)));
-      else this.toXs.write(netstring(Buffer.from("/"), reply));
+      if (reply instanceof Promise) void reply.then((r) => this.toXs.write(netstring(ANSWER, r)));
+      else this.toXs.write(netstring(ANSWER, reply));
       return;
     }
     const pending = this.waiting.shift();

@@ -32,6 +32,7 @@ import { msgFilterCommands } from "./at/msgfilter";
 import { sleepCommands } from "./at/sleep";
 import { reconnCfgCommands } from "./at/cwreconncfg";
 import { countryCommands } from "./at/cwcountry";
+import { otaCommands } from "./at/ota";
 import { canInterfaces } from "xsock/can";
 import { Uart, consoleConfig } from "xsock/uart";
 import { XSOCK_VERSION } from "./version";
@@ -88,19 +89,22 @@ const deepSleep = (ms: number) => {
   Timer.set(() => void uart.drained().then(() => (ms ? new DeepSleep({ ms }) : System.restart())), 0);
   return true;
 };
+/** AT+RST, and a firmware update's end: once the OK has gone out (queued a turn later); lin's System has no restart. */
+const restart = () => {
+  if (typeof System.restart !== "function") return false;
+  Timer.set(() => void uart.drained().then(() => System.restart()), 0);
+  return true;
+};
+/** The firmware's version (AT+GMR), when the build's config names one. */
+const version = config.version === undefined ? undefined : String(config.version);
 /** SLCAN's V and N replies: hardware 01 and firmware <major><minor>; the MAC's last 4 digits. */
 const [major, minor] = XSOCK_VERSION.split(".");
 const slcan = { version: `01${major}${minor}`.slice(0, 4), serial: netif.mac.replace(/:/g, "").slice(-4).toUpperCase().padStart(4, "0") };
 Object.assign(
   commands,
-  basicCommands({ chip: board.chip, board: board.id }, {
-    restart: () => {
-      // lin's System has no restart: AT+RST gets ERROR there.
-      if (typeof System.restart !== "function") return false;
-      // Once its OK is queued (a turn later) and has gone out.
-      Timer.set(() => void uart.drained().then(() => System.restart()), 0);
-      return true;
-    },
+  basicCommands({ chip: board.chip, board: board.id, version }, {
+    restart, // AT+RST gets ERROR on lin
+
     freeHeap,
     heapSize: xsHeap,
     get baud() {
@@ -133,6 +137,8 @@ Object.assign(
   sleepCommands({ wifiMode: () => station.mode, deepSleep }),
   reconnCfgCommands(station, settings),
   countryCommands(),
+  // The OTA server AT+CIUPDATE and AT+CIPFWVER ask, from the build's config (docs/console.md).
+  otaCommands({ at, restart, server: config.otaServer as string | undefined, sslServer: config.otaSslServer as string | undefined, token: String(config.otaToken ?? "") }),
   can
     ? canCommands(at, can, {
         clock,

@@ -34,5 +34,6 @@
 /// <reference types="@moddable/typings/embedded_provider/index" />
 /// <reference path="../src/types/ethernet.d.ts" />
 /// <reference path="../src/types/netif.d.ts" />
+/// <reference path="../src/types/ota.d.ts" />
 /// <reference path="../src/types/system.d.ts" />
 /// <reference path="../src/types/tls.d.ts" />

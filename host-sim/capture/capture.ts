@@ -53,7 +53,7 @@ export class TcpFlow {
     const ack = fromBoard ? this.#peer : this.#board;
     const ends = this.capture.ends(fromBoard, this.boardEnd.address, this.peerEnd.address);
     const ports = fromBoard ? { src: this.boardEnd.port, dst: this.peerEnd.port } : { src: this.peerEnd.port, dst: this.boardEnd.port };
-    this.capture.net(tcpFrame(ends, ports, seq, ack, flags, data), fromBoard);
+    this.capture.net(tcpFrame(ends, ports, seq, ack, flags, this.capture.tcpWindow, data), fromBoard);
     const length = (data?.length ?? 0) + (flags & (TCP_FLAGS.SYN | TCP_FLAGS.FIN) ? 1 : 0);
     if (fromBoard) this.#board = (this.#board + length) >>> 0;
     else this.#peer = (this.#peer + length) >>> 0;
@@ -113,6 +113,8 @@ export class Capture {
     mac: string,
     /** The board's address, for sockets bound to "any address". */
     private readonly boardIp: string,
+    /** lwIP's TCP window on the board's chip, written in every TCP segment. */
+    readonly tcpWindow: number,
   ) {
     this.mac = mac;
     this.#file = new PcapngWriter(path, [

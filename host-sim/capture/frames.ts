@@ -109,7 +109,7 @@ function frame(ends: Ends, protocol: number, length: number, headerLength: numbe
   return b;
 }
 
-export function tcpFrame(ends: Ends, ports: { src: number; dst: number }, seq: number, ack: number, flags: number, data: Uint8Array = new Uint8Array(0)): Buffer {
+export function tcpFrame(ends: Ends, ports: { src: number; dst: number }, seq: number, ack: number, flags: number, window: number, data: Uint8Array = new Uint8Array(0)): Buffer {
   const fill = (b: Buffer, at: number) => {
     b.writeUInt16BE(ports.src, at);
     b.writeUInt16BE(ports.dst, at + 2);
@@ -117,7 +117,7 @@ export function tcpFrame(ends: Ends, ports: { src: number; dst: number }, seq: n
     b.writeUInt32BE(flags & TCP_FLAGS.ACK ? ack >>> 0 : 0, at + 8);
     b[at + 12] = 5 << 4;
     b[at + 13] = flags;
-    b.writeUInt16BE(5744, at + 14); // lwIP's window (TCP_WND)
+    b.writeUInt16BE(window, at + 14); // lwIP's window (TCP_WND)
     b.set(data, at + 20);
   };
   return frame(ends, PROTO.TCP, 20 + data.length, 20, fill, 16);

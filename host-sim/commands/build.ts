@@ -1,6 +1,6 @@
 // `xsock build` and `xsock flash`: the Moddable SDK's mcconfig for a board, with its progress.
 import type { Command } from "commander";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_BOARD } from "../board.ts";
 import { findToolchain, mcconfigPlatform, runMcconfig, SetupError, type BuildEvent, type McconfigRequest } from "../moddable.ts";
@@ -12,6 +12,8 @@ interface BuildOptions extends OutputOptions {
   board: string;
   debug?: boolean;
   port?: string;
+  sim?: boolean;
+  output: string;
 }
 
 /** Lines of mcconfig's output shown when a build fails and they were not shown as it ran. */
@@ -25,7 +27,10 @@ export function registerBuild(program: Command): void {
   define(program, "build", "build the firmware for a board with the Moddable SDK (mcconfig -m -p esp32:boards/<board> -t build)", [
     "xsock build --board esp32/nodemcu",
     "xsock build examples/tcp-echo-server --board esp32/esp32s3 -d ssid=lab password=secret123",
-  ]);
+    "xsock build --sim -o xsock-0.2.0.bin version=0.2.0   # an image for the simulator's OTA update (AT+USEROTA)",
+  ])
+    .option("--sim", "build the firmware as the simulator runs it, into an image file that an OTA update takes (docs/simulator.md), without the Moddable SDK")
+    .option("-o, --output <file>", "with --sim: the image file", "xsock.bin");
   define(program, "flash", "build the firmware and flash it to a board (mcconfig -m -p esp32:boards/<board>; the port goes in UPLOAD_PORT)", [
     "xsock flash --board esp32/nodemcu --port /dev/ttyUSB0",
     "xsock flash --board esp32/wt32_eth01          # the only ESP32-like port",
@@ -49,6 +54,7 @@ function define(program: Command, name: "build" | "flash", description: string, 
       if (bad) throw new UserError(`bad config "${bad}": use key=value`, 2);
       const dir = appFolder(app);
       if (!existsSync(join(dir, "manifest.json"))) throw new UserError(`no manifest.json in ${dir}`, 2);
+      if (opts.sim) return buildImage(dir, opts, config);
       let toolchain, platform;
       try {
         toolchain = findToolchain(opts.board);
@@ -65,6 +71,26 @@ function define(program: Command, name: "build" | "flash", description: string, 
     },
   );
   return command;
+}
+
+/** `xsock build --sim`: the firmware the simulator runs, as an image file (host-sim/ota-image.ts). */
+async function buildImage(dir: string, opts: BuildOptions, pairs: string[]): Promise<void> {
+  const [{ loadBoard }, { buildFirmware }, { writeImage }, { parseConfigPairs }] = await Promise.all([
+    import("../board.ts"),
+    import("../firmware.ts"),
+    import("../ota-image.ts"),
+    import("./sim.ts"),
+  ]);
+  let board;
+  try {
+    board = loadBoard(opts.board);
+  } catch (e) {
+    throw new UserError((e as Error).message, 2);
+  }
+  const firmware = await buildFirmware(dir, board, parseConfigPairs(pairs));
+  const image = writeImage(firmware, board.id);
+  writeFileSync(opts.output, image);
+  if (!outputStyle(opts, process.stderr).quiet) process.stderr.write(`-- wrote ${opts.output}: ${image.length} bytes, version ${firmware.version || "(none)"}, for ${board.id}\n`);
 }
 
 /** The one ESP32-like port, if there is exactly one; else ESP-IDF looks for the board itself. */

@@ -14,10 +14,25 @@ import { ByteQueue } from "../byte-queue.ts";
 import { DHCP_DNS } from "./ipconfig.ts";
 import type { TcpFlow } from "../capture/capture.ts";
 
-/** lwIP's TCP send buffer on ESP32 (CONFIG_LWIP_TCP_SND_BUF_DEFAULT). */
-export const TCP_SEND_BUFFER = 5744;
-/** A readable event brings up to this many bytes along, so a short message, or a passthrough receive (8 KiB), needs no read call. */
-const PUSH_LIMIT = 8192;
+/**
+ * lwIP's TCP send buffer and window (CONFIG_LWIP_TCP_SND_BUF_DEFAULT, CONFIG_LWIP_TCP_WND_DEFAULT)
+ * as Moddable builds them: 8,192 bytes on the classic ESP32 (xsProj-esp32's sdkconfig.defaults),
+ * ESP-IDF's 5,744 on the others.
+ */
+export const tcpSendBuffer = (chip: string): number => (chip === "ESP32" ? 8192 : 5744);
+export const tcpWindow = tcpSendBuffer;
+/**
+ * A readable event brings up to this many bytes along, so a short message, or the two 8 KiB
+ * receives of passthrough that fill the unpaced UART's 16 KiB, need no read call.
+ */
+const PUSH_LIMIT = 16384;
+/**
+ * Past this much unread, the host socket stops reading until the firmware has taken half, as
+ * lwIP's receive window stops the peer (by far more than lwIP's 5,744 bytes, so that short
+ * exchanges see no difference): a peer sending megabytes to a slower board no longer piles
+ * them up in the simulator.
+ */
+const RX_PAUSE = 64 * 1024;
 
 /** What TLSSocket's proxy asks for (host-sim/xs/tcp.ts): DER certificates and key. */
 interface TlsRequest {
@@ -174,6 +189,7 @@ const DNS_TRIES = 2;
  * the servers set by hand (AT+CIPDNS); without them names go to the host's resolver.
  */
 export function network(host: Host, ip: () => string | undefined, bindTo?: string, dnsServers: () => string[] | undefined = () => undefined): NetworkDevice {
+  const TCP_SEND_BUFFER = tcpSendBuffer(host.board.chip);
   /** Where IPv4 multicast goes in the simulator (mDNS on 224.0.0.251, ...). */
   const LOOPBACK = "127.0.0.1";
   /** The board's "any address" is its own: with --ip, the host's address it was given. */
@@ -215,6 +231,7 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
     }
     socket.on("data", (chunk) => {
       conn.rx.push(chunk);
+      if (conn.rx.length >= RX_PAUSE) socket.pause();
       notifyReadable(conn);
     });
     socket.on("end", () => {
@@ -231,11 +248,18 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
     conn.readablePending = true;
     host.post("tcp", conn.id, "readable", () => {
       conn.readablePending = false;
-      const bytes = conn.rx.take(PUSH_LIMIT - conn.pushed);
+      const bytes = taken(conn, PUSH_LIMIT - conn.pushed);
       conn.pushed += bytes?.length ?? 0;
       if (bytes) host.trace?.socketBytes(conn.id!, false, bytes.length);
       return { bytes, more: conn.rx.length };
     });
+  }
+
+  /** Takes from what came in; the socket reads again once half of RX_PAUSE is free. */
+  function taken(conn: Connection, max: number): Buffer | null {
+    const bytes = conn.rx.take(max);
+    if (conn.socket.isPaused() && conn.rx.length < RX_PAUSE / 2) conn.socket.resume();
+    return bytes;
   }
 
   const sendSpace = (conn: Connection) => TCP_SEND_BUFFER - conn.socket.writableLength;
@@ -337,7 +361,7 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
 
   host.handle("tcp.read", (id: number, max: number) => {
     const conn = connOf(id);
-    const got = conn.rx.take(max);
+    const got = taken(conn, max);
     notifyReadable(conn);
     return got;
   });

@@ -13,6 +13,8 @@ export interface SdkSection {
   modules?: string[];
   /** It includes the target's own manifest ($(SUBPLATFORMMANIFEST)): the board folder's manifest.json. */
   target?: boolean;
+  /** mcconfig stops with this message: the manifest has no such platform. */
+  error?: string;
 }
 
 /** One SDK manifest: what it does everywhere, and per platform (`esp32`, `esp32/<board>`, `lin`), as mcconfig picks a section. */
@@ -60,6 +62,9 @@ export const SDK_MANIFESTS: Record<string, SdkManifest> = {
     platforms: { esp32: {}, lin: {} },
   },
   "modules/files/preference/manifest.json": { platforms: { esp32: { modules: ["preference"] }, lin: { modules: ["preference"] } } },
+  "build/devices/esp32/modules/ota/manifest.json": {
+    platforms: { esp32: { modules: ["ota"] }, "...": { error: "ESP32 OTA is not supported on this platform" } },
+  },
   "modules/base/instrumentation/manifest.json": { all: { modules: ["instrumentation"] }, platforms: {} },
   "modules/io/manifest.json": {
     platforms: { esp32: { include: ["modules/io/manifests/esp32/manifest.json"] }, lin: { include: ["modules/io/manifests/lin/manifest.json"] } },

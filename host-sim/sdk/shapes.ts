@@ -127,6 +127,12 @@ export const MODULE_SHAPES: Record<string, ModuleShape> = {
     named: ["Listener", "Socket"],
     default: { kind: "object", statics: ["Listener", "Socket"] },
   },
+  ota: {
+    source: { esp32: "build/devices/esp32/modules/ota/ota.js" },
+    // A frozen prototype; write takes what xsmcGetBufferReadable reads (an ArrayBuffer, a byte typed array, a DataView).
+    default: { kind: "class", statics: [], prototype: ["cancel", "complete", "write"] },
+    lin: "not on lin: its manifest's \"...\" section is an error (\"ESP32 OTA is not supported on this platform\")",
+  },
   preference: {
     source: { esp32: "modules/files/preference/preference.js", lin: "modules/files/preference/lin/preference.js" },
     default: { kind: "class", statics: ["delete", "get", "keys", "set"], prototype: [] },

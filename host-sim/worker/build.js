@@ -2,10 +2,10 @@
 // Builds xsock's XS worker (xsock-worker.c) at npm install: compiles that one file with the
 // flags @agoric/xsnap's makefile gives its own worker, and links it with the XS objects that
 // @agoric/xsnap's install has already compiled. Needs make and a C compiler, no network.
-//   node host-sim/worker/build.js          build unless built (what npm install runs)
+//   node host-sim/worker/build.js          build unless built since its source changed (what npm install runs)
 //   node host-sim/worker/build.js --force  build again
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, renameSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,9 +14,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** Where the worker goes. */
 export const WORKER = join(here, "build", "xsock-worker");
 
+/** The worker's source: a checkout's `git pull` may change it under a worker built before. */
+const SOURCES = [join(here, "xsock-worker.c"), fileURLToPath(import.meta.url)];
+/** True when the worker is built, and since its source last changed (the simulator checks the same). */
+export const workerIsCurrent = () => existsSync(WORKER) && SOURCES.every((f) => statSync(f).mtimeMs <= statSync(WORKER).mtimeMs);
+
 /** @param {boolean} force */
 export function buildWorker(force = false) {
-  if (!force && existsSync(WORKER)) return WORKER;
+  if (!force && workerIsCurrent()) return WORKER;
   const xsnap = dirname(createRequire(import.meta.url).resolve("@agoric/xsnap/package.json"));
   const makefiles = join(xsnap, "xsnap-native/xsnap/makefiles/lin");
   const objects = join(xsnap, "xsnap-native/xsnap/build/tmp/lin/release/xsnap-worker");
@@ -34,7 +39,7 @@ export function buildWorker(force = false) {
   make([`TMP_DIR=${tmp}`, `VPATH=${here}`, join(tmp, "xsock-worker.o")]);
   const inputs = readdirSync(from).filter((f) => f.endsWith(".o")).map((f) => join(from, f));
   const partial = `${WORKER}.partial`;
-  execFileSync(process.env.CC ?? "cc", ["-rdynamic", "-Wl,--wrap=fxCreateMachine,--wrap=fxDeleteMachine", ...inputs, join(tmp, "xsock-worker.o"), "-ldl", "-lm", "-lpthread", "-o", partial], { stdio: "inherit" });
+  execFileSync(process.env.CC ?? "cc", ["-rdynamic", "-Wl,--wrap=fxCreateMachine,--wrap=fxDeleteMachine,--wrap=fxReadSnapshot,--wrap=fxWriteSnapshot", ...inputs, join(tmp, "xsock-worker.o"), "-ldl", "-lm", "-lpthread", "-o", partial], { stdio: "inherit" });
   renameSync(partial, WORKER);
   return WORKER;
 }

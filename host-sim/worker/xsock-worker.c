@@ -8,9 +8,14 @@
  * growing, as XS's heap on the ESP32 is fixed (mc's creation: incremental 0). An allocation past
  * it collects, then aborts with XS's own "memory full". The stack becomes the board's then too:
  * the preload needs more (on the board, mcconfig runs it at build time).
+ *
+ * A machine written to a snapshot before xsockFixHeap (xsnap's `w` command) starts other boards
+ * of the same firmware (`-r`): they skip parsing it. Its creation is the loaded machine's, and
+ * xsockFixHeap, in the snapshot's callback table after xsnap's own, fixes each board's heap.
  */
 #include "xsAll.h"
 #include "xs.h"
+#include "xsSnapshot.h"
 #include <stdlib.h>
 #include <malloc.h>
 
@@ -18,6 +23,8 @@ extern txMachine* __real_fxCreateMachine(txCreation* creation, txString name, vo
 extern void __real_fxDeleteMachine(txMachine* the);
 extern void* fxAllocateChunks(txMachine* the, txSize size);
 extern void fxGrowSlots(txMachine* the, txSize count);
+extern txMachine* __real_fxReadSnapshot(txSnapshot* snapshot, txString name, void* context);
+extern int __real_fxWriteSnapshot(txMachine* the, txSnapshot* snapshot);
 
 /* The board's stack, in slots; the machine's own stack, as allocated. */
 static txSize gxBoardStack = 0;
@@ -84,6 +91,53 @@ static void xs_fixHeap(txMachine* the)
 	xsDelete(xsGlobal, xsID("xsockFixHeap"));
 	/* Give back what parsing the scripts used: the board never parses them. */
 	malloc_trim(0);
+}
+
+/* xsnap's callbacks, then xsockFixHeap: a snapshot names a host function by its index here. */
+#define XSOCK_CALLBACKS 64
+static txCallback gxCallbacks[XSOCK_CALLBACKS];
+
+/* Gives the snapshot xsnap's callbacks and xsockFixHeap, for one read or write. */
+static void withFixHeap(txSnapshot* snapshot, txCallback** callbacks, int* length)
+{
+	int i;
+	*callbacks = snapshot->callbacks;
+	*length = snapshot->callbacksLength;
+	if (*length >= XSOCK_CALLBACKS) {
+		fprintf(stderr, "xsock-worker: %d snapshot callbacks, room for %d\n", *length, XSOCK_CALLBACKS - 1);
+		exit(1);
+	}
+	for (i = 0; i < *length; i++)
+		gxCallbacks[i] = (*callbacks)[i];
+	gxCallbacks[i] = xs_fixHeap;
+	snapshot->callbacks = gxCallbacks;
+	snapshot->callbacksLength = i + 1;
+}
+
+txMachine* __wrap_fxReadSnapshot(txSnapshot* snapshot, txString name, void* context)
+{
+	const char* stack = getenv("XSOCK_XS_STACK");
+	txCallback* callbacks;
+	int length;
+	txMachine* the;
+	gxBoardStack = stack ? atoi(stack) : 0;
+	withFixHeap(snapshot, &callbacks, &length);
+	the = __real_fxReadSnapshot(snapshot, name, context);
+	snapshot->callbacks = callbacks;
+	snapshot->callbacksLength = length;
+	return the;
+}
+
+int __wrap_fxWriteSnapshot(txMachine* the, txSnapshot* snapshot)
+{
+	txCallback* callbacks;
+	int length;
+	int result;
+	withFixHeap(snapshot, &callbacks, &length);
+	result = __real_fxWriteSnapshot(the, snapshot);
+	snapshot->callbacks = callbacks;
+	snapshot->callbacksLength = length;
+	return result;
 }
 
 txMachine* __wrap_fxCreateMachine(txCreation* creation, txString name, void* context, txID profileID)

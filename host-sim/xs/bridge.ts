@@ -120,9 +120,15 @@ export function writeStream(op: string, id: number, value: number | ArrayBufferL
 const HostDate = Date;
 const hostNow = HostDate.now;
 let clockOffset: number | undefined;
-const bootedAt = hostNow();
+let bootedAt = hostNow();
 /** ms since this boot, as modMilliseconds(): a clock that Time.set does not move. */
 export const uptime = (): number => hostNow() - bootedAt;
+
+/** The board boots: its clocks start now, not when the machine it starts from was snapshotted. */
+export function booting(): void {
+  bootedAt = hostNow();
+  clockOffset = undefined;
+}
 const boardNow = () => hostNow() + (clockOffset ??= host<number>("clock.get"));
 
 /** Sets the board's clock to `seconds` since 1970, as ESP-IDF's settimeofday does. */

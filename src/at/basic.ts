@@ -10,6 +10,8 @@ export interface DeviceInfo {
   chip: string;
   /** The board id, the Moddable target name. */
   board: string;
+  /** The firmware's version, when the build's config names one (`version=...`); else xsock's. */
+  version?: string;
 }
 
 /** What the basic commands need of the board. */
@@ -67,10 +69,10 @@ export function basicCommands(device: DeviceInfo, board: Board, settings: Settin
     E1: { execute: (at: AtConsole) => void (at.echo = true) },
     "+GMR": {
       execute: (at: AtConsole) => {
-        at.print(`AT version:${AT_VERSION}(xsock-${XSOCK_VERSION} - ${device.chip} - ${BUILD_DATE})`);
+        at.print(`AT version:${AT_VERSION}(xsock-${device.version ?? XSOCK_VERSION} - ${device.chip} - ${BUILD_DATE})`);
         at.print(`SDK version:xsock ${XSOCK_VERSION} (Moddable XS)`);
         at.print(`compile time(xsock):${BUILD_DATE}`);
-        at.print(`Bin version:xsock-${XSOCK_VERSION}(${device.board})`);
+        at.print(`Bin version:xsock-${device.version ?? XSOCK_VERSION}(${device.board})`);
       },
     },
     "+CMD": {

@@ -1,7 +1,8 @@
 // ESP-AT's MQTT commands (MQTT_AT_Commands.rst): MQTTUSERCFG, MQTTLONGCLIENTID/USERNAME/
 // PASSWORD, MQTTCONNCFG, MQTTALPN, MQTTSNI, MQTTCONN, MQTTPUB, MQTTPUBRAW, MQTTSUB, MQTTUNSUB,
 // MQTTCLEAN, and the unsolicited +MQTTCONNECTED, +MQTTDISCONNECTED and +MQTTSUBRECV. Link id 0
-// only, as ESP-AT. The protocol is src/mqtt's client, over xsock/socket.
+// only, as ESP-AT. The protocol is src/mqtt's client, over xsock/socket, or over src/websocket's
+// client for schemes 6 to 10.
 import { MqttClient, type Message } from "xsock/mqtt";
 import type { QoS } from "xsock/mqtt-packets";
 import { decodeLatin1, encodeLatin1, REPLIED, type AtConsole, type Clock, type CommandTable, type Handler } from "./console";
@@ -64,6 +65,11 @@ const fail = (at: AtConsole, code: number): typeof REPLIED => {
   return REPLIED;
 };
 
+/** Schemes 6 to 10 are 1 to 5 over WebSocket: the same TLS and certificates as `scheme - 5`. */
+const tlsScheme = (scheme: number): number => (scheme > 5 ? scheme - 5 : scheme);
+const needsCa = (scheme: number): boolean => tlsScheme(scheme) === 3 || tlsScheme(scheme) === 5;
+const needsPki = (scheme: number): boolean => tlsScheme(scheme) >= 4;
+
 const timeoutParam = (p: Param) => (p === undefined ? TIMEOUT.default : isInt(p, TIMEOUT.min, TIMEOUT.max) ? p : undefined);
 
 /** The MQTT link 0: its configuration, its connection and its subscriptions. */
@@ -89,13 +95,14 @@ class MqttLink {
   /** Connects with the configuration as it is; resolves once the broker has accepted. */
   async connect(timeout: number): Promise<void> {
     const c = this.config!;
-    const tls = c.scheme >= 2 && c.scheme <= 5;
-    const ca = c.scheme === 3 || c.scheme === 5 ? this.deps.certificates.mqttCa : undefined;
-    const pki = c.scheme === 4 || c.scheme === 5 ? this.deps.certificates.mqttPki : undefined;
+    const tls = tlsScheme(c.scheme) >= 2;
+    const ca = needsCa(c.scheme) ? this.deps.certificates.mqttCa : undefined;
+    const pki = needsPki(c.scheme) ? this.deps.certificates.mqttPki : undefined;
     const client = new MqttClient({
       host: this.host,
       port: this.port,
       tls: tls ? { verify: !!ca, ca, server_hostname: c.sni ?? this.host, ...(pki && { certificate: pki.cert, key: pki.key }) } : undefined,
+      websocket: c.scheme >= 6 ? { path: c.path } : undefined,
       clientId: c.clientId,
       username: c.username || undefined,
       password: c.password || undefined,
@@ -202,7 +209,9 @@ const MQTT_COMMANDS: CommandTable = {
       if (clientId.length > 256 || username.length > 64 || password.length > 64 || path.length > 32) return fail(a, Err.overlength);
       if (certKeyId !== 0 || caId !== 0) return false;
       if (link.connected) return fail(a, Err.alreadyConnected);
-      link.config = { scheme, clientId, username, password, path, keepalive: 120, clean: true, alpn: [] };
+      // A WebSocket path is a request's, from `/`: the doc's "mqtt" connects as "/mqtt".
+      const wsPath = scheme >= 6 && path[0] !== "/" ? `/${path}` : path;
+      link.config = { scheme, clientId, username, password, path: wsPath, keepalive: 120, clean: true, alpn: [] };
       link.state = State.userConfigured;
     },
   },
@@ -248,9 +257,8 @@ const MQTT_COMMANDS: CommandTable = {
       if (timeout === undefined) return false;
       if (link.connected) return fail(a, Err.alreadyConnected);
       const c = link.config!;
-      if (c.scheme >= 6) return fail(a, Err.scheme); // WebSocket: not built (docs/console.md)
-      if ((c.scheme === 3 || c.scheme === 5) && !link.deps.certificates.mqttCa) return fail(a, Err.tlsConfig);
-      if ((c.scheme === 4 || c.scheme === 5) && !link.deps.certificates.mqttPki) return fail(a, Err.tlsConfig);
+      if (needsCa(c.scheme) && !link.deps.certificates.mqttCa) return fail(a, Err.tlsConfig);
+      if (needsPki(c.scheme) && !link.deps.certificates.mqttPki) return fail(a, Err.tlsConfig);
       if (!link.deps.online()) return fail(a, Err.clientStart);
       link.host = host;
       link.port = port;

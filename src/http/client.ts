@@ -47,6 +47,8 @@ export interface Request {
   headersOnly?: boolean;
   /** The largest piece of body given to onData at once (esp_http_client's rx buffer). */
   chunk: number;
+  /** Sees each response's status and headers before its body (a redirect's too). */
+  onHead?: (response: Response) => void;
 }
 
 export interface Response {
@@ -138,6 +140,7 @@ export async function request(req: Request, onData: (bytes: Uint8Array) => Promi
     try {
       const reader = await send(sock, current);
       const response = await readHead(reader);
+      current.onHead?.(response);
       const redirect = current.follow && REDIRECTS.includes(response.status);
       // esp_http_client_perform: past MAX_REDIRECTS any response but a 2xx fails.
       if (current.follow && redirects >= MAX_REDIRECTS && (response.status < 200 || response.status >= 300)) throw new HttpError("too many redirects");

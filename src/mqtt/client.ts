@@ -1,7 +1,9 @@
-// An MQTT 3.1.1 client over xsock/socket (TCP, or TLS with wrap_socket): QoS 0, 1 and 2 both
-// ways, the keep-alive, the last will. One connection: the caller reconnects.
+// An MQTT 3.1.1 client over xsock/socket (TCP, or TLS with wrap_socket), or over WebSocket on
+// either (MQTT 3.1.1, section 6): QoS 0, 1 and 2 both ways, the keep-alive, the last will. One
+// connection: the caller reconnects.
 import Timer from "timer";
-import { AF_INET, AF_INET6, SOCK_STREAM, socket, wrap_socket, type Socket, type TlsOptions } from "xsock/socket";
+import { AF_INET, AF_INET6, SOCK_STREAM, socket, wrap_socket, type TlsOptions } from "xsock/socket";
+import { WebSocketClient } from "xsock/websocket";
 import * as P from "xsock/mqtt-packets";
 
 export interface ClientOptions extends P.ConnectOptions {
@@ -9,6 +11,8 @@ export interface ClientOptions extends P.ConnectOptions {
   port: number;
   /** TLS for the connection, as wrap_socket takes it. */
   tls?: TlsOptions;
+  /** MQTT over WebSocket, to this path (from `/`), with the `mqtt` subprotocol. */
+  websocket?: { path: string };
   /** How long the TCP connect and the CONNACK may take, in ms. */
   timeout: number;
 }
@@ -21,6 +25,13 @@ export interface Message {
 }
 
 /** CONNACK's return codes (3.2.2.3). */
+/** What the client reads and writes: the socket, or the WebSocket over it. */
+interface Stream {
+  recv(bufsize: number): Promise<Uint8Array>;
+  sendall(bytes: Uint8Array): Promise<void>;
+  close(): void;
+}
+
 const REFUSED = ["", "unacceptable protocol version", "identifier rejected", "server unavailable", "bad user name or password", "not authorized"];
 
 export class MqttClient {
@@ -29,7 +40,7 @@ export class MqttClient {
   /** The connection is gone (the broker closed it, a keep-alive went unanswered, a read failed). */
   onClose: (why: string) => void = () => {};
 
-  #sock?: Socket;
+  #sock?: Stream;
   #reader = new P.PacketReader();
   #lastId = 0;
   /** Replies awaited by packet id (and type): PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK, CONNACK. */
@@ -49,16 +60,23 @@ export class MqttClient {
     this.#sock = sock;
     if (o.tls) wrap_socket(sock, o.tls);
     sock.settimeout(o.timeout);
+    let stream: Stream = sock;
     try {
       await sock.connect([o.host, o.port]);
+      if (o.websocket) {
+        const ws = new WebSocketClient(sock, { host: o.host, port: o.port, path: o.websocket.path, protocol: "mqtt" });
+        await ws.handshake();
+        stream = this.#sock = ws;
+      }
     } catch (e) {
+      sock.close();
       this.#finish("connect failed");
       throw e;
     }
     sock.settimeout(null);
     const connack = this.#await(P.PacketType.CONNACK, 0, o.timeout);
-    void this.#readLoop(sock);
-    await sock.sendall(P.connect(o));
+    void this.#readLoop(stream);
+    await stream.sendall(P.connect(o));
     const body = await connack;
     if (body.length < 2 || body[1] !== 0) {
       const why = `broker refused: ${REFUSED[body[1]] ?? `code ${body[1]}`}`;
@@ -152,7 +170,7 @@ export class MqttClient {
     });
   }
 
-  async #readLoop(sock: Socket): Promise<void> {
+  async #readLoop(sock: Stream): Promise<void> {
     try {
       for (;;) {
         const bytes = await sock.recv(2048);

@@ -75,7 +75,7 @@ export function expectedBoardManifest(board: Board): Json {
     include: [`${target}/manifest.json`, ...(ethernet ? [ethernet] : [])],
     modules: { "xsock/target/provider": `${target}/host/provider` },
     // What the simulator gives the firmware as mc/config from the same board file.
-    config: firmwareConfig({ modules: new Map(), config: {}, preload: [], sdkModules: new Map() }, board),
+    config: firmwareConfig({ config: {} }, board),
     creation: { chunk: { initial: chunk, incremental: 0 }, heap: { initial: heap, incremental: 0 }, stack },
     ...(defines ? { defines: { ethernet: defines } } : {}),
   };

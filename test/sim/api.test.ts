@@ -47,6 +47,62 @@ describe("xsock/sim", function () {
     assert.match(board.log, /firmware: uncaught exception: Error: kaboom in a timer/);
   });
 
+  describe("boards of one firmware", () => {
+    const SNAPSHOT = "xs: the machine starts from the snapshot of the firmware's preload";
+    const fixed = (log: string) => /xs: the heap is fixed at .*/.exec(log)?.[0];
+
+    it("start, after the first, from a snapshot of its machine after the preload, with the same heap and the same replies", async () => {
+      // A config of this test's own: no other test in this process has built this firmware.
+      const config = { snapshotTest: "heap" };
+      const first = await startSim({ config, verbose: true });
+      const second = await startSim({ config, verbose: true });
+      try {
+        for (const b of [first, second]) await b.uart.expect("ready\r\n");
+        assert.ok(!first.log.includes(SNAPSHOT), first.log);
+        assert.ok(second.log.includes(SNAPSHOT), second.log);
+        assert.ok(fixed(first.log), first.log);
+        assert.equal(fixed(second.log), fixed(first.log));
+        const heaps = [(await first.collect()).slots, (await second.collect()).slots];
+        assert.equal(heaps[1], heaps[0]);
+        for (const b of [first, second]) b.uart.write("AT+GMR\r\n");
+        const replies = await Promise.all([first, second].map((b) => b.uart.expect("\r\nOK\r\n")));
+        assert.equal(replies[1], replies[0]);
+      } finally {
+        await Promise.all([first.stop(), second.stop()]);
+      }
+    });
+
+    for (const [how, message] of [
+      ["memory", /firmware: memory full: XS found no room in esp32\/nodemcu's heap \(4928 slots, 78848 bytes of chunks\)\n/],
+      ["stack", /firmware: stack overflow: XS's stack is 512 slots on esp32\/nodemcu \(768 with the simulator's bridge\)\n/],
+    ] as const) {
+      it(`stop with XS's own ${how === "memory" ? "memory full" : "stack overflow"} when started from the snapshot, as the first does`, async () => {
+        for (const snapshot of [false, true]) {
+          const board = await startSim({ app: "test/fixtures/crash", config: { how, snapshotTest: how }, verbose: true });
+          assert.equal(await board.stopped, 1, board.log);
+          assert.equal(board.log.includes(SNAPSHOT), snapshot, board.log);
+          assert.match(board.log, message);
+        }
+      });
+    }
+
+    it("count their uptime from their own boot, not from the snapshot's", async () => {
+      const first = await startSim({ app: "test/fixtures/uptime", verbose: true });
+      await first.waitLog(/uptime: \d+ ms/);
+      await first.stop();
+      // The snapshot is older than this when the second board boots from it.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const second = await startSim({ app: "test/fixtures/uptime", verbose: true });
+      try {
+        const ms = Number((await second.waitLog(/uptime: (\d+) ms/))[1]);
+        assert.ok(second.log.includes(SNAPSHOT), second.log);
+        assert.ok(ms < 1000, `uptime ${ms} ms at the app's start`);
+      } finally {
+        await second.stop();
+      }
+    });
+  });
+
   it("refuses what it cannot simulate, before booting", async () => {
     await assert.rejects(startSim({ board: "esp32/nosuch" }), /unknown board "esp32\/nosuch"/);
     await assert.rejects(startSim({ faults: ["power-cut"] }), /bad fault "power-cut"/);

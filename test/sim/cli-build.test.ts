@@ -1,9 +1,10 @@
 // `xsock build` and `xsock flash`: what they say when the Moddable SDK or ESP-IDF is missing,
 // and the mcconfig command line they run (against a stand-in mcconfig that reports it).
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { readImage } from "../../host-sim/ota-image.ts";
 import { ROOT, runXsock } from "../helpers/sim.ts";
 
 /** What -p names for a board in boards/: its folder in this checkout, a Moddable target. */
@@ -112,5 +113,17 @@ describe("xsock build and flash", function () {
     const folder = await runXsock(["build", "--board", "lin", "test"], { env });
     assert.equal(folder.code, 2);
     assert.match(folder.stderr, /no manifest\.json in .*\/test\n$/);
+  });
+
+  it("build --sim writes the simulator's firmware as an OTA image, its version from the config, with no SDK", async () => {
+    const out = join(mkdtempSync(join(tmpdir(), "xsock-image-")), "xsock-0.3.0.bin");
+    const run = await runXsock(["build", "--sim", "-o", out, "--board", "esp32/esp32s3", "version=0.3.0"], { env: bare() });
+    assert.equal(run.code, 0, run.stderr);
+    const image = readFileSync(out);
+    assert.equal(run.stderr, `-- wrote ${out}: ${image.length} bytes, version 0.3.0, for esp32/esp32s3\n`);
+    const firmware = readImage(image, "esp32/esp32s3");
+    assert.equal(firmware.version, "0.3.0");
+    assert.match(firmware.app.code, /AT version:/);
+    assert.throws(() => readImage(image, "esp32/nodemcu"), /the image is for esp32\/esp32s3, not esp32\/nodemcu/);
   });
 });

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSim } from "xsock/sim";
 import { loadBoard } from "../../host-sim/board.ts";
-import { buildFirmware, PLATFORM_MODULES } from "../../host-sim/firmware.ts";
+import { buildFirmware, PLATFORM_MODULES, readManifest } from "../../host-sim/firmware.ts";
 import { MODULE_SHAPES } from "../../host-sim/sdk/shapes.ts";
 import { ROOT } from "../helpers/sim.ts";
 
@@ -86,6 +86,18 @@ describe("platform modules as Moddable has them", () => {
     it("names the manifest whose include does not exist", async () => {
       writeFileSync(join(app, "manifest.json"), JSON.stringify({ include: ["./missing/manifest.json"], modules: { "*": "./main" } }));
       await assert.rejects(buildFirmware(app, loadBoard()), (e: Error) => e.message.includes(join(app, "manifest.json")) && e.message.includes(join(app, "missing", "manifest.json")));
+    });
+
+    it("stops at an SDK manifest with no section for the platform: ota is on esp32 only", () => {
+      const ota = { include: ["$(MODDABLE)/build/devices/esp32/modules/ota/manifest.json"], modules: { "*": "./main" } };
+      writeFileSync(join(app, "manifest.json"), JSON.stringify(ota));
+      assert.equal(readManifest(app, loadBoard()).sdkModules.get("ota"), "$(MODDABLE)/build/devices/esp32/modules/ota/manifest.json");
+      assert.throws(() => readManifest(app, { ...loadBoard(), id: "lin" }), /ota\/manifest\.json: ESP32 OTA is not supported on this platform/);
+      // The firmware takes it on esp32 only, and its own stand-in on lin.
+      assert.match(readManifest(ROOT, loadBoard()).modules.get("xsock/ota")!, /src\/ota\/esp32$/);
+      const lin = readManifest(ROOT, { ...loadBoard(), id: "lin" });
+      assert.match(lin.modules.get("xsock/ota")!, /src\/ota\/lin$/);
+      assert.equal(lin.sdkModules.has("ota"), false);
     });
   });
 

@@ -27,6 +27,31 @@ function echoOverTcp(port: number, data: Buffer): Promise<Buffer> {
 }
 
 describe("platform modules", () => {
+  it("ota: takes what ota.c's write takes, and fails each step as ota.c does (esp32/nodemcu)", async () => {
+    const sim = await startSim({ app: "test/fixtures/ota" });
+    try {
+      await sim.waitLog(/ota: done/);
+      const steps = [...sim.log.matchAll(/^ota: (.*)$/gm)].map((m) => m[1]);
+      assert.deepEqual(steps, [
+        "write string: TypeError invalid buffer",
+        "write Uint16Array: TypeError invalid buffer",
+        "write not an image: Error write failed",
+        "write Uint8Array: ok",
+        "write DataView: ok",
+        "write ArrayBuffer: ok",
+        "complete: Error end failed",
+        "complete again: Error end failed",
+        "cancel: ok",
+        "write after cancel: Error write failed",
+        "complete after cancel: Error bad state",
+        "prototype frozen: ok",
+        "done",
+      ]);
+    } finally {
+      await sim.stop();
+    }
+  });
+
   it("runs timers, Wi-Fi, DNS and the socket limit as the board would", async () => {
     const sim = await startSim({ app: "test/fixtures/platform", config: { sockets: 11 } });
     try {

@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { loadBoard } from "../../host-sim/board.ts";
 import { buildFirmware, readManifest } from "../../host-sim/firmware.ts";
 import { ROOT } from "../helpers/sim.ts";
@@ -21,5 +24,30 @@ describe("firmware build", () => {
     assert.doesNotMatch(firmware.code, /__privateGet/, "private fields stay native: XS has them");
     const line = firmware.code.split("\n").findIndex((l) => l.includes("busy p...")) + 1;
     assert.match(firmware.source(line) ?? "", /src\/at\/console\.ts:\d+$/);
+  });
+
+  describe("built again in one process", () => {
+    let app: string;
+    before(() => {
+      app = mkdtempSync(join(tmpdir(), "xsock-build-"));
+      mkdirSync(join(app, "lib"));
+      writeFileSync(join(app, "manifest.json"), JSON.stringify({ include: ["$(MODDABLE)/examples/manifest_base.json"], modules: { "*": "./main", "lib/*": "./lib/*" } }));
+      writeFileSync(join(app, "main.js"), 'import word from "lib/word";\ntrace(word);\n');
+      writeFileSync(join(app, "lib", "word.js"), 'export default "one";\n');
+    });
+    after(() => rmSync(app, { recursive: true, force: true }));
+
+    it("is the same firmware, also for builds at once, until a file the build read changes", async () => {
+      const first = await buildFirmware(app, board);
+      const again = await Promise.all([buildFirmware(app, board), buildFirmware(app, board)]);
+      assert.ok(again.every((f) => f === first));
+      assert.notEqual(await buildFirmware(app, board, { other: 1 }), first, "another config is another firmware");
+      writeFileSync(join(app, "lib", "word.js"), 'export default "two!";\n');
+      const changed = await buildFirmware(app, board);
+      assert.match(changed.app.code, /"two!"/);
+      // A .ts beside the .js takes its place, as mcconfig's search finds it first.
+      writeFileSync(join(app, "lib", "word.ts"), 'export default "three";\n');
+      assert.match((await buildFirmware(app, board)).app.code, /"three"/);
+    });
   });
 });
