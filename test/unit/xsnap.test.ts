@@ -94,7 +94,8 @@ describe("UART pacing", () => {
       assert.ok(released - start >= wire, `released after ${(released - start).toFixed(3)} ms, before its ${wire.toFixed(3)} ms on the wire`);
       late.push(released - start - wire);
     }
+    // The best of 21: a loaded machine delays some wake-ups, but a 1 ms timer tick delays every one by 0.9 ms or more.
     late.sort((a, b) => a - b);
-    assert.ok(late[10] < 1, `a median ${late[10].toFixed(3)} ms after the reply's end on the wire`);
+    assert.ok(late[0] < 0.6, `at best ${late[0].toFixed(3)} ms after the reply's end on the wire (median ${late[10].toFixed(3)})`);
   });
 });
