@@ -2,6 +2,7 @@
 // esp_http_client serves ESP-AT's HTTP commands: one request per connection; a body by
 // Content-Length, chunked, or up to the close; redirects followed as esp_http_client_perform does.
 import { AF_INET, AF_INET6, SOCK_STREAM, socket, wrap_socket, type Socket, type TlsOptions } from "xsock/socket";
+import { decodeLatin1, encodeLatin1 } from "xsock/latin1";
 
 export interface Url {
   secure: boolean;
@@ -59,16 +60,6 @@ export interface Response {
   chunked?: boolean;
 }
 
-/**
- * Bytes as text, one character a byte, 64 at a time: a spread takes a stack slot an argument,
- * and XS's stack on the board is 512 slots. (The console's decodeLatin1; this library is built
- * without the console.)
- */
-export function latin1(bytes: Uint8Array): string {
-  let text = "";
-  for (let i = 0; i < bytes.length; i += 64) text += String.fromCharCode(...bytes.slice(i, i + 64));
-  return text;
-}
 
 /** esp_http_client's max_redirection_count by default. */
 export const MAX_REDIRECTS = 10;
@@ -105,7 +96,7 @@ class Reader {
     for (;;) {
       const lf = this.#buffer.indexOf(10);
       if (lf >= 0) {
-        const line = latin1(this.#buffer.subarray(0, lf > 0 && this.#buffer[lf - 1] === 13 ? lf - 1 : lf));
+        const line = decodeLatin1(this.#buffer.subarray(0, lf > 0 && this.#buffer[lf - 1] === 13 ? lf - 1 : lf));
         this.#buffer = this.#buffer.subarray(lf + 1);
         return line;
       }
@@ -178,10 +169,7 @@ async function send(sock: Socket, req: Request): Promise<Reader> {
   // esp_http_client's Content-Length: with a body, and for methods other than GET, HEAD and DELETE without one (0).
   const length = req.body?.length ?? 0;
   if (!has("content-length") && (length || !["GET", "HEAD", "DELETE"].includes(req.method))) lines.push(`Content-Length: ${length}`);
-  const head = `${lines.join("\r\n")}\r\n\r\n`;
-  const bytes = new Uint8Array(head.length);
-  for (let i = 0; i < head.length; i++) bytes[i] = head.charCodeAt(i) & 0xff;
-  await sock.sendall(bytes);
+  await sock.sendall(encodeLatin1(`${lines.join("\r\n")}\r\n\r\n`));
   if (length) await sock.sendall(req.body!); // on its own: a large body is not copied
   return new Reader(sock, Math.max(req.chunk, 512));
 }

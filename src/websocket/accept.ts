@@ -3,6 +3,8 @@
 // (RFC 4648) are here in script: the simulator's XS has neither Uint8Array's toBase64 nor
 // Moddable's native `crypt` Digest, and 60 bytes hashed once per connection cost nothing.
 
+import { encodeLatin1 } from "xsock/latin1";
+
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -62,8 +64,5 @@ export function base64(bytes: Uint8Array): string {
 
 /** The Sec-WebSocket-Accept a server must answer to this Sec-WebSocket-Key (key and GUID are ASCII). */
 export function acceptKey(key: string): string {
-  const text = key + GUID;
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return base64(sha1(bytes));
+  return base64(sha1(encodeLatin1(key + GUID)));
 }

@@ -2,6 +2,7 @@
 // opening handshake as ESP-IDF's transport_ws sends it, then binary messages as one byte stream
 // both ways, as MQTT over WebSocket uses them. Pings are answered, a close is echoed.
 import type { Socket } from "xsock/socket";
+import { decodeLatin1, encodeLatin1 } from "xsock/latin1";
 import { acceptKey, base64 } from "xsock/websocket-accept";
 import { encodeFrame, FrameReader, frameHead, maskInto, Opcode } from "xsock/websocket-frames";
 
@@ -23,18 +24,6 @@ const MAX_RESPONSE = 4096;
 const randomBytes = (n: number): Uint8Array => {
   const bytes = new Uint8Array(n);
   for (let i = 0; i < n; i++) bytes[i] = (Math.random() * 256) | 0;
-  return bytes;
-};
-
-const latin1 = (bytes: Uint8Array): string => {
-  let text = "";
-  for (let i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]);
-  return text;
-};
-
-const bytesOf = (text: string): Uint8Array => {
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   return bytes;
 };
 
@@ -62,7 +51,7 @@ export class WebSocketClient {
     const o = this.options;
     const key = base64(randomBytes(16));
     await this.sock.sendall(
-      bytesOf(
+      encodeLatin1(
         `GET ${o.path} HTTP/1.1\r\nConnection: Upgrade\r\nHost: ${o.host}:${o.port}\r\nUser-Agent: ESP32 Websocket Client\r\nUpgrade: websocket\r\n` +
           `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Protocol: ${o.protocol}\r\n\r\n`,
       ),
@@ -79,7 +68,7 @@ export class WebSocketClient {
       end = headerEnd(response);
       if (end < 0 && response.length >= MAX_RESPONSE) throw new Error("the handshake's response is too long");
     }
-    const [status, ...lines] = latin1(response.subarray(0, end - 4)).split("\r\n");
+    const [status, ...lines] = decodeLatin1(response.subarray(0, end - 4)).split("\r\n");
     const headers = new Map<string, string>();
     for (const line of lines) {
       const colon = line.indexOf(":");
