@@ -549,7 +549,8 @@ export class Simulator {
       return encode([collected ? 1 : 0, kind, id, ...args.map((a) => (typeof a === "function" ? (a as () => unknown)() : a))]);
     };
     const worker = this.worker;
-    worker.deliver(message).then(
+    worker.post(
+      message,
       (d) => this.account(kind, d.meter, collected),
       (e: Error) => {
         // A restart closes the machine, then waits for the snapshot before the next one is there.

@@ -107,6 +107,8 @@ const DELIVER = Buffer.from("?");
 const ANSWER = Buffer.from("/");
 
 interface Pending {
+  /** Makes the netstring when its turn comes. */
+  command: () => Buffer;
   /** A delivery to handleCommand, whose reply goes to onReply too. */
   delivery: boolean;
   resolve(d: Delivery): void;
@@ -121,8 +123,10 @@ export class XsnapWorker {
   readonly process: ChildProcess;
   readonly exited: Promise<number | null>;
   private readonly toXs: Writable;
-  private readonly waiting: Pending[] = [];
-  private chain: Promise<unknown> = Promise.resolve();
+  /** Commands waiting for their turn, oldest first. */
+  private readonly queue: Pending[] = [];
+  /** The command XS is running: the next goes in when its reply is in. */
+  private running: Pending | undefined;
   /** The machine has the board's heap once fixHeap() is done (xsock's worker); else the simulator counts. */
   readonly boardSized: boolean;
 
@@ -155,8 +159,13 @@ export class XsnapWorker {
     this.exited = new Promise((resolve) => {
       this.process.once("exit", (code, signal) => {
         const why = new Error(`XS worker exited (${signal ?? `code ${code}`})`);
-        for (const p of this.waiting.splice(0)) p.reject(why);
+        const failed = this.running ? [this.running, ...this.queue.splice(0)] : this.queue.splice(0);
+        this.running = undefined;
         resolve(code);
+        // After those who wait for the exit have heard why (a stack overflow, memory full).
+        queueMicrotask(() => {
+          for (const p of failed) p.reject(why);
+        });
       });
     });
   }
@@ -183,6 +192,15 @@ export class XsnapWorker {
    */
   deliver(message: Uint8Array | (() => Uint8Array)): Promise<Delivery> {
     return this.send(() => netstring(DELIVER, typeof message === "function" ? message() : message), true);
+  }
+
+  /**
+   * deliver() without a promise: `done` or `failed` is called as the reply comes in, before the
+   * next command goes to XS. The simulator's events take this way, one per delivery, so a
+   * round trip costs no promise jobs.
+   */
+  post(message: () => Uint8Array, done: (d: Delivery) => void, failed: (e: Error) => void): void {
+    this.enqueue({ command: () => netstring(DELIVER, message()), delivery: true, resolve: done, reject: failed });
   }
 
   /**
@@ -213,19 +231,32 @@ export class XsnapWorker {
 
   /** `command` makes the netstring when its turn comes. */
   private send(command: () => Buffer, delivery = false): Promise<Delivery> {
-    const run = this.chain.then(
-      () =>
-        new Promise<Delivery>((resolve, reject) => {
-          if (this.process.exitCode !== null || this.process.signalCode !== null) {
-            reject(new Error("XS worker is not running"));
-            return;
-          }
-          this.waiting.push({ delivery, resolve, reject });
-          this.toXs.write(command());
-        }),
-    );
-    this.chain = run.catch(() => {});
-    return run;
+    return new Promise<Delivery>((resolve, reject) => this.enqueue({ command, delivery, resolve, reject }));
+  }
+
+  private enqueue(pending: Pending): void {
+    this.queue.push(pending);
+    if (!this.running) this.next();
+  }
+
+  /** Writes the oldest waiting command, unless XS is running one. */
+  private next(): void {
+    while (!this.running && this.queue.length) {
+      const pending = this.queue.shift()!;
+      if (this.process.exitCode !== null || this.process.signalCode !== null) {
+        pending.reject(new Error("XS worker is not running"));
+        continue;
+      }
+      let command: Buffer;
+      try {
+        command = pending.command();
+      } catch (e) {
+        pending.reject(e as Error);
+        continue;
+      }
+      this.running = pending;
+      this.toXs.write(command);
+    }
   }
 
   private onMessage(message: Buffer): void {
@@ -236,16 +267,22 @@ export class XsnapWorker {
       else this.toXs.write(netstring(ANSWER, reply));
       return;
     }
-    const pending = this.waiting.shift();
+    const pending = this.running;
     if (!pending) return;
-    if (kind === 0x2e /* . */) {
-      const sep = message.indexOf(1);
-      const meter = sep > 0 ? (JSON.parse(message.subarray(1, sep).toString()) as Meter) : { compute: 0, currentHeapCount: 0, allocate: 0 };
-      const reply = message.subarray(sep > 0 ? sep + 1 : 1);
-      if (pending.delivery) this.onReply(reply);
-      pending.resolve({ reply, meter });
-    } else {
-      pending.reject(new Error(message.subarray(1).toString() || "XS reported an error"));
+    // Still running while its reply is handled: what that posts waits behind what waited already.
+    try {
+      if (kind === 0x2e /* . */) {
+        const sep = message.indexOf(1);
+        const meter = sep > 0 ? (JSON.parse(message.subarray(1, sep).toString()) as Meter) : { compute: 0, currentHeapCount: 0, allocate: 0 };
+        const reply = message.subarray(sep > 0 ? sep + 1 : 1);
+        if (pending.delivery) this.onReply(reply);
+        pending.resolve({ reply, meter });
+      } else {
+        pending.reject(new Error(message.subarray(1).toString() || "XS reported an error"));
+      }
+    } finally {
+      this.running = undefined;
+      this.next();
     }
   }
 }
