@@ -546,7 +546,7 @@ export class Simulator {
     const message = () => {
       collected = this.collectFirst || kind === "gc";
       this.collectFirst = false;
-      return encode([collected ? 1 : 0, kind, id, ...args.map((a) => (typeof a === "function" ? (a as () => unknown)() : a))]);
+      return [collected ? 1 : 0, kind, id, ...args.map((a) => (typeof a === "function" ? (a as () => unknown)() : a))];
     };
     const worker = this.worker;
     worker.post(
@@ -574,8 +574,8 @@ export class Simulator {
     else this.collectFirst = true;
   }
 
-  private answer(message: Uint8Array): Uint8Array | Promise<Uint8Array> {
-    const reply = (ok: boolean, value: unknown) => encode([ok, value ?? null]);
+  private answer(message: Uint8Array): unknown {
+    const reply = (ok: boolean, value: unknown) => [ok, value ?? null];
     const failure = (e: unknown) => {
       const err = e as PlatformError;
       return reply(false, { message: err.message ?? String(e), errno: err.errno, code: err.code });

@@ -6,6 +6,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { PACKAGE_ROOT } from "./package-root.ts";
+import { layout } from "./xs/codec.ts";
 
 /** What XS reports after each delivery. */
 export interface Meter {
@@ -24,9 +25,10 @@ export interface Delivery {
 
 /**
  * Answers an `issueCommand` from the firmware. XS waits for the answer, so an
- * asynchronous one (a listen, a bind) still looks synchronous to the firmware.
+ * asynchronous one (a listen, a bind) still looks synchronous to the firmware. It returns the
+ * answer's value, or a promise of it; the value goes to XS as codec's encode() lays it out.
  */
-export type QueryHandler = (message: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+export type QueryHandler = (message: Uint8Array) => unknown;
 
 /** The room XS's heap has beyond what is live, once fixed. */
 export interface HeapRoom {
@@ -103,8 +105,30 @@ export function netstring(...parts: Uint8Array[]): Buffer {
   return out;
 }
 
+/**
+ * One netstring of `kind` and the value as codec's encode() lays it out, built in one buffer:
+ * the same bytes as netstring(kind, encode(value)), without encode's buffer to copy from.
+ */
+export function netstringOf(kind: number, value: unknown): Buffer {
+  const { header, json, parts } = layout(value);
+  const jsonLength = Buffer.byteLength(json);
+  let length = 5 + jsonLength;
+  for (const part of parts) length += part.length;
+  const head = `${length}:`;
+  const out = Buffer.allocUnsafe(head.length + length + 1);
+  let at = out.write(head, 0, "latin1");
+  out[at] = kind;
+  at = out.writeUInt32LE((jsonLength | header) >>> 0, at + 1);
+  at += out.write(json, at);
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  out[at] = 0x2c; // ,
+  return out;
+}
+
 const DELIVER = Buffer.from("?");
-const ANSWER = Buffer.from("/");
 
 interface Pending {
   /** Makes the netstring when its turn comes. */
@@ -199,8 +223,8 @@ export class XsnapWorker {
    * next command goes to XS. The simulator's events take this way, one per delivery, so a
    * round trip costs no promise jobs.
    */
-  post(message: () => Uint8Array, done: (d: Delivery) => void, failed: (e: Error) => void): void {
-    this.enqueue({ command: () => netstring(DELIVER, message()), delivery: true, resolve: done, reject: failed });
+  post(message: () => unknown, done: (d: Delivery) => void, failed: (e: Error) => void): void {
+    this.enqueue({ command: () => netstringOf(0x3f /* ? */, message()), delivery: true, resolve: done, reject: failed });
   }
 
   /**
@@ -262,9 +286,9 @@ export class XsnapWorker {
   private onMessage(message: Buffer): void {
     const kind = message[0];
     if (kind === 0x3f /* ? */) {
-      const reply = this.onQuery(message.subarray(1));
-      if (reply instanceof Promise) void reply.then((r) => this.toXs.write(netstring(ANSWER, r)));
-      else this.toXs.write(netstring(ANSWER, reply));
+      const answer = this.onQuery(message.subarray(1));
+      if (answer instanceof Promise) void answer.then((a) => this.toXs.write(netstringOf(0x2f /* / */, a)));
+      else this.toXs.write(netstringOf(0x2f /* / */, answer));
       return;
     }
     const pending = this.running;
