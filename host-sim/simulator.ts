@@ -543,14 +543,13 @@ export class Simulator {
     // The bridge hands a handler two arguments, read by index (host-sim/xs/bridge.ts).
     if (args.length > 2) throw new Error(`an event takes at most two arguments: ${kind} has ${args.length}`);
     let collected = false;
-    const message = () => {
-      collected = this.collectFirst || kind === "gc";
-      this.collectFirst = false;
-      return [collected ? 1 : 0, kind, id, ...args.map((a) => (typeof a === "function" ? (a as () => unknown)() : a))];
-    };
     const worker = this.worker;
     worker.post(
-      message,
+      () => {
+        collected = this.collectFirst || kind === "gc";
+        this.collectFirst = false;
+        return [collected ? 1 : 0, kind, id, ...args.map((a) => (typeof a === "function" ? (a as () => unknown)() : a))];
+      },
       (d) => this.account(kind, d.meter, collected),
       (e: Error) => {
         // A restart closes the machine, then waits for the snapshot before the next one is there.

@@ -132,7 +132,9 @@ const DELIVER = Buffer.from("?");
 
 interface Pending {
   /** Makes the netstring when its turn comes. */
-  command: () => Buffer;
+  command?: () => Buffer;
+  /** Or gives the value of an event, for handleCommand, when its turn comes. */
+  event?: () => unknown;
   /** A delivery to handleCommand, whose reply goes to onReply too. */
   delivery: boolean;
   resolve(d: Delivery): void;
@@ -224,7 +226,7 @@ export class XsnapWorker {
    * round trip costs no promise jobs.
    */
   post(message: () => unknown, done: (d: Delivery) => void, failed: (e: Error) => void): void {
-    this.enqueue({ command: () => netstringOf(0x3f /* ? */, message()), delivery: true, resolve: done, reject: failed });
+    this.enqueue({ event: message, delivery: true, resolve: done, reject: failed });
   }
 
   /**
@@ -273,7 +275,7 @@ export class XsnapWorker {
       }
       let command: Buffer;
       try {
-        command = pending.command();
+        command = pending.event ? netstringOf(0x3f /* ? */, pending.event()) : pending.command!();
       } catch (e) {
         pending.reject(e as Error);
         continue;
@@ -297,7 +299,8 @@ export class XsnapWorker {
     try {
       if (kind === 0x2e /* . */) {
         const sep = message.indexOf(1);
-        const meter = sep > 0 ? (JSON.parse(message.subarray(1, sep).toString()) as Meter) : { compute: 0, currentHeapCount: 0, allocate: 0 };
+        // The meter is ASCII JSON from the worker: no UTF-8 decoding.
+        const meter = sep > 0 ? (JSON.parse(message.toString("latin1", 1, sep)) as Meter) : { compute: 0, currentHeapCount: 0, allocate: 0 };
         const reply = message.subarray(sep > 0 ? sep + 1 : 1);
         if (pending.delivery) this.onReply(reply);
         pending.resolve({ reply, meter });
