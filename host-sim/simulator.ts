@@ -543,13 +543,13 @@ export class Simulator {
     // The bridge hands a handler two arguments, read by index (host-sim/xs/bridge.ts).
     if (args.length > 2) throw new Error(`an event takes at most two arguments: ${kind} has ${args.length}`);
     let collected = false;
-    const message = () => {
-      collected = this.collectFirst || kind === "gc";
-      this.collectFirst = false;
-      return encode([collected ? 1 : 0, kind, id, ...args.map((a) => (typeof a === "function" ? (a as () => unknown)() : a))]);
-    };
     const worker = this.worker;
-    worker.deliver(message).then(
+    worker.post(
+      () => {
+        collected = this.collectFirst || kind === "gc";
+        this.collectFirst = false;
+        return [collected ? 1 : 0, kind, id, ...args.map((a) => (typeof a === "function" ? (a as () => unknown)() : a))];
+      },
       (d) => this.account(kind, d.meter, collected),
       (e: Error) => {
         // A restart closes the machine, then waits for the snapshot before the next one is there.
@@ -573,8 +573,8 @@ export class Simulator {
     else this.collectFirst = true;
   }
 
-  private answer(message: Uint8Array): Uint8Array | Promise<Uint8Array> {
-    const reply = (ok: boolean, value: unknown) => encode([ok, value ?? null]);
+  private answer(message: Uint8Array): unknown {
+    const reply = (ok: boolean, value: unknown) => [ok, value ?? null];
     const failure = (e: unknown) => {
       const err = e as PlatformError;
       return reply(false, { message: err.message ?? String(e), errno: err.errno, code: err.code });

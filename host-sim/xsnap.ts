@@ -6,6 +6,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { PACKAGE_ROOT } from "./package-root.ts";
+import { layout } from "./xs/codec.ts";
 
 /** What XS reports after each delivery. */
 export interface Meter {
@@ -24,9 +25,10 @@ export interface Delivery {
 
 /**
  * Answers an `issueCommand` from the firmware. XS waits for the answer, so an
- * asynchronous one (a listen, a bind) still looks synchronous to the firmware.
+ * asynchronous one (a listen, a bind) still looks synchronous to the firmware. It returns the
+ * answer's value, or a promise of it; the value goes to XS as codec's encode() lays it out.
  */
-export type QueryHandler = (message: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+export type QueryHandler = (message: Uint8Array) => unknown;
 
 /** The room XS's heap has beyond what is live, once fixed. */
 export interface HeapRoom {
@@ -103,10 +105,36 @@ export function netstring(...parts: Uint8Array[]): Buffer {
   return out;
 }
 
+/**
+ * One netstring of `kind` and the value as codec's encode() lays it out, built in one buffer:
+ * the same bytes as netstring(kind, encode(value)), without encode's buffer to copy from.
+ */
+export function netstringOf(kind: number, value: unknown): Buffer {
+  const { header, json, parts } = layout(value);
+  const jsonLength = Buffer.byteLength(json);
+  let length = 5 + jsonLength;
+  for (const part of parts) length += part.length;
+  const head = `${length}:`;
+  const out = Buffer.allocUnsafe(head.length + length + 1);
+  let at = out.write(head, 0, "latin1");
+  out[at] = kind;
+  at = out.writeUInt32LE((jsonLength | header) >>> 0, at + 1);
+  at += out.write(json, at);
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  out[at] = 0x2c; // ,
+  return out;
+}
+
 const DELIVER = Buffer.from("?");
-const ANSWER = Buffer.from("/");
 
 interface Pending {
+  /** Makes the netstring when its turn comes. */
+  command?: () => Buffer;
+  /** Or gives the value of an event, for handleCommand, when its turn comes. */
+  event?: () => unknown;
   /** A delivery to handleCommand, whose reply goes to onReply too. */
   delivery: boolean;
   resolve(d: Delivery): void;
@@ -121,8 +149,10 @@ export class XsnapWorker {
   readonly process: ChildProcess;
   readonly exited: Promise<number | null>;
   private readonly toXs: Writable;
-  private readonly waiting: Pending[] = [];
-  private chain: Promise<unknown> = Promise.resolve();
+  /** Commands waiting for their turn, oldest first. */
+  private readonly queue: Pending[] = [];
+  /** The command XS is running: the next goes in when its reply is in. */
+  private running: Pending | undefined;
   /** The machine has the board's heap once fixHeap() is done (xsock's worker); else the simulator counts. */
   readonly boardSized: boolean;
 
@@ -155,8 +185,13 @@ export class XsnapWorker {
     this.exited = new Promise((resolve) => {
       this.process.once("exit", (code, signal) => {
         const why = new Error(`XS worker exited (${signal ?? `code ${code}`})`);
-        for (const p of this.waiting.splice(0)) p.reject(why);
+        const failed = this.running ? [this.running, ...this.queue.splice(0)] : this.queue.splice(0);
+        this.running = undefined;
         resolve(code);
+        // After those who wait for the exit have heard why (a stack overflow, memory full).
+        queueMicrotask(() => {
+          for (const p of failed) p.reject(why);
+        });
       });
     });
   }
@@ -183,6 +218,15 @@ export class XsnapWorker {
    */
   deliver(message: Uint8Array | (() => Uint8Array)): Promise<Delivery> {
     return this.send(() => netstring(DELIVER, typeof message === "function" ? message() : message), true);
+  }
+
+  /**
+   * deliver() without a promise: `done` or `failed` is called as the reply comes in, before the
+   * next command goes to XS. The simulator's events take this way, one per delivery, so a
+   * round trip costs no promise jobs.
+   */
+  post(message: () => unknown, done: (d: Delivery) => void, failed: (e: Error) => void): void {
+    this.enqueue({ event: message, delivery: true, resolve: done, reject: failed });
   }
 
   /**
@@ -213,39 +257,59 @@ export class XsnapWorker {
 
   /** `command` makes the netstring when its turn comes. */
   private send(command: () => Buffer, delivery = false): Promise<Delivery> {
-    const run = this.chain.then(
-      () =>
-        new Promise<Delivery>((resolve, reject) => {
-          if (this.process.exitCode !== null || this.process.signalCode !== null) {
-            reject(new Error("XS worker is not running"));
-            return;
-          }
-          this.waiting.push({ delivery, resolve, reject });
-          this.toXs.write(command());
-        }),
-    );
-    this.chain = run.catch(() => {});
-    return run;
+    return new Promise<Delivery>((resolve, reject) => this.enqueue({ command, delivery, resolve, reject }));
+  }
+
+  private enqueue(pending: Pending): void {
+    this.queue.push(pending);
+    if (!this.running) this.next();
+  }
+
+  /** Writes the oldest waiting command, unless XS is running one. */
+  private next(): void {
+    while (!this.running && this.queue.length) {
+      const pending = this.queue.shift()!;
+      if (this.process.exitCode !== null || this.process.signalCode !== null) {
+        pending.reject(new Error("XS worker is not running"));
+        continue;
+      }
+      let command: Buffer;
+      try {
+        command = pending.event ? netstringOf(0x3f /* ? */, pending.event()) : pending.command!();
+      } catch (e) {
+        pending.reject(e as Error);
+        continue;
+      }
+      this.running = pending;
+      this.toXs.write(command);
+    }
   }
 
   private onMessage(message: Buffer): void {
     const kind = message[0];
     if (kind === 0x3f /* ? */) {
-      const reply = this.onQuery(message.subarray(1));
-      if (reply instanceof Promise) void reply.then((r) => this.toXs.write(netstring(ANSWER, r)));
-      else this.toXs.write(netstring(ANSWER, reply));
+      const answer = this.onQuery(message.subarray(1));
+      if (answer instanceof Promise) void answer.then((a) => this.toXs.write(netstringOf(0x2f /* / */, a)));
+      else this.toXs.write(netstringOf(0x2f /* / */, answer));
       return;
     }
-    const pending = this.waiting.shift();
+    const pending = this.running;
     if (!pending) return;
-    if (kind === 0x2e /* . */) {
-      const sep = message.indexOf(1);
-      const meter = sep > 0 ? (JSON.parse(message.subarray(1, sep).toString()) as Meter) : { compute: 0, currentHeapCount: 0, allocate: 0 };
-      const reply = message.subarray(sep > 0 ? sep + 1 : 1);
-      if (pending.delivery) this.onReply(reply);
-      pending.resolve({ reply, meter });
-    } else {
-      pending.reject(new Error(message.subarray(1).toString() || "XS reported an error"));
+    // Still running while its reply is handled: what that posts waits behind what waited already.
+    try {
+      if (kind === 0x2e /* . */) {
+        const sep = message.indexOf(1);
+        // The meter is ASCII JSON from the worker: no UTF-8 decoding.
+        const meter = sep > 0 ? (JSON.parse(message.toString("latin1", 1, sep)) as Meter) : { compute: 0, currentHeapCount: 0, allocate: 0 };
+        const reply = message.subarray(sep > 0 ? sep + 1 : 1);
+        if (pending.delivery) this.onReply(reply);
+        pending.resolve({ reply, meter });
+      } else {
+        pending.reject(new Error(message.subarray(1).toString() || "XS reported an error"));
+      }
+    } finally {
+      this.running = undefined;
+      this.next();
     }
   }
 }

@@ -83,6 +83,22 @@ export function encode(value: unknown): Uint8Array {
   return out;
 }
 
+/**
+ * encode()'s message, laid out for Node to write in one buffer: the header, the JSON (as a
+ * string) and the byte arrays. Node's side only; XS keeps encode(), whose cost it meters.
+ */
+export function layout(value: unknown): { header: number; json: string; parts: Uint8Array[] } {
+  const parts: Uint8Array[] = [];
+  const refs: Ref[] = [];
+  const stripped = value !== null && typeof value === "object" ? strip(value, [], parts, refs) : value;
+  let offset = 0;
+  for (let r = 0; r < refs.length; r++) {
+    refs[r][0] = offset;
+    offset += refs[r][1] as number;
+  }
+  return { header: refs.length ? WITH_REFS : 0, json: JSON.stringify(refs.length ? [stripped, refs] : stripped) ?? "null", parts };
+}
+
 export function decode(message: Uint8Array): unknown {
   const header = new DataView(message.buffer, message.byteOffset, message.byteLength).getUint32(0, true);
   const length = header & ~WITH_REFS; // the JSON's length, without the flag

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { NetstringReader, netstring } from "../../host-sim/xsnap.ts";
+import { NetstringReader, netstring, netstringOf } from "../../host-sim/xsnap.ts";
+import { decode, encode } from "../../host-sim/xs/codec.ts";
 import { Pacer } from "../../host-sim/devices/serial.ts";
 
 describe("netstrings to and from xsnap", () => {
@@ -10,6 +11,23 @@ describe("netstrings to and from xsnap", () => {
       const reader = new NetstringReader((m) => got.push(m.toString("hex")));
       for (let i = 0; i < wire.length; i += size) reader.push(wire.subarray(i, i + size));
       assert.deepEqual(got, ["2e6f6b", "3f000102", ""]);
+    }
+  });
+
+  it("builds an event or answer in one buffer, byte for byte as netstring(kind, encode(value))", () => {
+    const values = [
+      [0, "tcp", 2, "readable", { bytes: Buffer.from("abc"), more: 0 }],
+      [false, { message: "caf\u00e9 \u{1f600}", errno: 11, code: "EAGAIN" }],
+      [1, "udp", 3, [Buffer.from([1, 2]), { data: Buffer.alloc(0) }], "10.0.0.1"],
+      [true, null],
+      "text",
+      7,
+    ];
+    for (const value of values) {
+      const one = netstringOf(0x3f, value);
+      assert.deepEqual(one, netstring(Buffer.from("?"), encode(value)));
+      const message = one.subarray(one.indexOf(0x3a) + 2, -1);
+      assert.deepEqual(decode(message), value);
     }
   });
 
