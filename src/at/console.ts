@@ -2,6 +2,7 @@
 // and answers OK, ERROR or `busy p...`. Pure logic: the UART is behind `write`.
 import { isInt, parseCommand, type Command, type CommandKind, type Param } from "./parser";
 import { bufferOf } from "./bytes";
+import { decodeLatin1, encodeLatin1 } from "xsock/latin1";
 
 /**
  * A command's handler: false or a thrown error means ERROR; REPLIED means the handler wrote its
@@ -383,20 +384,5 @@ export class AtConsole {
   }
 }
 
-/**
- * Bytes to text, one character a byte, 64 at a time: each argument takes a stack slot, and
- * XS's stack on the board is 512 slots. `apply` reads its arguments by index, where a spread
- * steps an iterator (several times the computrons).
- */
-export function decodeLatin1(bytes: Uint8Array | readonly number[]): string {
-  let text = "";
-  for (let i = 0; i < bytes.length; i += 64) text += String.fromCharCode.apply(null, bytes.slice(i, i + 64) as number[]);
-  return text;
-}
-
-/** Text to bytes, one byte per character (the console speaks 8-bit ASCII). */
-export function encodeLatin1(text: string): Uint8Array {
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i) & 0xff;
-  return bytes;
-}
+// One character a byte, as the console speaks 8-bit ASCII: its commands' modules take them from here.
+export { decodeLatin1, encodeLatin1 };

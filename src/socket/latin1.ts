@@ -1,6 +1,5 @@
-// Text and bytes one for one: each character a byte (ISO-8859-1), as HTTP heads and WebSocket
-// handshakes carry them. The console (src/at/console.ts) keeps the same two functions of its
-// own: the Node unit tests load src/at without xsock/* names.
+// Text and bytes one for one: each character a byte (ISO-8859-1), as the ESP-AT console, HTTP
+// heads and WebSocket handshakes carry them.
 
 /**
  * Bytes to text, 64 at a time: each argument takes a stack slot, and XS's stack on the board is
