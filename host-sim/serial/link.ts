@@ -1,7 +1,8 @@
 // A serial port that stays open: when the port goes away (a board unplugged, a USB bridge
 // that re-enumerates on reset, a simulator restarted under the same --uart-link), it says so
 // and opens the port again as soon as it is back.
-import { existsSync } from "node:fs";
+import { existsSync, read } from "node:fs";
+import { promisify } from "node:util";
 import type { SerialPort } from "serialport";
 import { TextWaiters } from "../text-waiters.ts";
 
@@ -12,6 +13,8 @@ export type LinkEvent =
   | { type: "reopened" }
   /** close() was called. */
   | { type: "closed" };
+
+const readAsync = promisify(read);
 
 /** How often a lost port is looked for. */
 const RETRY_MS = 250;
@@ -107,9 +110,29 @@ export class SerialLink {
   }
 }
 
-async function openPort(path: string, baudRate: number): Promise<SerialPort> {
+export async function openPort(path: string, baudRate: number): Promise<SerialPort> {
   const { SerialPort } = await import("serialport");
-  return new Promise((resolve, reject) => {
+  const port = await new Promise<SerialPort>((resolve, reject) => {
     const port: SerialPort = new SerialPort({ path, baudRate }, (e) => (e ? reject(e) : resolve(port)));
   });
+  if (process.platform !== "win32") await closeOnHangup(port);
+  return port;
+}
+
+/**
+ * serialport reads again at once when a read gives 0 bytes. A pty whose master closed (a
+ * simulator that stopped) is hung up by the kernel, and then reads 0 bytes for ever: when that
+ * came before serialport's poll saw the hang-up, the port spun and never closed. Here a read
+ * of 0 bytes is the port going away.
+ */
+async function closeOnHangup(port: SerialPort): Promise<void> {
+  const { unixRead } = await import("@serialport/bindings-cpp/dist/unix-read.js");
+  const binding = port.port as Parameters<typeof unixRead>[0]["binding"] | undefined;
+  if (!binding) return;
+  const readOrHangUp: typeof read.__promisify__ = async (...args: Parameters<typeof read.__promisify__>) => {
+    const result = await readAsync(...args);
+    if (result.bytesRead === 0) throw Object.assign(new Error("the port hung up"), { disconnect: true });
+    return result;
+  };
+  binding.read = (buffer, offset, length) => unixRead({ binding, buffer, offset, length, fsReadAsync: readOrHangUp });
 }
