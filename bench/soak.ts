@@ -12,8 +12,8 @@ import { createHash } from "node:crypto";
 import { createSocket } from "node:dgram";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
-import { SerialPort } from "serialport";
 import { startSim, type SimBoard } from "../host-sim/api.ts";
+import { openPort } from "../host-sim/serial/link.ts";
 import { TextWaiters } from "../host-sim/text-waiters.ts";
 
 export interface SoakFigures {
@@ -342,9 +342,7 @@ export async function uart(commands: number, options: { baud?: number; seed?: nu
   const board = await startSim({ uart: "pty", baud, log: (line) => /^(firmware|xs):/.test(line) && problems.push(line) });
   const text = new TextWaiters("the pty");
   void board.stopped.then((code) => text.end(`the board stopped (exit code ${code})${problems.length ? `: ${problems.join("; ")}` : ""}`));
-  const port = await new Promise<SerialPort>((resolve, reject) => {
-    const p = new SerialPort({ path: board.uart.path, baudRate: 115200 }, (e) => (e ? reject(e) : resolve(p)));
-  });
+  const port = await openPort(board.uart.path, 115200);
   let bytes = 0;
   port.on("data", (d: Buffer) => {
     bytes += d.length;

@@ -1,5 +1,6 @@
 // A serial client on the simulator's pty, through the npm serialport package.
-import { SerialPort } from "serialport";
+import type { SerialPort } from "serialport";
+import { openPort } from "../../host-sim/serial/link.ts";
 import { TextWaiters } from "../../host-sim/text-waiters.ts";
 
 export class UartClient {
@@ -9,10 +10,8 @@ export class UartClient {
     port.on("data", (d: Buffer) => this.received.add(d.toString("latin1")));
   }
 
-  static open(path: string, baudRate = 115200): Promise<UartClient> {
-    return new Promise((resolve, reject) => {
-      const port = new SerialPort({ path, baudRate }, (e) => (e ? reject(e) : resolve(new UartClient(port))));
-    });
+  static async open(path: string, baudRate = 115200): Promise<UartClient> {
+    return new UartClient(await openPort(path, baudRate));
   }
 
   /** Everything received and not yet consumed by expect(). */
