@@ -68,7 +68,9 @@ static void xs_heapFigures(txMachine* the)
  * value of a pending promise resolved in the clone. So the machine is shared only without such
  * instances: Map, Set, WeakMap, WeakSet, WeakRef and FinalizationRegistry instances that are not
  * frozen (host-sim/xs/preload.ts freezes those the firmware's preload makes, as the chip's
- * linker makes them read-only), and promises still pending.
+ * linker makes them read-only), generators, and promises still pending. Not checked: an
+ * ArrayBuffer made while preloading that is resized or transferred (its chunk would move into
+ * the clone's heap behind a shared slot); its bytes are written in place, as before.
  */
 static int shareable(txMachine* the)
 {
@@ -92,6 +94,11 @@ static int shareable(txMachine* the)
 							fprintf(stderr, "xsock-worker: unshareable kind %d\n", internal->kind);
 						unsafe++;
 					}
+					break;
+				case XS_STACK_KIND: /* a generator's frames: resuming it writes them in place */
+					if (getenv("XSOCK_SHARE_DEBUG"))
+						fprintf(stderr, "xsock-worker: generator\n");
+					unsafe++;
 					break;
 				case XS_PROMISE_KIND:
 					if (internal->value.integer == mxPendingStatus) {
