@@ -237,7 +237,11 @@ export class XsnapWorker {
     const { reply } = await this.evaluate(
       `new TextEncoder().encode(JSON.stringify(xsockFixHeap(${Math.floor(slots)}, ${Math.floor(chunkBytes)}))).buffer`,
     );
-    const [roomSlots, roomChunks, liveSlots, liveChunkBytes] = JSON.parse(Buffer.from(reply).toString()) as number[];
+    let figures = JSON.parse(Buffer.from(reply).toString()) as number[];
+    // The worker shares the preload and clones the board's machine before its next command.
+    if (figures.length === 0)
+      figures = JSON.parse(Buffer.from((await this.evaluate(`new TextEncoder().encode(JSON.stringify(xsockHeapFigures())).buffer`)).reply).toString()) as number[];
+    const [roomSlots, roomChunks, liveSlots, liveChunkBytes] = figures;
     return { slots: roomSlots, chunkBytes: roomChunks, liveSlots, liveChunkBytes };
   }
 

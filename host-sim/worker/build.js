@@ -39,7 +39,7 @@ export function buildWorker(force = false) {
   make([`TMP_DIR=${tmp}`, `VPATH=${here}`, join(tmp, "xsock-worker.o")]);
   const inputs = readdirSync(from).filter((f) => f.endsWith(".o")).map((f) => join(from, f));
   const partial = `${WORKER}.partial`;
-  execFileSync(process.env.CC ?? "cc", ["-rdynamic", "-Wl,--wrap=fxCreateMachine,--wrap=fxDeleteMachine,--wrap=fxReadSnapshot,--wrap=fxWriteSnapshot", ...inputs, join(tmp, "xsock-worker.o"), "-ldl", "-lm", "-lpthread", "-o", partial], { stdio: "inherit" });
+  execFileSync(process.env.CC ?? "cc", ["-rdynamic", "-Wl,--wrap=fxCreateMachine,--wrap=fxDeleteMachine,--wrap=fxReadSnapshot,--wrap=fxWriteSnapshot,--wrap=fxBeginHost", ...inputs, join(tmp, "xsock-worker.o"), "-ldl", "-lm", "-lpthread", "-o", partial], { stdio: "inherit" });
   renameSync(partial, WORKER);
   return WORKER;
 }

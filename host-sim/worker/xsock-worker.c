@@ -12,12 +12,21 @@
  * A machine written to a snapshot before xsockFixHeap (xsnap's `w` command) starts other boards
  * of the same firmware (`-r`): they skip parsing it. Its creation is the loaded machine's, and
  * xsockFixHeap, in the snapshot's callback table after xsnap's own, fixes each board's heap.
+ *
+ * Unless XSOCK_SHARE=0, xsockFixHeap instead shares the loaded machine, as the chip keeps the
+ * preload in flash: before the next command, the machine becomes XS's clone of it (fxShareMachine,
+ * fxCloneMachine) with the board's heap and stack, so collections no longer mark, sweep or compact
+ * the preload, and the preloaded objects and closures the firmware changes get aliases in the
+ * board's heap, as on the chip. xsockHeapFigures then reports the board's room. A machine holding
+ * what XS changes in place (a Map that is not frozen, a pending promise: see shareable()) keeps
+ * the in-place heap.
  */
 #include "xsAll.h"
 #include "xs.h"
 #include "xsSnapshot.h"
 #include <stdlib.h>
 #include <malloc.h>
+#include <string.h>
 
 extern txMachine* __real_fxCreateMachine(txCreation* creation, txString name, void* context, txID profileID);
 extern void __real_fxDeleteMachine(txMachine* the);
@@ -32,11 +41,95 @@ static txSlot* gxStackBottom = C_NULL;
 /* Holds what the machine grew beyond the board's room while it loaded (it cannot shrink). */
 static txSlot gxHeld;
 
+/* XSOCK_SHARE: the board's room, for the clone made at the next command (gxShare set). */
+static int gxShare = 0;
+static txSize gxShareSlots = 0;
+static txSize gxShareChunks = 0;
+
+static void xs_heapFigures(txMachine* the)
+{
+	txInteger figures[4];
+	int i;
+	fxCollect(the, XS_COMPACT_FLAG);
+	figures[0] = the->maximumHeapCount - the->currentHeapCount;
+	figures[1] = the->maximumChunksSize - the->currentChunksSize;
+	figures[2] = the->currentHeapCount;
+	figures[3] = the->currentChunksSize;
+	xsResult = xsNewArray(4);
+	for (i = 0; i < 4; i++)
+		xsSetIndex(xsResult, i, xsInteger(figures[i]));
+}
+
+/*
+ * XS aliases (copies into the clone's heap on their first change) ordinary instances, arrays,
+ * closures, dates and private fields; it changes other instances in place. A clone that links
+ * its own slots from a shared slot loses them at its next collection (shared slots are marked
+ * for good, so marking stops there), as xsock's experiment found for a Map's entries and for the
+ * value of a pending promise resolved in the clone. So the machine is shared only without such
+ * instances: Map, Set, WeakMap, WeakSet, WeakRef and FinalizationRegistry instances that are not
+ * frozen (host-sim/xs/preload.ts freezes those the firmware's preload makes, as the chip's
+ * linker makes them read-only), generators, and promises still pending. Not checked: an
+ * ArrayBuffer made while preloading that is resized or transferred (its chunk would move into
+ * the clone's heap behind a shared slot); its bytes are written in place, as before.
+ */
+static int shareable(txMachine* the)
+{
+	txSlot* heap = the->firstHeap;
+	int unsafe = 0;
+	while (heap) {
+		txSlot* slot = heap + 1;
+		txSlot* limit = heap->value.reference;
+		while (slot < limit) {
+			txSlot* internal;
+			if (slot->kind == XS_INSTANCE_KIND && (internal = slot->next) && (internal->flag & XS_INTERNAL_FLAG)) {
+				switch (internal->kind) {
+				case XS_MAP_KIND:
+				case XS_SET_KIND:
+				case XS_WEAK_MAP_KIND:
+				case XS_WEAK_SET_KIND:
+				case XS_WEAK_REF_KIND:
+				case XS_FINALIZATION_REGISTRY_KIND:
+					if (!(slot->flag & XS_DONT_PATCH_FLAG) && !(internal->flag & XS_DONT_SET_FLAG)) {
+						if (getenv("XSOCK_SHARE_DEBUG"))
+							fprintf(stderr, "xsock-worker: unshareable kind %d\n", internal->kind);
+						unsafe++;
+					}
+					break;
+				case XS_STACK_KIND: /* a generator's frames: resuming it writes them in place */
+					if (getenv("XSOCK_SHARE_DEBUG"))
+						fprintf(stderr, "xsock-worker: generator\n");
+					unsafe++;
+					break;
+				case XS_PROMISE_KIND:
+					if (internal->value.integer == mxPendingStatus) {
+						if (getenv("XSOCK_SHARE_DEBUG"))
+							fprintf(stderr, "xsock-worker: pending promise\n");
+						unsafe++;
+					}
+					break;
+				}
+			}
+			slot++;
+		}
+		heap = heap->next;
+	}
+	return unsafe == 0;
+}
+
 static void xs_fixHeap(txMachine* the)
 {
 	txSize slots = xsToInteger(xsArg(0));
 	txSize chunks = xsToInteger(xsArg(1));
 	txSize want;
+	const char* share = getenv("XSOCK_SHARE");
+	if ((!share || strcmp(share, "0")) && shareable(the)) {
+		gxShare = 1;
+		gxShareSlots = slots;
+		gxShareChunks = chunks;
+		xsDelete(xsGlobal, xsID("xsockFixHeap"));
+		xsResult = xsNewArray(0);
+		return;
+	}
 	fxCollect(the, XS_COMPACT_FLAG);
 	want = the->currentHeapCount + slots;
 	if (want > the->maximumHeapCount)
@@ -93,25 +186,26 @@ static void xs_fixHeap(txMachine* the)
 	malloc_trim(0);
 }
 
-/* xsnap's callbacks, then xsockFixHeap: a snapshot names a host function by its index here. */
+/* xsnap's callbacks, then xsockFixHeap and xsockHeapFigures: a snapshot names a host function by its index here. */
 #define XSOCK_CALLBACKS 64
 static txCallback gxCallbacks[XSOCK_CALLBACKS];
 
-/* Gives the snapshot xsnap's callbacks and xsockFixHeap, for one read or write. */
+/* Gives the snapshot xsnap's callbacks, xsockFixHeap and xsockHeapFigures, for one read or write. */
 static void withFixHeap(txSnapshot* snapshot, txCallback** callbacks, int* length)
 {
 	int i;
 	*callbacks = snapshot->callbacks;
 	*length = snapshot->callbacksLength;
-	if (*length >= XSOCK_CALLBACKS) {
-		fprintf(stderr, "xsock-worker: %d snapshot callbacks, room for %d\n", *length, XSOCK_CALLBACKS - 1);
+	if (*length >= XSOCK_CALLBACKS - 1) {
+		fprintf(stderr, "xsock-worker: %d snapshot callbacks, room for %d\n", *length, XSOCK_CALLBACKS - 2);
 		exit(1);
 	}
 	for (i = 0; i < *length; i++)
 		gxCallbacks[i] = (*callbacks)[i];
 	gxCallbacks[i] = xs_fixHeap;
+	gxCallbacks[i + 1] = xs_heapFigures;
 	snapshot->callbacks = gxCallbacks;
-	snapshot->callbacksLength = i + 1;
+	snapshot->callbacksLength = i + 2;
 }
 
 txMachine* __wrap_fxReadSnapshot(txSnapshot* snapshot, txString name, void* context)
@@ -158,6 +252,7 @@ txMachine* __wrap_fxCreateMachine(txCreation* creation, txString name, void* con
 	the = __real_fxCreateMachine(creation, name, context, profileID);
 	xsBeginHost(the);
 	xsSet(xsGlobal, xsID("xsockFixHeap"), xsNewHostFunction(xs_fixHeap, 2));
+	xsSet(xsGlobal, xsID("xsockHeapFigures"), xsNewHostFunction(xs_heapFigures, 0));
 	xsEndHost(the);
 	return the;
 }
@@ -167,4 +262,123 @@ void __wrap_fxDeleteMachine(txMachine* the)
 	if (gxStackBottom)
 		the->stackBottom = gxStackBottom;
 	__real_fxDeleteMachine(the);
+}
+
+/*
+ * XSOCK_SHARE: the preload as the chip's flash. Between commands (in the first fxBeginHost after
+ * xsockFixHeap, when only main()'s metering and host jumps are set), the loaded machine is shared
+ * (fxShareMachine: every slot marked for good, aliases for mutable instances and closures) and
+ * cloned with the board's heap; the clone takes the loaded machine's place at its address, so
+ * main()'s pointer stays valid, and the loaded machine moves to a struct of its own.
+ */
+extern txMachine* __real_fxBeginHost(txMachine* the);
+
+/* After the root's last compaction, each of its chunk headers' temporary is the next chunk's
+   address; a clone's fxSweep would follow it as a forwarding address for every string, code,
+   array... it holds in the shared chunks (mxSweepChunk, xsMemory.c). NULL: "does not move". */
+static void pinSharedChunks(txMachine* root)
+{
+	txBlock* block = root->firstBlock;
+	while (block) {
+		txByte* current = ((txByte*)block) + sizeof(txBlock);
+		txByte* limit = block->current;
+		while (current < limit) {
+			txByte* next = current + ((txChunk*)current)->size;
+			((txChunk*)current)->temporary = C_NULL;
+			current = next;
+		}
+		block = block->nextBlock;
+	}
+}
+
+/* The board's room beyond what is live, and no growth (as xs_fixHeap, on a heap made for it). */
+static void fixRoom(txMachine* the, txSize slots, txSize chunks)
+{
+	txSize want;
+	fxCollect(the, XS_COMPACT_FLAG);
+	want = the->currentHeapCount + slots;
+	if (want > the->maximumHeapCount)
+		fxGrowSlots(the, want - the->maximumHeapCount + 1);
+	want = the->currentChunksSize + chunks;
+	if (want > the->maximumChunksSize) {
+		txSize size = want - the->maximumChunksSize;
+		txByte* buffer = fxAllocateChunks(the, size);
+		if (buffer && buffer == the->firstBlock->limit) {
+			the->firstBlock->limit += size;
+			the->maximumChunksSize += size;
+		}
+	}
+	the->minimumHeapCount = 0;
+	the->minimumChunksSize = 0;
+}
+
+static void shareAndClone(txMachine* the)
+{
+	txMachine* root;
+	txMachine* clone;
+	txCreation creation;
+	txJump* jump;
+	gxShare = 0;
+	if (gxStackBottom) {
+		the->stackBottom = gxStackBottom;
+		gxStackBottom = C_NULL;
+	}
+	fxShareMachine(the);
+	pinSharedChunks(the);
+	root = c_malloc(sizeof(txMachine));
+	if (!root) {
+		fprintf(stderr, "xsock-worker: no memory to share the machine\n");
+		exit(1);
+	}
+	c_memcpy(root, the, sizeof(txMachine));
+	root->dtoa = fxNew_dtoa(root);
+	c_memset(&creation, 0, sizeof(creation));
+	creation.initialChunkSize = gxShareChunks;
+	creation.incrementalChunkSize = 0;
+	creation.initialHeapCount = gxShareSlots;
+	creation.incrementalHeapCount = 0;
+	creation.stackCount = gxBoardStack ? gxBoardStack : (txSize)(root->stackTop - root->stackBottom);
+	/* Keys grow as the loaded machine's did (xsnap's worker too). */
+	creation.initialKeyCount = 2048;
+	creation.incrementalKeyCount = 1024;
+	creation.nameModulo = root->nameModulo;
+	creation.symbolModulo = root->symbolModulo;
+	creation.parserBufferSize = root->parserBufferSize;
+	creation.parserTableModulo = root->parserTableModulo;
+	clone = fxCloneMachine(&creation, root, "xsnap", root->context);
+	if (!clone) {
+		fprintf(stderr, "xsock-worker: cloning the shared machine failed\n");
+		exit(1);
+	}
+	/* What belongs to the process, not to the heap. */
+	clone->firstJump = the->firstJump;
+#ifdef mxMetering
+	clone->meterCallback = the->meterCallback;
+	clone->meterCount = the->meterCount;
+	clone->meterIndex = the->meterIndex;
+	clone->meterInterval = the->meterInterval;
+#endif
+	clone->promiseJobs = 0;
+	clone->timerJobs = the->timerJobs;
+	clone->abortStatus = 0;
+	c_memcpy(the, clone, sizeof(txMachine));
+	c_free(clone);
+	the->dtoa = fxNew_dtoa(the);
+	/* main()'s jumps (metering, this host) restore the clone's stack, not the root's. */
+	for (jump = the->firstJump; jump; jump = jump->nextJump) {
+		jump->stack = the->stack;
+		jump->scope = the->scope;
+		jump->frame = the->frame;
+		jump->code = the->code;
+	}
+	fixRoom(the, gxShareSlots, gxShareChunks);
+	malloc_trim(0);
+}
+
+txMachine* __wrap_fxBeginHost(txMachine* the)
+{
+	/* Only at main()'s top: its metering jump and this host's. */
+	if (gxShare && the->firstJump && the->firstJump->nextJump && !the->firstJump->nextJump->nextJump && !the->frame)
+		shareAndClone(the);
+	return __real_fxBeginHost(the);
 }

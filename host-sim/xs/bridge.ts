@@ -150,7 +150,10 @@ export const ACCEPTED = Symbol("accepted");
 export const EVENT = Symbol("event");
 export type EventTarget = { [EVENT](...args: unknown[]): void };
 /** Ids are unique across kinds; id 0 is the boot sequence's, found by kind. */
-const handlers = new Map<string | number, EventHandler | EventTarget>();
+// An ordinary object, not a Map: the worker shares the preloaded machine with the board's (as the
+// chip's flash), and XS aliases an ordinary object in the board's heap when it changes, while a
+// preloaded Map would change in place, out of the board's collections' reach.
+const handlers: Record<string | number, EventHandler | EventTarget | undefined> = Object.create(null) as Record<string | number, EventHandler | EventTarget | undefined>;
 let lastId = 0;
 
 /** A fresh id for a host object (timer, socket, ...). */
@@ -159,11 +162,11 @@ export function newId(): number {
 }
 
 export function on(kind: string, id: number, handler: EventHandler | EventTarget): void {
-  handlers.set(id || kind, handler);
+  handlers[id || kind] = handler;
 }
 
 export function off(kind: string, id: number): void {
-  handlers.delete(id || kind);
+  delete handlers[id || kind];
 }
 
 /** Reports an exception nobody caught; the simulator logs it with its stack and stops. */
@@ -192,7 +195,7 @@ global.handleCommand = (message: ArrayBuffer): typeof reply => {
   // The simulator has XS collect when the heap is past the board's room, as XS does on the chip.
   if (event[0]) collectGarbage();
   try {
-    const handler = handlers.get(event[2] || event[1]);
+    const handler = handlers[event[2] || event[1]];
     if (typeof handler === "function") handler(event[3], event[4]);
     else handler?.[EVENT](event[3], event[4]);
   } catch (e) {
