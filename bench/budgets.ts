@@ -16,7 +16,7 @@ export const budgets = {
   /** The console firmware's live heap after boot, beyond XS's built-ins and the preloaded modules. */
   slotsAfterBoot: { limit: 3300, unit: "slots", from: "3,205 on 2026-12-07, with the preload shared as the chip's flash (xsock-worker.c): the aliases of the preloaded objects and closures that boot changes now count in the board's heap, as on the chip (3,070 unshared, XSOCK_SHARE=0)" },
   /** An open idle TCP socket of xsock/socket (16 bytes a slot on the ESP32). */
-  slotsPerIdleSocket: { limit: 53, unit: "slots", from: "50 on 2026-12-07, with the preload shared as the chip's flash: the aliases the first sockets make count in the board's heap (42 unshared, XSOCK_SHARE=0)" },
+  slotsPerIdleSocket: { limit: 53, unit: "slots", from: "49 on 2026-12-07: one more socket after a first (which copies the socket module's preloaded state into the board's heap once), with the preload shared as the chip's flash (41 with XSOCK_SHARE=0)" },
   /** An AT link (CIPMUX=1, TCP) open and idle. */
   slotsPerLink: { limit: 265, unit: "slots", from: "256 on 2026-12-07, after issue 23's cuts" },
 } satisfies Record<string, { limit: number; unit: "computrons" | "slots"; from: string }>;
