@@ -18,7 +18,7 @@ export const budgets = {
   /** An open idle TCP socket of xsock/socket (16 bytes a slot on the ESP32). */
   slotsPerIdleSocket: { limit: 53, unit: "slots", from: "49 on 2026-12-07: one more socket after a first (which copies the socket module's preloaded state into the board's heap once), with the preload shared as the chip's flash (41 with XSOCK_SHARE=0)" },
   /** An AT link (CIPMUX=1, TCP) open and idle. */
-  slotsPerLink: { limit: 265, unit: "slots", from: "256 on 2026-12-07, after issue 23's cuts" },
+  slotsPerLink: { limit: 200, unit: "slots", from: "190 on 2026-12-07, with the preload shared as the chip's flash (256 before)" },
 } satisfies Record<string, { limit: number; unit: "computrons" | "slots"; from: string }>;
 
 export type CostName = keyof typeof budgets;
