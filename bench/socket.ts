@@ -119,5 +119,5 @@ const ratio = (name: string, unit: string, ours: number, ref: number, goal?: num
 }
 {
   const perSocket = await idleSocketSlots();
-  console.log(`idle TCP socket        ${perSocket} XS slots = ${perSocket * SLOT_BYTES} bytes at ${SLOT_BYTES} bytes a slot (goal <= 768), over 4 sockets`);
+  console.log(`idle TCP socket        ${perSocket} XS slots = ${perSocket * SLOT_BYTES} bytes at ${SLOT_BYTES} bytes a slot (goal <= 768): each of 4 sockets opened after a first`);
 }
