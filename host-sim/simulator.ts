@@ -516,7 +516,7 @@ export class Simulator {
         // From here XS's heap is the board's: its room beyond what is live, fixed.
         const { heap, chunk } = this.board.limits.xs;
         const room = await worker.fixHeap(heap, chunk * CHUNK_SCALE + BRIDGE_CHUNKS);
-        host.debug(`xs: the heap is fixed at ${room.slots} slots and ${room.chunkBytes} chunk bytes beyond the preload's ${room.liveSlots} and ${room.liveChunkBytes}`);
+        host.debug(`xs: the heap is fixed at ${room.slots} slots and ${room.chunkBytes} chunk bytes beyond the preload's ${room.liveSlots} and ${room.liveChunkBytes}; ${room.shared ? "the preload shared as the chip's flash" : "the preload in the board's heap"}`);
       }
       this.baselineSlots = (await this.worker.deliver(encode([1, "gc", 0]))).meter.currentHeapCount;
       this.account("boot", (await this.worker.deliver(encode([0, "boot", 0]))).meter);

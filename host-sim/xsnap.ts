@@ -37,6 +37,8 @@ export interface HeapRoom {
   /** What was live when the heap was fixed: the bridge and the preloaded modules. */
   liveSlots: number;
   liveChunkBytes: number;
+  /** The preload is shared as the chip's flash: the board's collections skip it (xsock-worker.c). */
+  shared: boolean;
 }
 
 /**
@@ -239,10 +241,11 @@ export class XsnapWorker {
     );
     let figures = JSON.parse(Buffer.from(reply).toString()) as number[];
     // The worker shares the preload and clones the board's machine before its next command.
-    if (figures.length === 0)
+    const shared = figures.length === 0;
+    if (shared)
       figures = JSON.parse(Buffer.from((await this.evaluate(`new TextEncoder().encode(JSON.stringify(xsockHeapFigures())).buffer`)).reply).toString()) as number[];
     const [roomSlots, roomChunks, liveSlots, liveChunkBytes] = figures;
-    return { slots: roomSlots, chunkBytes: roomChunks, liveSlots, liveChunkBytes };
+    return { slots: roomSlots, chunkBytes: roomChunks, liveSlots, liveChunkBytes, shared };
   }
 
   /** Writes the machine, after a collection, to a file that another worker can start from. */

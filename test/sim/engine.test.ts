@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, type Stats } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runSim, startSim } from "../helpers/sim.ts";
+import { runSim, runXsock, startSim } from "../helpers/sim.ts";
 import { UartClient } from "../helpers/uart.ts";
 
 function childNames(pid: number): string[] {
@@ -50,6 +50,17 @@ describe("the XS engine", () => {
     const { code, log } = await runSim(["test/fixtures/crash", "how=stack", "--uart", "tcp:0"]);
     assert.equal(code, 1, log);
     assert.match(log, /firmware: stack overflow: XS's stack is 512 slots on esp32\/nodemcu \(768 with the simulator's bridge\)\n/);
+  });
+
+  it("shares the preload as the chip's flash (the board's heap is XS's clone of the loaded machine), and keeps it in the heap with XSOCK_SHARE=0", async () => {
+    for (const [share, words] of [[undefined, "the preload shared as the chip's flash"], ["0", "the preload in the board's heap"]] as const) {
+      const env = { ...process.env };
+      if (share === undefined) delete env.XSOCK_SHARE;
+      else env.XSOCK_SHARE = share;
+      const { code, stdout, stderr } = await runXsock(["sim", "-v", "--uart", "tcp:0", "--expect-text", "ready", "--timeout", "30000"], { env, timeout: 40000 });
+      assert.equal(code, 0, stderr);
+      assert.match(stdout + stderr, new RegExp(`xs: the heap is fixed at \\d+ slots .*; ${words}\n`));
+    }
   });
 
   for (const [how, what, line] of [
