@@ -116,6 +116,32 @@ static int shareable(txMachine* the)
 	return unsafe == 0;
 }
 
+/*
+ * Gives the heap the board's room beyond what is live, and no growth: as XS's heap on the ESP32
+ * (mc's creation: incremental 0). A new block of slots spends one on its header; `spare` slots
+ * more for a heap whose surplus is then held.
+ */
+static void fixRoom(txMachine* the, txSize slots, txSize chunks, txSize spare)
+{
+	txSize want;
+	fxCollect(the, XS_COMPACT_FLAG);
+	want = the->currentHeapCount + slots;
+	if (want > the->maximumHeapCount)
+		fxGrowSlots(the, want - the->maximumHeapCount + 1 + spare);
+	want = the->currentChunksSize + chunks;
+	if (want > the->maximumChunksSize) {
+		/* What fxGrowChunks does when the arena grows in place (xsnap's arena is one reservation). */
+		txSize size = want - the->maximumChunksSize;
+		txByte* buffer = fxAllocateChunks(the, size);
+		if (buffer && buffer == the->firstBlock->limit) {
+			the->firstBlock->limit += size;
+			the->maximumChunksSize += size;
+		}
+	}
+	the->minimumHeapCount = 0;
+	the->minimumChunksSize = 0;
+}
+
 static void xs_fixHeap(txMachine* the)
 {
 	txSize slots = xsToInteger(xsArg(0));
@@ -130,22 +156,7 @@ static void xs_fixHeap(txMachine* the)
 		xsResult = xsNewArray(0);
 		return;
 	}
-	fxCollect(the, XS_COMPACT_FLAG);
-	want = the->currentHeapCount + slots;
-	if (want > the->maximumHeapCount)
-		fxGrowSlots(the, want - the->maximumHeapCount + 2); /* a new block spends a slot on its header; the surplus is held below */
-	want = the->currentChunksSize + chunks;
-	if (want > the->maximumChunksSize) {
-		/* What fxGrowChunks does when the arena grows in place (xsnap's arena is one reservation). */
-		txSize size = want - the->maximumChunksSize;
-		txByte* buffer = fxAllocateChunks(the, size);
-		if (buffer && buffer == the->firstBlock->limit) {
-			the->firstBlock->limit += size;
-			the->maximumChunksSize += size;
-		}
-	}
-	the->minimumHeapCount = 0;
-	the->minimumChunksSize = 0;
+	fixRoom(the, slots, chunks, 1); /* the surplus is held below */
 	/* The preload's peak may have grown the heap past live + room: hold the surplus. */
 	gxHeld = xsNewObject();
 	xsRemember(gxHeld);
@@ -291,27 +302,6 @@ static void pinSharedChunks(txMachine* root)
 	}
 }
 
-/* The board's room beyond what is live, and no growth (as xs_fixHeap, on a heap made for it). */
-static void fixRoom(txMachine* the, txSize slots, txSize chunks)
-{
-	txSize want;
-	fxCollect(the, XS_COMPACT_FLAG);
-	want = the->currentHeapCount + slots;
-	if (want > the->maximumHeapCount)
-		fxGrowSlots(the, want - the->maximumHeapCount + 1);
-	want = the->currentChunksSize + chunks;
-	if (want > the->maximumChunksSize) {
-		txSize size = want - the->maximumChunksSize;
-		txByte* buffer = fxAllocateChunks(the, size);
-		if (buffer && buffer == the->firstBlock->limit) {
-			the->firstBlock->limit += size;
-			the->maximumChunksSize += size;
-		}
-	}
-	the->minimumHeapCount = 0;
-	the->minimumChunksSize = 0;
-}
-
 static void shareAndClone(txMachine* the)
 {
 	txMachine* root;
@@ -371,7 +361,7 @@ static void shareAndClone(txMachine* the)
 		jump->frame = the->frame;
 		jump->code = the->code;
 	}
-	fixRoom(the, gxShareSlots, gxShareChunks);
+	fixRoom(the, gxShareSlots, gxShareChunks, 0);
 	malloc_trim(0);
 }
 
