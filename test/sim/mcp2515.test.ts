@@ -75,13 +75,19 @@ describe("an MCP2515 board in the simulator", function () {
   it("loses a burst that both receive buffers cannot hold, and says so (CAN_ERR_CRTL_RX_OVERFLOW)", async () => {
     sim = await startSim({ board: BOARD, app: APP });
     await sim.waitLog(/echo: ready/, { timeout: 20000 });
-    for (let i = 0; i < 5; i++) sim.can.send({ arbitration_id: 0x10 + 2 * i, is_extended_id: false, data: [i] });
+    // Ten frames back to back: 1.1 ms of bus time at 500 kbit/s, where the driver takes an
+    // interrupt and SPI reads per frame. How many it drains during the burst depends on the
+    // machine's timing; that some are lost, and reported, does not.
+    const BURST = 10;
+    for (let i = 0; i < BURST; i++) sim.can.send({ arbitration_id: 0x10 + 2 * i, is_extended_id: false, data: [i] });
     await sim.waitLog(/error 4 0001000000000000\n/, { timeout: 5000 });
     const first = await sim.can.expect({ arbitration_id: 0x11 }, { timeout: 5000 });
     const second = await sim.can.expect({ arbitration_id: 0x13 }, { timeout: 5000 });
     assert.deepEqual([first.data[0], second.data[0]], [0, 1], "RXB0, then RXB1 by rollover");
     await sleep(200);
-    assert.equal(sim.can.frames.length, 2, "the other three were lost");
+    const echoed = sim.can.frames.map((f) => f.data[0]);
+    assert.ok(echoed.length < BURST, `some of the burst was lost (${echoed.length} of ${BURST} came back)`);
+    assert.deepEqual(echoed, [...echoed].sort((a, b) => a - b), "what came back kept its order");
   });
 
   it("takes a bus-off fault as Linux reports it, and is back on the bus once the fault is over", async () => {
