@@ -105,26 +105,22 @@ export async function wsBridge(brokerPort: number, options: BridgeOptions): Prom
     }
     open.clear();
   };
+  /** Does `act` to every open WebSocket; resolves with the first argument of each one's `event` in answer. */
+  const eachAnswer = <T>(event: "pong" | "close", act: (ws: WebSocket) => void): Promise<T[]> =>
+    Promise.all(
+      [...open].map(({ ws }) => new Promise<T>((resolve) => {
+        ws.once(event, (answer: T) => resolve(answer));
+        act(ws);
+      })),
+    );
   await new Promise<void>((resolve) => server.listen(0, BIND_HOST, () => resolve()));
   return {
     port: (server.address() as AddressInfo).port,
     requests,
     clientNames,
-    ping: (payload) =>
-      Promise.all(
-        [...open].map(({ ws }) => new Promise<Buffer>((resolve) => {
-          ws.once("pong", (data: Buffer) => resolve(data));
-          ws.ping(payload);
-        })),
-      ),
+    ping: (payload) => eachAnswer<Buffer>("pong", (ws) => ws.ping(payload)),
     drop,
-    closeAll: (code) =>
-      Promise.all(
-        [...open].map(({ ws }) => new Promise<number>((resolve) => {
-          ws.once("close", (answer: number) => resolve(answer));
-          ws.close(code);
-        })),
-      ),
+    closeAll: (code) => eachAnswer<number>("close", (ws) => ws.close(code)),
     async close() {
       drop();
       wss.close();

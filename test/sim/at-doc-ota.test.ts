@@ -60,6 +60,13 @@ async function rebooted(uart: UartClient): Promise<void> {
   assert.equal(await uart.command("ATE0"), `ATE0\r\n${OK}`);
 }
 
+/** AT+RST, the reboot, then AT+GMR's version line: which firmware the next boot runs. */
+async function versionAfterRestart(uart: UartClient): Promise<string> {
+  assert.equal(await uart.command("AT+RST"), OK);
+  await rebooted(uart);
+  return gmrVersion(uart);
+}
+
 let image: Buffer;
 /** The build's config for the OTA server (docs/console.md), once the servers listen. */
 const otaConfig: Record<string, unknown> = {};
@@ -120,9 +127,7 @@ describe("esp-at User AT Commands: AT+USEROTA", function () {
     assert.match(await uart.command("AT+GMR"), new RegExp(`Bin version:xsock-${NEW_VERSION}\\(esp32/nodemcu\\)\r\n`));
     assert.equal(await uart.command("AT+CWRECONNCFG?"), `+CWRECONNCFG:5,10\r\n${OK}`);
     // The new firmware's own restart boots it again, not the old one.
-    assert.equal(await uart.command("AT+RST"), OK);
-    await rebooted(uart);
-    assert.equal(await gmrVersion(uart), before.replace("xsock-0.1.0", `xsock-${NEW_VERSION}`));
+    assert.equal(await versionAfterRestart(uart), before.replace("xsock-0.1.0", `xsock-${NEW_VERSION}`));
   });
 
   it("AT+USEROTA over HTTPS, following a redirect (the doc: it supports HTTP and HTTPS)", async () => {
@@ -149,9 +154,7 @@ describe("esp-at User AT Commands: AT+USEROTA", function () {
       assert.equal(await uart.command("AT"), OK);
       assert.equal(await gmrVersion(uart), before);
       // No restart comes, and none boots the refused image.
-      assert.equal(await uart.command("AT+RST"), OK);
-      await rebooted(uart);
-      assert.equal(await gmrVersion(uart), before);
+      assert.equal(await versionAfterRestart(uart), before);
     });
   }
 
@@ -209,9 +212,7 @@ describe("esp-at TCP/IP AT Commands: AT+CIPFWVER and AT+CIUPDATE, against an OTA
     assert.equal(await uart.expect("+CIPUPDATE:4\r\n", 60000), `${OK}${states(1, 4)}`);
     assert.equal(await uart.command("AT+CIUPDATE?"), `+CIPUPDATE:4\r\n${OK}`);
     assert.equal(await gmrVersion(uart), before);
-    assert.equal(await uart.command("AT+RST"), OK);
-    await rebooted(uart);
-    assert.equal(await gmrVersion(uart), before.replace("xsock-0.1.0", `xsock-${NEW_VERSION}`));
+    assert.equal(await versionAfterRestart(uart), before.replace("xsock-0.1.0", `xsock-${NEW_VERSION}`));
   });
 
   it('AT+CIUPDATE, "if OTA fails": the last state and ERROR (blocking), or OK, the states and -1 (non-blocking); the firmware runs on', async () => {
@@ -225,9 +226,7 @@ describe("esp-at TCP/IP AT Commands: AT+CIPFWVER and AT+CIUPDATE, against an OTA
     // ESP-AT's custom partitions (mqtt_ca, ...) are not on xsock's board: the update fails once it has the version.
     assert.equal(await uart.command('AT+CIUPDATE=0,"","mqtt_ca"', 60000), `${states(1, 2, 3)}${ERROR}`);
     assert.equal(await uart.command("AT"), OK);
-    assert.equal(await uart.command("AT+RST"), OK);
-    await rebooted(uart);
-    assert.equal(await gmrVersion(uart), before);
+    assert.equal(await versionAfterRestart(uart), before);
   });
 
   it("AT+CIUPDATE=<ota mode>[,<\"version\">][,<\"firmware name\">][,<nonblocking>]: ERROR for parameters out of range", async () => {
