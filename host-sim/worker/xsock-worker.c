@@ -46,18 +46,20 @@ static int gxShare = 0;
 static txSize gxShareSlots = 0;
 static txSize gxShareChunks = 0;
 
-static void xs_heapFigures(txMachine* the)
+/* xsResult: the heap's room beyond what is live (slots, chunk bytes), then what is live. */
+static void resultHeapFigures(txMachine* the)
 {
-	txInteger figures[4];
+	txInteger figures[4] = { the->maximumHeapCount - the->currentHeapCount, the->maximumChunksSize - the->currentChunksSize, the->currentHeapCount, the->currentChunksSize };
 	int i;
-	fxCollect(the, XS_COMPACT_FLAG);
-	figures[0] = the->maximumHeapCount - the->currentHeapCount;
-	figures[1] = the->maximumChunksSize - the->currentChunksSize;
-	figures[2] = the->currentHeapCount;
-	figures[3] = the->currentChunksSize;
 	xsResult = xsNewArray(4);
 	for (i = 0; i < 4; i++)
 		xsSetIndex(xsResult, i, xsInteger(figures[i]));
+}
+
+static void xs_heapFigures(txMachine* the)
+{
+	fxCollect(the, XS_COMPACT_FLAG);
+	resultHeapFigures(the);
 }
 
 /*
@@ -81,6 +83,7 @@ static int shareable(txMachine* the)
 		txSlot* limit = heap->value.reference;
 		while (slot < limit) {
 			txSlot* internal;
+			const char* why = C_NULL;
 			if (slot->kind == XS_INSTANCE_KIND && (internal = slot->next) && (internal->flag & XS_INTERNAL_FLAG)) {
 				switch (internal->kind) {
 				case XS_MAP_KIND:
@@ -89,25 +92,22 @@ static int shareable(txMachine* the)
 				case XS_WEAK_SET_KIND:
 				case XS_WEAK_REF_KIND:
 				case XS_FINALIZATION_REGISTRY_KIND:
-					if (!(slot->flag & XS_DONT_PATCH_FLAG) && !(internal->flag & XS_DONT_SET_FLAG)) {
-						if (getenv("XSOCK_SHARE_DEBUG"))
-							fprintf(stderr, "xsock-worker: unshareable kind %d\n", internal->kind);
-						unsafe++;
-					}
+					if (!(slot->flag & XS_DONT_PATCH_FLAG) && !(internal->flag & XS_DONT_SET_FLAG))
+						why = "a keyed or weak collection that is not frozen";
 					break;
 				case XS_STACK_KIND: /* a generator's frames: resuming it writes them in place */
-					if (getenv("XSOCK_SHARE_DEBUG"))
-						fprintf(stderr, "xsock-worker: generator\n");
-					unsafe++;
+					why = "a generator";
 					break;
 				case XS_PROMISE_KIND:
-					if (internal->value.integer == mxPendingStatus) {
-						if (getenv("XSOCK_SHARE_DEBUG"))
-							fprintf(stderr, "xsock-worker: pending promise\n");
-						unsafe++;
-					}
+					if (internal->value.integer == mxPendingStatus)
+						why = "a pending promise";
 					break;
 				}
+			}
+			if (why) {
+				unsafe++;
+				if (getenv("XSOCK_SHARE_DEBUG"))
+					fprintf(stderr, "xsock-worker: the preload stays in the heap: %s\n", why);
 			}
 			slot++;
 		}
@@ -185,13 +185,7 @@ static void xs_fixHeap(txMachine* the)
 		gxStackBottom = the->stackBottom;
 		the->stackBottom = the->stackTop - gxBoardStack;
 	}
-	{
-		txInteger figures[4] = { the->maximumHeapCount - the->currentHeapCount, the->maximumChunksSize - the->currentChunksSize, the->currentHeapCount, the->currentChunksSize };
-		int i;
-		xsResult = xsNewArray(4);
-		for (i = 0; i < 4; i++)
-			xsSetIndex(xsResult, i, xsInteger(figures[i]));
-	}
+	resultHeapFigures(the);
 	xsDelete(xsGlobal, xsID("xsockFixHeap"));
 	/* Give back what parsing the scripts used: the board never parses them. */
 	malloc_trim(0);
@@ -321,7 +315,7 @@ static void shareAndClone(txMachine* the)
 		exit(1);
 	}
 	c_memcpy(root, the, sizeof(txMachine));
-	root->dtoa = fxNew_dtoa(root);
+	root->dtoa = fxNew_dtoa(root); /* XS's dtoa state is the machine's own address */
 	c_memset(&creation, 0, sizeof(creation));
 	creation.initialChunkSize = gxShareChunks;
 	creation.incrementalChunkSize = 0;
