@@ -80,6 +80,8 @@ export class AtConsole {
   /** The command line so far, one character a byte, up to MAX_LINE + 1. */
   private line = "";
   private overlong = false;
+  /** The table's names, `|`-separated, made at the first line (modules add commands after the console is made). */
+  private names?: string;
   private busy = false;
   /**
    * A command is taking raw bytes (CIPSEND): where they go, and how many more. With `escapes`
@@ -348,9 +350,9 @@ export class AtConsole {
   }
 
   private run(text: string): void {
-    const command = parseCommand(text, (name) => this.commands[name]?.textFields === true);
+    const command = parseCommand(text, (name) => this.entry(name)?.textFields === true);
     if (!command) return this.error(/^AT/.test(text) ? ErrorCode.parseFail : ErrorCode.noAt);
-    const handler = this.commands[command.name]?.[command.kind];
+    const handler = this.entry(command.name)?.[command.kind];
     if (!handler) return this.error(ErrorCode.unsupported);
     let result: ReturnType<Handler>;
     try {
@@ -366,6 +368,16 @@ export class AtConsole {
         () => this.finish(false),
       );
     } else this.finish(result);
+  }
+
+  /**
+   * A command's entry, looked up only once the name is known: XS keeps every string used as a
+   * property name for good (fxAt makes it a key), so a host's unknown names, or line noise, would
+   * fill the heap a name at a time until `memory full`.
+   */
+  private entry(name: string): CommandSpec | undefined {
+    this.names ??= `|${Object.keys(this.commands).join("|")}|`;
+    return this.names.includes(`|${name}|`) ? this.commands[name] : undefined;
   }
 
   private finish(result: Result): void {
