@@ -4,7 +4,7 @@
 // change makes the firmware cheaper, lower the limit here.
 export const budgets = {
   /** `AT`, echo on, from its line to its OK. */
-  atRoundTrip: { limit: 4300, unit: "computrons", from: "4,168 on 2026-12-07, the console reading a line a run at a time" },
+  atRoundTrip: { limit: 4400, unit: "computrons", from: "4,271 on 2026-12-07, the console reading a line a run at a time, and looking a name up among those of its letter first" },
   /** `AT+CIPSEND=0,1024`, its payload in one write, to SEND OK. */
   cipsend1KiB: { limit: 12300, unit: "computrons", from: "11,929 on 2026-12-07, the console reading a line a run at a time" },
   /** 1 KiB from a TCP peer to its `+IPD,0,1024:` line on the UART. */
@@ -16,7 +16,7 @@ export const budgets = {
   /** The console firmware's live heap after boot, beyond XS's built-ins and the preloaded modules. */
   slotsAfterBoot: { limit: 3300, unit: "slots", from: "3,205 on 2026-12-07, with the preload shared as the chip's flash (xsock-worker.c): the aliases of the preloaded objects and closures that boot changes now count in the board's heap, as on the chip (3,070 unshared, XSOCK_SHARE=0)" },
   /** An open idle TCP socket of xsock/socket (16 bytes a slot on the ESP32). */
-  slotsPerIdleSocket: { limit: 53, unit: "slots", from: "49 on 2026-12-07: one more socket after a first (which copies the socket module's preloaded state into the board's heap once), with the preload shared as the chip's flash (41 with XSOCK_SHARE=0)" },
+  slotsPerIdleSocket: { limit: 50, unit: "slots", from: "47 on 2026-12-07: one more socket after a first (which copies the socket module's preloaded state into the board's heap once), with the preload shared as the chip's flash, and a socket's three end flags in one field" },
   /** An AT link (CIPMUX=1, TCP) open and idle. */
   slotsPerLink: { limit: 200, unit: "slots", from: "190 on 2026-12-07, with the preload shared as the chip's flash (256 before)" },
 } satisfies Record<string, { limit: number; unit: "computrons" | "slots"; from: string }>;

@@ -80,8 +80,8 @@ export class AtConsole {
   /** The command line so far, one character a byte, up to MAX_LINE + 1. */
   private line = "";
   private overlong = false;
-  /** The table's names, `|`-separated, made at the first line (modules add commands after the console is made). */
-  private names?: string;
+  /** The table's names by their first letter (namesByLetter), made once the table is whole (ready()). */
+  private names?: string[];
   private busy = false;
   /**
    * A command is taking raw bytes (CIPSEND): where they go, and how many more. With `escapes`
@@ -195,8 +195,9 @@ export class AtConsole {
     return this.heldBytes;
   }
 
-  /** Prints `\r\nready\r\n`, as ESP-AT does at boot. */
+  /** Prints `\r\nready\r\n`, as ESP-AT does at boot; the command table is whole by then. */
   ready(): void {
+    this.names ??= namesByLetter(Object.keys(this.commands));
     this.send("\r\nready\r\n");
   }
 
@@ -350,9 +351,11 @@ export class AtConsole {
   }
 
   private run(text: string): void {
-    const command = parseCommand(text, (name) => this.entry(name)?.textFields === true);
+    let spec: CommandSpec | undefined;
+    const command = parseCommand(text, (name) => (spec = this.entry(name))?.textFields === true);
     if (!command) return this.error(/^AT/.test(text) ? ErrorCode.parseFail : ErrorCode.noAt);
-    const handler = this.entry(command.name)?.[command.kind];
+    if (command.kind !== "set") spec = this.entry(command.name); // parseCommand asks for a set's alone
+    const handler = spec?.[command.kind];
     if (!handler) return this.error(ErrorCode.unsupported);
     let result: ReturnType<Handler>;
     try {
@@ -376,8 +379,8 @@ export class AtConsole {
    * fill the heap a name at a time until `memory full`.
    */
   private entry(name: string): CommandSpec | undefined {
-    this.names ??= `|${Object.keys(this.commands).join("|")}|`;
-    return this.names.includes(`|${name}|`) ? this.commands[name] : undefined;
+    this.names ??= namesByLetter(Object.keys(this.commands));
+    return this.names[letterOf(name)].includes(`|${name}|`) ? this.commands[name] : undefined;
   }
 
   private finish(result: Result): void {
@@ -394,6 +397,22 @@ export class AtConsole {
     if (this.syslog) this.send(`ERR CODE:0x${code.toString(16).padStart(8, "0")}\r\n`);
     this.send("\r\nERROR\r\n");
   }
+}
+
+/** 1 to 26 for a name's first letter after any `+` (A to Z), else 0. */
+function letterOf(name: string): number {
+  const c = name.charCodeAt(name.charCodeAt(0) === 0x2b ? 1 : 0);
+  return c >= 0x41 && c <= 0x5a ? c - 0x40 : 0;
+}
+
+/**
+ * The names in 27 strings, `|+GMR|+GSLP|` and so on, by letterOf: a lookup searches one of them,
+ * as a search costs XS a computron for each character that matches.
+ */
+function namesByLetter(names: string[]): string[] {
+  const byLetter: string[] = new Array<string>(27).fill("|");
+  for (const name of names) byLetter[letterOf(name)] += `${name}|`;
+  return byLetter;
 }
 
 // One character a byte, as the console speaks 8-bit ASCII: its commands' modules take them from here.

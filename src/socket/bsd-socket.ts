@@ -53,6 +53,11 @@ export interface TlsOptions {
 
 // The private methods are static, taking the socket as `self`: XS gives every instance a slot
 // for each private instance method, which cost an idle socket 20 of its 67 slots.
+/** Socket's #ended bits. */
+const PEER_CLOSED = 1;
+const READ_SHUT = 2;
+const WRITE_SHUT = 4;
+
 export class Socket {
   readonly family: number;
   readonly type: number;
@@ -72,9 +77,8 @@ export class Socket {
   #bound?: Address;
   #peer?: Address;
   #error?: SocketError;
-  #peerClosed = false;
-  #readShut = false;
-  #writeShut = false;
+  /** PEER_CLOSED, READ_SHUT and WRITE_SHUT: one field, as each field is a slot of every socket's. */
+  #ended = 0;
   /** Bytes (TCP), datagrams (UDP) or connections (listener) the platform has for us. */
   #readable = 0;
   /** Bytes the platform's send buffer takes now. */
@@ -411,7 +415,7 @@ export class Socket {
   /** Throws unless a stream send may go ahead. */
   static #sendable(self: Socket): true {
     Socket.#open(self);
-    if (self.#writeShut) throw new SocketError("EPIPE", "the socket was shut down for writing");
+    if (self.#ended & WRITE_SHUT) throw new SocketError("EPIPE", "the socket was shut down for writing");
     if (self.#error) throw self.#error;
     if (self.#state !== "connected") throw new SocketError("ENOTCONN", "not connected");
     return true;
@@ -513,7 +517,7 @@ export class Socket {
   static #takeBytes(self: Socket, bufsize: number): Uint8Array | undefined {
     Socket.#open(self);
     if (self.#state !== "connected") throw new SocketError("ENOTCONN", "not connected");
-    if (self.#readShut || bufsize === 0) return new Uint8Array(0);
+    if (self.#ended & READ_SHUT || bufsize === 0) return new Uint8Array(0);
     if (self.#readable > 0) {
       const data = self.#tcp!.read(bufsize < self.#readable ? bufsize : self.#readable) as ArrayBuffer | undefined;
       if (data) {
@@ -523,7 +527,7 @@ export class Socket {
       self.#readable = 0; // the count was more than the platform had: wait for its next
     }
     // Data and the end of the stream come before an error.
-    if (self.#peerClosed) return new Uint8Array(0);
+    if (self.#ended & PEER_CLOSED) return new Uint8Array(0);
     if (self.#error) throw self.#error;
     return undefined;
   }
@@ -535,8 +539,8 @@ export class Socket {
     if (how !== C.SHUT_RD && how !== C.SHUT_WR && how !== C.SHUT_RDWR) throw new SocketError("EINVAL", `shutdown how ${how}`);
     if (this.#can) throw new SocketError("EOPNOTSUPP", "shutdown on a CAN socket");
     if (this.type === C.SOCK_STREAM && this.#state !== "connected") throw new SocketError("ENOTCONN", "not connected");
-    if (how !== C.SHUT_WR) this.#readShut = true;
-    if (how !== C.SHUT_RD) this.#writeShut = true;
+    if (how !== C.SHUT_WR) this.#ended |= READ_SHUT;
+    if (how !== C.SHUT_RD) this.#ended |= WRITE_SHUT;
     Socket.#changed(this);
   }
 
@@ -562,7 +566,7 @@ export class Socket {
   /** A receive (or accept) would not block. */
   get readyToRead(): boolean {
     if (this.#can) return this.#state === "closed" || this.#can.queue.length > 0;
-    return this.#state === "closed" || this.#readable > 0 || this.#peerClosed || this.#readShut || this.#error !== undefined;
+    return this.#state === "closed" || this.#readable > 0 || (this.#ended & (PEER_CLOSED | READ_SHUT)) !== 0 || this.#error !== undefined;
   }
 
   /** A send would not block. */
@@ -582,7 +586,7 @@ export class Socket {
   }
 
   get hungUp(): boolean {
-    return this.#peerClosed;
+    return (this.#ended & PEER_CLOSED) !== 0;
   }
 
   // --- inside ---------------------------------------------------------------------------
@@ -675,7 +679,7 @@ export class Socket {
     if (self.#state === "connecting") {
       self.#error = fromPlatform({ code: why, message: "refused" }, "ECONNREFUSED", "connect");
     } else if (!why || why === "closed") {
-      self.#peerClosed = true;
+      self.#ended |= PEER_CLOSED;
     } else {
       self.#error = fromPlatform({ code: why, message: "connection lost" }, "ECONNRESET", "recv");
     }
