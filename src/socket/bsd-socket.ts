@@ -51,13 +51,13 @@ export interface TlsOptions {
   key?: ArrayBuffer;
 }
 
-// The private methods are static, taking the socket as `self`: XS gives every instance a slot
-// for each private instance method, which cost an idle socket 20 of its 67 slots.
 /** Socket's #ended bits. */
 const PEER_CLOSED = 1;
 const READ_SHUT = 2;
 const WRITE_SHUT = 4;
 
+// The private methods are static, taking the socket as `self`: XS gives every instance a slot
+// for each private instance method, which cost an idle socket 20 of its 67 slots.
 export class Socket {
   readonly family: number;
   readonly type: number;

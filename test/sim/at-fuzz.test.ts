@@ -7,8 +7,8 @@ import { withConsole } from "../helpers/console.ts";
 
 /**
  * Left out: ATE0, as the probe that shows the console serves is known by its echo; and commands
- * that restart, change the baud, open links, wait on DNS, hand the UART to SLCAN, sleep (GSLP) or filter the replies
- * away (SYSMSGFILTER), which have their own tests.
+ * that restart, change the baud, open links, wait on DNS, hand the UART to SLCAN, sleep (GSLP)
+ * or filter the replies away (SYSMSGFILTER), which have their own tests.
  */
 const SKIP = new Set(["ATE0", "AT+RST", "AT+RESTORE", "AT+GSLP", "AT+SYSMSGFILTER", "AT+SYSMSGFILTERCFG", "AT+UART_CUR", "AT+UART_DEF", "AT+CIPSTART", "AT+CIPSTARTEX", "AT+CIPSERVER", "AT+CIPDOMAIN", "AT+PING", "AT+CANSLCAN"]);
 
