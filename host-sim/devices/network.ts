@@ -3,7 +3,7 @@
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { createRequire } from "node:module";
 import { lookup, Resolver } from "node:dns/promises";
-import { createPrivateKey, X509Certificate } from "node:crypto";
+import { createPrivateKey, randomInt, X509Certificate } from "node:crypto";
 import { connect, createServer, isIP, type Server, type Socket } from "node:net";
 import { Duplex } from "node:stream";
 import { connect as tlsConnect, type PeerCertificate } from "node:tls";
@@ -564,7 +564,9 @@ export function network(host: Host, ip: () => string | undefined, bindTo?: strin
     } catch (e) {
       throw new PlatformError(`esp_ping_new_session failed: ${(e as Error).message}`, constants.errno.EPERM, "EPERM");
     }
-    const ident = id & 0xffff;
+    // esp_ping's identifier is its session's address: here one of its own, so that boards on one
+    // host (each numbering its sockets from 1) do not take each other's replies.
+    const ident = randomInt(0x10000);
     const request = Buffer.alloc(64);
     request.writeUInt8(v6 ? 128 : 8, 0); // echo request
     request.writeUInt16BE(ident, 4);

@@ -7,8 +7,6 @@ import { AF_INET, AF_INET6, AF_UNSPEC, IPPROTO_ICMP, SOCK_RAW } from "./constant
 import { SocketError } from "./errors";
 import { resolveAny, resolveHost } from "./resolve";
 
-const ID = 0x7853; // "xS"
-
 /** The Internet checksum (RFC 1071) of the bytes. */
 function checksum(bytes: Uint8Array): number {
   let sum = 0;
@@ -17,9 +15,9 @@ function checksum(bytes: Uint8Array): number {
   return ~sum & 0xffff;
 }
 
-function echoRequest(seq: number): Uint8Array {
+function echoRequest(id: number, seq: number): Uint8Array {
   const packet = new Uint8Array(64);
-  packet.set([8, 0, 0, 0, ID >> 8, ID & 0xff, seq >> 8, seq & 0xff]);
+  packet.set([8, 0, 0, 0, id >> 8, id & 0xff, seq >> 8, seq & 0xff]);
   for (let i = 8; i < packet.length; i++) packet[i] = i;
   const sum = checksum(packet);
   packet[2] = sum >> 8;
@@ -57,15 +55,18 @@ export async function ping(host: string, timeoutMs = 1000, seq = 1, family = AF_
   const address = family === AF_UNSPEC ? await resolveAny(host) : await resolveHost(host, family);
   if (familyOf(address) === AF_INET6) return echo6(address, timeoutMs);
   const s = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+  // Each request its own identifier: a raw socket hears every echo reply to the host, so two
+  // pings at once (or two boards on one simulator's host) must not take each other's.
+  const id = Math.floor(Math.random() * 0x10000);
   try {
     s.settimeout(timeoutMs);
     const sent = Date.now();
-    await s.sendto(echoRequest(seq), [address, 0]);
+    await s.sendto(echoRequest(id, seq), [address, 0]);
     for (;;) {
       const [packet, [from]] = await s.recvfrom(1500);
       const icmp = packet.subarray((packet[0] & 0x0f) * 4); // after the IPv4 header
       // An echo reply (type 0) to this request; on loopback the request itself comes by too.
-      if (icmp[0] !== 0 || ((icmp[4] << 8) | icmp[5]) !== ID || ((icmp[6] << 8) | icmp[7]) !== seq) continue;
+      if (icmp[0] !== 0 || ((icmp[4] << 8) | icmp[5]) !== id || ((icmp[6] << 8) | icmp[7]) !== seq) continue;
       return { time: Date.now() - sent, from, ttl: packet[8], bytes: icmp.length };
     }
   } finally {
