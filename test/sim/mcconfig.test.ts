@@ -2,7 +2,7 @@
 // and each board folder must resolve as a Moddable target to what its board file says.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -15,6 +15,18 @@ const sdk = process.env.MODDABLE;
 const mcconfig = sdk ? join(sdk, "build/bin/lin/release/mcconfig") : "";
 const apps = [".", ...readdirSync(join(ROOT, "examples")).map((name) => join("examples", name))];
 
+/**
+ * A copy of the example in a project of its own, with this checkout as its node_modules/xsock:
+ * examples/ci includes xsock's manifests from there, as a user's project that installed it does.
+ */
+function asUsersProject(app: string): string {
+  const project = mkdtempSync(join(tmpdir(), "xsock-project-"));
+  cpSync(join(ROOT, app), project, { recursive: true });
+  mkdirSync(join(project, "node_modules"));
+  symlinkSync(ROOT, join(project, "node_modules/xsock"));
+  return project;
+}
+
 describe("the Moddable SDK build (mcconfig -m -p lin -t build)", () => {
   for (const app of apps) {
     it(`builds ${app === "." ? "the root manifest" : app}`, function () {
@@ -22,7 +34,7 @@ describe("the Moddable SDK build (mcconfig -m -p lin -t build)", () => {
       this.timeout(600_000);
       const out = mkdtempSync(join(tmpdir(), "xsock-mcconfig-"));
       const run = spawnSync(mcconfig, ["-m", "-p", "lin", "-t", "build", "-o", out, "manifest.json"], {
-        cwd: join(ROOT, app),
+        cwd: app === "examples/ci" ? asUsersProject(app) : join(ROOT, app),
         encoding: "utf8",
         // mcconfig runs the SDK's xsc and xsl, and tsc for the TypeScript modules.
         env: { ...process.env, PATH: `${join(sdk!, "build/bin/lin/release")}:${join(ROOT, "node_modules/.bin")}:${process.env.PATH}` },
