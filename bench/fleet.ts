@@ -43,6 +43,7 @@ interface Run {
   /** Per board, MiB. */
   rss: number;
   pss: number;
+  /** Per board, MiB: what this process grew by, 0 when a collection left it smaller than before. */
   node: number;
   /** CPU per board, ms: in its XS worker, and in this process. */
   workerCpu: number;
@@ -78,7 +79,7 @@ async function fleet(n: number): Promise<Run> {
       ms,
       rss: mib(workers.rssKb),
       pss: mib(workers.pssKb),
-      node: mib((process.memoryUsage().rss - rssBefore) / 1024),
+      node: mib(Math.max(0, process.memoryUsage().rss - rssBefore) / 1024),
       workerCpu: workers.cpuMs / n,
       nodeCpu: (cpu.user + cpu.system) / 1000 / n,
     };
