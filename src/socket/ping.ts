@@ -55,8 +55,8 @@ export async function ping(host: string, timeoutMs = 1000, seq = 1, family = AF_
   const address = family === AF_UNSPEC ? await resolveAny(host) : await resolveHost(host, family);
   if (familyOf(address) === AF_INET6) return echo6(address, timeoutMs);
   const s = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
-  // Each request its own identifier: a raw socket hears every echo reply to the host, so two
-  // pings at once (or two boards on one simulator's host) must not take each other's.
+  // Each request its own identifier: a raw socket hears every echo reply to the host, and two
+  // pings at once must not take each other's.
   const id = Math.floor(Math.random() * 0x10000);
   try {
     s.settimeout(timeoutMs);
