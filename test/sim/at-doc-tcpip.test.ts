@@ -22,6 +22,19 @@ describe("esp-at TCP-IP AT Commands, as documented", function () {
   let uart: UartClient;
   beforeEach(() => void ({ uart } = session));
 
+  it("AT+CIPSEND takes the bytes a host sends with the command, before the > prompt, as its data", async () => {
+    const p = await peer();
+    try {
+      assert.equal(await uart.command(`AT+CIPSTART="TCP","${PEER_HOST}",${p.port}`), "CONNECT\r\n\r\nOK\r\n");
+      await uart.write("AT+CIPSEND=4\r\ntest");
+      assert.equal(await uart.expect("SEND OK\r\n"), "\r\nOK\r\n\r\n>\r\nRecv 4 bytes\r\n\r\nSEND OK\r\n");
+      await until(() => p.heard().toString() === "test", "test at the peer");
+      assert.equal(await uart.command("AT"), "\r\nOK\r\n");
+    } finally {
+      p.server.close();
+    }
+  });
+
   it("TCP-IP AT Examples, TCP client: bytes past AT+CIPSEND's length get busy p..., the first n are sent, then SEND OK", async () => {
     const p = await peer();
     try {

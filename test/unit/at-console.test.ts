@@ -232,6 +232,17 @@ describe("AT console after a UART overrun", () => {
     assert.equal(out, "+UART_OVERRUN\r\nbusy p...\r\n\r\nOK\r\n", "the running command still ends with its own reply");
   });
 
+  it("gives passthrough the bytes that come with the line that entered it", () => {
+    const got: string[] = [];
+    const { at, feed, take } = consoleWithOutput({
+      "+PASS": { execute: (c: AtConsole) => (c.enterPassthrough((b) => got.push(Buffer.from(b).toString("latin1")), () => {}), REPLIED) },
+    });
+    at.echo = false;
+    feed("AT+PASS\r\nhello\r\n");
+    assert.deepEqual(got, ["hello\r\n"]);
+    assert.equal(take(), "");
+  });
+
   it("reports a loss in passthrough once passthrough ends, keeping the link's data clean", () => {
     const { at, feed, advance, take } = setup();
     const got: string[] = [];

@@ -47,6 +47,34 @@ describe("bytes past a CIPSEND payload (esp-at's TCP-IP examples)", () => {
     assert.equal(take(), "\r\nOK\r\n", "the surplus is not the start of the next line");
   });
 
+  it("takes bytes that come with the command line, before its > prompt, as its payload (ESP-AT keeps them)", async () => {
+    const { feed, sent, take } = sender();
+    feed("AT+SEND=4\r\ntestXY");
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(take(), "\r\nOK\r\n\r\n>busy p...\r\n\r\nRecv 4 bytes\r\n\r\nSEND OK\r\n");
+    assert.deepEqual(sent, ["test"]);
+    feed("AT\r\n");
+    assert.equal(take(), "\r\nOK\r\n", "the surplus is not the start of the next line");
+  });
+
+  it("for any payload, however it is split and whether its first part comes with the command line: the payload whole", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.integer({ min: 0, max: 64 }), async (payload, split) => {
+        const { feed, sent, take } = sender();
+        const text = Buffer.from(payload).toString("latin1");
+        const cut = Math.min(split, text.length);
+        feed(`AT+SEND=${text.length}\r\n${text.slice(0, cut)}`);
+        if (cut < text.length) feed(text.slice(cut));
+        await new Promise((r) => setImmediate(r));
+        await new Promise((r) => setImmediate(r));
+        assert.equal(take(), `\r\nOK\r\n\r\n>\r\nRecv ${text.length} bytes\r\n\r\nSEND OK\r\n`);
+        assert.deepEqual(sent, [text]);
+      }),
+      { numRuns: runs(300) },
+    );
+  });
+
   it("for any payload and any surplus in the payload's last read: one busy p..., the payload whole, and the next line runs", async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.uint8Array({ minLength: 0, maxLength: 64 }), fc.integer({ min: 0, max: 64 }), async (payload, surplus, split) => {
