@@ -332,7 +332,7 @@ export class AtConsole {
       if (this.passOn(bytes.subarray(i))) return; // the command gave the UART away
       // The command took a `>` prompt, or passthrough: what came after its line is its data, as
       // ESP-AT keeps bytes a host sends before the prompt and takes them once it is printed.
-      if ((this.data || this.passthrough) && i < bytes.length) return this.input(bytes.subarray(i));
+      if (i < bytes.length && (this.data || this.passthrough)) return this.input(bytes.subarray(i));
     }
     if (this.echo && echoed < bytes.length) this.write(bytes.subarray(echoed));
   }
