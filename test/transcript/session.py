@@ -99,6 +99,14 @@ def session(c):
     while peer.got != b"hello" and time.time() < deadline:
         time.sleep(0.01)
     c.out.append(f"peer got {peer.got!r}\n")
+    # Data sent with its command, before the prompt, as a host that does not wait for `>` does.
+    c.port.write(b"AT+CIPSEND=4\r\nmore")
+    got = c.read_until(lambda d: d.endswith(b"SEND OK\r\n"))
+    c.log("AT+CIPSEND=4 and more, in one write", got)
+    deadline = time.time() + 10
+    while peer.got != b"hellomore" and time.time() < deadline:
+        time.sleep(0.01)
+    c.out.append(f"peer got {peer.got!r}\n")
     peer.conn.sendall(b"world")
     c.lines(rb"\+IPD,5:world", "(peer sends world)")
     c.command("AT+CIPRECVMODE=1")
