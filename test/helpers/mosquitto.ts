@@ -65,12 +65,16 @@ export async function mosquitto(extra: string[] = [], verbose = true): Promise<B
   return broker;
 }
 
-/** mosquitto_sub for `count` messages on a topic filter: resolves with them once it has them all. */
+/**
+ * mosquitto_sub for `count` messages on a topic filter: resolves with them once it has them all.
+ * Past `timeout` ms it is stopped, and both promises fail with what it printed.
+ */
 export function subscribe(
   port: number,
   topic: string,
   count: number,
   options: string[] = [],
+  timeout = 30000,
 ): { ready: Promise<void>; messages: Promise<{ topic: string; payload: Buffer; retained: boolean }[]> } {
   // -d prints the client's packets (SUBACK: the subscription holds); each message is one line,
   // its payload in hex, so that any bytes pass.
@@ -83,9 +87,17 @@ export function subscribe(
     p.stdout!.on("data", () => out.includes("SUBACK") && resolve());
     p.once("exit", () => reject(new Error(`mosquitto_sub ended before its SUBACK: ${out}`)));
   });
-  const messages = once(p, "exit").then(() =>
-    [...out.matchAll(/<<(.*)\|([01])\|([0-9a-f]*)>>/g)].map((m) => ({ topic: m[1], retained: m[2] === "1", payload: Buffer.from(m[3], "hex") })),
-  );
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    p.kill();
+  }, timeout).unref();
+  const messages = once(p, "exit").then(() => {
+    clearTimeout(timer);
+    if (timedOut) throw new Error(`mosquitto_sub had no ${count} messages on ${topic} in ${timeout} ms: ${out.slice(-500)}`);
+    return [...out.matchAll(/<<(.*)\|([01])\|([0-9a-f]*)>>/g)].map((m) => ({ topic: m[1], retained: m[2] === "1", payload: Buffer.from(m[3], "hex") }));
+  });
+  messages.catch(() => {}); // a test that fails before it awaits them hears of its own failure
   return { ready, messages };
 }
 
