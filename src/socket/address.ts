@@ -1,7 +1,7 @@
 // Address forms: "192.168.1.10", [192,168,1,10], ["192.168.1.10", 8080], [192,168,1,10,8080],
 // ["::1", 8080] and a bare port. Pure logic.
 import { AF_INET, AF_INET6 } from "./constants";
-import { SocketError } from "./errors";
+import { shown, SocketError } from "./errors";
 
 export type Address = [host: string, port: number];
 export type AddressLike = string | number | readonly (string | number)[];
@@ -70,7 +70,7 @@ export function inet_ntoa(bytes: ArrayLike<number>): string {
 
 function checkPort(port: unknown): number {
   if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535)
-    throw new SocketError("EINVAL", `bad port ${String(port)}`);
+    throw new SocketError("EINVAL", `bad port ${shown(port)}`);
   return port;
 }
 

@@ -8,7 +8,7 @@ import config from "mc/config";
 import Timer from "timer";
 import { familyOf, toAddress, type Address, type AddressLike } from "./address";
 import * as C from "./constants";
-import { fromPlatform, SocketError, TimeoutError } from "./errors";
+import { fromPlatform, shown, SocketError, TimeoutError } from "./errors";
 import { toBytes } from "./framing";
 import { CanEndpoint, type CanData } from "./can-socket";
 import type { CanFilter } from "xsock/can-filter";
@@ -365,7 +365,7 @@ export class Socket {
     Socket.#open(this);
     if (this.#can) {
       const name = Array.isArray(address) ? address[0] : address;
-      if (name && name !== this.#can.ifname) throw new SocketError("EINVAL", `sendto ${String(name)}: the socket is bound to ${this.#can.ifname || "no interface"}`);
+      if (name && name !== this.#can.ifname) throw new SocketError("EINVAL", `sendto ${shown(name)}: the socket is bound to ${this.#can.ifname || "no interface"}`);
       return Socket.#sendFrame(this, data as CanData);
     }
     if (this.type === C.SOCK_STREAM) throw new SocketError("EISCONN", "sendto on a stream socket");

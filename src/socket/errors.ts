@@ -50,6 +50,11 @@ export class TimeoutError extends SocketError {
   }
 }
 
+/** A value for an error message: a number or a string as it is, anything else by its type (its String() may throw). */
+export function shown(value: unknown): string {
+  return typeof value === "number" || typeof value === "string" ? String(value) : typeof value;
+}
+
 /** Reads a platform error (the simulator's carry errno and code) as a SocketError. */
 export function fromPlatform(e: unknown, fallback: ErrorCode, what: string): SocketError {
   if (e instanceof SocketError) return e;

@@ -4,7 +4,7 @@
 import Net from "net";
 import { familyOf, type Address } from "./address";
 import { AF_INET, AF_INET6, AF_UNSPEC, AI_PASSIVE, IPPROTO_TCP, IPPROTO_UDP, SOCK_DGRAM, SOCK_STREAM } from "./constants";
-import { SocketError } from "./errors";
+import { shown, SocketError } from "./errors";
 
 /** What /etc/hosts gives on any system. */
 const LOCALHOST: Record<number, string> = { [AF_INET]: "127.0.0.1", [AF_INET6]: "::1" };
@@ -57,8 +57,8 @@ export type AddrInfo = [family: number, type: number, proto: number, canonname: 
  * every interface.
  */
 export async function getaddrinfo(host: string | null, port: number | string | null, family = AF_UNSPEC, type = 0, proto = 0, flags = 0): Promise<AddrInfo[]> {
-  const portNumber = port === null ? 0 : Number(port);
-  if (!Number.isInteger(portNumber) || portNumber < 0 || portNumber > 65535) throw new SocketError("EAI_NONAME", `bad port ${String(port)}`);
+  const portNumber = port === null ? 0 : typeof port === "number" || typeof port === "string" ? Number(port) : NaN;
+  if (!Number.isInteger(portNumber) || portNumber < 0 || portNumber > 65535) throw new SocketError("EAI_NONAME", `bad port ${shown(port)}`);
   const families = family === AF_UNSPEC ? [AF_INET6, AF_INET] : [family];
   const hosts: [number, string][] = [];
   // A name is asked once: its one answer goes under its own family.

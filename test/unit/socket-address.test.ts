@@ -56,6 +56,8 @@ describe("socket address forms", () => {
       { numRuns: runs(2000) },
     );
     fc.assert(fc.property(fc.ipV6(), (ip) => assert.equal(parseIPv6(ip)?.length, 8, ip)), { numRuns: runs(2000) });
+    // fast-check found it: a port whose String() throws ({ toString: "" }) got a TypeError.
+    assert.throws(() => toAddress(["", { toString: "" }] as never, AF_INET), (e) => e instanceof SocketError && /bad port object/.test(e.message));
     fc.assert(
       fc.property(fc.anything(), (value) => {
         try {
