@@ -71,6 +71,17 @@ class Console:
         return got
 
 
+def send(c, peer, data, label, total):
+    """Writes `data`, logs what came back up to SEND OK, then what the peer has once it has `total`."""
+    c.port.write(data)
+    got = c.read_until(lambda d: d.endswith(b"SEND OK\r\n"))
+    c.log(label, got)
+    deadline = time.time() + 10
+    while peer.got != total and time.time() < deadline:
+        time.sleep(0.01)
+    c.out.append(f"peer got {peer.got!r}\n")
+
+
 def main():
     c = Console(sys.argv[1])
     try:
@@ -92,21 +103,9 @@ def session(c):
     if not peer.ready.wait(10):
         raise SystemExit("the board did not connect to the peer")
     c.command("AT+CIPSEND=5", until=re.compile(rb">$"))
-    c.port.write(b"hello")
-    got = c.read_until(lambda d: d.endswith(b"SEND OK\r\n"))
-    c.log("hello", got)
-    deadline = time.time() + 10
-    while peer.got != b"hello" and time.time() < deadline:
-        time.sleep(0.01)
-    c.out.append(f"peer got {peer.got!r}\n")
+    send(c, peer, b"hello", "hello", b"hello")
     # Data sent with its command, before the prompt, as a host that does not wait for `>` does.
-    c.port.write(b"AT+CIPSEND=4\r\nmore")
-    got = c.read_until(lambda d: d.endswith(b"SEND OK\r\n"))
-    c.log("AT+CIPSEND=4 and more, in one write", got)
-    deadline = time.time() + 10
-    while peer.got != b"hellomore" and time.time() < deadline:
-        time.sleep(0.01)
-    c.out.append(f"peer got {peer.got!r}\n")
+    send(c, peer, b"AT+CIPSEND=4\r\nmore", "AT+CIPSEND=4 and more, in one write", b"hellomore")
     peer.conn.sendall(b"world")
     c.lines(rb"\+IPD,5:world", "(peer sends world)")
     c.command("AT+CIPRECVMODE=1")
