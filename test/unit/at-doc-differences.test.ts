@@ -30,17 +30,21 @@ function sender() {
   }));
   at.echo = false;
   const feed = (bytes: string) => at.input(Buffer.from(bytes, "latin1"));
-  return { feed, sent, take: () => [out, (out = "")][0] };
+  /** Waits out SEND's socket send, so that its SEND OK is in. */
+  const sendDone = async () => {
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+  };
+  return { feed, sent, sendDone, take: () => [out, (out = "")][0] };
 }
 
 describe("bytes past a CIPSEND payload (esp-at's TCP-IP examples)", () => {
   it("answers busy p... for the surplus, sends the first n bytes, then SEND OK", async () => {
-    const { feed, sent, take } = sender();
+    const { feed, sent, sendDone, take } = sender();
     feed("AT+SEND=4\r\n");
     assert.equal(take(), "\r\nOK\r\n\r\n>");
     feed("testXY");
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setImmediate(r));
+    await sendDone();
     assert.equal(take(), "busy p...\r\n\r\nRecv 4 bytes\r\n\r\nSEND OK\r\n");
     assert.deepEqual(sent, ["test"]);
     feed("AT\r\n");
@@ -48,10 +52,9 @@ describe("bytes past a CIPSEND payload (esp-at's TCP-IP examples)", () => {
   });
 
   it("takes bytes that come with the command line, before its > prompt, as its payload (ESP-AT keeps them)", async () => {
-    const { feed, sent, take } = sender();
+    const { feed, sent, sendDone, take } = sender();
     feed("AT+SEND=4\r\ntestXY");
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setImmediate(r));
+    await sendDone();
     assert.equal(take(), "\r\nOK\r\n\r\n>busy p...\r\n\r\nRecv 4 bytes\r\n\r\nSEND OK\r\n");
     assert.deepEqual(sent, ["test"]);
     feed("AT\r\n");
@@ -61,13 +64,12 @@ describe("bytes past a CIPSEND payload (esp-at's TCP-IP examples)", () => {
   it("for any payload, however it is split and whether its first part comes with the command line: the payload whole", async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.integer({ min: 0, max: 64 }), async (payload, split) => {
-        const { feed, sent, take } = sender();
+        const { feed, sent, sendDone, take } = sender();
         const text = Buffer.from(payload).toString("latin1");
         const cut = Math.min(split, text.length);
         feed(`AT+SEND=${text.length}\r\n${text.slice(0, cut)}`);
         if (cut < text.length) feed(text.slice(cut));
-        await new Promise((r) => setImmediate(r));
-        await new Promise((r) => setImmediate(r));
+        await sendDone();
         assert.equal(take(), `\r\nOK\r\n\r\n>\r\nRecv ${text.length} bytes\r\n\r\nSEND OK\r\n`);
         assert.deepEqual(sent, [text]);
       }),
@@ -78,15 +80,14 @@ describe("bytes past a CIPSEND payload (esp-at's TCP-IP examples)", () => {
   it("for any payload and any surplus in the payload's last read: one busy p..., the payload whole, and the next line runs", async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.uint8Array({ minLength: 0, maxLength: 64 }), fc.integer({ min: 0, max: 64 }), async (payload, surplus, split) => {
-        const { feed, sent, take } = sender();
+        const { feed, sent, sendDone, take } = sender();
         const text = Buffer.from(payload).toString("latin1");
         const cut = Math.min(split, text.length - 1);
         feed(`AT+SEND=${text.length}\r\n`);
         take();
         feed(text.slice(0, cut)); // the payload in two reads, the surplus with the second
         feed(text.slice(cut) + Buffer.from(surplus).toString("latin1"));
-        await new Promise((r) => setImmediate(r));
-        await new Promise((r) => setImmediate(r));
+        await sendDone();
         const busy = surplus.length ? "busy p...\r\n" : "";
         assert.equal(take(), `${busy}\r\nRecv ${text.length} bytes\r\n\r\nSEND OK\r\n`);
         assert.deepEqual(sent, [text]);
