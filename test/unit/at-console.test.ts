@@ -21,6 +21,17 @@ function consoleWithOutput(extra = {}) {
 }
 
 describe("AT console", () => {
+  it("gives passthrough the bytes that come with the line that entered it", () => {
+    const got: string[] = [];
+    const { at, feed, take } = consoleWithOutput({
+      "+PASS": { execute: (c: AtConsole) => (c.enterPassthrough((b) => got.push(Buffer.from(b).toString("latin1")), () => {}), REPLIED) },
+    });
+    at.echo = false;
+    feed("AT+PASS\r\nhello\r\n");
+    assert.deepEqual(got, ["hello\r\n"]);
+    assert.equal(take(), "");
+  });
+
   it("runs a command whose line arrives a byte at a time", () => {
     const { feed, take } = consoleWithOutput();
     for (const c of "AT\r\n") feed(c);
@@ -230,17 +241,6 @@ describe("AT console after a UART overrun", () => {
     release();
     for (let i = 0; i < 3; i++) await Promise.resolve();
     assert.equal(out, "+UART_OVERRUN\r\nbusy p...\r\n\r\nOK\r\n", "the running command still ends with its own reply");
-  });
-
-  it("gives passthrough the bytes that come with the line that entered it", () => {
-    const got: string[] = [];
-    const { at, feed, take } = consoleWithOutput({
-      "+PASS": { execute: (c: AtConsole) => (c.enterPassthrough((b) => got.push(Buffer.from(b).toString("latin1")), () => {}), REPLIED) },
-    });
-    at.echo = false;
-    feed("AT+PASS\r\nhello\r\n");
-    assert.deepEqual(got, ["hello\r\n"]);
-    assert.equal(take(), "");
   });
 
   it("reports a loss in passthrough once passthrough ends, keeping the link's data clean", () => {
